@@ -1,0 +1,65 @@
+# The two commands a new user needs: `make book` and `make test`. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP_STAMP := $(VENV)/.setup-done
+NOTEBOOKS := $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb))
+
+.PHONY: help setup browser book test lint unit nbval browser-test execute lab student bench clean
+
+help:
+	@echo "make book     build the HTML book into _build/html (sets up .venv first)"
+	@echo "make test     lint, unit tests, nbval, book build and browser test"
+	@echo "make execute  re-run every notebook in place, storing outputs and widget state"
+	@echo "make lab      open JupyterLab on the notebooks"
+	@echo "make student  write student versions of the notebooks into student/"
+	@echo "make bench    run the benchmarks in bench/"
+
+$(SETUP_STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(SETUP_STAMP)
+
+browser:
+	@bash .ci/install_browser.sh
+
+book: setup
+	rm -rf _build/html _build/.doctrees
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+unit: setup
+	$(PY) -m pytest tests -n 2 --dist loadfile -m "not browser"
+
+nbval: setup
+	$(PY) -m pytest -n 2 --dist loadfile --nbval $(NOTEBOOKS) \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+browser-test: setup
+	$(PY) -m pytest tests -m browser
+
+test: setup browser lint unit nbval book browser-test
+
+execute: setup
+	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
+
+lab: setup
+	$(PY) -m pip install --quiet jupyterlab
+	$(VENV)/bin/jupyter lab notebooks
+
+student: setup
+	$(PY) .ci/make_student.py --out student $(NOTEBOOKS)
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf _build student

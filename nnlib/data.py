@@ -1,0 +1,178 @@
+"""Offline datasets, seeded splits and seeded data loaders.
+
+Nothing here downloads: MNIST-1D is generated locally by the ``mnist1d`` package, the digits ship
+with scikit-learn, and the 2-D toy sets are drawn from closed-form generators.
+
+Every loader returns a :class:`Splits` of ``torch.utils.data.TensorDataset`` objects, features as
+float32 and class labels as int64, so the same training loop runs on all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from nnlib.utils import check_fraction, check_positive, check_positive_int
+
+__all__ = [
+    "Splits",
+    "blobs",
+    "digits",
+    "make_loader",
+    "mnist1d",
+    "moons",
+    "spirals",
+    "split",
+]
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train, validation and test sets of one problem, with its shape facts."""
+
+    train: TensorDataset
+    val: TensorDataset
+    test: TensorDataset
+    n_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.tensors[0].shape[1:])
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(getattr(self, k))}" for k in ("train", "val", "test"))
+        return f"Splits({sizes}, input_shape={self.input_shape}, n_classes={self.n_classes})"
+
+
+def _as_tensors(x, y) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+    if len(x) == 0:
+        raise ValueError("Invalid x: the dataset is empty")
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length: x has {len(x)} rows, y has {len(y)}")
+    return x, y
+
+
+def split(x, y, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Splits:
+    """Shuffle ``(x, y)`` with ``seed`` and cut it into train/validation/test by ``fractions``.
+
+    ``fractions`` are three numbers in [0, 1] summing to 1; the training part must not be empty.
+    """
+    x, y = _as_tensors(x, y)
+    if len(fractions) != 3:
+        raise ValueError(f"Invalid fractions: {fractions!r} (need three: train, val, test)")
+    fractions = [check_fraction("fractions", f, closed=True) for f in fractions]
+    if not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
+        raise ValueError(f"Invalid fractions: {fractions!r} sum to {sum(fractions):.6g}, not 1")
+    n = len(x)
+    n_train = round(fractions[0] * n)
+    n_val = round(fractions[1] * n)
+    if n_train == 0:
+        raise ValueError(f"Invalid fractions: {fractions!r} leave no training data out of {n}")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    parts = torch.split(order, [n_train, n_val, n - n_train - n_val])
+    train, val, test = (TensorDataset(x[idx], y[idx]) for idx in parts)
+    return Splits(train, val, test, n_classes=int(y.max()) + 1)
+
+
+def make_loader(
+    dataset, batch_size: int, shuffle: bool = True, seed: int = 0, drop_last: bool = False
+) -> DataLoader:
+    """A DataLoader whose shuffling order is fixed by ``seed`` (sampling without replacement)."""
+    check_positive_int("batch_size", batch_size)
+    if len(dataset) == 0:
+        raise ValueError("Invalid dataset: it is empty")
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator
+    )
+
+
+@lru_cache(maxsize=4)
+def _mnist1d_arrays(seed: int):
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.seed = seed
+    data = make_dataset(args)
+    return data["x"], data["y"], data["x_test"], data["y_test"]
+
+
+def mnist1d(val_fraction: float = 0.2, seed: int = 0) -> Splits:
+    """MNIST-1D (Greydanus 2020): 40-sample 1-D signals of the ten digits, generated offline.
+
+    The package's own 4000/1000 train/test split is kept; ``val_fraction`` of the 4000 training
+    signals are held out for validation. ``seed`` fixes both the generated data and the hold-out.
+    """
+    check_fraction("val_fraction", val_fraction)
+    x, y, x_test, y_test = _mnist1d_arrays(seed)
+    x, y = _as_tensors(x, y)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_val = round(val_fraction * len(x))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    test = TensorDataset(*_as_tensors(x_test, y_test))
+    return Splits(
+        TensorDataset(x[train_idx], y[train_idx]), TensorDataset(x[val_idx], y[val_idx]), test, 10
+    )
+
+
+def digits(as_images: bool = False, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Splits:
+    """scikit-learn's bundled 8x8 handwritten digits (1797 images), pixels scaled to [0, 1].
+
+    ``as_images=False`` gives vectors of 64 features; ``True`` gives tensors of shape (1, 8, 8).
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = bunch.data.astype(np.float32) / 16.0
+    if as_images:
+        x = x.reshape(-1, 1, 8, 8)
+    return split(x, bunch.target, fractions, seed)
+
+
+def moons(n: int = 600, noise: float = 0.15, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Splits:
+    """Two interleaving half circles (scikit-learn's ``make_moons``), two classes."""
+    from sklearn.datasets import make_moons
+
+    check_positive_int("n", n)
+    check_positive("noise", noise, allow_zero=True)
+    x, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    return split(x, y, fractions, seed)
+
+
+def blobs(
+    n: int = 600, centers: int = 3, std: float = 1.0, fractions=(0.7, 0.15, 0.15), seed: int = 0
+) -> Splits:
+    """Gaussian blobs in the plane (scikit-learn's ``make_blobs``), one class per centre."""
+    from sklearn.datasets import make_blobs
+
+    check_positive_int("n", n)
+    check_positive_int("centers", centers)
+    check_positive("std", std)
+    x, y = make_blobs(n_samples=n, centers=centers, cluster_std=std, random_state=seed)
+    return split(x, y, fractions, seed)
+
+
+def spirals(
+    n: int = 600, n_classes: int = 2, noise: float = 0.2, fractions=(0.7, 0.15, 0.15), seed: int = 0
+) -> Splits:
+    """Interleaved spiral arms, one per class: a 2-D set no linear model separates.
+
+    Arm k at parameter t in [0, 1] sits at radius t and angle 4t + 2 pi k / K, plus Gaussian
+    noise of scale ``noise`` on the angle.
+    """
+    check_positive_int("n", n)
+    check_positive_int("n_classes", n_classes)
+    check_positive("noise", noise, allow_zero=True)
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % n_classes
+    t = rng.uniform(0.05, 1.0, size=n)
+    angle = 4.0 * t + 2.0 * np.pi * y / n_classes + noise * rng.standard_normal(n)
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    return split(x, y, fractions, seed)

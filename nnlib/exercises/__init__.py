@@ -1,0 +1,11 @@
+"""Checkers for the exercises: each compares a student's function with the reference in nnlib.
+
+Presentation module. A checker returns a :class:`CheckResult` that displays as one friendly
+message: all cases pass, the first mismatch (inputs, expected, got), an exception, or "not
+implemented yet" for a stub that still raises ``NotImplementedError``.
+"""
+
+from nnlib.exercises.basics import check_cubic_gradient, check_largest_stable_lr
+from nnlib.exercises.core import CheckResult, check
+
+__all__ = ["CheckResult", "check", "check_cubic_gradient", "check_largest_stable_lr"]
