@@ -21,7 +21,8 @@ for spec in "$MATHJAX" "$WIDGETS" "$REQUIREJS"; do
 done
 
 rm -rf "$out"
-mkdir -p "$out/mathjax/output/chtml/fonts" "$out/widgets" "$out/requirejs"
+fonts="$out/@jupyter-widgets/html-manager/dist"   # where the manager asks for its icon fonts
+mkdir -p "$out/mathjax/output/chtml/fonts" "$out/widgets" "$out/requirejs" "$fonts"
 mj=mathjax-3.2.2/package/es5
 cp "$mj/tex-mml-chtml.js" "$out/mathjax/"
 cp -r "$mj/output/chtml/fonts/woff-v2" "$out/mathjax/output/chtml/fonts/"
@@ -31,9 +32,9 @@ cp -r "$mj/ui" "$mj/a11y" "$out/mathjax/"                   # menu and assistive
 cp mathjax-3.2.2/package/LICENSE "$out/mathjax/LICENSE"
 hm=jupyter-widgets-html-manager-1.0.15/package/dist
 cp "$hm/embed-amd.js" "$out/widgets/"
-cp "$hm"/*.woff2 "$hm"/*.woff "$hm"/*.ttf "$out/widgets/"
+cp "$hm"/*.woff2 "$hm"/*.woff "$hm"/*.ttf "$fonts/"
 cp requirejs-2.3.8/package/require.js "$out/requirejs/"
-cat > "$out/VERSIONS.txt" <<TXT
+cat > "$out/mathjax/VENDORED.txt" <<TXT
 Vendored by .ci/vendor_js.sh from the npm registry:
 $MATHJAX  (es5/tex-mml-chtml.js, its fonts and lazily loaded components; Apache-2.0)
 $WIDGETS  (dist/embed-amd.js and its icon fonts; BSD-3-Clause)
