@@ -1,9 +1,9 @@
 """Browser test of the built book: every page loads offline, typesets its maths, renders widgets.
 
 Serves ``_build/html`` on 127.0.0.1 and visits each page in headless Debian Chromium driven by
-Playwright. A page fails on JavaScript errors, console errors (two harmless Jupyter Book messages
-excepted, as console errors or page errors), failed requests, HTTP errors, requests to any other host, broken images, maths that
-MathJax did not typeset, or widget state that did not render as widgets.
+Playwright. A page fails on JavaScript errors and console errors (two harmless Jupyter Book
+messages excepted), failed requests, HTTP errors, requests to any other host, broken images, maths
+that MathJax did not typeset, or widget state that did not render as widgets.
 
 Needs ``make book`` first. Without Chromium it skips, unless NNLIB_REQUIRE_BROWSER=1 (set by CI).
 """
@@ -36,7 +36,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SKIP_DIRS = {"_static", "_sources", "_images", "mathjax", "widgets", "requirejs", "@jupyter-widgets"}
+SKIP_DIRS = {
+    "_static",
+    "_sources",
+    "_images",
+    "mathjax",
+    "widgets",
+    "requirejs",
+    "@jupyter-widgets",
+}
 
 
 NOT_CONTENT = {"index.html", "genindex.html", "search.html"}  # index.html only redirects
@@ -118,14 +126,18 @@ def test_page_renders_offline(browser, site_url, page):
     tab = context.new_page()
     tab.on(
         "pageerror",
-        lambda error: any(h in str(error) for h in HARMLESS_CONSOLE)
-        or problems.append(f"page error: {error}"),
+        lambda error: (
+            any(h in str(error) for h in HARMLESS_CONSOLE)
+            or problems.append(f"page error: {error}")
+        ),
     )
     tab.on(
         "console",
-        lambda msg: msg.type == "error"
-        and not any(h in msg.text for h in HARMLESS_CONSOLE)
-        and problems.append(f"console error: {msg.text}"),
+        lambda msg: (
+            msg.type == "error"
+            and not any(h in msg.text for h in HARMLESS_CONSOLE)
+            and problems.append(f"console error: {msg.text}")
+        ),
     )
     tab.on(
         "requestfailed",
