@@ -13,7 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from nnlib import basics, viz  # noqa: E402
+from nnlib import basics, viz
 
 
 def best_of(fn, repeat: int = 5) -> float:
