@@ -1,0 +1,356 @@
+"""Analytic loss surfaces: value, gradient and Hessian in closed form, with their known points.
+
+Lectures 1 and 2 (convexity, gradient descent, saddle points) run optimizers on these surfaces.
+Every method is vectorised over points of shape ``(..., dim)``: a whole contour grid, or a batch of
+starting points, is one call. ``value`` returns shape ``(...)``, ``gradient`` ``(..., dim)`` and
+``hessian`` ``(..., dim, dim)``. Gradients and Hessians are written out by hand and tested against
+autograd and finite differences; the base class falls back on autograd where a surface has none.
+
+Use :func:`get` to build a surface by name (``get("rosenbrock")``), or the classes directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from nnlib.utils import check_positive
+
+__all__ = [
+    "Beale",
+    "Himmelblau",
+    "Landscape",
+    "LeastSquares",
+    "MonkeySaddle",
+    "Quadratic",
+    "Rosenbrock",
+    "TinyMLP",
+    "get",
+    "running_example",
+    "saddle",
+]
+
+DTYPE = torch.float64
+
+
+@dataclass(frozen=True)
+class Window:
+    """The plot window (x range, y range) that shows a surface's interesting features."""
+
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+
+
+class Landscape:
+    """A smooth function on R^dim. Subclasses define ``value`` and, where known, the derivatives."""
+
+    name = "landscape"
+    dim = 2
+    window = Window((-2.0, 2.0), (-2.0, 2.0))
+    minima: tuple[tuple[float, ...], ...] = ()
+    saddles: tuple[tuple[float, ...], ...] = ()
+
+    def value(self, p: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def gradient(self, p: torch.Tensor) -> torch.Tensor:
+        """Autograd fallback: gradient of the summed values (points are independent)."""
+        p = self._points(p).detach().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(self.value(p).sum(), p)
+        return grad
+
+    def hessian(self, p: torch.Tensor) -> torch.Tensor:
+        """Autograd fallback: one Hessian per point, by vmap over torch.func.hessian."""
+        p = self._points(p)
+        flat = p.reshape(-1, self.dim)
+        hess = torch.vmap(torch.func.hessian(self.value))(flat)
+        return hess.reshape(*p.shape, self.dim)
+
+    def __call__(self, p: torch.Tensor) -> torch.Tensor:
+        return self.value(p)
+
+    def _points(self, p) -> torch.Tensor:
+        p = torch.as_tensor(p, dtype=DTYPE)
+        if p.ndim == 0 or p.shape[-1] != self.dim:
+            raise ValueError(
+                f"Invalid points of shape {tuple(p.shape)} for {self.name}: "
+                f"the last dimension must be {self.dim}"
+            )
+        return p
+
+    def grid(self, resolution: int = 101) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(X, Y, Z) over the plot window, for contour plots of 2-D surfaces."""
+        xs = torch.linspace(*self.window.xlim, resolution, dtype=DTYPE)
+        ys = torch.linspace(*self.window.ylim, resolution, dtype=DTYPE)
+        grid_x, grid_y = torch.meshgrid(xs, ys, indexing="xy")
+        return grid_x, grid_y, self.value(torch.stack([grid_x, grid_y], dim=-1))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _split(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return p[..., 0], p[..., 1]
+
+
+def _matrix(rows) -> torch.Tensor:
+    """Stack nested [[a, b], [c, d]] of equally shaped tensors into shape (..., 2, 2)."""
+    return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
+
+
+class Quadratic(Landscape):
+    """f(p) = 1/2 p^T A p with A = R(angle) diag(eigenvalues) R(angle)^T.
+
+    Gradient A p, Hessian A everywhere. Positive eigenvalues give a bowl with its minimum at the
+    origin; mixed signs give a saddle there. The condition number is |l_max| / |l_min|.
+    """
+
+    def __init__(self, eigenvalues=(1.0, 10.0), angle: float = 0.0, name: str = "quadratic"):
+        eigenvalues = torch.as_tensor(eigenvalues, dtype=DTYPE)
+        if eigenvalues.shape != (2,) or not torch.isfinite(eigenvalues).all():
+            raise ValueError(
+                f"Invalid eigenvalues: {eigenvalues.tolist()} (need two finite numbers)"
+            )
+        if (eigenvalues == 0).any():
+            raise ValueError(f"Invalid eigenvalues: {eigenvalues.tolist()} (zero is not allowed)")
+        self.eigenvalues = eigenvalues
+        self.angle = float(angle)
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        self.rotation = torch.tensor([[c, -s], [s, c]], dtype=DTYPE)
+        self.A = self.rotation @ torch.diag(eigenvalues) @ self.rotation.T
+        self.name = name
+        self.minima = ((0.0, 0.0),) if (eigenvalues > 0).all() else ()
+        self.saddles = ((0.0, 0.0),) if (eigenvalues > 0).any() and (eigenvalues < 0).any() else ()
+        reach = 2.0
+        self.window = Window((-reach, reach), (-reach, reach))
+
+    @property
+    def condition_number(self) -> float:
+        magnitudes = self.eigenvalues.abs()
+        return (magnitudes.max() / magnitudes.min()).item()
+
+    def value(self, p):
+        p = self._points(p)
+        return 0.5 * torch.einsum("...i,ij,...j->...", p, self.A, p)
+
+    def gradient(self, p):
+        return self._points(p) @ self.A.T
+
+    def hessian(self, p):
+        p = self._points(p)
+        return self.A.expand(*p.shape[:-1], 2, 2).clone()
+
+    def __repr__(self) -> str:
+        values = [round(v, 4) for v in self.eigenvalues.tolist()]
+        return f"Quadratic(eigenvalues={values}, angle={self.angle:.4g})"
+
+
+def running_example() -> Quadratic:
+    """The lectures' running example f = x1^2 + 4 x2^2, i.e. eigenvalues 2 and 8 (kappa = 4)."""
+    return Quadratic((2.0, 8.0), name="x1² + 4x2²")
+
+
+def saddle() -> Quadratic:
+    """f = x^2 - y^2: the textbook saddle at the origin (eigenvalues 2 and -2)."""
+    return Quadratic((2.0, -2.0), name="saddle x² - y²")
+
+
+class Rosenbrock(Landscape):
+    """f = (a - x)^2 + b (y - x^2)^2: a curved, narrow valley; minimum (a, a^2), f = 0."""
+
+    name = "rosenbrock"
+    window = Window((-2.0, 2.0), (-1.0, 3.0))
+
+    def __init__(self, a: float = 1.0, b: float = 100.0):
+        self.a, self.b = float(a), check_positive("b", b)
+        self.minima = ((self.a, self.a**2),)
+
+    def value(self, p):
+        x, y = _split(self._points(p))
+        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+
+    def gradient(self, p):
+        x, y = _split(self._points(p))
+        dx = -2 * (self.a - x) - 4 * self.b * x * (y - x**2)
+        dy = 2 * self.b * (y - x**2)
+        return torch.stack([dx, dy], dim=-1)
+
+    def hessian(self, p):
+        x, y = _split(self._points(p))
+        dxx = 2 - 4 * self.b * y + 12 * self.b * x**2
+        dxy = -4 * self.b * x
+        dyy = torch.full_like(x, 2 * self.b)
+        return _matrix([[dxx, dxy], [dxy, dyy]])
+
+
+class Beale(Landscape):
+    """f = sum_{i=1..3} (c_i - x + x y^i)^2 with c = (1.5, 2.25, 2.625); minimum (3, 0.5), f = 0."""
+
+    name = "beale"
+    window = Window((-4.5, 4.5), (-4.5, 4.5))
+    minima = ((3.0, 0.5),)
+    C = (1.5, 2.25, 2.625)
+
+    def _terms(self, p):
+        x, y = _split(self._points(p))
+        for i, c in enumerate(self.C, start=1):
+            t = c - x + x * y**i
+            dt = (y**i - 1, i * x * y ** (i - 1))
+            yield x, y, i, t, dt
+
+    def value(self, p):
+        return sum(t**2 for *_, t, _ in self._terms(p))
+
+    def gradient(self, p):
+        parts = [
+            torch.stack([2 * t * dt[0], 2 * t * dt[1]], dim=-1) for *_, t, dt in self._terms(p)
+        ]
+        return sum(parts)
+
+    def hessian(self, p):
+        total = 0
+        for x, y, i, t, (tx, ty) in self._terms(p):
+            txy = i * y ** (i - 1)
+            tyy = i * (i - 1) * x * y ** (i - 2) if i > 1 else torch.zeros_like(x)
+            total = total + 2 * _matrix(
+                [[tx * tx, tx * ty + t * txy], [tx * ty + t * txy, ty * ty + t * tyy]]
+            )
+        return total
+
+
+class Himmelblau(Landscape):
+    """f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four minima of value 0, one maximum, four saddles."""
+
+    name = "himmelblau"
+    window = Window((-5.0, 5.0), (-5.0, 5.0))
+    minima = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+
+    def value(self, p):
+        x, y = _split(self._points(p))
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+    def gradient(self, p):
+        x, y = _split(self._points(p))
+        u, v = x**2 + y - 11, x + y**2 - 7
+        return torch.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], dim=-1)
+
+    def hessian(self, p):
+        x, y = _split(self._points(p))
+        u, v = x**2 + y - 11, x + y**2 - 7
+        dxy = 4 * x + 4 * y
+        return _matrix([[4 * u + 8 * x**2 + 2, dxy], [dxy, 2 + 4 * v + 8 * y**2]])
+
+
+class MonkeySaddle(Landscape):
+    """f = x^3 - 3 x y^2: a degenerate critical point at 0 (zero Hessian) and three valleys."""
+
+    name = "monkey saddle"
+    window = Window((-1.5, 1.5), (-1.5, 1.5))
+    saddles = ((0.0, 0.0),)
+
+    def value(self, p):
+        x, y = _split(self._points(p))
+        return x**3 - 3 * x * y**2
+
+    def gradient(self, p):
+        x, y = _split(self._points(p))
+        return torch.stack([3 * x**2 - 3 * y**2, -6 * x * y], dim=-1)
+
+    def hessian(self, p):
+        x, y = _split(self._points(p))
+        return _matrix([[6 * x, -6 * y], [-6 * y, -6 * x]])
+
+
+class TinyMLP(Landscape):
+    """Square loss of the two-weight network y_hat = tanh(w1 tanh(w2 x)) on one example (x, t).
+
+    L(w1, w2) = (t - tanh(w1 tanh(w2 x)))^2, default example T = (0.5, 0.5) (lecture 2). It has a
+    saddle at the origin, plateaus far from it and the symmetry L(w1, w2) = L(-w1, -w2).
+    Gradient by hand; the Hessian comes from autograd.
+    """
+
+    name = "tiny MLP"
+    window = Window((-4.0, 4.0), (-4.0, 4.0))
+    saddles = ((0.0, 0.0),)
+
+    def __init__(self, x: float = 0.5, t: float = 0.5):
+        self.x, self.t = float(x), float(t)
+
+    def value(self, p):
+        w1, w2 = _split(self._points(p))
+        return (self.t - torch.tanh(w1 * torch.tanh(w2 * self.x))) ** 2
+
+    def gradient(self, p):
+        w1, w2 = _split(self._points(p))
+        h = torch.tanh(w2 * self.x)
+        y = torch.tanh(w1 * h)
+        dl_dy = -2 * (self.t - y)
+        dy_dw1 = (1 - y**2) * h
+        dy_dw2 = (1 - y**2) * w1 * (1 - h**2) * self.x
+        return torch.stack([dl_dy * dy_dw1, dl_dy * dy_dw2], dim=-1)
+
+
+class LeastSquares(Landscape):
+    """f(w) = 1/(2n) ||X w - y||^2 for data X (n x d) and y (n).
+
+    Gradient X^T (X w - y) / n, Hessian X^T X / n.
+
+    ``gradient(w, rows)`` uses only the given rows: the minibatch estimate SGD uses.
+    """
+
+    name = "least squares"
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor):
+        X = torch.as_tensor(X, dtype=DTYPE)
+        y = torch.as_tensor(y, dtype=DTYPE)
+        if X.ndim != 2 or y.shape != (X.shape[0],):
+            raise ValueError(f"Invalid shapes: X {tuple(X.shape)} and y {tuple(y.shape)}")
+        self.X, self.y = X, y
+        self.n, self.dim = X.shape
+
+    @classmethod
+    def random(cls, n: int = 10_000, d: int = 500, noise: float = 0.5, seed: int = 0):
+        """Gaussian X, targets from a random w* plus Gaussian noise of scale ``noise``."""
+        g = torch.Generator().manual_seed(seed)
+        X = torch.randn(n, d, generator=g, dtype=DTYPE)
+        w_star = torch.randn(d, generator=g, dtype=DTYPE) / math.sqrt(d)
+        y = X @ w_star + noise * torch.randn(n, generator=g, dtype=DTYPE)
+        return cls(X, y)
+
+    def value(self, w):
+        residual = self._points(w) @ self.X.T - self.y
+        return 0.5 * (residual**2).mean(dim=-1)
+
+    def gradient(self, w, rows: torch.Tensor | None = None):
+        X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
+        residual = self._points(w) @ X.T - y
+        return residual @ X / len(y)
+
+    def hessian(self, w=None):
+        return self.X.T @ self.X / self.n
+
+    def solution(self) -> torch.Tensor:
+        return torch.linalg.lstsq(self.X, self.y.unsqueeze(-1)).solution.squeeze(-1)
+
+
+_REGISTRY = {
+    "quadratic": Quadratic,
+    "running example": running_example,
+    "saddle": saddle,
+    "rosenbrock": Rosenbrock,
+    "beale": Beale,
+    "himmelblau": Himmelblau,
+    "monkey saddle": MonkeySaddle,
+    "tiny mlp": TinyMLP,
+}
+
+
+def get(name: str, **kwargs) -> Landscape:
+    """Build a surface by name: one of ``sorted(_REGISTRY)``."""
+    key = name.lower()
+    if key not in _REGISTRY:
+        raise ValueError(f"Invalid landscape name: {name!r} (choose from {sorted(_REGISTRY)})")
+    return _REGISTRY[key](**kwargs)

@@ -1,0 +1,34 @@
+"""Optimizers, step rules and the trajectory runner (lectures 1 and 5).
+
+* :class:`GradientDescent`: plain gradient descent as a ``torch.optim.Optimizer``;
+* step rules for analytic surfaces: :class:`ExactQuadraticStep`, :class:`Backtracking` (Armijo),
+  :class:`Newton` (with optional damping);
+* :func:`run`: runs any of them, or any torch optimizer, from a batch of starting points on a
+  :class:`~nnlib.landscapes.Landscape`; :func:`run_scipy` runs SciPy's L-BFGS, BFGS and CG for
+  comparison.
+"""
+
+from nnlib.optim.gd import GradientDescent, gd_update
+from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
+from nnlib.optim.newton import Newton, newton_direction
+from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
+from nnlib.optim.runner import StepRule, Trajectory, run, run_scipy
+
+__all__ = [
+    "Backtracking",
+    "ExactQuadraticStep",
+    "GradientDescent",
+    "Newton",
+    "StepRule",
+    "Trajectory",
+    "armijo_step",
+    "best_rate",
+    "exact_step",
+    "gd_update",
+    "measured_rate",
+    "newton_direction",
+    "predicted_rate",
+    "run",
+    "run_scipy",
+    "steps_to_tolerance",
+]

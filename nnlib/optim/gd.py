@@ -1,0 +1,50 @@
+"""Plain gradient descent, written as a torch.optim.Optimizer (lecture 1)."""
+
+from __future__ import annotations
+
+import torch
+from torch.optim.optimizer import Optimizer, required
+
+__all__ = ["GradientDescent", "gd_update"]
+
+
+def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> None:
+    """theta <- theta - lr * g, in place."""
+    theta.sub_(lr * g)
+
+
+class GradientDescent(Optimizer):
+    r"""Gradient descent with a fixed step size.
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \theta_0 \text{ (params)}, \eta \text{ (lr)}, L \text{ (objective)} \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, g_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    Equal to ``torch.optim.SGD(params, lr)`` with its defaults (no momentum, no weight decay);
+    the tests check that the two take identical steps. Whether it is "stochastic" depends only on
+    whether the gradient came from the whole data set or a minibatch.
+    """
+
+    def __init__(self, params, lr: float = required):
+        if lr is required:
+            raise ValueError("Invalid learning rate: lr is required")
+        if not lr > 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for theta in group["params"]:
+                if theta.grad is not None:
+                    gd_update(theta, theta.grad, group["lr"])
+        return loss

@@ -1,0 +1,83 @@
+"""Step-size rules for gradient descent on analytic surfaces (lecture 1).
+
+Both act on a batch of points x of shape (B, dim) at once, one step size per point.
+
+* Exact step on a quadratic: minimising the second-order model along -g gives
+  alpha* = g^T g / g^T H g (exact when the function is quadratic).
+* Backtracking (Armijo): start from ``lr`` and multiply by ``shrink`` until
+  f(x - t g) <= f(x) - c t ||g||^2 (sufficient decrease).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnlib.utils import check_fraction, check_positive, check_positive_int
+
+__all__ = ["Backtracking", "ExactQuadraticStep", "armijo_step", "exact_step"]
+
+
+def exact_step(g: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
+    """alpha* = g^T g / g^T H g for each row of g (B, dim) and Hessian H (B, dim, dim).
+
+    Where the curvature along g is not positive the model has no minimum: alpha is NaN.
+    """
+    gg = (g * g).sum(-1)
+    gHg = torch.einsum("bi,bij,bj->b", g, H, g)
+    return torch.where(gHg > 0, gg / gHg, torch.full_like(gg, float("nan")))
+
+
+def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60):
+    """Backtracking line search along d = -g. Returns (step sizes t, function evaluations).
+
+    t starts at ``lr`` and shrinks by ``shrink`` while f(x - t g) > f(x) - c t ||g||^2.
+    """
+    fx = f(x)
+    gg = (g * g).sum(-1)
+    t = torch.full_like(fx, lr)
+    evals = torch.ones_like(fx)
+    for _ in range(max_shrinks):
+        trial = f(x - t.unsqueeze(-1) * g)
+        evals = evals + 1
+        too_long = ~(trial <= fx - c * t * gg)  # also true for NaN
+        if not too_long.any():
+            break
+        t = torch.where(too_long, t * shrink, t)
+    return t, evals
+
+
+class ExactQuadraticStep:
+    """Gradient descent with alpha* = g^T g / g^T H g (one gradient and one Hessian per step)."""
+
+    def step(self, landscape, x):
+        g = landscape.gradient(x)
+        alpha = exact_step(g, landscape.hessian(x))
+        counts = {"gradient": 1, "hessian": 1}
+        return x - alpha.unsqueeze(-1) * g, counts
+
+    def __repr__(self) -> str:
+        return "ExactQuadraticStep()"
+
+
+class Backtracking:
+    """Gradient descent with an Armijo backtracking line search."""
+
+    def __init__(
+        self, lr: float = 1.0, shrink: float = 0.5, c: float = 1e-4, max_shrinks: int = 60
+    ):
+        self.lr = check_positive("lr", lr)
+        self.shrink = check_fraction("shrink", shrink)
+        if self.shrink == 0:
+            raise ValueError("Invalid shrink: 0 (must be in (0, 1))")
+        self.c = check_fraction("c", c)
+        self.max_shrinks = check_positive_int("max_shrinks", max_shrinks)
+
+    def step(self, landscape, x):
+        g = landscape.gradient(x)
+        t, evals = armijo_step(
+            landscape.value, x, g, self.lr, self.shrink, self.c, self.max_shrinks
+        )
+        return x - t.unsqueeze(-1) * g, {"gradient": 1, "value": evals}
+
+    def __repr__(self) -> str:
+        return f"Backtracking(lr={self.lr}, shrink={self.shrink}, c={self.c})"
