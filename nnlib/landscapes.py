@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from nnlib.utils import check_positive
@@ -26,6 +27,7 @@ __all__ = [
     "MonkeySaddle",
     "Quadratic",
     "Rosenbrock",
+    "TiltedDoubleWell",
     "TinyMLP",
     "get",
     "running_example",
@@ -293,6 +295,33 @@ class TinyMLP(Landscape):
         return torch.stack([dl_dy * dy_dw1, dl_dy * dy_dw2], dim=-1)
 
 
+class TiltedDoubleWell(Landscape):
+    """f(x) = x^4 - 2 x^2 + tilt x on the line (dim = 1): two local minima of different height
+    when |tilt| is small, so where gradient descent ends depends on where it starts."""
+
+    name = "tilted double well"
+    dim = 1
+    window = Window((-2.0, 2.0), (-2.0, 2.0))
+
+    def __init__(self, tilt: float = 0.5):
+        self.tilt = float(tilt)
+        roots = np.roots([4.0, 0.0, -4.0, self.tilt])  # f'(x) = 4x^3 - 4x + tilt
+        real = sorted(r.real for r in roots if abs(r.imag) < 1e-9)
+        self.minima = tuple((float(x),) for x in real if 12 * x**2 - 4 > 0)
+
+    def value(self, p):
+        x = self._points(p)[..., 0]
+        return x**4 - 2 * x**2 + self.tilt * x
+
+    def gradient(self, p):
+        x = self._points(p)
+        return 4 * x**3 - 4 * x + self.tilt
+
+    def hessian(self, p):
+        x = self._points(p)
+        return (12 * x**2 - 4).unsqueeze(-1)
+
+
 class LeastSquares(Landscape):
     """f(w) = 1/(2n) ||X w - y||^2 for data X (n x d) and y (n).
 
@@ -345,6 +374,7 @@ _REGISTRY = {
     "himmelblau": Himmelblau,
     "monkey saddle": MonkeySaddle,
     "tiny mlp": TinyMLP,
+    "tilted double well": TiltedDoubleWell,
 }
 
 

@@ -6,6 +6,19 @@ implemented yet" for a stub that still raises ``NotImplementedError``.
 """
 
 from nnlib.exercises.basics import check_cubic_gradient, check_largest_stable_lr
+from nnlib.exercises.convexity import (
+    check_backtracking_step,
+    check_exact_quadratic_step,
+    check_predicted_steps,
+)
 from nnlib.exercises.core import CheckResult, check
 
-__all__ = ["CheckResult", "check", "check_cubic_gradient", "check_largest_stable_lr"]
+__all__ = [
+    "CheckResult",
+    "check",
+    "check_backtracking_step",
+    "check_cubic_gradient",
+    "check_exact_quadratic_step",
+    "check_largest_stable_lr",
+    "check_predicted_steps",
+]

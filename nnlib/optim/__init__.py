@@ -13,11 +13,13 @@ from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
 from nnlib.optim.runner import StepRule, Trajectory, run, run_scipy
+from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
     "Backtracking",
     "ExactQuadraticStep",
     "GradientDescent",
+    "LeastSquaresRun",
     "Newton",
     "StepRule",
     "Trajectory",
@@ -26,6 +28,7 @@ __all__ = [
     "exact_step",
     "gd_update",
     "measured_rate",
+    "minibatch_descent",
     "newton_direction",
     "predicted_rate",
     "run",
