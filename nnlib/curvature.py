@@ -39,7 +39,9 @@ def eigen(H: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def condition_number(H: torch.Tensor) -> torch.Tensor:
     """kappa = |lambda|_max / |lambda|_min (infinite when an eigenvalue is zero)."""
     magnitudes = eigen(H)[0].abs()
-    return magnitudes.max(dim=-1).values / magnitudes.min(dim=-1).values
+    smallest = magnitudes.min(dim=-1).values
+    ratio = magnitudes.max(dim=-1).values / smallest
+    return torch.where(smallest > 0, ratio, torch.full_like(ratio, float("inf")))
 
 
 def classify(H: torch.Tensor, tol: float = 1e-8) -> str:

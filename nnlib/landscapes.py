@@ -349,6 +349,12 @@ class LeastSquares(Landscape):
         y = X @ w_star + noise * torch.randn(n, generator=g, dtype=DTYPE)
         return cls(X, y)
 
+    @classmethod
+    def train_test(cls, n_train: int, n_test: int, d: int, noise: float = 1.0, seed: int = 0):
+        """Two problems whose targets come from the same w*: a training set and a held-out set."""
+        whole = cls.random(n_train + n_test, d, noise, seed)
+        return cls(whole.X[:n_train], whole.y[:n_train]), cls(whole.X[n_train:], whole.y[n_train:])
+
     def value(self, w):
         residual = self._points(w) @ self.X.T - self.y
         return 0.5 * (residual**2).mean(dim=-1)

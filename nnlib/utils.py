@@ -21,6 +21,7 @@ __all__ = [
     "check_fraction",
     "check_positive",
     "check_positive_int",
+    "format_bytes",
     "get_device",
     "seed_everything",
 ]
@@ -96,6 +97,16 @@ def check_finite(value: float, step: int, what: str = "loss", limit: float = 1e1
     if not math.isfinite(value) or abs(value) > limit:
         raise DivergenceError(step, value, what)
     return value
+
+
+def format_bytes(n: float) -> str:
+    """A byte count in binary units: 1536 -> '1.5 KiB'."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    for unit in units:
+        if abs(n) < 1024 or unit == units[-1]:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def check_positive(name: str, value: Real, *, allow_zero: bool = False) -> float:

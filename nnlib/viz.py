@@ -263,7 +263,10 @@ def gd_quadratic_figure(
     with mpl.rc_context(STYLE):
         right.semilogy(range(taken), errors[:taken], marker=".", label="measured ‖x_t‖")
         right.semilogy(
-            range(taken), errors[0] * rho ** np.arange(taken), "--", label=f"ρ^t, ρ = {rho:.3f}"
+            range(taken),
+            errors[0].item() * rho ** np.arange(taken),
+            "--",
+            label=f"ρ^t, ρ = {rho:.3f}",
         )
         right.set(xlabel="step t", ylabel="distance to minimum")
         measured = optim.measured_rate(errors[:taken])

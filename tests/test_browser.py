@@ -151,7 +151,7 @@ def test_page_renders_offline(browser, site_url, page):
     html = tab.content()
 
     if 'class="math' in html:
-        tab.wait_for_selector("mjx-container", timeout=15_000)
+        tab.wait_for_selector("mjx-container", state="attached", timeout=15_000)
         untypeset = tab.evaluate(
             "Array.from(document.querySelectorAll('span.math, div.math'))"
             ".filter(e => !e.querySelector('mjx-container')).length"

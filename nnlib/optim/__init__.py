@@ -12,7 +12,7 @@ from nnlib.optim.gd import GradientDescent, gd_update
 from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
-from nnlib.optim.runner import StepRule, Trajectory, run, run_scipy
+from nnlib.optim.runner import StepRule, Trajectory, describe_run, run, run_scipy
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Trajectory",
     "armijo_step",
     "best_rate",
+    "describe_run",
     "exact_step",
     "gd_update",
     "measured_rate",

@@ -10,7 +10,7 @@ __all__ = ["GradientDescent", "gd_update"]
 
 def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> None:
     """theta <- theta - lr * g, in place."""
-    theta.sub_(lr * g)
+    theta.add_(g, alpha=-lr)  # the same arithmetic as torch.optim.SGD
 
 
 class GradientDescent(Optimizer):

@@ -36,13 +36,14 @@ def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60):
     gg = (g * g).sum(-1)
     t = torch.full_like(fx, lr)
     evals = torch.ones_like(fx)
+    searching = torch.ones_like(fx, dtype=torch.bool)
     for _ in range(max_shrinks):
         trial = f(x - t.unsqueeze(-1) * g)
-        evals = evals + 1
-        too_long = ~(trial <= fx - c * t * gg)  # also true for NaN
-        if not too_long.any():
+        evals = evals + searching  # only points still searching pay for this trial
+        searching &= ~(trial <= fx - c * t * gg)  # a NaN trial keeps searching
+        if not searching.any():
             break
-        t = torch.where(too_long, t * shrink, t)
+        t = torch.where(searching, t * shrink, t)
     return t, evals
 
 

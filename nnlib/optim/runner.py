@@ -19,7 +19,7 @@ import torch
 
 from nnlib.utils import check_positive, check_positive_int
 
-__all__ = ["StepRule", "Trajectory", "run", "run_scipy"]
+__all__ = ["StepRule", "Trajectory", "describe_run", "run", "run_scipy"]
 
 
 class StepRule(Protocol):
@@ -74,8 +74,7 @@ def _torch_stepper(factory: Callable, landscape, x: torch.Tensor):
     def step(x_now: torch.Tensor):
         with torch.no_grad():
             param.copy_(x_now)
-        optimizer.zero_grad()
-        landscape.value(param).sum().backward()  # rows are independent: one gradient per row
+        param.grad = landscape.gradient(x_now)  # one gradient per row, in closed form
         optimizer.step()
         return param.detach().clone(), {"gradient": 1}
 
@@ -193,3 +192,24 @@ def run_scipy(landscape, method: str, x0, steps: int, grad_tol: float = 1e-8) ->
     }
     diverged = torch.full_like(stopped, -1)
     return Trajectory(points, values, grad_norms, stopped, diverged, evaluations, method)
+
+
+def describe_run(name: str, trajectory: Trajectory, landscape=None, row: int = 0) -> str:
+    """One line per run: steps, evaluations asked for, and the distance to the nearest known
+    minimum of ``landscape`` (or the final value when it has none)."""
+    evals = trajectory.evaluations
+    counts = " ".join(
+        f"{label} {int(evals[key][row]) if key in evals else 0:>5}"
+        for key, label in (("gradient", "grads"), ("value", "values"), ("hessian", "Hessians"))
+    )
+    if trajectory.diverged_at[row] >= 0:
+        return f"{name:<18} diverged at step {int(trajectory.diverged_at[row])}"
+    steps = int(trajectory.steps_taken[row])
+    final = trajectory.points[steps, row]
+    if landscape is not None and landscape.minima:
+        minima = torch.tensor(landscape.minima, dtype=final.dtype)
+        where = f"distance to nearest minimum {(minima - final).norm(dim=-1).min().item():.1e}"
+    else:
+        where = f"final value {trajectory.values[steps, row].item():.3e}"
+    status = "" if trajectory.stopped_at[row] >= 0 else " (not converged)"
+    return f"{name:<18} steps {steps:>5} | {counts} | {where}{status}"

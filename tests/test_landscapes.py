@@ -1,0 +1,125 @@
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnlib import landscapes
+
+NAMED = [
+    "running example",
+    "saddle",
+    "rosenbrock",
+    "beale",
+    "himmelblau",
+    "monkey saddle",
+    "tiny mlp",
+]
+
+
+def _points(seed: int, n: int = 6, dim: int = 2, scale: float = 1.5) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, dim, generator=g, dtype=torch.float64) * 2 - 1) * scale
+
+
+@pytest.mark.parametrize("name", NAMED)
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_analytic_derivatives_match_autograd(name, seed):
+    surface = landscapes.get(name)
+    p = _points(seed)
+    grad = torch.vmap(torch.func.grad(surface.value))(p)
+    hess = torch.vmap(torch.func.hessian(surface.value))(p)
+    torch.testing.assert_close(surface.gradient(p), grad, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(surface.hessian(p), hess, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_gradient_matches_central_differences(name):
+    surface = landscapes.get(name)
+    p = _points(1)
+    h = 1e-6
+    for k in range(2):
+        step = torch.zeros(2, dtype=torch.float64)
+        step[k] = h
+        numeric = (surface.value(p + step) - surface.value(p - step)) / (2 * h)
+        torch.testing.assert_close(surface.gradient(p)[:, k], numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_values_are_vectorised_over_any_batch_shape():
+    surface = landscapes.Rosenbrock()
+    grid = _points(2, n=12).reshape(3, 4, 2)
+    assert surface.value(grid).shape == (3, 4)
+    assert surface.gradient(grid).shape == (3, 4, 2)
+    assert surface.hessian(grid).shape == (3, 4, 2, 2)
+    flat = surface.value(grid.reshape(-1, 2)).reshape(3, 4)
+    torch.testing.assert_close(surface.value(grid), flat)
+    *_, grid_z = surface.grid(21)
+    assert grid_z.shape == (21, 21)
+
+
+@pytest.mark.parametrize(
+    "surface", [landscapes.Rosenbrock(), landscapes.Beale(), landscapes.Himmelblau()]
+)
+def test_known_minima_are_critical_points_with_value_zero(surface):
+    minima = torch.tensor(surface.minima, dtype=torch.float64)
+    assert surface.value(minima).abs().max() < 1e-9
+    assert surface.gradient(minima).norm(dim=-1).max() < 1e-4
+    assert (torch.linalg.eigvalsh(surface.hessian(minima)) > 0).all()
+
+
+def test_quadratic_eigenvalues_rotation_and_condition_number():
+    surface = landscapes.Quadratic((1.0, 25.0), angle=0.7)
+    H = surface.hessian(torch.zeros(2, dtype=torch.float64))
+    torch.testing.assert_close(
+        torch.linalg.eigvalsh(H), torch.tensor([1.0, 25.0], dtype=torch.float64)
+    )
+    assert surface.condition_number == pytest.approx(25.0)
+    assert surface.minima == ((0.0, 0.0),) and surface.saddles == ()
+    assert landscapes.saddle().saddles == ((0.0, 0.0),) and landscapes.saddle().minima == ()
+    running = landscapes.running_example()
+    x = torch.tensor([0.3, -0.7], dtype=torch.float64)
+    assert running.value(x).item() == pytest.approx(0.3**2 + 4 * 0.7**2)
+
+
+def test_tiny_mlp_symmetry_and_saddle_at_zero():
+    surface = landscapes.TinyMLP()
+    p = _points(3)
+    torch.testing.assert_close(surface.value(p), surface.value(-p))
+    assert surface.gradient(torch.zeros(2, dtype=torch.float64)).abs().max() == 0
+    eigenvalues = torch.linalg.eigvalsh(surface.hessian(torch.zeros(2, dtype=torch.float64)))
+    assert eigenvalues[0] < 0 < eigenvalues[1]
+
+
+def test_tilted_double_well_in_one_dimension():
+    well = landscapes.TiltedDoubleWell(tilt=0.5)
+    minima = torch.tensor(well.minima, dtype=torch.float64)
+    assert minima.shape == (2, 1)
+    assert well.gradient(minima).abs().max() < 1e-9
+    x = _points(4, dim=1)
+    torch.testing.assert_close(well.hessian(x), torch.vmap(torch.func.hessian(well.value))(x))
+
+
+def test_least_squares_closed_forms():
+    problem = landscapes.LeastSquares.random(n=60, d=5, seed=1)
+    w = torch.randn(5, dtype=torch.float64)
+    torch.testing.assert_close(problem.gradient(w), torch.func.grad(problem.value)(w))
+    torch.testing.assert_close(problem.hessian(), torch.func.hessian(problem.value)(w))
+    assert problem.gradient(problem.solution()).norm() < 1e-10
+    rows = torch.arange(10)
+    sub = landscapes.LeastSquares(problem.X[rows], problem.y[rows])
+    torch.testing.assert_close(problem.gradient(w, rows), sub.gradient(w))
+    train, test = landscapes.LeastSquares.train_test(30, 20, d=4, seed=2)
+    assert (train.n, test.n, train.dim) == (30, 20, 4)
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="landscape name"):
+        landscapes.get("everest")
+    with pytest.raises(ValueError, match="last dimension must be 2"):
+        landscapes.Rosenbrock().value(torch.zeros(3))
+    with pytest.raises(ValueError, match="eigenvalues"):
+        landscapes.Quadratic((1.0, 0.0))
+    with pytest.raises(ValueError, match="eigenvalues"):
+        landscapes.Quadratic((1.0, 2.0, 3.0))
+    with pytest.raises(ValueError, match="Invalid shapes"):
+        landscapes.LeastSquares(torch.zeros(5, 2), torch.zeros(4))
