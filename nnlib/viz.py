@@ -229,8 +229,11 @@ def jensen_figure(function: str = "x²", alpha: float = 0.5, a: float = -1.5, b:
             color="black" if holds else DIVERGED_COLOR,
             fontsize=9,
         )
-        ax.set(xlabel="x")
-        ax.legend(fontsize=8, loc="upper center")
+        near = xs[(xs >= min(a, b) - 0.25) & (xs <= max(a, b) + 0.25)]
+        low, high = f(near).min().item(), f(near).max().item()
+        pad = 0.15 * (high - low) + 0.05
+        ax.set(xlabel="x", ylim=(low - pad, high + 2 * pad))  # zoom on the chord
+        ax.legend(fontsize=8, loc="upper center", ncols=2)
     return fig
 
 

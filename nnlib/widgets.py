@@ -66,6 +66,7 @@ class Param:
             "description": self.label or self.name,
             "continuous_update": self.continuous_update,
             "style": {"description_width": "initial"},
+            "layout": W.Layout(width="300px"),
         }
         if self.kind == "float":
             step = self.step or (self.max - self.min) / 100
@@ -108,7 +109,8 @@ class FigureApp:
         self.last_seconds = 0.0
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.output])
+        controls = W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))
+        self.widget = W.VBox([controls, self.output])
         self.redraw()
 
     def values(self) -> dict:
