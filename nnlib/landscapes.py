@@ -29,6 +29,7 @@ __all__ = [
     "Rosenbrock",
     "TiltedDoubleWell",
     "TinyMLP",
+    "TwinValleys",
     "get",
     "running_example",
     "saddle",
@@ -266,6 +267,31 @@ class MonkeySaddle(Landscape):
         return _matrix([[6 * x, -6 * y], [-6 * y, -6 * x]])
 
 
+class TwinValleys(Landscape):
+    """f = x^2 + (y^2 - 1)^2 / 4: a saddle at the origin (f = 1/4) between minima (0, +-1), f = 0.
+
+    Gradient descent started on the line y = 0 slides into the saddle and stays there.
+    """
+
+    name = "twin valleys"
+    window = Window((-1.5, 1.5), (-1.5, 1.5))
+    minima = ((0.0, -1.0), (0.0, 1.0))
+    saddles = ((0.0, 0.0),)
+
+    def value(self, p):
+        x, y = _split(self._points(p))
+        return x**2 + (y**2 - 1) ** 2 / 4
+
+    def gradient(self, p):
+        x, y = _split(self._points(p))
+        return torch.stack([2 * x, y * (y**2 - 1)], dim=-1)
+
+    def hessian(self, p):
+        x, y = _split(self._points(p))
+        zero = torch.zeros_like(x)
+        return _matrix([[torch.full_like(x, 2.0), zero], [zero, 3 * y**2 - 1]])
+
+
 class TinyMLP(Landscape):
     """Square loss of the two-weight network y_hat = tanh(w1 tanh(w2 x)) on one example (x, t).
 
@@ -381,6 +407,7 @@ _REGISTRY = {
     "monkey saddle": MonkeySaddle,
     "tiny mlp": TinyMLP,
     "tilted double well": TiltedDoubleWell,
+    "twin valleys": TwinValleys,
 }
 
 

@@ -13,6 +13,7 @@ from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
 from nnlib.optim.runner import StepRule, Trajectory, describe_run, run, run_scipy
+from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "GradientDescent",
     "LeastSquaresRun",
     "Newton",
+    "NoisyGD",
+    "SaddleFreeNewton",
     "StepRule",
     "Trajectory",
     "armijo_step",
@@ -34,5 +37,6 @@ __all__ = [
     "predicted_rate",
     "run",
     "run_scipy",
+    "saddle_free_direction",
     "steps_to_tolerance",
 ]

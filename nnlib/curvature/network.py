@@ -1,0 +1,220 @@
+"""The Hessian of a network's loss, used through Hessian-vector products (lecture 2).
+
+For parameters theta (flattened to one vector of N numbers) and a fixed batch, H = d^2 L / dtheta^2.
+Storing H takes N^2 numbers, but the product H v costs about two backward passes:
+H v = d/d eps grad L(theta + eps v) at eps = 0, computed here as forward-mode over reverse-mode
+differentiation (``torch.func.jvp`` of ``torch.func.grad``). Everything else is built on it:
+
+* :func:`dense_hessian`: all of H, for models of up to a few thousand parameters;
+* :func:`lanczos`: the Krylov tridiagonalisation T = V^T H V (with full reorthogonalisation);
+* :func:`top_eigenvalues`: the largest eigenvalues as Ritz values of T;
+* :func:`hutchinson_trace`: tr H = E[v^T H v] for Rademacher vectors v;
+* :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues.
+
+The model is evaluated with ``torch.func.functional_call`` in eval mode (dropout off, batch norm on
+its running statistics); its weights, gradients and train/eval mode are left as they were.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, jvp
+
+from nnlib.utils import check_positive, check_positive_int
+
+__all__ = [
+    "dense_hessian",
+    "hutchinson_trace",
+    "hvp",
+    "lanczos",
+    "spectral_density",
+    "top_eigenvalues",
+]
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+class _Flat:
+    """Map between a model's named parameters and one flat vector theta."""
+
+    def __init__(self, model: nn.Module, dtype: torch.dtype | None):
+        named = [(k, v) for k, v in model.named_parameters() if v.requires_grad]
+        self.names = [k for k, _ in named]
+        self.shapes = [v.shape for _, v in named]
+        self.sizes = [v.numel() for _, v in named]
+        self.theta = torch.cat([v.detach().reshape(-1) for _, v in named])
+        if dtype is not None:
+            self.theta = self.theta.to(dtype)
+        self.buffers = {
+            k: v.to(dtype) if dtype and v.is_floating_point() else v
+            for k, v in model.named_buffers()
+        }
+
+    @property
+    def n(self) -> int:
+        return self.theta.numel()
+
+    def unflatten(self, vector: torch.Tensor) -> dict[str, torch.Tensor]:
+        pieces = vector.split(self.sizes)
+        return {k: p.view(s) for k, p, s in zip(self.names, pieces, self.shapes, strict=True)}
+
+
+def _loss_function(model, loss_fn, inputs, targets, dtype):
+    """(flat view, theta -> loss) for a fixed batch; nothing about the model is changed."""
+    flat = _Flat(model, dtype)
+    if dtype is not None and inputs.is_floating_point():
+        inputs = inputs.to(dtype)
+
+    def loss_of(theta: torch.Tensor) -> torch.Tensor:
+        params = flat.unflatten(theta)
+        return loss_fn(functional_call(model, (params, flat.buffers), (inputs,)), targets)
+
+    return flat, loss_of
+
+
+def hvp(model, loss_fn, inputs, targets, vector: torch.Tensor, dtype=None) -> torch.Tensor:
+    """H v for the loss of ``model`` on one batch; ``vector`` is flat (N,), like the result."""
+    with _eval_mode(model):
+        flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype)
+        if vector.shape != (flat.n,):
+            raise ValueError(
+                f"Invalid vector of shape {tuple(vector.shape)}: the model has {flat.n} parameters"
+            )
+        return jvp(grad(loss_of), (flat.theta,), (vector.to(flat.theta.dtype),))[1]
+
+
+def _hvp_operator(model, loss_fn, inputs, targets, dtype):
+    flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype)
+    gradient = grad(loss_of)
+
+    def matvec(vector: torch.Tensor) -> torch.Tensor:
+        return jvp(gradient, (flat.theta,), (vector,))[1]
+
+    return flat, matvec
+
+
+def dense_hessian(
+    model, loss_fn, inputs, targets, dtype=None, max_params: int = 5000
+) -> torch.Tensor:
+    """All of H (N x N), by one Hessian-vector product per basis vector (batched with vmap)."""
+    with _eval_mode(model):
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        if flat.n > max_params:
+            raise ValueError(
+                f"Invalid model for a dense Hessian: {flat.n} parameters > max_params={max_params}"
+            )
+        eye = torch.eye(flat.n, dtype=flat.theta.dtype)
+        H = torch.vmap(matvec)(eye)
+    return 0.5 * (H + H.T)
+
+
+def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lanczos tridiagonalisation with full reorthogonalisation.
+
+    Returns (T, V): T = V H V^T is ``steps x steps`` tridiagonal (fewer if the Krylov space is
+    exhausted) and the rows of V are orthonormal. The eigenvalues of T (Ritz values) approximate
+    H's extreme eigenvalues first.
+    """
+    steps = min(check_positive_int("steps", steps), n)
+    basis = torch.zeros(steps, n, dtype=start.dtype)
+    alphas, betas = [], []
+    v = start / start.norm()
+    for j in range(steps):
+        basis[j] = v
+        w = matvec(v)
+        alphas.append(torch.dot(w, v))
+        for _ in range(2):  # reorthogonalise twice against every earlier vector
+            w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
+        beta = w.norm()
+        if j == steps - 1 or beta < 1e-10 * max(1.0, abs(alphas[-1].item())):
+            break
+        betas.append(beta)
+        v = w / beta
+    m = len(alphas)
+    T = torch.diag(torch.stack(alphas))
+    if m > 1:
+        off = torch.stack(betas[: m - 1])
+        T = T + torch.diag(off, 1) + torch.diag(off, -1)
+    return T, basis[:m]
+
+
+def top_eigenvalues(
+    model, loss_fn, inputs, targets, k: int = 5, steps: int = 60, seed: int = 0, dtype=torch.float64
+) -> torch.Tensor:
+    """The k largest eigenvalues of H (descending), as Ritz values of ``steps`` Lanczos steps."""
+    check_positive_int("k", k)
+    with _eval_mode(model):
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        g = torch.Generator().manual_seed(seed)
+        start = torch.randn(flat.n, generator=g, dtype=flat.theta.dtype)
+        T, _ = lanczos(matvec, flat.n, max(steps, 2 * k), start)
+    return torch.linalg.eigvalsh(T).flip(0)[:k]
+
+
+def _rademacher(n: int, count: int, seed: int, dtype) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randint(0, 2, (count, n), generator=g) * 2 - 1).to(dtype)
+
+
+def hutchinson_trace(
+    model, loss_fn, inputs, targets, samples: int = 100, seed: int = 0, dtype=torch.float64
+) -> tuple[float, float]:
+    """tr H as the mean of v^T H v over Rademacher v; returns (estimate, standard error)."""
+    check_positive_int("samples", samples)
+    with _eval_mode(model):
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        vs = _rademacher(flat.n, samples, seed, flat.theta.dtype)
+        quads = torch.stack([torch.dot(v, matvec(v)) for v in vs])
+    error = quads.std().item() / math.sqrt(samples) if samples > 1 else math.inf
+    return quads.mean().item(), error
+
+
+def spectral_density(
+    model,
+    loss_fn,
+    inputs,
+    targets,
+    vectors: int = 4,
+    steps: int = 40,
+    sigma: float | None = None,
+    grid_size: int = 400,
+    seed: int = 0,
+    dtype=torch.float64,
+) -> dict[str, torch.Tensor]:
+    """Stochastic Lanczos quadrature: the eigenvalue density of H, smoothed by Gaussians.
+
+    For each normalised Rademacher vector v, Lanczos gives nodes theta_j (Ritz values) and weights
+    tau_j (squared first components of T's eigenvectors) with sum_j tau_j f(theta_j) ~ v^T f(H) v.
+    Averaged over vectors they form a discrete distribution whose mean is tr(H)/N in expectation.
+    Returns ``nodes``, ``weights`` (summing to 1), and ``grid`` with ``density`` on it.
+    """
+    check_positive_int("vectors", vectors)
+    with _eval_mode(model):
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        nodes, weights = [], []
+        for v in _rademacher(flat.n, vectors, seed, flat.theta.dtype):
+            T, _ = lanczos(matvec, flat.n, steps, v)
+            theta, Q = torch.linalg.eigh(T)
+            nodes.append(theta)
+            weights.append(Q[0] ** 2 / vectors)
+    nodes, weights = torch.cat(nodes), torch.cat(weights)
+    spread = (nodes.max() - nodes.min()).item() or 1.0
+    sigma = sigma if sigma is not None else check_positive("sigma", 0.01 * spread)
+    grid = torch.linspace(
+        nodes.min().item() - 5 * sigma, nodes.max().item() + 5 * sigma, grid_size, dtype=nodes.dtype
+    )
+    kernel = torch.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2)
+    density = kernel @ weights / (sigma * math.sqrt(2 * math.pi))
+    return {"nodes": nodes, "weights": weights, "grid": grid, "density": density}

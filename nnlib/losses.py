@@ -1,0 +1,69 @@
+"""Output losses and their matching output activations, written out (lecture 2).
+
+=====================  =====================  ==========================================
+task                   output activation      loss
+=====================  =====================  ==========================================
+regression             identity               MSE mean (y_hat - y)^2, or L1 mean |y_hat - y|
+binary classification  sigmoid                BCE -[y log p + (1 - y) log(1 - p)]
+K classes              softmax                cross-entropy -log p_y (= KL to a one-hot target)
+a target distribution  softmax                KL(q || p) = sum q (log q - log p)
+=====================  =====================  ==========================================
+
+Losses that take logits fold the output activation in, for numerical stability
+(log-sum-exp instead of log(softmax)). Label smoothing replaces the one-hot target by
+q = (1 - eps) one_hot(y) + eps / K.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnlib.utils import check_fraction
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "kl_divergence",
+    "l1_loss",
+    "log_softmax",
+    "mse_loss",
+]
+
+
+def mse_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean (y_hat - y)^2."""
+    return ((prediction - target) ** 2).mean()
+
+
+def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean |y_hat - y|: less sensitive to outliers than MSE."""
+    return (prediction - target).abs().mean()
+
+
+def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean -[y log s(z) + (1 - y) log(1 - s(z))].
+
+    Computed stably as max(z, 0) - z y + log(1 + e^-|z|)."""
+    return (logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()
+
+
+def log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """log p_k = z_k - log sum_j e^{z_j}, with the maximum subtracted first (log-sum-exp)."""
+    shifted = logits - logits.max(dim=-1, keepdim=True).values
+    return shifted - torch.log(torch.exp(shifted).sum(dim=-1, keepdim=True))
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float = 0.0):
+    """mean over examples of -sum_k q_k log p_k, with q the (smoothed) one-hot target."""
+    check_fraction("label_smoothing", label_smoothing, closed=True)
+    classes = logits.shape[-1]
+    q = torch.nn.functional.one_hot(target, classes).to(logits.dtype)
+    q = (1 - label_smoothing) * q + label_smoothing / classes
+    return -(q * log_softmax(logits)).sum(dim=-1).mean()
+
+
+def kl_divergence(log_p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """KL(q || p) = sum q (log q - log p), summed over classes and averaged over examples
+    (terms with q = 0 contribute 0); ``log_p`` are the model's log-probabilities."""
+    terms = torch.where(q > 0, q * (torch.log(q.clamp_min(1e-300)) - log_p), torch.zeros_like(q))
+    return terms.sum(dim=-1).mean()

@@ -1,0 +1,67 @@
+"""Methods for escaping saddle points (lecture 2).
+
+* :class:`NoisyGD`: gradient descent with Gaussian noise added to the gradient,
+  theta <- theta - lr (g + sigma xi), xi ~ N(0, I): a stand-in for the minibatch noise of SGD,
+  which pushes iterates off the measure-zero set of points that GD would carry into a saddle.
+* :class:`SaddleFreeNewton` (Dauphin et al. 2014): Newton's step with the Hessian's eigenvalues
+  replaced by their absolute values, theta <- theta - |H|^{-1} g with |H| = Q |Lambda| Q^T. Along
+  positive curvature it is Newton's step; along negative curvature it moves *away* from the
+  saddle instead of towards it. ``damping`` adds mu to |lambda| so flat directions stay finite.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.optim.optimizer import Optimizer, required
+
+from nnlib.utils import check_positive
+
+__all__ = ["NoisyGD", "SaddleFreeNewton", "saddle_free_direction"]
+
+
+class NoisyGD(Optimizer):
+    r"""Gradient descent on a noisy gradient:
+    :math:`\theta \leftarrow \theta - \eta\,(g + \sigma\xi)`, :math:`\xi \sim \mathcal{N}(0, I)`. ``noise`` is sigma; ``seed`` fixes the noise sequence."""
+
+    def __init__(self, params, lr: float = required, noise: float = 0.1, seed: int = 0):
+        if lr is required or not lr > 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        check_positive("noise", noise, allow_zero=True)
+        super().__init__(params, {"lr": lr, "noise": noise})
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for theta in group["params"]:
+                if theta.grad is None:
+                    continue
+                xi = torch.randn(theta.shape, generator=self.generator, dtype=theta.dtype)
+                theta.add_(theta.grad + group["noise"] * xi, alpha=-group["lr"])
+        return loss
+
+
+def saddle_free_direction(g: torch.Tensor, H: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
+    """d = -Q (|Lambda| + damping)^{-1} Q^T g for each row of g (B, N) and H (B, N, N)."""
+    eigenvalues, Q = torch.linalg.eigh(H)
+    scale = 1.0 / (eigenvalues.abs() + damping)
+    return -torch.einsum("bij,bj,bkj,bk->bi", Q, scale, Q, g)
+
+
+class SaddleFreeNewton:
+    """Saddle-free Newton step rule for :func:`nnlib.optim.run` (one gradient, one Hessian)."""
+
+    def __init__(self, damping: float = 1e-3, lr: float = 1.0):
+        self.damping = check_positive("damping", damping, allow_zero=True)
+        self.lr = check_positive("lr", lr)
+
+    def step(self, landscape, x):
+        d = saddle_free_direction(landscape.gradient(x), landscape.hessian(x), self.damping)
+        return x + self.lr * d, {"gradient": 1, "hessian": 1}
+
+    def __repr__(self) -> str:
+        return f"SaddleFreeNewton(damping={self.damping}, lr={self.lr})"

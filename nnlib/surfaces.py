@@ -1,0 +1,208 @@
+"""Slices through the loss surface of a real network (lecture 2).
+
+The loss of a network lives in N dimensions; we look at it along lines and planes through
+parameter space:
+
+* :func:`line_losses`: L((1 - a) theta_0 + a theta_1), e.g. from initialization to solution
+  (Goodfellow et al. 2015) or between two solutions;
+* :func:`random_direction`: a Gaussian direction, filter-normalised (Li et al. 2018) so that every
+  filter (row of a weight matrix, output channel of a convolution) of the direction has the norm of
+  the same filter of the weights. One-dimensional parameters (biases, normalization scales) are set
+  to zero in the direction by default, as in Li et al.; ``one_dim="keep"`` keeps them Gaussian;
+* :func:`plane_losses`: L(theta + a d1 + b d2) on a grid. For an ``nn.Sequential`` MLP the first
+  layer's pre-activations are affine in (a, b), X (W + a D + b E)^T = X W^T + a X D^T + b X E^T, so
+  they cost three matrix products for the whole grid; deeper layers run batched over grid points;
+* :func:`pca_projection`: the top two principal directions of a training trajectory.
+
+No function changes the caller's model: parameters are substituted with ``functional_call``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+__all__ = [
+    "flatten_params",
+    "line_losses",
+    "pca_projection",
+    "plane_losses",
+    "random_direction",
+    "unflatten_params",
+]
+
+
+def flatten_params(model: nn.Module) -> torch.Tensor:
+    """All parameters of ``model`` as one detached vector theta (in ``named_parameters`` order)."""
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def unflatten_params(model: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A {name: tensor} dict shaped like ``model``'s parameters, read from the flat ``theta``."""
+    named = list(model.named_parameters())
+    total = sum(p.numel() for _, p in named)
+    if theta.shape != (total,):
+        raise ValueError(
+            f"Invalid theta of shape {tuple(theta.shape)}: the model has {total} parameters"
+        )
+    pieces = theta.split([p.numel() for _, p in named])
+    return {name: piece.view_as(p) for (name, p), piece in zip(named, pieces, strict=True)}
+
+
+@torch.no_grad()
+def _loss_at(model, loss_fn, inputs, targets, theta) -> float:
+    return loss_fn(
+        functional_call(model, unflatten_params(model, theta), (inputs,)), targets
+    ).item()
+
+
+def line_losses(model, loss_fn, inputs, targets, start, end, alphas) -> torch.Tensor:
+    """Loss at (1 - a) start + a end for each a in ``alphas`` (a outside [0, 1] extrapolates)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.tensor(
+            [
+                _loss_at(model, loss_fn, inputs, targets, (1 - a) * start + a * end)
+                for a in torch.as_tensor(alphas).tolist()
+            ]
+        )
+    finally:
+        model.train(was_training)
+
+
+def random_direction(
+    model: nn.Module, seed: int = 0, filter_normalize: bool = True, one_dim: str = "zero"
+) -> torch.Tensor:
+    """A random direction in parameter space, as a flat vector like :func:`flatten_params`.
+
+    With ``filter_normalize`` each filter d_i (slice along dim 0 of a parameter with two or more
+    dimensions) is rescaled to ||d_i|| = ||w_i||. One-dimensional parameters are zeroed
+    (``one_dim="zero"``) or kept as drawn (``"keep"``).
+    """
+    if one_dim not in ("zero", "keep"):
+        raise ValueError(f"Invalid one_dim: {one_dim!r} (must be 'zero' or 'keep')")
+    generator = torch.Generator().manual_seed(seed)
+    pieces = []
+    for p in model.parameters():
+        d = torch.randn(p.shape, generator=generator, dtype=p.dtype)
+        if p.dim() <= 1:
+            d = torch.zeros_like(d) if one_dim == "zero" else d
+        elif filter_normalize:
+            w = p.detach()
+            d_norm = d.reshape(len(d), -1).norm(dim=1).clamp_min(1e-12)
+            w_norm = w.reshape(len(w), -1).norm(dim=1)
+            d = d * (w_norm / d_norm).view(-1, *([1] * (d.dim() - 1)))
+        pieces.append(d.reshape(-1))
+    return torch.cat(pieces)
+
+
+def _mlp_layers(model: nn.Module):
+    """The (Linear, elementwise activation) chain of a Sequential MLP, or None if it is not one."""
+    if not isinstance(model, nn.Sequential) or not isinstance(model[0], nn.Linear):
+        return None
+    elementwise = (
+        nn.ReLU,
+        nn.Tanh,
+        nn.Sigmoid,
+        nn.LeakyReLU,
+        nn.GELU,
+        nn.ELU,
+        nn.Identity,
+        nn.Dropout,
+    )
+    if not all(isinstance(m, (nn.Linear, *elementwise)) for m in model):
+        return None
+    return list(model)
+
+
+def _combine(p0, p1, p2, key, a, b):
+    return p0[key].add(p1[key], alpha=a).add_(p2[key], alpha=b)
+
+
+def _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas):
+    """Fast path for Sequential MLPs: the first layer by linearity in (a, b), then plain tensor
+    operations per grid point (no module dispatch)."""
+    p0, p1, p2 = (unflatten_params(model, v) for v in (center, d1, d2))
+    layers = _mlp_layers(model)
+    has_bias = layers[0].bias is not None
+
+    def first_layer(p):
+        return torch.nn.functional.linear(inputs, p["0.weight"], p["0.bias"] if has_bias else None)
+
+    z0, z1, z2 = first_layer(p0), first_layer(p1), first_layer(p2)  # three products for the grid
+    losses = torch.empty(len(alphas), len(betas))
+    for i, a in enumerate(torch.as_tensor(alphas).tolist()):
+        for j, b in enumerate(torch.as_tensor(betas).tolist()):
+            h = z0.add(z1, alpha=a).add_(z2, alpha=b)
+            for index, module in enumerate(layers[1:], start=1):
+                if isinstance(module, nn.Linear):
+                    weight = _combine(p0, p1, p2, f"{index}.weight", a, b)
+                    bias = (
+                        _combine(p0, p1, p2, f"{index}.bias", a, b)
+                        if module.bias is not None
+                        else None
+                    )
+                    h = torch.nn.functional.linear(h, weight, bias)
+                elif not isinstance(module, nn.Dropout):
+                    h = module(h)
+            losses[i, j] = loss_fn(h, targets)
+    return losses
+
+
+@torch.no_grad()
+def plane_losses(
+    model,
+    loss_fn,
+    inputs,
+    targets,
+    d1,
+    d2,
+    alphas,
+    betas,
+    center=None,
+    chunk: int = 64,
+    fast: bool = True,
+) -> torch.Tensor:
+    """Loss at center + a d1 + b d2 for every a in ``alphas`` (rows) and b in ``betas`` (columns).
+
+    ``center`` defaults to the model's current parameters. ``fast=False`` forces the plain loop of
+    forward passes that the fast path is tested (and benchmarked) against.
+    """
+    center = flatten_params(model) if center is None else center
+    was_training = model.training
+    model.eval()
+    try:
+        if fast and _mlp_layers(model) is not None and _names_are_indexed(model):
+            return _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas)
+        rows = []
+        for a in torch.as_tensor(alphas).tolist():
+            rows.append(
+                [
+                    _loss_at(model, loss_fn, inputs, targets, center + a * d1 + b * d2)
+                    for b in torch.as_tensor(betas).tolist()
+                ]
+            )
+        return torch.tensor(rows)
+    finally:
+        model.train(was_training)
+
+
+def _names_are_indexed(model: nn.Sequential) -> bool:
+    return all(name.split(".")[0].isdigit() for name, _ in model.named_parameters())
+
+
+def pca_projection(thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Project a trajectory (T, N) of parameter vectors on its top two principal directions.
+
+    The trajectory is centred at its last point (the solution), as in Li et al. (2018). Returns
+    (coordinates (T, 2), directions (2, N), fraction of variance explained by each).
+    """
+    if thetas.ndim != 2 or len(thetas) < 3:
+        raise ValueError(f"Invalid thetas of shape {tuple(thetas.shape)}: need (T >= 3, N)")
+    centred = thetas - thetas[-1]
+    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+    directions = vh[:2]
+    explained = s[:2] ** 2 / (s**2).sum()
+    return centred @ directions.T, directions, explained
