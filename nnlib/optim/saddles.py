@@ -21,7 +21,10 @@ __all__ = ["NoisyGD", "SaddleFreeNewton", "saddle_free_direction"]
 
 class NoisyGD(Optimizer):
     r"""Gradient descent on a noisy gradient:
-    :math:`\theta \leftarrow \theta - \eta\,(g + \sigma\xi)`, :math:`\xi \sim \mathcal{N}(0, I)`. ``noise`` is sigma; ``seed`` fixes the noise sequence."""
+    :math:`\theta \leftarrow \theta - \eta\,(g + \sigma\xi)`, :math:`\xi \sim \mathcal{N}(0, I)`.
+
+    ``noise`` is sigma; ``seed`` fixes the noise sequence.
+    """
 
     def __init__(self, params, lr: float = required, noise: float = 0.1, seed: int = 0):
         if lr is required or not lr > 0:
