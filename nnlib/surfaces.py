@@ -117,6 +117,9 @@ def _mlp_layers(model: nn.Module):
     return list(model)
 
 
+_IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
+
+
 def _combine(p0, p1, p2, key, a, b):
     return p0[key].add(p1[key], alpha=a).add_(p2[key], alpha=b)
 
@@ -132,23 +135,31 @@ def _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas):
         return torch.nn.functional.linear(inputs, p["0.weight"], p["0.bias"] if has_bias else None)
 
     z0, z1, z2 = first_layer(p0), first_layer(p1), first_layer(p2)  # three products for the grid
-    losses = torch.empty(len(alphas), len(betas))
-    for i, a in enumerate(torch.as_tensor(alphas).tolist()):
-        for j, b in enumerate(torch.as_tensor(betas).tolist()):
-            h = z0.add(z1, alpha=a).add_(z2, alpha=b)
-            for index, module in enumerate(layers[1:], start=1):
-                if isinstance(module, nn.Linear):
-                    weight = _combine(p0, p1, p2, f"{index}.weight", a, b)
-                    bias = (
-                        _combine(p0, p1, p2, f"{index}.bias", a, b)
-                        if module.bias is not None
-                        else None
-                    )
-                    h = torch.nn.functional.linear(h, weight, bias)
-                elif not isinstance(module, nn.Dropout):
-                    h = module(h)
-            losses[i, j] = loss_fn(h, targets)
-    return losses
+    betas = torch.as_tensor(betas).tolist()
+    rows = []
+    for a in torch.as_tensor(alphas).tolist():
+        row = [
+            loss_fn(
+                _rest_of_mlp(layers, p0, p1, p2, z0.add(z1, alpha=a).add_(z2, alpha=b), a, b),
+                targets,
+            )
+            for b in betas
+        ]
+        rows.append(torch.stack(row))
+    return torch.stack(rows)
+
+
+def _rest_of_mlp(layers, p0, p1, p2, h, a, b):
+    for index, module in enumerate(layers[1:], start=1):
+        if isinstance(module, nn.Linear):
+            weight = _combine(p0, p1, p2, f"{index}.weight", a, b)
+            bias = _combine(p0, p1, p2, f"{index}.bias", a, b) if module.bias is not None else None
+            h = torch.nn.functional.linear(h, weight, bias)
+        elif type(module) in _IN_PLACE:
+            h = _IN_PLACE[type(module)](h)  # h is a fresh tensor: safe to overwrite
+        elif not isinstance(module, nn.Dropout):
+            h = module(h)
+    return h
 
 
 @torch.no_grad()

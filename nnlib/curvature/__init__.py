@@ -7,12 +7,19 @@
   trace (Hutchinson) and the spectral density (stochastic Lanczos quadrature).
 """
 
-from nnlib.curvature.matrix import classify, condition_number, eigen, hessian
+from nnlib.curvature.matrix import (
+    classify,
+    condition_number,
+    eigen,
+    fraction_positive_definite,
+    hessian,
+)
 from nnlib.curvature.network import (
     dense_hessian,
     hutchinson_trace,
     hvp,
     lanczos,
+    power_iteration,
     spectral_density,
     top_eigenvalues,
 )
@@ -22,10 +29,12 @@ __all__ = [
     "condition_number",
     "dense_hessian",
     "eigen",
+    "fraction_positive_definite",
     "hessian",
     "hutchinson_trace",
     "hvp",
     "lanczos",
+    "power_iteration",
     "spectral_density",
     "top_eigenvalues",
 ]

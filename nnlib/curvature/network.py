@@ -31,6 +31,7 @@ __all__ = [
     "hutchinson_trace",
     "hvp",
     "lanczos",
+    "power_iteration",
     "spectral_density",
     "top_eigenvalues",
 ]
@@ -148,6 +149,24 @@ def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tens
         off = torch.stack(betas[: m - 1])
         T = T + torch.diag(off, 1) + torch.diag(off, -1)
     return T, basis[:m]
+
+
+def power_iteration(matvec, n: int, steps: int = 500, seed: int = 0, dtype=torch.float64) -> float:
+    """The eigenvalue of largest magnitude of a symmetric operator, by repeated multiplication.
+
+    v <- H v / ||H v|| converges to the top eigenvector at rate |lambda_2 / lambda_1| per step;
+    the Rayleigh quotient v^T H v then estimates lambda_1 (with its sign).
+    """
+    check_positive_int("steps", steps)
+    v = torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    v = v / v.norm()
+    for _ in range(steps):
+        w = matvec(v)
+        norm = w.norm()
+        if norm == 0:
+            return 0.0
+        v = w / norm
+    return torch.dot(v, matvec(v)).item()
 
 
 def top_eigenvalues(

@@ -12,13 +12,21 @@ from nnlib.exercises.convexity import (
     check_predicted_steps,
 )
 from nnlib.exercises.core import CheckResult, check
+from nnlib.exercises.surfaces import (
+    check_classify_critical_point,
+    check_hessian_vector_product,
+    check_power_iteration,
+)
 
 __all__ = [
     "CheckResult",
     "check",
     "check_backtracking_step",
+    "check_classify_critical_point",
     "check_cubic_gradient",
     "check_exact_quadratic_step",
+    "check_hessian_vector_product",
     "check_largest_stable_lr",
+    "check_power_iteration",
     "check_predicted_steps",
 ]

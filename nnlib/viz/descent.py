@@ -1,145 +1,16 @@
-"""Figures in one consistent style. Every function takes parameters and returns a Figure.
-
-Presentation module: it calls technique modules for numbers and owns no maths of its own.
-Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so nothing accumulates in a
-global figure registry while a widget redraws; Jupyter shows them through the inline backend.
-"""
+"""Lecture 1 figures: contours with trajectories, Hessian eigenvectors, the convexity chord,
+gradient descent on a quadratic."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
-from nnlib import basics, convexity, curvature, landscapes, optim
+from nnlib import convexity, curvature, landscapes, optim
+from nnlib.viz.core import DIVERGED_COLOR, STYLE, WIDGET_MARGINS, new_figure
 
-__all__ = [
-    "STYLE",
-    "contour",
-    "cubic_fit_figure",
-    "gd_quadratic_figure",
-    "hessian_arrows",
-    "jensen_figure",
-    "new_figure",
-    "plot_curves",
-    "plot_history",
-    "plot_trajectory",
-]
-
-STYLE = {
-    "figure.dpi": 90,
-    "font.size": 10,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.prop_cycle": mpl.cycler(
-        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
-    ),
-    "legend.frameon": False,
-    "lines.linewidth": 1.8,
-}
-DIVERGED_COLOR = "#d62728"
-
-
-# Fixed margins for figures that widgets redraw: a layout engine costs about 100 ms per draw.
-WIDGET_MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.15, "top": 0.9, "wspace": 0.25}
-
-
-def new_figure(
-    ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, margins=None
-):
-    """A Figure with an ``nrows x ncols`` grid of axes, each about ``width x height`` inches.
-
-    Margins are found by matplotlib's constrained layout, unless ``margins`` (keyword arguments
-    of ``Figure.subplots_adjust``) fixes them, which draws much faster.
-    """
-    layout = None if margins else "constrained"
-    with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(width * ncols, height * nrows), layout=layout)
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        if margins:
-            fig.subplots_adjust(**margins)
-    return fig, axes.ravel()
-
-
-def plot_curves(
-    curves: Mapping[str, Sequence[float]],
-    xlabel: str = "step",
-    ylabel: str = "loss",
-    logy: bool = True,
-    title: str = "",
-    ax=None,
-):
-    """One line per named curve; log y axis by default (losses span decades)."""
-    fig = None
-    if ax is None:
-        fig, (ax,) = new_figure()
-    with mpl.rc_context(STYLE):
-        for label, values in curves.items():
-            ax.plot(range(len(values)), values, label=label)
-        if logy:
-            ax.set_yscale("log")
-        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-        if len(curves) > 1:
-            ax.legend()
-    return fig if fig is not None else ax.figure
-
-
-def plot_history(history, title: str = ""):
-    """Loss (and accuracy, when recorded) per epoch for train and validation sets.
-
-    A diverged run is marked in red; an early stop is marked with a dotted line.
-    """
-    panels = ["loss"] + (["accuracy"] if "train_accuracy" in history else [])
-    fig, axes = new_figure(ncols=len(panels))
-    with mpl.rc_context(STYLE):
-        for ax, metric in zip(axes, panels, strict=True):
-            for split in ("train", "val"):
-                key = f"{split}_{metric}"
-                if key in history:
-                    ax.plot(history["epoch"], history[key], marker=".", label=split)
-            ax.set(xlabel="epoch", ylabel=metric)
-            if history.stopped_at:
-                ax.axvline(history.stopped_at, linestyle=":", color="gray", label="early stop")
-            ax.legend()
-        if history.diverged is not None:
-            axes[0].set_title(str(history.diverged), color=DIVERGED_COLOR)
-        fig.suptitle(title)
-    return fig
-
-
-def cubic_fit_figure(lr: float = 5e-3, steps: int = 2000, seed: int = 0):
-    """Lecture 0 widget: the cubic fitted to sin(x) by gradient descent, and its loss curve.
-
-    The dashed line is the loss of the exact least-squares cubic, the floor GD can reach.
-    """
-    x, y = basics.sine_data()
-    result = basics.fit_by_hand(x, y, basics.initial_coefficients(seed), lr=lr, steps=steps)
-    best = basics.cubic_loss(basics.least_squares_coefficients(x, y), x, y).item()
-    fig, (left, right) = new_figure(ncols=2, margins=WIDGET_MARGINS)
-    with mpl.rc_context(STYLE):
-        left.plot(x, y, color="gray", label="sin(x)")
-        if result.diverged is None:
-            left.plot(x, basics.cubic(result.coeffs, x), label="cubic fit")
-            a, b, c, d = result.coeffs.tolist()
-            left.set_title(f"{a:+.3f} {b:+.3f}x {c:+.3f}x² {d:+.3f}x³", fontsize=9)
-        else:
-            left.set_title("no fit: gradient descent diverged", color=DIVERGED_COLOR)
-        left.set(xlabel="x", ylim=(-1.6, 1.6))
-        left.legend(loc="upper left")
-        right.plot(result.losses, label="gradient descent")
-        right.axhline(best, linestyle="--", color="gray", label="least-squares optimum")
-        right.set(xlabel="step", ylabel="mean squared error", yscale="log")
-        if result.diverged is not None:
-            right.set_title(str(result.diverged), color=DIVERGED_COLOR)
-        else:
-            right.set_title(f"lr = {lr:.2g}: final loss {result.final_loss:.4f}")
-        right.legend(loc="upper right")
-    return fig
+__all__ = ["contour", "gd_quadratic_figure", "hessian_arrows", "jensen_figure", "plot_trajectory"]
 
 
 def contour(landscape, ax=None, resolution: int = 121, levels: int = 25, log: bool = True):

@@ -1,0 +1,46 @@
+"""Figures in one consistent style: every function takes parameters and returns a Figure.
+
+Presentation layer: these modules call technique modules for numbers and own no maths. Widgets
+bind sliders to these pure functions (:mod:`nnlib.widgets`).
+
+* :mod:`nnlib.viz.core`: style, ``new_figure``, curves and training histories;
+* :mod:`nnlib.viz.basics`: lecture 0; :mod:`nnlib.viz.descent`: lecture 1;
+  :mod:`nnlib.viz.surfaces`: lecture 2.
+"""
+
+from nnlib.viz.basics import cubic_fit_figure
+from nnlib.viz.core import (
+    DIVERGED_COLOR,
+    STYLE,
+    WIDGET_MARGINS,
+    new_figure,
+    plot_curves,
+    plot_history,
+)
+from nnlib.viz.descent import (
+    contour,
+    gd_quadratic_figure,
+    hessian_arrows,
+    jensen_figure,
+    plot_trajectory,
+)
+from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
+
+__all__ = [
+    "DIVERGED_COLOR",
+    "STYLE",
+    "WIDGET_MARGINS",
+    "activations_figure",
+    "contour",
+    "cubic_fit_figure",
+    "gd_quadratic_figure",
+    "hessian_arrows",
+    "jensen_figure",
+    "new_figure",
+    "plane_figure",
+    "plot_curves",
+    "plot_history",
+    "plot_trajectory",
+    "spectrum_figure",
+    "tiny_mlp_figure",
+]

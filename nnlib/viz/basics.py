@@ -1,0 +1,40 @@
+"""Lecture 0 figures: the cubic fitted to sin(x)."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+from nnlib import basics
+from nnlib.viz.core import DIVERGED_COLOR, STYLE, WIDGET_MARGINS, new_figure
+
+__all__ = ["cubic_fit_figure"]
+
+
+def cubic_fit_figure(lr: float = 5e-3, steps: int = 2000, seed: int = 0):
+    """Lecture 0 widget: the cubic fitted to sin(x) by gradient descent, and its loss curve.
+
+    The dashed line is the loss of the exact least-squares cubic, the floor GD can reach.
+    """
+    x, y = basics.sine_data()
+    result = basics.fit_by_hand(x, y, basics.initial_coefficients(seed), lr=lr, steps=steps)
+    best = basics.cubic_loss(basics.least_squares_coefficients(x, y), x, y).item()
+    fig, (left, right) = new_figure(ncols=2, margins=WIDGET_MARGINS)
+    with mpl.rc_context(STYLE):
+        left.plot(x, y, color="gray", label="sin(x)")
+        if result.diverged is None:
+            left.plot(x, basics.cubic(result.coeffs, x), label="cubic fit")
+            a, b, c, d = result.coeffs.tolist()
+            left.set_title(f"{a:+.3f} {b:+.3f}x {c:+.3f}x² {d:+.3f}x³", fontsize=9)
+        else:
+            left.set_title("no fit: gradient descent diverged", color=DIVERGED_COLOR)
+        left.set(xlabel="x", ylim=(-1.6, 1.6))
+        left.legend(loc="upper left")
+        right.plot(result.losses, label="gradient descent")
+        right.axhline(best, linestyle="--", color="gray", label="least-squares optimum")
+        right.set(xlabel="step", ylabel="mean squared error", yscale="log")
+        if result.diverged is not None:
+            right.set_title(str(result.diverged), color=DIVERGED_COLOR)
+        else:
+            right.set_title(f"lr = {lr:.2g}: final loss {result.final_loss:.4f}")
+        right.legend(loc="upper right")
+    return fig

@@ -1,0 +1,130 @@
+import pytest
+import torch
+from torch import nn
+
+from nnlib import curvature, models, surfaces
+
+
+def _problem(widths=(6, 10, 3), activation="tanh", seed=0, n=40):
+    torch.manual_seed(seed)
+    model = models.mlp(list(widths), activation=activation)
+    x = torch.randn(n, widths[0])
+    y = torch.randint(0, widths[-1], (n,))
+    return model, nn.CrossEntropyLoss(), x, y
+
+
+def _assert_untouched(model, before, mode):
+    assert model.training == mode
+    for p, q in zip(model.parameters(), before, strict=True):
+        assert torch.equal(p, q) and p.grad is None
+
+
+def test_hvp_matches_dense_hessian_and_leaves_model_alone():
+    model, loss_fn, x, y = _problem()
+    before = [p.detach().clone() for p in model.parameters()]
+    model.train()
+    H = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64)
+    n = sum(p.numel() for p in model.parameters())
+    assert H.shape == (n, n)
+    torch.testing.assert_close(H, H.T)
+    for seed in range(3):
+        v = torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        torch.testing.assert_close(
+            curvature.hvp(model, loss_fn, x, y, v, dtype=torch.float64), H @ v
+        )
+    _assert_untouched(model, before, mode=True)
+
+
+def test_dense_hessian_matches_torch_autograd_functional():
+    model, loss_fn, x, y = _problem(widths=(3, 4, 2))
+    theta = surfaces.flatten_params(model).double()
+
+    def loss_of(flat):
+        params = {k: v.double() for k, v in surfaces.unflatten_params(model, flat).items()}
+        out = torch.func.functional_call(model, params, (x.double(),))
+        return loss_fn(out, y)
+
+    expected = torch.autograd.functional.hessian(loss_of, theta)
+    torch.testing.assert_close(
+        curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64), expected
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_eigenvalues_match_eigvalsh(seed):
+    model, loss_fn, x, y = _problem(seed=seed)
+    H = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64)
+    expected = torch.linalg.eigvalsh(H).flip(0)[:4]
+    top = curvature.top_eigenvalues(model, loss_fn, x, y, k=4, steps=80, seed=seed)
+    assert ((top - expected).abs() / expected.abs()).max() < 1e-4
+
+
+def test_power_iteration_and_lanczos_on_a_known_matrix():
+    Q = torch.linalg.qr(
+        torch.randn(30, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ).Q
+    values = torch.linspace(-2.0, 1.0, 30, dtype=torch.float64)
+    values[-1] = 5.0
+    H = Q @ torch.diag(values) @ Q.T
+    assert curvature.power_iteration(lambda v: H @ v, 30, steps=300) == pytest.approx(5.0, rel=1e-8)
+    T, V = curvature.lanczos(lambda v: H @ v, 30, 30, torch.ones(30, dtype=torch.float64))
+    torch.testing.assert_close(V @ V.T, torch.eye(len(V), dtype=torch.float64), atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        torch.linalg.eigvalsh(T), torch.sort(values).values, atol=1e-8, rtol=0
+    )
+
+
+def test_hutchinson_trace_within_its_error_bars():
+    model, loss_fn, x, y = _problem()
+    exact = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64).trace().item()
+    estimate, error = curvature.hutchinson_trace(model, loss_fn, x, y, samples=400, seed=0)
+    assert abs(estimate - exact) < 4 * error
+    assert error < 0.2 * abs(exact)
+
+
+def test_spectral_density_mean_is_trace_over_n():
+    model, loss_fn, x, y = _problem()
+    H = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64)
+    n = H.shape[0]
+    result = curvature.spectral_density(model, loss_fn, x, y, vectors=6, steps=30, seed=3)
+    assert result["weights"].sum().item() == pytest.approx(1.0)
+    mean = (result["weights"] * result["nodes"]).sum().item()
+    # exactly the average Rayleigh quotient of the probe vectors ...
+    probes = (
+        torch.randint(0, 2, (6, n), generator=torch.Generator().manual_seed(3)) * 2 - 1
+    ).double()
+    rayleigh = ((probes @ H) * probes).sum(1) / (probes * probes).sum(1)
+    assert mean == pytest.approx(rayleigh.mean().item(), rel=1e-8)
+    # ... and so, in expectation, trace / n
+    assert mean == pytest.approx(H.trace().item() / n, rel=0.3)
+    grid_step = (result["grid"][1] - result["grid"][0]).item()
+    assert (result["density"].sum() * grid_step).item() == pytest.approx(1.0, rel=1e-2)
+
+
+def test_curvature_of_the_tiny_mlp_matches_the_closed_form():
+    """The two-weight network as an nn.Module: Hessian at w = 0 is [[0, -2tx], [-2tx, 0]]."""
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(2))
+
+        def forward(self, x):
+            return torch.tanh(self.w[0] * torch.tanh(self.w[1] * x))
+
+    x, t = torch.tensor([0.5]), torch.tensor([0.5])
+    H = curvature.dense_hessian(
+        Tiny(), lambda out, target: ((target - out) ** 2).sum(), x, t, dtype=torch.float64
+    )
+    torch.testing.assert_close(H, torch.tensor([[0.0, -0.5], [-0.5, 0.0]], dtype=torch.float64))
+    assert curvature.classify(H) == "saddle"
+
+
+def test_bad_inputs():
+    model, loss_fn, x, y = _problem()
+    with pytest.raises(ValueError, match="parameters"):
+        curvature.hvp(model, loss_fn, x, y, torch.zeros(3))
+    with pytest.raises(ValueError, match="max_params"):
+        curvature.dense_hessian(model, loss_fn, x, y, max_params=10)
+    with pytest.raises(ValueError, match="k"):
+        curvature.top_eigenvalues(model, loss_fn, x, y, k=0)
