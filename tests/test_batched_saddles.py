@@ -161,3 +161,20 @@ def test_tiny_mlp_widget_survives_every_extreme():
     assert viz.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
     with pytest.raises(ValueError, match="view"):
         viz.tiny_mlp_figure(view="side")
+
+
+def test_layer_stats_widget_survives_every_extreme():
+    from nnlib import init
+
+    app = widgets.FigureApp(
+        viz.layer_stats_figure,
+        [
+            widgets.Param("depth", "int", 5, min=1, max=50),
+            widgets.Param("width", "int", 32, min=16, max=512, step=16),
+            widgets.Param(
+                "activation", "choice", "tanh", options=["tanh", "relu", "sigmoid", "leaky_relu"]
+            ),
+            widgets.Param("scheme", "choice", "xavier", options=sorted(init.SCHEMES)),
+        ],
+    )
+    widgets.drive_to_extremes(app)

@@ -12,6 +12,7 @@ from nnlib.exercises.convexity import (
     check_predicted_steps,
 )
 from nnlib.exercises.core import CheckResult, check
+from nnlib.exercises.init import check_fan_in, check_kaiming_normal, check_predicted_std
 from nnlib.exercises.surfaces import (
     check_classify_critical_point,
     check_hessian_vector_product,
@@ -25,8 +26,11 @@ __all__ = [
     "check_classify_critical_point",
     "check_cubic_gradient",
     "check_exact_quadratic_step",
+    "check_fan_in",
     "check_hessian_vector_product",
+    "check_kaiming_normal",
     "check_largest_stable_lr",
     "check_power_iteration",
+    "check_predicted_std",
     "check_predicted_steps",
 ]

@@ -24,6 +24,7 @@ from nnlib.viz.descent import (
     jensen_figure,
     plot_trajectory,
 )
+from nnlib.viz.init import layer_stats_figure, layer_stats_for
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "gd_quadratic_figure",
     "hessian_arrows",
     "jensen_figure",
+    "layer_stats_figure",
+    "layer_stats_for",
     "new_figure",
     "plane_figure",
     "plot_curves",

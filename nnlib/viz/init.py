@@ -1,0 +1,65 @@
+"""Lecture 3 figures: per-layer activation and gradient statistics of deep MLPs."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nnlib import init, layer_stats, models
+from nnlib.viz.core import STYLE, new_figure
+
+__all__ = ["layer_stats_figure", "layer_stats_for"]
+
+
+def layer_stats_for(
+    depth: int = 20,
+    width: int = 128,
+    activation: str = "tanh",
+    scheme: str = "xavier",
+    seed: int = 0,
+    batch: int = 256,
+):
+    """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs."""
+    torch.manual_seed(seed)
+    model = models.mlp([40] + [width] * depth + [10], activation=activation)
+    init.init_model(model, scheme, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, 40, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    return layer_stats.layer_statistics(model, x, y)
+
+
+def layer_stats_figure(
+    depth: int = 20,
+    width: int = 128,
+    activation: str = "tanh",
+    scheme: str = "xavier",
+    seed: int = 0,
+):
+    """Activation std and gradient std per layer, and activation histograms of four layers."""
+    rows = layer_stats_for(depth, width, activation, scheme, seed)
+    layers = np.arange(1, len(rows) + 1)
+    fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0)
+    with mpl.rc_context(STYLE):
+        left.plot(layers, [r.activation_std for r in rows], marker=".")
+        left.set(xlabel="layer", ylabel="std of activations", title="forward: activations")
+        left.set_ylim(bottom=0)
+        grad_std = np.array([max(r.activation_grad_std, 1e-30) for r in rows])
+        middle.semilogy(layers, grad_std, marker=".", color="#d62728")
+        middle.set(xlabel="layer", ylabel="std of gradient", title="backward: gradients")
+        picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
+        for k in picks:
+            values = rows[k].values.numpy()
+            right.hist(values, bins=40, histtype="step", density=True, label=f"layer {k + 1}")
+        right.set(xlabel="activation value", title="activation histograms")
+        right.legend(fontsize=8)
+        saturated = np.mean([r.saturated for r in rows])
+        what = "dead (zero)" if activation == "relu" else "saturated"
+        fig.suptitle(
+            f"{scheme} init, {activation}, {depth} layers of {width}: "
+            f"{saturated:.0%} of activations {what}"
+            if activation in ("relu", "tanh", "sigmoid")
+            else f"{scheme} init, {activation}, {depth} layers of {width}"
+        )
+    return fig
