@@ -40,7 +40,7 @@ unit: setup
 	$(PY) -m pytest tests -n 2 --dist loadfile -m "not browser"
 
 nbval: setup
-	$(PY) -m pytest -n 2 --dist loadfile --nbval $(NOTEBOOKS) \
+	$(PY) -m pytest --nbval $(NOTEBOOKS) \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 browser-test: setup

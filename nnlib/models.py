@@ -58,12 +58,16 @@ def mlp(
     norm: str | Callable[[int], nn.Module] | None = None,
     dropout: float = 0.0,
     bias: bool = True,
+    norm_position: str = "before",
 ) -> nn.Sequential:
     """A multilayer perceptron with layer widths ``widths = [d_in, h_1, ..., h_L, d_out]``.
 
-    Hidden layer l computes ``h_l = dropout(act(norm(W_l h_{l-1} + b_l)))``; the output layer is
+    Hidden layer l computes ``h_l = dropout(act(norm(W_l h_{l-1} + b_l)))``, or with
+    ``norm_position="after"`` ``dropout(norm(act(W_l h_{l-1} + b_l)))``; the output layer is
     ``W_out h_L + b_out`` (logits, no activation).
     """
+    if norm_position not in ("before", "after"):
+        raise ValueError(f"Invalid norm_position: {norm_position!r} (must be 'before' or 'after')")
     if len(widths) < 2:
         raise ValueError(f"Invalid widths: {list(widths)!r} (need at least input and output)")
     widths = [check_positive_int("widths", w) for w in widths]
@@ -73,9 +77,10 @@ def mlp(
     layers: list[nn.Module] = []
     for d_in, d_out in itertools.pairwise(widths[:-1]):
         layers.append(nn.Linear(d_in, d_out, bias=bias))
+        pair = [make_activation(activation)]
         if make_norm is not None:
-            layers.append(make_norm(d_out))
-        layers.append(make_activation(activation))
+            pair.insert(0 if norm_position == "before" else 1, make_norm(d_out))
+        layers += pair
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
     layers.append(nn.Linear(widths[-2], widths[-1], bias=bias))

@@ -26,6 +26,7 @@ from torch.func import functional_call
 __all__ = [
     "flatten_params",
     "line_losses",
+    "loss_along_gradient",
     "pca_projection",
     "plane_losses",
     "random_direction",
@@ -217,3 +218,41 @@ def pca_projection(thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, to
     directions = vh[:2]
     explained = s[:2] ** 2 / (s**2).sum()
     return centred @ directions.T, directions, explained
+
+
+def loss_along_gradient(model, loss_fn, inputs, targets, step_sizes) -> dict[str, torch.Tensor]:
+    """Santurkar et al. (2018)'s smoothness probes at the current weights, in training mode.
+
+    With g the gradient at theta, returns for each step size eta the loss L(theta - eta g) and
+    the gradient change ||grad L(theta - eta g) - g||. A smooth landscape shows a small loss range
+    and small gradient changes. The model's weights, gradients and buffers are left as they were
+    (batch-norm running statistics included).
+    """
+    theta = flatten_params(model)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    was_training = model.training
+    model.train()
+    try:
+
+        def loss_and_grad(point):
+            params = {
+                k: v.requires_grad_(True) for k, v in unflatten_params(model, point.clone()).items()
+            }
+            loss = loss_fn(functional_call(model, params, (inputs,)), targets)
+            grads = torch.autograd.grad(loss, list(params.values()))
+            return loss.detach(), torch.cat([g.reshape(-1) for g in grads])
+
+        _, g = loss_and_grad(theta)
+        losses, changes = [], []
+        for eta in torch.as_tensor(step_sizes).tolist():
+            loss, g_eta = loss_and_grad(theta - eta * g)
+            losses.append(loss)
+            changes.append((g_eta - g).norm())
+        return {
+            "loss": torch.stack(losses),
+            "gradient_change": torch.stack(changes),
+            "gradient_norm": g.norm(),
+        }
+    finally:
+        model.load_state_dict(saved)
+        model.train(was_training)

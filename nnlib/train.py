@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nnlib.utils import DivergenceError, check_finite, check_positive_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit"]
+__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "fit_steps"]
 
 
 class History:
@@ -241,3 +241,30 @@ def _step_scheduler(scheduler, logs: dict[str, float]) -> None:
         scheduler.step(logs.get("val_loss", logs["train_loss"]))
     else:
         scheduler.step()
+
+
+def fit_steps(model, optimizer, loader, steps: int, loss_fn=None, device=None) -> History:
+    """Train for exactly ``steps`` minibatch steps, cycling through ``loader`` as often as needed
+    (for comparisons at equal step counts, e.g. across batch sizes). Returns a History whose
+    ``step_loss`` holds every step's loss; a non-finite loss stops the run and is recorded."""
+    check_positive_int("steps", steps)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = device or next(model.parameters()).device
+    history = History()
+    model.train()
+    while len(history.step_loss) < steps:
+        for inputs, targets in loader:
+            if len(history.step_loss) == steps:
+                break
+            inputs, targets = inputs.to(device), targets.to(device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            try:
+                value = check_finite(loss.item(), step=len(history.step_loss) + 1)
+            except DivergenceError as error:
+                history.diverged = error
+                return history
+            loss.backward()
+            optimizer.step()
+            history.step_loss.append(value)
+    return history

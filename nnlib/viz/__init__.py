@@ -25,6 +25,7 @@ from nnlib.viz.descent import (
     plot_trajectory,
 )
 from nnlib.viz.init import layer_stats_figure, layer_stats_for
+from nnlib.viz.norm import norm_axes_figure, preprocessing_figure, two_feature_problem
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
 
 __all__ = [
@@ -40,10 +41,13 @@ __all__ = [
     "layer_stats_figure",
     "layer_stats_for",
     "new_figure",
+    "norm_axes_figure",
     "plane_figure",
     "plot_curves",
     "plot_history",
     "plot_trajectory",
+    "preprocessing_figure",
     "spectrum_figure",
     "tiny_mlp_figure",
+    "two_feature_problem",
 ]

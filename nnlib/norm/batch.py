@@ -1,0 +1,200 @@
+r"""Batch normalization (Ioffe and Szegedy 2015) and batch renormalization (Ioffe 2017).
+
+For each feature (channel) c, over the batch (and the spatial positions):
+
+.. math::
+    \mu_B = \frac{1}{m}\sum_i x_i, \quad
+    \sigma_B^2 = \frac{1}{m}\sum_i (x_i - \mu_B)^2, \quad
+    \hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \quad
+    y_i = \gamma \hat x_i + \beta.
+
+In training mode the batch statistics are used and running averages are updated,
+``running = (1 - momentum) running + momentum batch_stat``, with the *unbiased* variance
+m / (m - 1) sigma_B^2 (``momentum=None``: a cumulative average over all batches seen). In eval
+mode the running statistics replace the batch ones, so an example's output no longer depends on
+the rest of its batch. Parameter and buffer names match torch's, so state dicts load either way.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nnlib.utils import check_fraction, check_positive, check_positive_int
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchRenorm1d", "batch_norm", "batch_norm_input_grad"]
+
+
+def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, statistics broadcast along ``channel_dim``."""
+    shape = [1] * x.dim()
+    shape[channel_dim] = -1
+    x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + eps)
+    if weight is not None:
+        x_hat = x_hat * weight.view(shape) + bias.view(shape)
+    return x_hat
+
+
+def batch_norm_input_grad(
+    dy: torch.Tensor, x: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-5
+):
+    r"""dL/dx of training-mode batch norm for inputs (m, C), derived by hand.
+
+    Every output depends on every input of its channel through mu_B and sigma_B, which gives
+
+    .. math::
+        \frac{\partial L}{\partial x_i} = \frac{\gamma}{m\,\sigma}\Big(m\,\delta_i - \sum_j \delta_j
+        - \hat x_i \sum_j \delta_j \hat x_j\Big), \qquad \delta = \partial L / \partial y,
+        \ \sigma = \sqrt{\sigma_B^2 + \epsilon}.
+
+    The two sums remove the components of the gradient that would only shift or rescale the batch,
+    which normalization undoes anyway.
+    """
+    m = x.shape[0]
+    sigma = torch.sqrt(x.var(dim=0, unbiased=False) + eps)
+    x_hat = (x - x.mean(dim=0)) / sigma
+    sum_dy = dy.sum(dim=0)
+    sum_dy_xhat = (dy * x_hat).sum(dim=0)
+    return gamma / (m * sigma) * (m * dy - sum_dy - x_hat * sum_dy_xhat)
+
+
+class _BatchNorm(nn.Module):
+    expected_dims: tuple[int, ...] = ()
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ):
+        super().__init__()
+        self.num_features = check_positive_int("num_features", num_features)
+        self.eps = check_positive("eps", eps, allow_zero=True)
+        self.momentum = (
+            None if momentum is None else check_fraction("momentum", momentum, closed=True)
+        )
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = nn.Parameter(torch.ones(num_features))
+            self.bias = nn.Parameter(torch.zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(num_features))
+            self.register_buffer("running_var", torch.ones(num_features))
+            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def _check(self, x: torch.Tensor) -> tuple[int, ...]:
+        if x.dim() not in self.expected_dims:
+            raise ValueError(
+                f"Invalid input of shape {tuple(x.shape)}: expected {self.expected_dims}-D input"
+            )
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"Invalid input of shape {tuple(x.shape)}: "
+                f"expected {self.num_features} channels in dim 1"
+            )
+        return (0, *range(2, x.dim()))
+
+    @torch.no_grad()
+    def _update_running(self, mean, var, count: int, unbiased: bool = True) -> None:
+        self.num_batches_tracked += 1
+        factor = 1.0 / self.num_batches_tracked.item() if self.momentum is None else self.momentum
+        if unbiased:
+            var = var * count / (count - 1)
+        self.running_mean.mul_(1 - factor).add_(factor * mean)
+        self.running_var.mul_(1 - factor).add_(factor * var)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dims = self._check(x)
+        use_batch_stats = self.training or not self.track_running_stats
+        if not use_batch_stats:
+            return batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, self.eps
+            )
+        count = x.numel() // self.num_features
+        if self.training and count <= 1:
+            raise ValueError(
+                f"Invalid input of shape {tuple(x.shape)}: batch norm needs more than one value "
+                "per channel in training mode"
+            )
+        mean = x.mean(dim=dims)
+        var = x.var(dim=dims, unbiased=False)  # the biased variance normalises
+        if self.training and self.track_running_stats:
+            self._update_running(mean.detach(), var.detach(), count)
+        return batch_norm(x, mean, var, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over inputs (N, C) or (N, C, L); statistics per channel C."""
+
+    expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over images (N, C, H, W); statistics per channel over N, H and W."""
+
+    expected_dims = (4,)
+
+
+class BatchRenorm1d(BatchNorm1d):
+    """Batch renormalization (Ioffe 2017) for inputs (N, C).
+
+    Training uses x_hat = (x - mu_B) / sigma_B * r + d, with r = clip(sigma_B / sigma, 1/r_max,
+    r_max) and d = clip((mu_B - mu) / sigma, -d_max, d_max) treated as constants (no gradient),
+    where mu and sigma are the running statistics. With r = 1 and d = 0 (r_max = 1, d_max = 0) it
+    is batch norm; as the running statistics settle, training and evaluation see the same
+    normalization, which removes batch norm's dependence on small or unrepresentative batches.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.01,
+        r_max: float = 3.0,
+        d_max: float = 5.0,
+        affine: bool = True,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats=True)
+        if r_max < 1:
+            raise ValueError(f"Invalid r_max: {r_max} (must be >= 1)")
+        self.r_max = r_max
+        self.d_max = check_positive("d_max", d_max, allow_zero=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        dims = self._check(x)
+        count = x.numel() // self.num_features
+        if count <= 1:
+            raise ValueError(
+                f"Invalid input of shape {tuple(x.shape)}: need more than one value per channel"
+            )
+        mean = x.mean(dim=dims)
+        std = torch.sqrt(x.var(dim=dims, unbiased=False) + self.eps)
+        with torch.no_grad():
+            running_std = torch.sqrt(self.running_var + self.eps)
+            r = (std / running_std).clamp(1 / self.r_max, self.r_max)
+            d = ((mean - self.running_mean) / running_std).clamp(-self.d_max, self.d_max)
+        # the running sigma tracks the batch sigma itself (Ioffe 2017), so no unbiasing here
+        self._update_running(mean.detach(), std.detach() ** 2 - self.eps, count, unbiased=False)
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        x_hat = (x - mean.view(shape)) / std.view(shape) * r.view(shape) + d.view(shape)
+        if self.affine:
+            x_hat = x_hat * self.weight.view(shape) + self.bias.view(shape)
+        return x_hat
