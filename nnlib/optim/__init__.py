@@ -1,6 +1,9 @@
 """Optimizers, step rules and the trajectory runner (lectures 1 and 5).
 
 * :class:`GradientDescent`: plain gradient descent as a ``torch.optim.Optimizer``;
+* :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adadelta`, :class:`Adam`,
+  :class:`AdamW`, :class:`Adamax`, :class:`NAdam`: torch.optim's algorithms written out, with the
+  same names and defaults;
 * step rules for analytic surfaces: :class:`ExactQuadraticStep`, :class:`Backtracking` (Armijo),
   :class:`Newton` (with optional damping);
 * :func:`run`: runs any of them, or any torch optimizer, from a batch of starting points on a
@@ -8,21 +11,32 @@
   comparison.
 """
 
+from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam
+from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
 from nnlib.optim.gd import GradientDescent, gd_update
 from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
 from nnlib.optim.runner import StepRule, Trajectory, describe_run, run, run_scipy
 from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
+from nnlib.optim.sgd import SGD
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
     "Backtracking",
     "ExactQuadraticStep",
     "GradientDescent",
     "LeastSquaresRun",
+    "NAdam",
     "Newton",
     "NoisyGD",
+    "RMSprop",
     "SaddleFreeNewton",
     "StepRule",
     "Trajectory",
