@@ -1,0 +1,162 @@
+"""Learning-rate schedules as plain functions of the step t, and as torch LR schedulers (lecture 5).
+
+Each function returns the learning rate at step t (t = 0, 1, ...) for a base rate ``lr0``:
+
+==============================  ==============================================================
+``step_lr``                     lr0 gamma^floor(t / step_size) (staircase)
+``multistep_lr``                lr0 gamma^(number of milestones <= t)
+``exponential_lr``              lr0 gamma^t
+``inverse_time_lr``             lr0 / (1 + decay t) (the "1/t" decay)
+``cosine_lr``                   eta_min + (lr0 - eta_min) (1 + cos(pi t / T_max)) / 2
+``cosine_warm_restarts_lr``     cosine within each cycle; cycles of T_0, T_0 T_mult, ... (SGDR)
+``cyclic_lr``                   triangle between base_lr and max_lr with half-period step_size_up
+``one_cycle_lr``                cosine warm-up to max_lr over pct_start of the run, then down
+``linear_warmup_lr``            linear ramp from start_factor lr0 to lr0 over warmup steps
+==============================  ==============================================================
+
+:func:`scheduler` turns any of them into a ``torch.optim.lr_scheduler.LambdaLR``; the tests
+check each against the matching torch scheduler. :func:`lr_range_test` sweeps the learning rate
+exponentially over a short run and records the loss.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import torch
+
+from nnlib.utils import check_positive, check_positive_int
+
+__all__ = [
+    "cosine_lr",
+    "cosine_warm_restarts_lr",
+    "cyclic_lr",
+    "exponential_lr",
+    "inverse_time_lr",
+    "linear_warmup_lr",
+    "lr_range_test",
+    "multistep_lr",
+    "one_cycle_lr",
+    "scheduler",
+    "step_lr",
+]
+
+
+def step_lr(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
+    return lr0 * gamma ** (t // step_size)
+
+
+def multistep_lr(t: int, lr0: float, milestones, gamma: float = 0.1) -> float:
+    return lr0 * gamma ** bisect.bisect_right(sorted(milestones), t)
+
+
+def exponential_lr(t: int, lr0: float, gamma: float) -> float:
+    return lr0 * gamma**t
+
+
+def inverse_time_lr(t: int, lr0: float, decay: float) -> float:
+    return lr0 / (1 + decay * t)
+
+
+def cosine_lr(t: int, lr0: float, T_max: int, eta_min: float = 0.0) -> float:
+    return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def cosine_warm_restarts_lr(
+    t: int, lr0: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0
+) -> float:
+    """SGDR (Loshchilov and Hutter 2017): restart the cosine at the end of every cycle."""
+    length, start = T_0, 0
+    while t >= start + length:
+        start, length = start + length, length * T_mult
+    return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * (t - start) / length)) / 2
+
+
+def cyclic_lr(t: int, lr0: float, max_lr: float, step_size_up: int = 2000) -> float:
+    """Triangular cyclical learning rate (Smith 2017) between lr0 and max_lr."""
+    cycle = math.floor(1 + t / (2 * step_size_up))
+    x = abs(t / step_size_up - 2 * cycle + 1)
+    return lr0 + (max_lr - lr0) * max(0.0, 1 - x)
+
+
+def one_cycle_lr(
+    t: int,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> float:
+    """torch's OneCycleLR (two phases, cosine annealing): up from max_lr/div_factor to max_lr,
+    then down to max_lr/(div_factor final_div_factor)."""
+    initial = max_lr / div_factor
+    final = initial / final_div_factor
+    phase1_end = float(pct_start * total_steps) - 1
+    if t <= phase1_end:
+        return _cos_anneal(initial, max_lr, t / phase1_end)
+    return _cos_anneal(max_lr, final, (t - phase1_end) / (total_steps - 1 - phase1_end))
+
+
+def _cos_anneal(start: float, end: float, fraction: float) -> float:
+    return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
+
+
+def linear_warmup_lr(t: int, lr0: float, warmup: int, start_factor: float = 1.0 / 3) -> float:
+    return lr0 * (start_factor + (1 - start_factor) * min(t, warmup) / warmup)
+
+
+def scheduler(optimizer, schedule, **kwargs) -> torch.optim.lr_scheduler.LambdaLR:
+    """A torch LR scheduler following ``schedule(t, lr0, **kwargs)`` for every param group."""
+    factors = []
+    for group in optimizer.param_groups:
+        base = group.get("initial_lr", group["lr"])
+        factors.append(lambda t, base=base: schedule(t, base, **kwargs) / base)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
+
+
+def lr_range_test(
+    model,
+    loss_fn,
+    loader,
+    make_optimizer,
+    lr_min: float = 1e-5,
+    lr_max: float = 10.0,
+    steps: int = 100,
+    stop_factor: float = 4.0,
+) -> dict[str, list[float]]:
+    """Raise the learning rate exponentially from lr_min to lr_max over ``steps`` minibatches and
+    record the loss; stop early once it exceeds ``stop_factor`` times its minimum. The model's
+    weights are restored afterwards. Pick a rate a little below where the loss falls fastest."""
+    check_positive("lr_min", lr_min)
+    check_positive("lr_max", lr_max)
+    check_positive_int("steps", steps)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = make_optimizer(model.parameters(), lr_min)
+    ratio = (lr_max / lr_min) ** (1 / max(steps - 1, 1))
+    lrs, losses, best = [], [], math.inf
+    batches = iter(())
+    model.train()
+    try:
+        for t in range(steps):
+            try:
+                inputs, targets = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                inputs, targets = next(batches)
+            lr = lr_min * ratio**t
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            lrs.append(lr)
+            losses.append(value)
+            best = min(best, value)
+            if not math.isfinite(value) or value > stop_factor * best:
+                break
+    finally:
+        model.load_state_dict(saved)
+    return {"lr": lrs, "loss": losses}
