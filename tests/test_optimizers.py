@@ -138,3 +138,62 @@ def test_same_class_runs_a_2d_trajectory():
         500,
     )
     assert run.final().abs().max() < 1e-3
+
+
+def test_velocity_convention_equals_torch_momentum_with_constant_lr():
+    from nnlib import landscapes
+
+    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    ours = optim.run(
+        surface, lambda p: optim.VelocityMomentum(p, lr=0.04, momentum=0.8), [1.0, 1.0], 50
+    )
+    theirs = optim.run(surface, lambda p: torch.optim.SGD(p, lr=0.04, momentum=0.8), [1.0, 1.0], 50)
+    torch.testing.assert_close(ours.points, theirs.points, rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_lookahead_is_torch_nesterov_after_change_of_variables():
+    from nnlib import landscapes
+
+    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    x0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    _, phis = optim.nesterov_lookahead(surface.gradient, x0, lr=0.04, momentum=0.8, steps=40)
+    torch_path = optim.run(
+        surface, lambda p: torch.optim.SGD(p, lr=0.04, momentum=0.8, nesterov=True), x0, 40
+    )
+    torch.testing.assert_close(phis, torch_path.points[:, 0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("lr, momentum", [(0.02, 0.5), (0.033, 0.67), (0.05, 0.9)])
+def test_momentum_rate_matches_simulation(lr, momentum):
+    from nnlib import landscapes
+
+    surface = landscapes.Quadratic((1.0, 30.0))
+    run = optim.run(surface, lambda p: optim.SGD(p, lr=lr, momentum=momentum), [1.0, 1.0], 400)
+    errors = run.points[:, 0].norm(dim=-1)
+    measured = (errors[-1] / errors[-101]) ** (1 / 100)
+    assert measured.item() == pytest.approx(
+        optim.momentum_rate(lr, momentum, [1.0, 30.0]), rel=0.05
+    )
+
+
+def test_optimal_momentum_rate_is_sqrt_beta():
+    lr, beta, rate = optim.optimal_momentum(1.0, 100.0)
+    assert rate == pytest.approx(beta**0.5)
+    assert optim.momentum_rate(lr, beta, [1.0, 100.0]) == pytest.approx(rate, rel=1e-6)
+    assert optim.momentum_rate(lr * 0.8, beta, [1.0, 100.0]) > rate  # nearby settings are slower
+
+
+def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
+    from nnlib import landscapes
+
+    surface = landscapes.running_example()
+    result = optim.race(
+        surface,
+        {"gd": lambda p: optim.SGD(p, lr=0.1), "too big": lambda p: optim.SGD(p, lr=0.5)},
+        [1.0, 1.0],
+        100,
+    )
+    single = optim.run(surface, lambda p: optim.SGD(p, lr=0.1), [1.0, 1.0], 100)
+    torch.testing.assert_close(result.paths["gd"], single.points[:, 0])
+    assert result.diverged_at["gd"] is None and result.diverged_at["too big"] is not None
+    assert result.paths["too big"].shape == (101, 2)

@@ -13,9 +13,16 @@
 
 from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam
 from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
+from nnlib.optim.conventions import (
+    VelocityMomentum,
+    momentum_rate,
+    nesterov_lookahead,
+    optimal_momentum,
+)
 from nnlib.optim.gd import GradientDescent, gd_update
 from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.newton import Newton, newton_direction
+from nnlib.optim.race import RaceResult, race
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
 from nnlib.optim.runner import StepRule, Trajectory, describe_run, run, run_scipy
 from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
@@ -37,9 +44,11 @@ __all__ = [
     "Newton",
     "NoisyGD",
     "RMSprop",
+    "RaceResult",
     "SaddleFreeNewton",
     "StepRule",
     "Trajectory",
+    "VelocityMomentum",
     "armijo_step",
     "best_rate",
     "describe_run",
@@ -47,8 +56,12 @@ __all__ = [
     "gd_update",
     "measured_rate",
     "minibatch_descent",
+    "momentum_rate",
+    "nesterov_lookahead",
     "newton_direction",
+    "optimal_momentum",
     "predicted_rate",
+    "race",
     "run",
     "run_scipy",
     "saddle_free_direction",

@@ -1,0 +1,78 @@
+r"""The lecture decks' way of writing momentum, next to torch's (lecture 5).
+
+The decks write heavy-ball momentum as a *velocity*
+
+.. math::
+    v_t = \gamma v_{t-1} + \alpha \nabla L(\theta_{t-1}), \qquad \theta_t = \theta_{t-1} - v_t,
+
+and Nesterov's method with a *look-ahead* gradient,
+:math:`v_t = \gamma v_{t-1} + \alpha \nabla L(\theta_{t-1} - \gamma v_{t-1})`. torch keeps a
+buffer :math:`b_t = \mu b_{t-1} + g_t` and steps :math:`\theta_t = \theta_{t-1} - \eta b_t`. With a
+constant learning rate the two are the same iteration (:math:`v_t = \eta b_t`,
+:math:`\gamma = \mu`); torch's Nesterov evaluates the gradient at the current point and is the
+look-ahead method after the change of variables :math:`\phi_t = \theta_t - \gamma v_t`. Lecture 5
+runs both and shows equal iterates. When the learning rate changes during training the two
+conventions differ: the velocity form keeps the old rate inside v.
+
+The velocity (terminal speed) of heavy ball under a constant gradient g tends to
+:math:`\alpha g / (1 - \gamma)`: momentum multiplies the step by up to 1 / (1 - gamma).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
+
+__all__ = ["VelocityMomentum", "momentum_rate", "nesterov_lookahead", "optimal_momentum"]
+
+
+class VelocityMomentum(ElementwiseOptimizer):
+    """Heavy-ball momentum in the decks' convention: v <- gamma v + lr g, theta <- theta - v."""
+
+    state_keys = ("velocity",)
+
+    def __init__(self, params, lr: float, momentum: float = 0.9):
+        check_non_negative("learning rate", lr)
+        check_non_negative("momentum value", momentum)
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    def update(self, theta, g, state, group):
+        v = state["velocity"].mul_(group["momentum"]).add_(g, alpha=group["lr"])
+        theta.sub_(v)
+
+
+def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:
+    """Convergence rate of heavy ball on a quadratic: the largest spectral radius, over the
+    Hessian's eigenvalues lambda, of the 2x2 iteration matrix acting on (x_t, x_{t-1}),
+    [[1 + momentum - lr lambda, -momentum], [1, 0]]."""
+    worst = 0.0
+    for lam in torch.as_tensor(eigenvalues, dtype=torch.float64).tolist():
+        R = torch.tensor([[1 + momentum - lr * lam, -momentum], [1.0, 0.0]], dtype=torch.float64)
+        worst = max(worst, torch.linalg.eigvals(R).abs().max().item())
+    return worst
+
+
+def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
+    """Polyak's optimal heavy-ball parameters on a quadratic with eigenvalues in [mu, L]:
+    lr = (2 / (sqrt L + sqrt mu))^2, momentum = ((sqrt kappa - 1) / (sqrt kappa + 1))^2, and the
+    resulting rate (sqrt kappa - 1) / (sqrt kappa + 1) = sqrt(momentum)."""
+    root_kappa = (L / mu) ** 0.5
+    lr = (2 / (L**0.5 + mu**0.5)) ** 2
+    momentum = ((root_kappa - 1) / (root_kappa + 1)) ** 2
+    return lr, momentum, (root_kappa - 1) / (root_kappa + 1)
+
+
+def nesterov_lookahead(gradient, x0: torch.Tensor, lr: float, momentum: float, steps: int):
+    """Nesterov's method as the decks write it: v <- gamma v + lr grad(theta - gamma v),
+    theta <- theta - v. Returns the paths of theta and of phi = theta - gamma v (the look-ahead
+    points), shape (steps + 1, dim) each; phi is what torch's ``nesterov=True`` iterates."""
+    theta = x0.clone()
+    v = torch.zeros_like(theta)
+    thetas, phis = [theta.clone()], [theta.clone()]
+    for _ in range(steps):
+        v = momentum * v + lr * gradient(theta - momentum * v)
+        theta = theta - v
+        thetas.append(theta.clone())
+        phis.append(theta - momentum * v)
+    return torch.stack(thetas), torch.stack(phis)
