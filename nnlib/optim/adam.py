@@ -150,7 +150,7 @@ class Adamax(ElementwiseOptimizer):
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * theta
         m = state["exp_avg"].lerp_(g, 1 - beta1)
-        u = torch.maximum(state["exp_inf"].mul_(beta2), g.abs() + eps, out=state["exp_inf"])
+        u = torch.maximum(state["exp_inf"].mul_(beta2), g.abs().add_(eps), out=state["exp_inf"])
         theta.addcdiv_(m, u, value=-group["lr"] / (1 - beta1**t))
 
 

@@ -60,7 +60,7 @@ class Adagrad(ElementwiseOptimizer):
             g = g + group["weight_decay"] * theta
         eta_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"].addcmul_(g, g)
-        theta.addcdiv_(g, state["sum"].sqrt() + group["eps"], value=-eta_t)
+        theta.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-eta_t)
 
 
 class RMSprop(ElementwiseOptimizer):
@@ -149,6 +149,7 @@ class Adadelta(ElementwiseOptimizer):
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * theta
         s = state["square_avg"].mul_(rho).addcmul_(g, g, value=1 - rho)
-        delta = (state["acc_delta"] + eps).sqrt() / (s + eps).sqrt() * g
+        rms_g = s.add(eps).sqrt_()
+        delta = state["acc_delta"].add(eps).sqrt_().div_(rms_g).mul_(g)  # sqrt(u + eps) / rms_g g
         state["acc_delta"].mul_(rho).addcmul_(delta, delta, value=1 - rho)
         theta.add_(delta, alpha=-group["lr"])

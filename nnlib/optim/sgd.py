@@ -59,11 +59,13 @@ class SGD(ElementwiseOptimizer):
 
     def update(self, theta, g, state, group):
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * theta
+            g = g.add(theta, alpha=group["weight_decay"])
         mu = group["momentum"]
         if mu != 0:
             b = state["momentum_buffer"]
-            b = g.clone() if b is None else mu * b + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = b
-            g = g + mu * b if group["nesterov"] else b
+            if b is None:
+                b = state["momentum_buffer"] = g.detach().clone()
+            else:
+                b.mul_(mu).add_(g, alpha=1 - group["dampening"])  # b = mu b + (1 - tau) g
+            g = g.add(b, alpha=mu) if group["nesterov"] else b
         theta.add_(g, alpha=-group["lr"])
