@@ -197,3 +197,49 @@ def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
     torch.testing.assert_close(result.paths["gd"], single.points[:, 0])
     assert result.diverged_at["gd"] is None and result.diverged_at["too big"] is not None
     assert result.paths["too big"].shape == (101, 2)
+
+
+def test_race_widget_and_figures_survive_every_extreme():
+    from nnlib import viz, widgets
+
+    app = widgets.FigureApp(
+        viz.race_figure,
+        [
+            widgets.Param("surface", "choice", "rosenbrock", options=list(viz.RACE_SURFACES)),
+            widgets.Param("steps", "int", 300, min=10, max=1000, step=10),
+            widgets.Param("lr_scale", "log", 1.0, min=0.1, max=10.0),
+        ],
+    )
+    widgets.drive_to_extremes(app)
+    schedule_app = widgets.FigureApp(
+        viz.schedule_figure,
+        [
+            widgets.Param(
+                "schedule",
+                "choice",
+                "cosine",
+                options=[
+                    "step",
+                    "exponential",
+                    "1/t",
+                    "cosine",
+                    "warm restarts",
+                    "cyclic",
+                    "one-cycle",
+                    "warm-up then cosine",
+                ],
+            ),
+            widgets.Param("steps", "int", 100, min=10, max=1000, step=10),
+        ],
+    )
+    widgets.drive_to_extremes(schedule_app)
+    assert viz.momentum_rate_figure(resolution=8) is not None
+    with pytest.raises(ValueError, match="surface"):
+        viz.race_figure("everest")
+    with pytest.raises(ValueError, match="schedule"):
+        viz.schedule_figure("triangle")
+
+
+def test_adam_first_steps_closed_form():
+    assert optim.adam_first_steps(3, bias_correction=True) == pytest.approx([1.0, 1.0, 1.0])
+    assert optim.adam_first_steps(1, bias_correction=False)[0] == pytest.approx(0.1 / 0.001**0.5)

@@ -14,6 +14,7 @@ from nnlib.exercises.convexity import (
 from nnlib.exercises.core import CheckResult, check
 from nnlib.exercises.init import check_fan_in, check_kaiming_normal, check_predicted_std
 from nnlib.exercises.norm import check_batchnorm_forward, check_layer_norm, check_running_average
+from nnlib.exercises.optimizers import check_adam_step, check_cosine_schedule, check_momentum_step
 from nnlib.exercises.surfaces import (
     check_classify_critical_point,
     check_hessian_vector_product,
@@ -23,9 +24,11 @@ from nnlib.exercises.surfaces import (
 __all__ = [
     "CheckResult",
     "check",
+    "check_adam_step",
     "check_backtracking_step",
     "check_batchnorm_forward",
     "check_classify_critical_point",
+    "check_cosine_schedule",
     "check_cubic_gradient",
     "check_exact_quadratic_step",
     "check_fan_in",
@@ -33,6 +36,7 @@ __all__ = [
     "check_kaiming_normal",
     "check_largest_stable_lr",
     "check_layer_norm",
+    "check_momentum_step",
     "check_power_iteration",
     "check_predicted_std",
     "check_predicted_steps",

@@ -15,6 +15,7 @@ from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam
 from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
 from nnlib.optim.conventions import (
     VelocityMomentum,
+    adam_first_steps,
     momentum_rate,
     nesterov_lookahead,
     optimal_momentum,
@@ -49,6 +50,7 @@ __all__ = [
     "StepRule",
     "Trajectory",
     "VelocityMomentum",
+    "adam_first_steps",
     "armijo_step",
     "best_rate",
     "describe_run",

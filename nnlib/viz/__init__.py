@@ -26,10 +26,18 @@ from nnlib.viz.descent import (
 )
 from nnlib.viz.init import layer_stats_figure, layer_stats_for
 from nnlib.viz.norm import norm_axes_figure, preprocessing_figure, two_feature_problem
+from nnlib.viz.optimizers import (
+    RACE_SURFACES,
+    momentum_rate_figure,
+    race_figure,
+    race_optimizers,
+    schedule_figure,
+)
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
 
 __all__ = [
     "DIVERGED_COLOR",
+    "RACE_SURFACES",
     "STYLE",
     "WIDGET_MARGINS",
     "activations_figure",
@@ -40,6 +48,7 @@ __all__ = [
     "jensen_figure",
     "layer_stats_figure",
     "layer_stats_for",
+    "momentum_rate_figure",
     "new_figure",
     "norm_axes_figure",
     "plane_figure",
@@ -47,6 +56,9 @@ __all__ = [
     "plot_history",
     "plot_trajectory",
     "preprocessing_figure",
+    "race_figure",
+    "race_optimizers",
+    "schedule_figure",
     "spectrum_figure",
     "tiny_mlp_figure",
     "two_feature_problem",
