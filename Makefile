@@ -41,7 +41,7 @@ unit: setup
 
 nbval: setup
 	$(PY) -m pytest --nbval $(NOTEBOOKS) \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
 browser-test: setup
 	$(PY) -m pytest tests -m browser

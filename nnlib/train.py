@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nnlib.utils import DivergenceError, check_finite, check_positive_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "fit_steps"]
+__all__ = ["Callback", "EarlyStopping", "History", "StopAtValue", "evaluate", "fit", "fit_steps"]
 
 
 class History:
@@ -123,6 +123,17 @@ class EarlyStopping(Callback):
     def on_train_end(self, model: nn.Module) -> None:
         if self.restore_best and self.best_state is not None:
             model.load_state_dict(self.best_state)
+
+
+class StopAtValue(Callback):
+    """Stop once ``monitor`` falls below ``threshold`` (to compare runs at equal training loss)."""
+
+    def __init__(self, threshold: float, monitor: str = "train_loss"):
+        self.threshold = threshold
+        self.monitor = monitor
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: nn.Module) -> bool:
+        return logs[self.monitor] < self.threshold
 
 
 def _accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float | None:

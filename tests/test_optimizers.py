@@ -243,3 +243,72 @@ def test_race_widget_and_figures_survive_every_extreme():
 def test_adam_first_steps_closed_form():
     assert optim.adam_first_steps(3, bias_correction=True) == pytest.approx([1.0, 1.0, 1.0])
     assert optim.adam_first_steps(1, bias_correction=False)[0] == pytest.approx(0.1 / 0.001**0.5)
+
+
+def test_wilson_construction_separates_gd_from_adaptive_methods():
+    from nnlib import generalization
+
+    x, y = generalization.wilson_problem(40, seed=0)
+    assert x.shape == (40, 3 + 5 * 40) and torch.equal(x[:, 0], y)
+    new_x, new_y = generalization.wilson_test_set(500, x.shape[1], seed=1)
+    assert new_x[:, 3:].abs().sum() == 0
+    errors = {}
+    for name, make in {
+        "gd": lambda p: optim.SGD(p, lr=0.05),
+        "adam": lambda p: optim.Adam(p, lr=0.01),
+    }.items():
+        w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+        opt = make([w])
+        for _ in range(2000):
+            opt.zero_grad()
+            ((x @ w - y) ** 2).mean().backward()
+            opt.step()
+        assert (torch.sign(x @ w) == y).all()  # both fit the training set
+        errors[name] = (torch.sign(new_x @ w) != new_y).double().mean().item()
+    assert errors["gd"] == 0.0
+    assert errors["adam"] == pytest.approx(
+        (new_y < 0).double().mean().item()
+    )  # predicts the majority
+
+
+def test_rescaling_relu_layers_keeps_the_function():
+    from nnlib import generalization, models
+
+    torch.manual_seed(0)
+    net = models.mlp([5, 8, 3])
+    x = torch.randn(10, 5)
+    before = net(x).detach()
+    generalization.rescale_relu_layers(net, 0, 2, 7.0)
+    torch.testing.assert_close(net(x), before, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="alpha"):
+        generalization.rescale_relu_layers(net, 0, 2, -1.0)
+
+
+def test_stop_at_value_and_batched_accuracy():
+    from nnlib import batched, data, models, train
+
+    splits = data.blobs(n=300, seed=0)
+    net = models.mlp([2, 16, 3])
+    history = train.fit(
+        net,
+        optim.SGD(net.parameters(), lr=0.1),
+        data.make_loader(splits.train, 32),
+        200,
+        callbacks=[train.StopAtValue(0.3)],
+        progress=False,
+    )
+    assert history["train_loss"][-1] < 0.3 and all(v >= 0.3 for v in history["train_loss"][:-1])
+    many = batched.BatchedMLP([2, 8, 3], n_models=2)
+    x, y = splits.train.tensors
+    opt = optim.SGD(many.parameters(), lr=0.1)
+    result = batched.fit_batched(
+        many,
+        opt,
+        [(x, y)],
+        3,
+        eval_data=(x, y),
+        progress=False,
+        scheduler=torch.optim.lr_scheduler.StepLR(opt, 1, 0.5),
+    )
+    assert result["eval_accuracy"].shape == (3, 2)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)
