@@ -14,8 +14,9 @@ Each function returns the learning rate at step t (t = 0, 1, ...) for a base rat
 ``linear_warmup_lr``            linear ramp from start_factor lr0 to lr0 over warmup steps
 ==============================  ==============================================================
 
-:func:`scheduler` turns any of them into a ``torch.optim.lr_scheduler.LambdaLR``; the tests
-check each against the matching torch scheduler. :func:`lr_range_test` sweeps the learning rate
+:func:`scheduler` turns any of them into a ``torch.optim.lr_scheduler.LambdaLR``;
+:class:`ReduceLROnPlateau` reacts to a stalled validation loss instead. The tests check each
+against the matching torch scheduler. :func:`lr_range_test` sweeps the learning rate
 exponentially over a short run and records the loss.
 """
 
@@ -29,6 +30,7 @@ import torch
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
+    "ReduceLROnPlateau",
     "cosine_lr",
     "cosine_warm_restarts_lr",
     "cyclic_lr",
@@ -104,6 +106,57 @@ def _cos_anneal(start: float, end: float, fraction: float) -> float:
 
 def linear_warmup_lr(t: int, lr0: float, warmup: int, start_factor: float = 1.0 / 3) -> float:
     return lr0 * (start_factor + (1 - start_factor) * min(t, warmup) / warmup)
+
+
+class ReduceLROnPlateau:
+    """Multiply every group's learning rate by ``factor`` once the monitored value has not improved
+    (relatively, by ``threshold``) for more than ``patience`` calls to ``step(value)``; then wait
+    ``cooldown`` calls before counting again. torch's defaults and behaviour (mode "min",
+    threshold_mode "rel"), written out."""
+
+    def __init__(
+        self,
+        optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        eps: float = 1e-8,
+    ):
+        if mode not in ("min", "max"):
+            raise ValueError(f"Invalid mode: {mode!r} (must be 'min' or 'max')")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"Invalid factor: {factor} (must be in (0, 1))")
+        self.optimizer, self.mode, self.factor = optimizer, mode, factor
+        self.patience, self.threshold, self.cooldown = patience, threshold, cooldown
+        self.min_lr, self.eps = min_lr, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best * (1 - self.threshold)
+        return value > self.best * (1 + self.threshold)
+
+    def step(self, value: float) -> None:
+        value = float(value)
+        if self._improved(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group in self.optimizer.param_groups:
+                new_lr = max(group["lr"] * self.factor, self.min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
 
 
 def scheduler(optimizer, schedule, **kwargs) -> torch.optim.lr_scheduler.LambdaLR:

@@ -248,7 +248,7 @@ def fit(
 
 
 def _step_scheduler(scheduler, logs: dict[str, float]) -> None:
-    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+    if hasattr(scheduler, "num_bad_epochs"):  # plateau schedulers (torch's or nnlib's) need a value
         scheduler.step(logs.get("val_loss", logs["train_loss"]))
     else:
         scheduler.step()

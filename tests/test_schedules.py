@@ -79,3 +79,29 @@ def test_lr_range_test_restores_the_model_and_stops_on_blow_up():
     assert result["lr"][1] / result["lr"][0] == pytest.approx((100.0 / 1e-4) ** (1 / 199))
     with pytest.raises(ValueError, match="lr_min"):
         schedules.lr_range_test(net, None, [], None, lr_min=0.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"patience": 2, "factor": 0.5, "cooldown": 1},
+        {"mode": "max", "patience": 1, "threshold": 0.05, "min_lr": 0.02},
+    ],
+)
+def test_reduce_on_plateau_matches_torch(kwargs):
+    g = torch.Generator().manual_seed(0)
+    values = (torch.rand(60, generator=g) + torch.linspace(1, 0, 60).clamp(min=0.3)).tolist()
+    rates = []
+    for cls in (schedules.ReduceLROnPlateau, S.ReduceLROnPlateau):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        sched = cls(opt, **kwargs)
+        seen = []
+        for value in values:
+            sched.step(value)
+            seen.append(opt.param_groups[0]["lr"])
+        rates.append(seen)
+    assert rates[0] == pytest.approx(rates[1])
+    assert min(rates[0]) < 0.1  # it did reduce
+    with pytest.raises(ValueError, match="factor"):
+        schedules.ReduceLROnPlateau(opt, factor=1.5)
