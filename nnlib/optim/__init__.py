@@ -25,7 +25,14 @@ from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.race import RaceResult, race
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
-from nnlib.optim.runner import StepRule, Trajectory, describe_run, run, run_scipy
+from nnlib.optim.runner import (
+    StepRule,
+    Trajectory,
+    describe_run,
+    minimize_module,
+    run,
+    run_scipy,
+)
 from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
 from nnlib.optim.sgd import SGD
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
@@ -58,6 +65,7 @@ __all__ = [
     "gd_update",
     "measured_rate",
     "minibatch_descent",
+    "minimize_module",
     "momentum_rate",
     "nesterov_lookahead",
     "newton_direction",

@@ -19,7 +19,7 @@ import torch
 
 from nnlib.utils import check_positive, check_positive_int
 
-__all__ = ["StepRule", "Trajectory", "describe_run", "run", "run_scipy"]
+__all__ = ["StepRule", "Trajectory", "describe_run", "minimize_module", "run", "run_scipy"]
 
 
 class StepRule(Protocol):
@@ -213,3 +213,40 @@ def describe_run(name: str, trajectory: Trajectory, landscape=None, row: int = 0
         where = f"final value {trajectory.values[steps, row].item():.3e}"
     status = "" if trajectory.stopped_at[row] >= 0 else " (not converged)"
     return f"{name:<18} steps {steps:>5} | {counts} | {where}{status}"
+
+
+def minimize_module(
+    module, loss_of, method: str = "CG", max_iter: int = 100, grad_tol: float = 1e-6
+):
+    """Minimise ``loss_of(module)`` over the module's parameters with SciPy's full-batch methods
+    ("CG", "L-BFGS-B", "BFGS"), in float64; the module ends at the solution. Returns SciPy's result
+    (``nit``, ``nfev``, ``njev``, ``fun``)."""
+    from scipy.optimize import minimize
+
+    if method not in ("L-BFGS-B", "BFGS", "CG"):
+        raise ValueError(f"Invalid method: {method!r} (choose 'L-BFGS-B', 'BFGS' or 'CG')")
+    params = list(module.parameters())
+    shapes = [p.shape for p in params]
+    sizes = [p.numel() for p in params]
+
+    def load(z):
+        pieces = torch.as_tensor(z).split(sizes)
+        with torch.no_grad():
+            for p, piece, shape in zip(params, pieces, shapes, strict=True):
+                p.copy_(piece.view(shape))
+
+    def fun(z):
+        load(z)
+        module.zero_grad()
+        loss = loss_of(module)
+        loss.backward()
+        grad = torch.cat([p.grad.reshape(-1) for p in params]).double()
+        return loss.item(), grad.numpy()
+
+    start = torch.cat([p.detach().reshape(-1) for p in params]).double().numpy()
+    result = minimize(
+        fun, start, jac=True, method=method, options={"maxiter": max_iter, "gtol": grad_tol}
+    )
+    load(result.x)
+    module.zero_grad()
+    return result
