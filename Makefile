@@ -59,7 +59,7 @@ student: setup
 	$(PY) .ci/make_student.py --out student $(NOTEBOOKS)
 
 bench: setup
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in $(filter-out bench/_%,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf _build student

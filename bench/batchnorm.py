@@ -2,22 +2,11 @@
 training mode; best of several repeats, ratio printed (nnlib's is plain tensor code, torch's a
 fused kernel)."""
 
-import time
-
 import torch
+from _timing import best_of
 from torch import nn
 
 from nnlib import norm
-
-
-def best_of(fn, repeat: int = 5, number: int = 50) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return min(times)
 
 
 def main() -> None:
@@ -28,7 +17,7 @@ def main() -> None:
         def step(layer=layer):
             layer(x).sum().backward()
 
-        results[name] = best_of(step)
+        results[name] = best_of(step, repeat=5, number=50)
     for name, seconds in results.items():
         print(f"{name} BatchNorm1d forward + backward, (256, 1024): {seconds * 1e6:8.1f} us")
     print(f"nnlib / torch time ratio: {results['nnlib'] / results['torch']:.2f}")

@@ -8,21 +8,11 @@
    (target: at least 4x).
 """
 
-import time
-
 import torch
+from _timing import best_of
 from torch import nn
 
 from nnlib import batched, curvature, data, models, surfaces
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def matmul_rate() -> float:

@@ -2,20 +2,10 @@
 vectorised gradient call per step, nnlib's optimizer classes), against the naive reference of a
 separate torch.optim + autograd loop per optimizer, measured in the same run (target: 100 ms)."""
 
-import time
-
 import torch
+from _timing import best_of
 
 from nnlib import landscapes, optim, viz
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def naive(surface, steps: int = 300) -> None:

@@ -4,24 +4,15 @@ compute and render separately (targets: compute <= 100 ms, compute + render <= 3
 """
 
 import io
-import time
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import torch
+from _timing import best_of
 
 from nnlib import landscapes, optim, viz
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -7,22 +7,14 @@ reference, measured in the same run, is the same fit written with torch.optim an
 """
 
 import io
-import time
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+from _timing import best_of
+
 from nnlib import basics, viz
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
