@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch.optim.optimizer import Optimizer, required
+from torch.optim.optimizer import required
+
+from nnlib.optim.base import ElementwiseOptimizer
 
 __all__ = ["GradientDescent", "gd_update"]
 
@@ -13,7 +15,7 @@ def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> None:
     theta.add_(g, alpha=-lr)  # the same arithmetic as torch.optim.SGD
 
 
-class GradientDescent(Optimizer):
+class GradientDescent(ElementwiseOptimizer):
     r"""Gradient descent with a fixed step size.
 
     .. math::
@@ -37,14 +39,8 @@ class GradientDescent(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         super().__init__(params, {"lr": lr})
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for theta in group["params"]:
-                if theta.grad is not None:
-                    gd_update(theta, theta.grad, group["lr"])
-        return loss
+    def init_state(self, theta, group):
+        return {}  # plain gradient descent keeps no state
+
+    def update(self, theta, g, state, group):
+        gd_update(theta, g, group["lr"])

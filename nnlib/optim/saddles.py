@@ -12,14 +12,15 @@
 from __future__ import annotations
 
 import torch
-from torch.optim.optimizer import Optimizer, required
+from torch.optim.optimizer import required
 
+from nnlib.optim.base import ElementwiseOptimizer
 from nnlib.utils import check_positive
 
 __all__ = ["NoisyGD", "SaddleFreeNewton", "saddle_free_direction"]
 
 
-class NoisyGD(Optimizer):
+class NoisyGD(ElementwiseOptimizer):
     r"""Gradient descent on a noisy gradient:
     :math:`\theta \leftarrow \theta - \eta\,(g + \sigma\xi)`, :math:`\xi \sim \mathcal{N}(0, I)`.
 
@@ -33,19 +34,12 @@ class NoisyGD(Optimizer):
         super().__init__(params, {"lr": lr, "noise": noise})
         self.generator = torch.Generator().manual_seed(seed)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for theta in group["params"]:
-                if theta.grad is None:
-                    continue
-                xi = torch.randn(theta.shape, generator=self.generator, dtype=theta.dtype)
-                theta.add_(theta.grad + group["noise"] * xi, alpha=-group["lr"])
-        return loss
+    def init_state(self, theta, group):
+        return {}
+
+    def update(self, theta, g, state, group):
+        xi = torch.randn(theta.shape, generator=self.generator, dtype=theta.dtype)
+        theta.add_(g + group["noise"] * xi, alpha=-group["lr"])
 
 
 def saddle_free_direction(g: torch.Tensor, H: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
