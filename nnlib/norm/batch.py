@@ -22,7 +22,25 @@ from torch import nn
 
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchRenorm1d", "batch_norm", "batch_norm_input_grad"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchRenorm1d",
+    "batch_norm",
+    "batch_norm_input_grad",
+    "register_affine",
+]
+
+
+def register_affine(module: nn.Module, num_features: int, affine: bool) -> None:
+    """Per-feature scale ``weight`` (ones) and shift ``bias`` (zeros), or None for both, as torch's
+    normalization layers register them (so state dicts line up)."""
+    if affine:
+        module.weight = nn.Parameter(torch.ones(num_features))
+        module.bias = nn.Parameter(torch.zeros(num_features))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
@@ -77,12 +95,7 @@ class _BatchNorm(nn.Module):
         )
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = nn.Parameter(torch.ones(num_features))
-            self.bias = nn.Parameter(torch.zeros(num_features))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, num_features, affine)
         if track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features))
             self.register_buffer("running_var", torch.ones(num_features))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nnlib.norm.batch import register_affine
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
@@ -78,12 +79,7 @@ class GroupNorm(nn.Module):
             )
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.affine = affine
-        if affine:
-            self.weight = nn.Parameter(torch.ones(num_channels))
-            self.bias = nn.Parameter(torch.zeros(num_channels))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, num_channels, affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x.shape[1] != self.num_channels:
@@ -118,12 +114,7 @@ class _InstanceNorm(nn.Module):
         self.num_features = check_positive_int("num_features", num_features)
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.affine = affine
-        if affine:
-            self.weight = nn.Parameter(torch.ones(num_features))
-            self.bias = nn.Parameter(torch.zeros(num_features))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, num_features, affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:
