@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -174,16 +174,22 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn=None, device=None) -> d
     return _mean_logs(sums, count)
 
 
-def _train_epoch(model, optimizer, loader, loss_fn, device, history: History) -> dict[str, float]:
+def _train_epoch(
+    model, optimizer, loader, loss_fn, device, history: History, penalty=None, batch_transform=None
+) -> dict[str, float]:
     model.train()
     sums: dict[str, float] = defaultdict(float)
     count = 0
     for inputs, targets in loader:
         inputs, targets = inputs.to(device), targets.to(device)
+        if batch_transform is not None:
+            inputs, targets = batch_transform(inputs, targets)
         optimizer.zero_grad()
         outputs = model(inputs)
         loss = loss_fn(outputs, targets)
         value = check_finite(loss.item(), step=len(history.step_loss) + 1)
+        if penalty is not None:
+            loss = loss + penalty(model)
         loss.backward()
         optimizer.step()
         history.step_loss.append(value)
@@ -210,6 +216,8 @@ def fit(
     callbacks: Iterable[Callback] = (),
     device: torch.device | None = None,
     progress: bool = True,
+    penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+    batch_transform: Callable | None = None,
 ) -> History:
     """Train ``model`` for up to ``epochs`` epochs and return its :class:`History`.
 
@@ -217,6 +225,10 @@ def fit(
     minibatches, ``val_loss`` (and ``val_accuracy``) when ``val_loader`` is given, and ``lr``.
     ``scheduler.step()`` runs once per epoch (``ReduceLROnPlateau`` gets the monitored loss).
     A non-finite loss stops the run; ``history.diverged`` then says where.
+
+    ``penalty(model)``, if given, is added to each training step's loss before ``backward``
+    (``train_loss`` logs the data loss alone). ``batch_transform(inputs, targets)`` is applied to
+    every training batch (augmentation, mixup); evaluation batches are left alone.
     """
     check_positive_int("epochs", epochs)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -226,7 +238,9 @@ def fit(
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
         try:
-            train_logs = _train_epoch(model, optimizer, train_loader, loss_fn, device, history)
+            train_logs = _train_epoch(
+                model, optimizer, train_loader, loss_fn, device, history, penalty, batch_transform
+            )
         except DivergenceError as error:
             history.diverged = error
             break

@@ -1,0 +1,227 @@
+r"""Averaging: ensembles of networks, snapshot ensembles, and averages of one network's weights
+(stochastic weight averaging, Polyak averaging, exponential moving averages).
+
+*Ensembles* average the predicted probabilities of M networks, :math:`\bar p = \frac1M\sum_m p_m`.
+*Snapshot ensembles* (Huang et al., 2017) collect the M networks from one run with a cyclical
+learning rate, one at the end of each cycle (:class:`SnapshotCollector`).
+
+*Weight averages* keep one network. Stochastic weight averaging (Izmailov et al., 2018) averages
+the iterates visited late in training with equal weights,
+
+.. math::
+    w_{\text{SWA}} \leftarrow \frac{n\,w_{\text{SWA}} + w}{n + 1},
+
+Polyak(-Ruppert) averaging (Polyak and Juditsky, 1992) is the same running mean over all
+iterates, and the exponential moving average replaces :math:`1/(n+1)` by a constant
+:math:`1-\beta`: :math:`w_{\text{EMA}} \leftarrow \beta\,w_{\text{EMA}} + (1-\beta)\,w`.
+Averaged weights need fresh batch-norm statistics: the running means of the last iterate do not
+describe the averaged network's activations (:func:`update_bn`).
+
+:class:`AveragedModel`, :func:`update_bn` and the ``get_*_avg_fn`` helpers have the names,
+signatures and arithmetic of ``torch.optim.swa_utils``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from nnlib.train import Callback
+from nnlib.utils import check_fraction, check_positive_int
+
+__all__ = [
+    "AveragedModel",
+    "SWACallback",
+    "SnapshotCollector",
+    "ensemble_predict",
+    "get_ema_avg_fn",
+    "get_ema_multi_avg_fn",
+    "get_swa_avg_fn",
+    "get_swa_multi_avg_fn",
+    "update_bn",
+]
+
+
+def _check_decay(decay: float) -> float:
+    return check_fraction("decay", decay, closed=True)
+
+
+def get_swa_avg_fn() -> Callable:
+    """``(w_avg, w, n) -> w_avg + (w - w_avg) / (n + 1)``: the running mean."""
+
+    @torch.no_grad()
+    def swa_update(averaged, current, num_averaged):
+        return averaged + (current - averaged) / (num_averaged + 1)
+
+    return swa_update
+
+
+def get_ema_avg_fn(decay: float = 0.999) -> Callable:
+    """``(w_ema, w, n) -> decay * w_ema + (1 - decay) * w``."""
+    decay = _check_decay(decay)
+
+    @torch.no_grad()
+    def ema_update(ema, current, num_averaged):
+        return decay * ema + (1 - decay) * current
+
+    return ema_update
+
+
+def get_swa_multi_avg_fn() -> Callable:
+    """In-place running mean over lists of tensors: ``w_avg += (w - w_avg) / (n + 1)``."""
+
+    @torch.no_grad()
+    def swa_update(averaged: list, current: list, num_averaged) -> None:
+        weight = 1.0 / (int(num_averaged) + 1)
+        for w_avg, w in zip(averaged, current, strict=True):
+            if w_avg.is_floating_point():
+                w_avg.lerp_(w, weight)
+            else:  # integer buffers such as num_batches_tracked (copy_ truncates)
+                w_avg.copy_(w_avg + (w - w_avg) / (num_averaged + 1))
+
+    return swa_update
+
+
+def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
+    """In-place EMA over lists of tensors: ``w_ema += (1 - decay) * (w - w_ema)``."""
+    decay = _check_decay(decay)
+
+    @torch.no_grad()
+    def ema_update(ema: list, current: list, num_averaged) -> None:
+        for w_ema, w in zip(ema, current, strict=True):
+            if w_ema.is_floating_point():
+                w_ema.lerp_(w, 1 - decay)
+            else:
+                w_ema.copy_(w_ema * decay + w * (1 - decay))
+
+    return ema_update
+
+
+class AveragedModel(nn.Module):
+    """A copy of ``model`` whose parameters hold a running average of ``model``'s parameters.
+
+    The first :meth:`update_parameters` copies the weights; later calls apply ``avg_fn`` (one
+    tensor at a time) or ``multi_avg_fn`` (lists of tensors), by default the equal-weight running
+    mean (SWA / Polyak). ``use_buffers=True`` averages buffers (BN statistics) too; otherwise the
+    buffers are copied from ``model`` at every update, as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        device: torch.device | None = None,
+        avg_fn: Callable | None = None,
+        multi_avg_fn: Callable | None = None,
+        use_buffers: bool = False,
+    ) -> None:
+        super().__init__()
+        if avg_fn is not None and multi_avg_fn is not None:
+            raise ValueError("Invalid avg_fn/multi_avg_fn: give at most one of them")
+        self.module = copy.deepcopy(model)
+        if device is not None:
+            self.module = self.module.to(device)
+        self.register_buffer("n_averaged", torch.tensor(0, dtype=torch.long, device=device))
+        self.avg_fn = avg_fn
+        self.multi_avg_fn = multi_avg_fn
+        self.use_buffers = use_buffers
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)
+
+    def _tensors(self, model: nn.Module) -> list[torch.Tensor]:
+        tensors = itertools.chain(model.parameters(), model.buffers() if self.use_buffers else ())
+        return [t.detach() for t in tensors]
+
+    @torch.no_grad()
+    def update_parameters(self, model: nn.Module) -> None:
+        """Fold ``model``'s current weights into the average."""
+        averaged = self._tensors(self.module)
+        current = [t.to(a.device) for a, t in zip(averaged, self._tensors(model), strict=True)]
+        if self.n_averaged == 0:
+            for a, t in zip(averaged, current, strict=True):
+                a.copy_(t)
+        else:
+            self._average(averaged, current)
+        if not self.use_buffers:
+            for b_avg, b in zip(self.module.buffers(), model.buffers(), strict=True):
+                b_avg.copy_(b.detach().to(b_avg.device))
+        self.n_averaged += 1
+
+    def _average(self, averaged: list, current: list) -> None:
+        if self.avg_fn is not None:
+            for a, t in zip(averaged, current, strict=True):
+                a.copy_(self.avg_fn(a, t, self.n_averaged.to(a.device)))
+        else:
+            (self.multi_avg_fn or get_swa_multi_avg_fn())(averaged, current, self.n_averaged)
+
+
+def _batchnorms(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+@torch.no_grad()
+def update_bn(loader: Iterable, model: nn.Module, device: torch.device | None = None) -> None:
+    """Recompute every BatchNorm layer's running mean and variance with one pass over ``loader``:
+    statistics are reset, momentum set to None (an equal-weight cumulative average over the
+    batches), and restored afterwards. Batches may be tensors or (inputs, ...) tuples."""
+    layers = _batchnorms(model)
+    if not layers:
+        return
+    momenta = {layer: layer.momentum for layer in layers}
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None
+    was_training = model.training
+    model.train()
+    for batch in loader:
+        inputs = batch[0] if isinstance(batch, list | tuple) else batch
+        model(inputs.to(device) if device is not None else inputs)
+    for layer, momentum in momenta.items():
+        layer.momentum = momentum
+    model.train(was_training)
+
+
+@torch.no_grad()
+def ensemble_predict(models: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    """Mean of the members' softmax probabilities, (N, classes); members are run in eval mode
+    and their modes restored."""
+    if len(models) == 0:
+        raise ValueError("Invalid models: the ensemble is empty")
+    total = 0
+    for model in models:
+        was_training = model.training
+        total = total + model.eval()(x).softmax(dim=-1)
+        model.train(was_training)
+    return total / len(models)
+
+
+class SnapshotCollector(Callback):
+    """Keep a copy of the model at the end of every ``cycle_length`` epochs (the ends of the
+    cycles of a warm-restart schedule), for a snapshot ensemble."""
+
+    def __init__(self, cycle_length: int) -> None:
+        self.cycle_length = check_positive_int("cycle_length", cycle_length)
+        self.snapshots: list[nn.Module] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict, model: nn.Module) -> bool:
+        if epoch % self.cycle_length == 0:
+            self.snapshots.append(copy.deepcopy(model).eval())
+        return False
+
+
+class SWACallback(Callback):
+    """Fold the model into ``averaged`` (an :class:`AveragedModel`) at the end of every epoch
+    from ``start`` on."""
+
+    def __init__(self, averaged: AveragedModel, start: int) -> None:
+        self.averaged = averaged
+        self.start = check_positive_int("start", start)
+
+    def on_epoch_end(self, epoch: int, logs: dict, model: nn.Module) -> bool:
+        if epoch >= self.start:
+            self.averaged.update_parameters(model)
+        return False

@@ -1,0 +1,123 @@
+r"""Regularizing the targets: label smoothing and mixup.
+
+Label smoothing (Szegedy et al., 2016) trains against
+:math:`q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/K`, so that
+
+.. math::
+    L = (1-\varepsilon)\,(-\log p_y) + \frac{\varepsilon}{K}\sum_{k=1}^{K} (-\log p_k),
+
+which is ``F.cross_entropy(logits, y, label_smoothing=eps)``. The model can no longer drive its
+logits apart without bound.
+
+Mixup (Zhang et al., 2018) trains on convex combinations of pairs of examples and their labels,
+
+.. math::
+    \tilde x = \lambda x_i + (1-\lambda) x_j,\quad
+    \tilde y = \lambda\,\mathrm{onehot}(y_i) + (1-\lambda)\,\mathrm{onehot}(y_j),\quad
+    \lambda\sim\mathrm{Beta}(\alpha,\alpha),
+
+with :math:`j` a random permutation of the batch; the loss is cross-entropy against the soft
+target :math:`\tilde y` (``F.cross_entropy`` accepts class probabilities as targets).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnlib.utils import check_fraction, check_positive, check_positive_int
+
+__all__ = [
+    "LabelSmoothingCrossEntropy",
+    "Mixup",
+    "label_smoothing_cross_entropy",
+    "mix_pairs",
+    "mixup",
+]
+
+
+def _check_logits_targets(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    if logits.ndim != 2 or targets.shape != logits.shape[:1]:
+        raise ValueError(
+            f"Invalid shapes: logits {tuple(logits.shape)} must be (N, K) and targets "
+            f"{tuple(targets.shape)} must be (N,)"
+        )
+
+
+def label_smoothing_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, smoothing: float = 0.1
+) -> torch.Tensor:
+    """Mean cross-entropy against the smoothed targets (see the module docstring)."""
+    smoothing = check_fraction("smoothing", smoothing, closed=True)
+    _check_logits_targets(logits, targets)
+    log_p = logits.log_softmax(dim=1)
+    nll = -log_p.gather(1, targets.unsqueeze(1)).squeeze(1)
+    uniform = -log_p.mean(dim=1)
+    return ((1 - smoothing) * nll + smoothing * uniform).mean()
+
+
+class LabelSmoothingCrossEntropy(nn.Module):
+    """Module form of :func:`label_smoothing_cross_entropy`. Soft (float) targets of shape (N, K),
+    such as mixup's, are passed through to plain cross-entropy unchanged, so validation losses
+    and mixup batches both work."""
+
+    def __init__(self, smoothing: float = 0.1) -> None:
+        super().__init__()
+        self.smoothing = check_fraction("smoothing", smoothing, closed=True)
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if targets.is_floating_point():
+            return F.cross_entropy(logits, targets)
+        return label_smoothing_cross_entropy(logits, targets, self.smoothing)
+
+
+def mixup(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    alpha: float,
+    n_classes: int,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """One mixup batch: returns (mixed inputs, soft targets (N, K), lambda). One lambda per batch,
+    as in the paper; ``generator`` makes the draw reproducible."""
+    alpha = check_positive("alpha", alpha)
+    n_classes = check_positive_int("n_classes", n_classes)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"Invalid y: shape {tuple(y.shape)}, expected ({len(x)},)")
+    u = torch.rand(2, generator=generator, dtype=torch.float64)
+    lam = float(_beta_from_uniforms(u, alpha))
+    perm = torch.randperm(len(x), generator=generator)
+    mixed_x, soft_y = mix_pairs(x, F.one_hot(y, n_classes).to(x.dtype), lam, perm)
+    return mixed_x, soft_y, lam
+
+
+def mix_pairs(
+    x: torch.Tensor, soft_targets: torch.Tensor, lam: float, perm: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mixup combination for a given lambda and pairing ``perm``: example i is mixed with
+    example ``perm[i]``, inputs and (one-hot or soft) targets alike."""
+    lam = check_fraction("lam", lam, closed=True)
+    return lam * x + (1 - lam) * x[perm], lam * soft_targets + (1 - lam) * soft_targets[perm]
+
+
+def _beta_from_uniforms(u: torch.Tensor, alpha: float) -> torch.Tensor:
+    """A Beta(alpha, alpha) draw from two uniforms, via Gamma(alpha) quantiles
+    (``torch.distributions`` has no generator argument, so the draw would not be seedable)."""
+    from scipy.special import gammaincinv
+
+    g = torch.as_tensor(gammaincinv(alpha, u.numpy()))
+    return g[0] / g.sum() if g.sum() > 0 else torch.tensor(0.5, dtype=torch.float64)
+
+
+class Mixup:
+    """Mixup as a batch transform for ``nnlib.train.fit(batch_transform=...)``; seeded."""
+
+    def __init__(self, alpha: float, n_classes: int, seed: int = 0) -> None:
+        self.alpha = check_positive("alpha", alpha)
+        self.n_classes = check_positive_int("n_classes", n_classes)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mixed_x, soft_y, _ = mixup(x, y, self.alpha, self.n_classes, self.generator)
+        return mixed_x, soft_y
