@@ -15,6 +15,11 @@ from nnlib.exercises.core import CheckResult, check
 from nnlib.exercises.init import check_fan_in, check_kaiming_normal, check_predicted_std
 from nnlib.exercises.norm import check_batchnorm_forward, check_layer_norm, check_running_average
 from nnlib.exercises.optimizers import check_adam_step, check_cosine_schedule, check_momentum_step
+from nnlib.exercises.regularization import (
+    check_inverted_dropout,
+    check_mixup_pairs,
+    check_swa_update,
+)
 from nnlib.exercises.surfaces import (
     check_classify_critical_point,
     check_hessian_vector_product,
@@ -33,12 +38,15 @@ __all__ = [
     "check_exact_quadratic_step",
     "check_fan_in",
     "check_hessian_vector_product",
+    "check_inverted_dropout",
     "check_kaiming_normal",
     "check_largest_stable_lr",
     "check_layer_norm",
+    "check_mixup_pairs",
     "check_momentum_step",
     "check_power_iteration",
     "check_predicted_std",
     "check_predicted_steps",
     "check_running_average",
+    "check_swa_update",
 ]
