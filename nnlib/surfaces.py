@@ -19,6 +19,8 @@ No function changes the caller's model: parameters are substituted with ``functi
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -58,8 +60,17 @@ def _loss_at(model, loss_fn, inputs, targets, theta) -> float:
     ).item()
 
 
-def line_losses(model, loss_fn, inputs, targets, start, end, alphas) -> torch.Tensor:
-    """Loss at (1 - a) start + a end for each a in ``alphas`` (a outside [0, 1] extrapolates)."""
+def line_losses(
+    model, loss_fn, inputs, targets, start, end, alphas, bn_inputs=None
+) -> torch.Tensor:
+    """Loss at (1 - a) start + a end for each a in ``alphas`` (a outside [0, 1] extrapolates).
+
+    For a network with batch norm, ``bn_inputs`` recomputes the running statistics at every
+    point (one pass with ``regularization.update_bn``) before the loss is evaluated in eval mode:
+    each point of the line is then the network it would be after training ends there.
+    """
+    if bn_inputs is not None:
+        return _line_losses_bn(model, loss_fn, inputs, targets, start, end, alphas, bn_inputs)
     was_training = model.training
     model.eval()
     try:
@@ -71,6 +82,19 @@ def line_losses(model, loss_fn, inputs, targets, start, end, alphas) -> torch.Te
         )
     finally:
         model.train(was_training)
+
+
+@torch.no_grad()
+def _line_losses_bn(model, loss_fn, inputs, targets, start, end, alphas, bn_inputs):
+    from nnlib.regularization.averaging import update_bn
+
+    probe = copy.deepcopy(model).eval()
+    losses = []
+    for a in torch.as_tensor(alphas).tolist():
+        torch.nn.utils.vector_to_parameters((1 - a) * start + a * end, probe.parameters())
+        update_bn([bn_inputs], probe)
+        losses.append(loss_fn(probe(inputs), targets).item())
+    return torch.tensor(losses)
 
 
 def random_direction(

@@ -97,3 +97,20 @@ def test_minibatch_descent_full_batch_is_gradient_descent():
     assert sgd.losses[-1] < sgd.losses[0]
     with pytest.raises(ValueError, match="batch_size"):
         optim.minibatch_descent(problem, lr=0.1, batch_size=500, epochs=1)
+
+
+def test_polyak_average_is_the_running_mean_of_iterates_and_beats_the_last_iterate():
+    problem = landscapes.LeastSquares.random(n=200, d=10, seed=0)
+    full = optim.minibatch_descent(problem, lr=0.5, batch_size=200, epochs=4, average_from=2)
+    ws, w = [], torch.zeros(10, dtype=torch.float64)
+    for _ in range(4):
+        w = w - 0.5 * problem.gradient(w)
+        ws.append(w)
+    expected = problem.value(torch.stack(ws[1:]).mean(0)).item()
+    assert full.averaged_losses[-1] == pytest.approx(expected, rel=1e-12)
+    assert full.averaged_losses[1] == pytest.approx(full.losses[1])  # before averaging starts
+    noisy = optim.minibatch_descent(
+        problem, lr=0.05, batch_size=5, epochs=40, seed=2, average_from=400
+    )
+    floor = problem.value(problem.solution()).item()
+    assert noisy.averaged_losses[-1] - floor < 0.5 * (noisy.losses[-1] - floor)

@@ -9,7 +9,7 @@ the Robbins-Monro conditions sum eta_t = inf, sum eta_t^2 < inf ask for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -26,6 +26,7 @@ class LeastSquaresRun:
     iterations: list[int]
     epochs: list[float]
     losses: list[float]
+    averaged_losses: list[float] = field(default_factory=list)
 
 
 def minibatch_descent(
@@ -36,11 +37,15 @@ def minibatch_descent(
     lr_lambda=None,
     seed: int = 0,
     records: int = 200,
+    average_from: int | None = None,
 ) -> LeastSquaresRun:
-    """Run (minibatch) gradient descent on a :class:`~nnlib.landscapes.LeastSquares` problem.
+    r"""Run (minibatch) gradient descent on a :class:`~nnlib.landscapes.LeastSquares` problem.
 
     ``batch_size = problem.n`` is full-batch GD. The loss on all data is recorded at about
-    ``records`` evenly spaced iterations (plus the start and the end).
+    ``records`` evenly spaced iterations (plus the start and the end). With ``average_from = t0``
+    the Polyak average of the iterates from iteration ``t0`` on,
+    :math:`\bar w \leftarrow \bar w + (w - \bar w)/(n+1)`, is kept too and its loss recorded
+    in ``averaged_losses`` (the current iterate's loss until ``t0``).
     """
     check_positive("lr", lr)
     check_positive_int("batch_size", batch_size)
@@ -55,6 +60,9 @@ def minibatch_descent(
     every = max(1, total // records)
     generator = torch.Generator().manual_seed(seed)
     run = LeastSquaresRun([0], [0.0], [problem.value(w.detach()).item()])
+    if average_from is not None:
+        run.averaged_losses.append(run.losses[0])
+    w_avg, n_avg = w.detach().clone(), 0
     t = 0
     for _ in range(epochs):
         order = torch.randperm(problem.n, generator=generator)
@@ -64,8 +72,14 @@ def minibatch_descent(
             if scheduler is not None:
                 scheduler.step()
             t += 1
+            if average_from is not None and t >= average_from:
+                w_avg += (w.detach() - w_avg) / (n_avg + 1)
+                n_avg += 1
             if t % every == 0 or t == total:
                 run.iterations.append(t)
                 run.epochs.append(t / per_epoch)
                 run.losses.append(problem.value(w.detach()).item())
+                if average_from is not None:
+                    current = w_avg if n_avg else w.detach()
+                    run.averaged_losses.append(problem.value(current).item())
     return run

@@ -5,7 +5,9 @@
 * :mod:`~nnlib.regularization.targets`: label smoothing and mixup;
 * :mod:`~nnlib.regularization.augment`: seeded, composable image augmentations;
 * :mod:`~nnlib.regularization.averaging`: ensembles, snapshot ensembles, SWA, Polyak and EMA
-  averaging, the BN statistics update.
+  averaging, the BN statistics update;
+* :mod:`~nnlib.regularization.study`: the lecture's overfitting set-up and multi-seed comparisons;
+  :mod:`~nnlib.regularization.toy`: the two-moons toy behind the widget.
 
 Early stopping is :class:`nnlib.train.EarlyStopping` (re-exported here); decoupled weight decay is
 :class:`nnlib.optim.AdamW`.
@@ -53,6 +55,7 @@ from nnlib.regularization.penalties import (
     soft_threshold_,
     sparsity,
 )
+from nnlib.regularization.study import DigitsStudy, mean_spread
 from nnlib.regularization.targets import (
     LabelSmoothingCrossEntropy,
     Mixup,
@@ -67,6 +70,7 @@ __all__ = [
     "Augment",
     "AveragedModel",
     "Compose",
+    "DigitsStudy",
     "Dropout",
     "EarlyStopping",
     "GaussianNoise",
@@ -96,6 +100,7 @@ __all__ = [
     "l2_penalty",
     "label_smoothing_cross_entropy",
     "mc_dropout_predict",
+    "mean_spread",
     "mix_pairs",
     "mixup",
     "probability_grid",

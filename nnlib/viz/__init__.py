@@ -5,7 +5,7 @@ bind sliders to these pure functions (:mod:`nnlib.widgets`).
 
 * :mod:`nnlib.viz.core`: style, ``new_figure``, curves and training histories;
 * :mod:`nnlib.viz.basics`: lecture 0; :mod:`nnlib.viz.descent`: lecture 1;
-  :mod:`nnlib.viz.surfaces`: lecture 2.
+  :mod:`nnlib.viz.surfaces`: lecture 2; :mod:`nnlib.viz.regularization`: lecture 6.
 """
 
 from nnlib.viz.basics import cubic_fit_figure
@@ -33,6 +33,12 @@ from nnlib.viz.optimizers import (
     race_optimizers,
     schedule_figure,
 )
+from nnlib.viz.regularization import (
+    augmentation_gallery,
+    boundary_figure,
+    toy_problem,
+    weight_histograms,
+)
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
 
 __all__ = [
@@ -41,6 +47,8 @@ __all__ = [
     "STYLE",
     "WIDGET_MARGINS",
     "activations_figure",
+    "augmentation_gallery",
+    "boundary_figure",
     "contour",
     "cubic_fit_figure",
     "gd_quadratic_figure",
@@ -61,5 +69,7 @@ __all__ = [
     "schedule_figure",
     "spectrum_figure",
     "tiny_mlp_figure",
+    "toy_problem",
     "two_feature_problem",
+    "weight_histograms",
 ]

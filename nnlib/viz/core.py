@@ -57,14 +57,16 @@ def plot_curves(
     logy: bool = True,
     title: str = "",
     ax=None,
+    x: Sequence[float] | None = None,
 ):
-    """One line per named curve; log y axis by default (losses span decades)."""
+    """One line per named curve against ``x`` (default 0, 1, 2, ...); log y axis by default
+    (losses span decades)."""
     fig = None
     if ax is None:
         fig, (ax,) = new_figure()
     with mpl.rc_context(STYLE):
         for label, values in curves.items():
-            ax.plot(range(len(values)), values, label=label)
+            ax.plot(range(len(values)) if x is None else x, values, label=label)
         if logy:
             ax.set_yscale("log")
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)

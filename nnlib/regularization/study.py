@@ -1,0 +1,126 @@
+"""The overfitting set-up of lecture 6, so that every technique is compared on equal terms.
+
+About 11 labelled images per class from scikit-learn's 8x8 digits (108 images) train an MLP
+[64, 256, 256, 10] with SGD and momentum for 80 epochs: it reaches 100 % training accuracy and
+about 88 % test accuracy. 288 images are held out for validation (early stopping, choosing
+hyperparameters) and the remaining 1401 measure test accuracy. A technique is a set of keyword
+options for :meth:`DigitsStudy.train`; :meth:`DigitsStudy.compare` runs each over several seeds.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from nnlib import data, models, optim, train
+from nnlib.utils import check_fraction, check_positive_int
+
+__all__ = ["DigitsStudy", "mean_spread"]
+
+
+def mean_spread(values: Sequence[float]) -> tuple[float, float]:
+    """(mean, half-range) of a list of results over seeds."""
+    if not values:
+        raise ValueError("Invalid values: empty")
+    return statistics.fmean(values), (max(values) - min(values)) / 2
+
+
+@dataclass
+class DigitsStudy:
+    train_fraction: float = 0.06
+    epochs: int = 80
+    lr: float = 0.05
+    momentum: float = 0.9
+    batch_size: int = 32
+    hidden: Sequence[int] = (256, 256)
+    data_seed: int = 0
+    splits: data.Splits = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        fraction = check_fraction("train_fraction", self.train_fraction)
+        check_positive_int("epochs", self.epochs)
+        self.splits = data.digits(
+            as_images=True, fractions=(fraction, 0.16, 0.84 - fraction), seed=self.data_seed
+        )
+
+    def tensors(self, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"Invalid split: {split!r} (choose 'train', 'val' or 'test')")
+        return getattr(self.splits, split).tensors
+
+    def model(self, seed: int, dropout: float = 0.0, norm: str | None = None) -> nn.Sequential:
+        """Flatten -> MLP [64, *hidden, 10], initialised after ``torch.manual_seed(seed)``."""
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Flatten(), models.mlp([64, *self.hidden, 10], dropout=dropout, norm=norm)
+        )
+
+    def train_loader(self, seed: int):
+        return data.make_loader(self.splits.train, self.batch_size, seed=seed)
+
+    def train(
+        self,
+        seed: int,
+        *,
+        dropout: float = 0.0,
+        norm: str | None = None,
+        optimizer: str = "sgd",
+        weight_decay: float = 0.0,
+        lr: float | None = None,
+        epochs: int | None = None,
+        schedule: Callable | None = None,
+        **fit_options,
+    ) -> tuple[nn.Module, train.History]:
+        """Train one model; ``optimizer`` is "sgd" (momentum), "adam" (L2 inside the gradient)
+        or "adamw" (decoupled decay); ``schedule(optimizer)`` may return an LR scheduler;
+        other options (penalty, batch_transform, loss_fn, callbacks) go to ``train.fit``."""
+        model = self.model(seed, dropout, norm)
+        lr = lr if lr is not None else (self.lr if optimizer == "sgd" else 1e-3)
+        opt = self._optimizer(optimizer, model, lr, weight_decay)
+        history = train.fit(
+            model,
+            opt,
+            self.train_loader(seed),
+            epochs or self.epochs,
+            val_loader=[self.tensors("val")],
+            scheduler=schedule(opt) if schedule else None,
+            progress=False,
+            **fit_options,
+        )
+        return model.eval(), history
+
+    def _optimizer(self, name: str, model: nn.Module, lr: float, weight_decay: float):
+        if name == "sgd":
+            return optim.SGD(
+                model.parameters(), lr=lr, momentum=self.momentum, weight_decay=weight_decay
+            )
+        if name == "adam":
+            return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        if name == "adamw":
+            return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        raise ValueError(f"Invalid optimizer: {name!r} (choose 'sgd', 'adam' or 'adamw')")
+
+    @torch.no_grad()
+    def accuracy(self, model_or_probs, split: str = "test") -> float:
+        """Accuracy of a model (run in eval mode) or of given class probabilities."""
+        x, y = self.tensors(split)
+        if isinstance(model_or_probs, nn.Module):
+            was_training = model_or_probs.training
+            scores = model_or_probs.eval()(x)
+            model_or_probs.train(was_training)
+        else:
+            scores = model_or_probs
+        return (scores.argmax(dim=1) == y).float().mean().item()
+
+    def compare(
+        self, techniques: Mapping[str, Mapping], seeds: Sequence[int] = range(5)
+    ) -> dict[str, list[float]]:
+        """Test accuracy of each technique (a dict of ``train`` options) for every seed."""
+        return {
+            name: [self.accuracy(self.train(seed, **dict(options))[0]) for seed in seeds]
+            for name, options in techniques.items()
+        }

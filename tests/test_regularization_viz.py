@@ -1,0 +1,88 @@
+"""Lecture 6 figures, the widget, the study harness and the BN-aware line through weight space."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+
+import nnlib.regularization as R
+from nnlib import models, surfaces, viz, widgets
+
+BOUNDARY_PARAMS = [
+    widgets.Param("l2", "log", 1e-5, min=1e-5, max=0.1),
+    widgets.Param("dropout", "float", 0.0, min=0.0, max=0.9, step=0.1),
+]
+
+
+def test_boundary_widget_survives_every_control_at_its_extremes():
+    app = widgets.FigureApp(viz.boundary_figure, BOUNDARY_PARAMS)
+    visited = widgets.drive_to_extremes(app)
+    assert {name for name, _, _ in visited} == {"l2", "dropout"}
+    assert isinstance(app.last_figure, Figure)
+    assert "L2" in app.last_figure.axes[0].get_title()
+
+
+def test_stronger_l2_gives_a_simpler_fit():
+    (x, y), _ = viz.toy_problem()
+    loose = R.fit_toy_classifier(x, y, l2=1e-5)
+    tight = R.fit_toy_classifier(x, y, l2=0.1)
+    train_accuracy = [(m(x).argmax(1) == y).float().mean().item() for m in (loose, tight)]
+    assert train_accuracy[0] == 1.0 > train_accuracy[1]
+    gx, gy, probs = R.probability_grid(tight, (-1, 1, -1, 1), resolution=7)
+    assert probs.shape == gx.shape == gy.shape == (7, 7)
+    with pytest.raises(ValueError, match="Invalid dropout"):
+        R.fit_toy_classifier(x, y, dropout=1.0)
+
+
+def test_gallery_and_histograms_draw():
+    images = torch.rand(3, 1, 8, 8)
+    fig = viz.augmentation_gallery(images, {"original": None, "rotate": R.RandomRotation(10)})
+    assert len(fig.axes) == 6 and fig.axes[1].get_title() == "rotate"
+    fig = viz.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
+    assert len(fig.axes[0].get_legend().get_texts()) == 2
+
+
+def test_plot_curves_accepts_x_values():
+    fig = viz.plot_curves({"c": [1.0, 2.0, 3.0]}, x=[0.5, 1.0, 1.5])
+    assert list(fig.axes[0].lines[0].get_xdata()) == [0.5, 1.0, 1.5]
+
+
+def test_line_losses_with_bn_recompute_statistics_at_each_point():
+    torch.manual_seed(0)
+    net = models.mlp([4, 8, 3], norm="batch").eval()
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    start = surfaces.flatten_params(net)
+    end = start + 0.3 * torch.randn_like(start)
+    losses = surfaces.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5], bn_inputs=x)
+    for a, loss in zip((0.0, 0.5), losses, strict=True):
+        probe = copy.deepcopy(net)
+        torch.nn.utils.vector_to_parameters((1 - a) * start + a * end, probe.parameters())
+        torch.optim.swa_utils.update_bn([x], probe)
+        with torch.no_grad():
+            expected = F.cross_entropy(probe.eval()(x), y)
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    stale = surfaces.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5])
+    assert (stale - losses).abs().max() > 1e-3  # the running statistics did change
+    torch.testing.assert_close(surfaces.flatten_params(net), start)  # the model is untouched
+
+
+def test_study_trains_and_reports():
+    study = R.DigitsStudy(epochs=2)
+    assert len(study.splits.train) == 108
+    model, history = study.train(0)
+    assert len(history) == 2 and not model.training
+    assert 0.0 <= study.accuracy(model) <= 1.0
+    assert study.accuracy(model(study.tensors("test")[0])) == study.accuracy(model)
+    results = study.compare({"plain": {}}, seeds=[0, 1])
+    assert len(results["plain"]) == 2 and results["plain"][0] == study.accuracy(model)
+    with pytest.raises(ValueError, match="Invalid optimizer"):
+        study.train(0, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="Invalid split"):
+        study.tensors("holdout")
+    assert R.mean_spread([1.0, 3.0]) == (2.0, 1.0)
+    with pytest.raises(ValueError, match="Invalid values"):
+        R.mean_spread([])
