@@ -25,6 +25,11 @@ from nnlib.exercises.surfaces import (
     check_hessian_vector_product,
     check_power_iteration,
 )
+from nnlib.exercises.transfer import (
+    check_extract_codes,
+    check_freeze_all_but_head,
+    check_layerwise_lrs,
+)
 
 __all__ = [
     "CheckResult",
@@ -36,12 +41,15 @@ __all__ = [
     "check_cosine_schedule",
     "check_cubic_gradient",
     "check_exact_quadratic_step",
+    "check_extract_codes",
     "check_fan_in",
+    "check_freeze_all_but_head",
     "check_hessian_vector_product",
     "check_inverted_dropout",
     "check_kaiming_normal",
     "check_largest_stable_lr",
     "check_layer_norm",
+    "check_layerwise_lrs",
     "check_mixup_pairs",
     "check_momentum_step",
     "check_power_iteration",

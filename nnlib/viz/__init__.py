@@ -40,6 +40,12 @@ from nnlib.viz.regularization import (
     weight_histograms,
 )
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
+from nnlib.viz.transfer import (
+    few_labels_figure,
+    filters_figure,
+    image_grid_figure,
+    size_similarity_figure,
+)
 
 __all__ = [
     "DIVERGED_COLOR",
@@ -51,8 +57,11 @@ __all__ = [
     "boundary_figure",
     "contour",
     "cubic_fit_figure",
+    "few_labels_figure",
+    "filters_figure",
     "gd_quadratic_figure",
     "hessian_arrows",
+    "image_grid_figure",
     "jensen_figure",
     "layer_stats_figure",
     "layer_stats_for",
@@ -67,6 +76,7 @@ __all__ = [
     "race_figure",
     "race_optimizers",
     "schedule_figure",
+    "size_similarity_figure",
     "spectrum_figure",
     "tiny_mlp_figure",
     "toy_problem",

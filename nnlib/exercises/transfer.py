@@ -1,0 +1,122 @@
+"""Checkers for lecture 7 (transfer learning).
+
+Each checker builds fresh glyph networks (random weights, so nothing needs the shipped file),
+hands them to the student's function, and compares what comes back with nnlib's reference.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnlib.exercises.core import CheckResult, check
+from nnlib.transfer import extract_features, freeze, glyph_cnn, layerwise_param_groups
+
+__all__ = ["check_extract_codes", "check_freeze_all_but_head", "check_layerwise_lrs"]
+
+
+def _model(seed: int, n_classes: int = 10):
+    torch.manual_seed(seed)
+    return glyph_cnn(n_classes)
+
+
+def _flags(model) -> torch.Tensor:
+    return torch.tensor([float(p.requires_grad) for p in model.parameters()])
+
+
+def _student_flags(student_fn):
+    def run(seed, pre_frozen):
+        model = _model(seed)
+        if pre_frozen:
+            freeze(model, ["head"])  # the head must come back trainable
+        returned = student_fn(model)
+        return _flags(model if returned is None else returned)
+
+    return run
+
+
+def _reference_flags(seed, pre_frozen):
+    model = _model(seed)
+    for name, block in model.named_children():
+        block.requires_grad_(name == "head")
+    return _flags(model)
+
+
+def check_freeze_all_but_head(student_fn) -> CheckResult:
+    """Exercise 7.1: ``freeze_all_but_head(model)`` leaves only the head's parameters trainable.
+
+    Compared: ``requires_grad`` of every parameter, in ``model.parameters()`` order (1 = trains).
+    """
+    return check(
+        _student_flags(student_fn),
+        _reference_flags,
+        [(0, False), (1, True)],
+        name="freeze_all_but_head",
+        hint="loop over model.named_children(); set requires_grad on each block's parameters "
+        "(the head's to True, even if it was frozen before).",
+    )
+
+
+def _cases_features():
+    g = torch.Generator().manual_seed(71)
+    return [(torch.rand(5, 1, 8, 8, generator=g), upto) for upto in ("conv1", "conv3", "fc")]
+
+
+def check_extract_codes(student_fn) -> CheckResult:
+    """Exercise 7.2: ``extract_codes(model, x, upto)``: run the blocks up to and including
+    ``upto`` in eval mode without gradients and flatten to (N, features)."""
+
+    def student(x, upto):
+        model = _model(3)
+        model.train()
+        return student_fn(model, x, upto)
+
+    def reference(x, upto):
+        return extract_features(_model(3), x, upto)
+
+    return check(
+        student,
+        reference,
+        _cases_features(),
+        name="extract_codes",
+        atol=1e-5,
+        hint="model.eval() first (batch norm must use its running statistics), stop after the "
+        "block named upto, then .flatten(1).",
+    )
+
+
+def _group_summary(groups) -> torch.Tensor:
+    """(lr, number of parameter tensors, number of weights) per group, first to last."""
+    rows = []
+    for group in groups:
+        params = list(group["params"])
+        rows.append([float(group["lr"]), float(len(params)), float(sum(p.numel() for p in params))])
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def check_layerwise_lrs(student_fn) -> CheckResult:
+    """Exercise 7.3: ``layerwise_lrs(model, base_lr, decay)``: one optimizer param group per
+    block with trainable parameters, first to last; the last gets ``base_lr`` and each earlier
+    one ``decay`` times the next; frozen parameters are left out."""
+
+    def build(frozen):
+        model = _model(5)
+        if frozen:
+            freeze(model, frozen)
+        return model
+
+    def student(base_lr, decay, frozen):
+        return _group_summary(student_fn(build(frozen), base_lr, decay))
+
+    def reference(base_lr, decay, frozen):
+        return _group_summary(layerwise_param_groups(build(frozen), base_lr, decay))
+
+    cases = [(1e-2, 0.5, ()), (3e-3, 0.1, ()), (1e-3, 1.0, ()), (1e-2, 0.3, ("conv1", "fc"))]
+    return check(
+        student,
+        reference,
+        cases,
+        name="layerwise_lrs",
+        rtol=1e-9,
+        hint="columns are (lr, parameter tensors, weights) per group; walk the blocks from the "
+        "head backwards, multiplying the rate by decay at each block that still trains.",
+    )
