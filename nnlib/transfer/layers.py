@@ -9,7 +9,7 @@ conv1    conv 3x3, 1 -> 16, BN, ReLU                  (16, 8, 8)
 conv2    conv 3x3, 16 -> 32, BN, ReLU, max-pool 2     (32, 4, 4)
 conv3    conv 3x3, 32 -> 64, BN, ReLU, max-pool 2     (64, 2, 2)
 fc       flatten, linear 256 -> 128, ReLU             (128,)
-head     linear 128 -> classes (100 glyphs)                        (classes,)
+head     linear 128 -> classes (100 glyphs)           (classes,)
 =======  ===========================================  ============
 
 Transfer learning with it (Yosinski et al. 2014; Oquab et al. 2014):
