@@ -22,9 +22,9 @@ def fit_toy_classifier(
     y: torch.Tensor,
     l2: float = 0.0,
     dropout: float = 0.0,
-    hidden: int = 128,
-    steps: int = 300,
-    lr: float = 0.01,
+    hidden: int = 64,
+    steps: int = 200,
+    lr: float = 0.02,
     seed: int = 0,
 ) -> torch.nn.Sequential:
     """Full-batch Adam on cross-entropy + ``l2_penalty`` for an MLP [d, hidden, hidden, classes]
