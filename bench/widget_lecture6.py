@@ -31,7 +31,7 @@ def torch_reference(x, y, l2=1e-3, dropout=0.2, steps=200):
 
 
 def main() -> None:
-    (x, y), _ = viz.toy_problem()
+    (x, y), _ = R.toy_problem()
     torch_reference(x, y, steps=5)  # warm up torch.optim's first-call cost
     compute = best_of(lambda: R.fit_toy_classifier(x, y, l2=1e-3, dropout=0.2))
     reference = best_of(lambda: torch_reference(x, y))

@@ -21,6 +21,7 @@ from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
     "Splits",
+    "TensorBatches",
     "blobs",
     "digits",
     "make_loader",
@@ -92,6 +93,34 @@ def make_loader(
     return DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator
     )
+
+
+class TensorBatches:
+    """Minibatches ``(x[idx], y[idx])`` of in-memory tensors, reshuffled on every pass by a
+    generator seeded with ``seed``; with ``drop_last`` a final short batch is skipped. Indexes
+    whole batches at once, so for small tensors it is much faster than a ``DataLoader``, which
+    collates one example at a time. Usable wherever a loader is (``train.fit_steps``, ``fit``)."""
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int = 0, drop_last=True
+    ) -> None:
+        if len(x) != len(y) or len(x) == 0:
+            raise ValueError(f"Invalid x, y: lengths {len(x)} and {len(y)} (equal, non-zero)")
+        self.x, self.y = x, y
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.drop_last = drop_last
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.x), generator=self.generator)
+        for batch in order.split(self.batch_size):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield self.x[batch], self.y[batch]
+
+    def __len__(self) -> int:
+        full, rest = divmod(len(self.x), self.batch_size)
+        return full + (rest > 0 and not self.drop_last)
 
 
 @lru_cache(maxsize=4)

@@ -109,3 +109,20 @@ def test_generators_reject_bad_arguments():
         data.spirals(n_classes=0)
     with pytest.raises(ValueError, match="val_fraction"):
         data.mnist1d(val_fraction=1.0)
+
+
+def test_tensor_batches_reshuffle_every_pass_and_drop_the_short_batch():
+    x, y = torch.arange(10.0).view(10, 1), torch.arange(10)
+    batches = data.TensorBatches(x, y, batch_size=4, seed=3)
+    assert len(batches) == 2
+    first, second = list(batches), list(batches)
+    assert [len(b[0]) for b in first] == [4, 4]
+    for xb, yb in first:
+        assert torch.equal(xb.view(-1).long(), yb)  # pairs stay together
+    assert not all(torch.equal(a[1], b[1]) for a, b in zip(first, second, strict=True))
+    again = list(data.TensorBatches(x, y, batch_size=4, seed=3))
+    assert all(torch.equal(a[1], b[1]) for a, b in zip(first, again, strict=True))
+    keep = data.TensorBatches(x, y, batch_size=4, seed=3, drop_last=False)
+    assert len(keep) == 3 and sorted(torch.cat([b[1] for b in keep]).tolist()) == list(range(10))
+    with pytest.raises(ValueError, match="Invalid x, y"):
+        data.TensorBatches(x, y[:5], batch_size=2)

@@ -27,7 +27,7 @@ def test_boundary_widget_survives_every_control_at_its_extremes():
 
 
 def test_stronger_l2_gives_a_simpler_fit():
-    (x, y), _ = viz.toy_problem()
+    (x, y), _ = R.toy_problem()
     loose = R.fit_toy_classifier(x, y, l2=1e-5)
     tight = R.fit_toy_classifier(x, y, l2=0.1)
     train_accuracy = [(m(x).argmax(1) == y).float().mean().item() for m in (loose, tight)]

@@ -63,7 +63,7 @@ from nnlib.regularization.targets import (
     mix_pairs,
     mixup,
 )
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid
+from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.train import EarlyStopping
 
 __all__ = [
@@ -110,5 +110,6 @@ __all__ = [
     "sparsity",
     "stretch",
     "subnetwork_geometric_mean",
+    "toy_problem",
     "update_bn",
 ]

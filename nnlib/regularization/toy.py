@@ -7,14 +7,24 @@ boundary (:func:`nnlib.viz.regularization.boundary_figure`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 
-from nnlib import models, optim
+from nnlib import data, models, optim
 from nnlib.regularization.penalties import l2_penalty
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
-__all__ = ["fit_toy_classifier", "probability_grid"]
+__all__ = ["fit_toy_classifier", "probability_grid", "toy_problem"]
+
+
+@lru_cache(maxsize=2)
+def toy_problem(n: int = 60, noise: float = 0.3, seed: int = 0):
+    """Noisy two moons: ``n`` training points and 1000 test points (tensors)."""
+    train = data.moons(n=n, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed).train.tensors
+    test = data.moons(n=1000, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed + 1).train.tensors
+    return train, test
 
 
 def fit_toy_classifier(

@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from nnlib.data import TensorBatches
+from nnlib.train import fit_steps
 from nnlib.transfer.layers import (
     extract_features,
     freeze_bn_statistics,
@@ -108,25 +110,13 @@ def train_classifier(
     loss_fn=None,
 ) -> list[float]:
     """Adam on ``param_groups`` (a list of groups or of parameters) for ``steps`` minibatch
-    steps of ``min(batch_size, len(x))`` examples, reshuffled each pass with ``seed``. Returns
-    the loss of every step. The model is in train mode (frozen BN layers stay in eval mode)."""
-    steps = check_positive_int("steps", steps)
+    steps of ``min(batch_size, len(x))`` examples, reshuffled each pass with ``seed``
+    (``data.TensorBatches`` fed to ``train.fit_steps``). Returns the loss of every step. The
+    model is in train mode (frozen BN layers stay in eval mode)."""
     batch_size = min(check_positive_int("batch_size", batch_size), len(x))
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    batches = TensorBatches(x, y, batch_size, seed=seed)
     optimizer = torch.optim.Adam(param_groups)
-    g = torch.Generator().manual_seed(seed)
-    model.train()
-    losses: list[float] = []
-    while len(losses) < steps:
-        for batch in torch.randperm(len(x), generator=g).split(batch_size):
-            if len(batch) < batch_size or len(losses) == steps:
-                break
-            loss = loss_fn(model(x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-    return losses
+    return fit_steps(model, optimizer, batches, steps, loss_fn).step_loss
 
 
 def fine_tune(

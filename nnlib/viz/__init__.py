@@ -36,7 +36,6 @@ from nnlib.viz.optimizers import (
 from nnlib.viz.regularization import (
     augmentation_gallery,
     boundary_figure,
-    toy_problem,
     weight_histograms,
 )
 from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
@@ -79,7 +78,6 @@ __all__ = [
     "size_similarity_figure",
     "spectrum_figure",
     "tiny_mlp_figure",
-    "toy_problem",
     "two_feature_problem",
     "weight_histograms",
 ]

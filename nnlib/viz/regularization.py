@@ -10,21 +10,12 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib import data
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid
+from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
-__all__ = ["augmentation_gallery", "boundary_figure", "toy_problem", "weight_histograms"]
+__all__ = ["augmentation_gallery", "boundary_figure", "weight_histograms"]
 
 BOUNDS = (-1.6, 2.6, -1.2, 1.7)
-
-
-@lru_cache(maxsize=2)
-def toy_problem(n: int = 60, noise: float = 0.3, seed: int = 0):
-    """Noisy two moons: ``n`` training points and 1000 test points (tensors)."""
-    train = data.moons(n=n, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed).train.tensors
-    test = data.moons(n=1000, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed + 1).train.tensors
-    return train, test
 
 
 @lru_cache(maxsize=64)
