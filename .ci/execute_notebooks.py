@@ -6,6 +6,7 @@ the course's 90-second budget.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ def execute(path: Path, timeout: int) -> float:
 
 
 def main() -> int:
+    # Progress bars are for people watching a run; stored outputs (and nbval's re-run, which
+    # sets the same variable) carry none, so the book shows no frozen bars.
+    os.environ["TQDM_DISABLE"] = "1"
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")

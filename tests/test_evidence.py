@@ -1,0 +1,106 @@
+"""nnlib.evidence.claim: passing and failing claims, rounding, bad arguments."""
+
+import numpy as np
+import pytest
+import torch
+
+from nnlib import evidence
+from nnlib.evidence import ClaimFailed, claim, format_value
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry():
+    evidence.reset()
+    yield
+    evidence.reset()
+
+
+def test_a_claim_that_holds_prints_statement_and_rounded_values(capsys):
+    claim("the gap is small", 0.0012345 < 0.01, gap=0.0012345, steps=300)
+    out = capsys.readouterr().out
+    assert out == "✓ the gap is small | measured: gap = 0.00123, steps = 300\n"
+    assert [c.statement for c in evidence.claims_made()] == ["the gap is small"]
+
+
+def test_a_claim_without_values_prints_only_the_statement(capsys):
+    claim("it converged", True)
+    assert capsys.readouterr().out == "✓ it converged\n"
+
+
+def test_a_claim_that_fails_raises_naming_statement_and_values(capsys):
+    with pytest.raises(ClaimFailed) as error:
+        claim("BN is faster", 0.2 > 0.5, bn_loss=0.2, plain_loss=0.123456)
+    message = str(error.value)
+    assert "BN is faster" in message
+    assert "bn_loss = 0.2" in message and "plain_loss = 0.123" in message
+    assert capsys.readouterr().out == ""
+    assert evidence.claims_made() == []
+    assert isinstance(error.value, AssertionError)
+
+
+@pytest.mark.parametrize(
+    ("value", "sig", "text"),
+    [
+        (3.14159265, 3, "3.14"),
+        (3.14159265, 5, "3.1416"),
+        (123456.0, 3, "1.23e+05"),
+        (7, 3, "7"),
+        (True, 3, "True"),
+        ("adam", 3, "adam"),
+        (np.float32(0.5), 2, "0.5"),
+        (torch.tensor(2.71828), 2, "2.7"),
+        (torch.tensor([1.23456, 2.0]), 2, "[1.2, 2]"),
+        ((0.11111, 0.22222), 1, "[0.1, 0.2]"),
+        ({"sgd": 0.12345}, 2, "{sgd: 0.12}"),
+        (float("nan"), 3, "nan"),
+    ],
+)
+def test_values_are_rounded_to_the_given_significant_digits(value, sig, text):
+    assert format_value(value, sig) == text
+
+
+def test_sig_is_passed_through(capsys):
+    claim("close", True, sig=2, x=0.987654)
+    assert capsys.readouterr().out.endswith("x = 0.99\n")
+
+
+@pytest.mark.parametrize("holds", [torch.tensor(True), np.bool_(True), np.array([True])])
+def test_one_element_booleans_are_accepted(holds, capsys):
+    claim("ok", holds)
+    assert capsys.readouterr().out == "✓ ok\n"
+
+
+@pytest.mark.parametrize(
+    "holds", [1, 0.0, "yes", None, torch.tensor([True, True]), torch.tensor(1)]
+)
+def test_a_non_boolean_condition_is_rejected(holds):
+    with pytest.raises(ValueError, match="holds"):
+        claim("something", holds)
+
+
+@pytest.mark.parametrize("statement", ["", "   ", None, 3])
+def test_an_empty_statement_is_rejected(statement):
+    with pytest.raises(ValueError, match="statement"):
+        claim(statement, True)
+
+
+@pytest.mark.parametrize("sig", [0, 18, 2.5, True])
+def test_bad_sig_is_rejected(sig):
+    with pytest.raises(ValueError, match="sig"):
+        claim("fine", True, sig=sig)
+
+
+def test_summary_numbers_the_claims_without_values(capsys):
+    claim("first", True, a=1.0)
+    claim("second", True)
+    capsys.readouterr()
+    evidence.summary()
+    assert (
+        capsys.readouterr().out
+        == "2 claims checked in this notebook:\n  1. ✓ first\n  2. ✓ second\n"
+    )
+
+
+def test_summary_of_nothing_says_so(capsys):
+    evidence.summary()
+    assert "No claims" in capsys.readouterr().out
