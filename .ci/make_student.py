@@ -27,16 +27,22 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 
-def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student version of a source notebook (a new object; ``nb`` is left alone)."""
+def clear_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with solution regions stubbed and hidden tests emptied (outputs kept)."""
     nb = nbformat.from_dict(nb)
     resources: dict = {}
-    for preprocessor in (ClearSolutions(code_stub=STUB), ClearHiddenTests(), ClearOutput()):
+    for preprocessor in (ClearSolutions(code_stub=STUB), ClearHiddenTests()):
         nb, resources = preprocessor.preprocess(nb, resources)
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "solution" in tags:
             cell.metadata["tags"] = [t for t in tags if t not in ("solution", "hide-input")]
+    return nb
+
+
+def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student version of a source notebook: no solutions, no hidden tests, no outputs."""
+    nb, _ = ClearOutput().preprocess(clear_solutions(nb), {})
     nb.metadata.pop("widgets", None)
     nb.metadata.get("nnlib", {}).pop("execution_seconds", None)
     return nb
