@@ -1,4 +1,5 @@
 # The two commands a new user needs: `make book` and `make test`. Both set up .venv first.
+# TORCH_INDEX=<index url> installs torch from that index first (e.g. PyTorch's CPU-only index).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -20,6 +21,7 @@ help:
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
@@ -59,6 +61,7 @@ test: setup browser lint unit nbval book browser-test book-student student-book-
 
 execute: setup
 	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) .ci/instructors_table.py
 
 lab: setup
 	$(PY) -m pip install --quiet jupyterlab
