@@ -6,7 +6,7 @@ formula, and is tested against PyTorch's own implementation or a closed form.
 Layers (see the design notes in the README):
 
 * foundation: :mod:`nnlib.utils`, :mod:`nnlib.data`, :mod:`nnlib.models`, :mod:`nnlib.train`
-* techniques, one module per concept: :mod:`nnlib.basics` (lecture 0), ...
+* techniques, one module per concept: :mod:`nnlib.studies.cubic_fit` (lecture 0), ...
 * presentation: :mod:`nnlib.viz`, :mod:`nnlib.widgets`, :mod:`nnlib.exercises`
 
 Technique and foundation modules never import presentation modules.

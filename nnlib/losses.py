@@ -27,6 +27,7 @@ __all__ = [
     "l1_loss",
     "log_softmax",
     "mse_loss",
+    "per_model_loss",
 ]
 
 
@@ -67,3 +68,12 @@ def kl_divergence(log_p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     (terms with q = 0 contribute 0); ``log_p`` are the model's log-probabilities."""
     terms = torch.where(q > 0, q * (torch.log(q.clamp_min(1e-300)) - log_p), torch.zeros_like(q))
     return terms.sum(dim=-1).mean()
+
+
+def per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) -> losses (S,)."""
+    n_models, batch, classes = logits.shape
+    flat = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, classes), targets.repeat(n_models), reduction="none"
+    )
+    return flat.view(n_models, batch).mean(dim=1)

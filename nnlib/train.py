@@ -16,9 +16,19 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from nnlib.losses import per_model_loss
 from nnlib.utils import DivergenceError, check_finite, check_positive_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "StopAtValue", "evaluate", "fit", "fit_steps"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "StopAtValue",
+    "evaluate",
+    "fit",
+    "fit_batched",
+    "fit_steps",
+]
 
 
 class History:
@@ -293,3 +303,36 @@ def fit_steps(model, optimizer, loader, steps: int, loss_fn=None, device=None) -
             optimizer.step()
             history.step_loss.append(value)
     return history
+
+
+def fit_batched(
+    model, optimizer, loader, epochs: int, eval_data=None, progress=True, scheduler=None
+):
+    """Train all networks of ``model`` together; returns per-network mean training loss per epoch
+    (epochs, S) and, when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after
+    each epoch. ``scheduler.step()`` is called after every minibatch step."""
+    check_positive_int("epochs", epochs)
+    train_curve, eval_curve, eval_accuracy = [], [], []
+    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        model.train()
+        total, count = torch.zeros(model.n_models), 0
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            losses = per_model_loss(model(inputs), targets)
+            losses.sum().backward()  # each network gets the gradient of its own loss
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += losses.detach() * len(inputs)
+            count += len(inputs)
+        train_curve.append(total / count)
+        if eval_data is not None:
+            with torch.no_grad():
+                logits = model(eval_data[0])
+                eval_curve.append(per_model_loss(logits, eval_data[1]))
+                eval_accuracy.append((logits.argmax(-1) == eval_data[1]).float().mean(dim=1))
+    result = {"train_loss": torch.stack(train_curve)}
+    if eval_curve:
+        result["eval_loss"] = torch.stack(eval_curve)
+        result["eval_accuracy"] = torch.stack(eval_accuracy)
+    return result

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import curvature, models, surfaces
+from nnlib import curvature, loss_slices, models
 
 
 def _problem(widths=(6, 10, 3), activation="tanh", seed=0, n=40):
@@ -37,10 +37,10 @@ def test_hvp_matches_dense_hessian_and_leaves_model_alone():
 
 def test_dense_hessian_matches_torch_autograd_functional():
     model, loss_fn, x, y = _problem(widths=(3, 4, 2))
-    theta = surfaces.flatten_params(model).double()
+    theta = loss_slices.flatten_params(model).double()
 
     def loss_of(flat):
-        params = {k: v.double() for k, v in surfaces.unflatten_params(model, flat).items()}
+        params = {k: v.double() for k, v in loss_slices.unflatten_params(model, flat).items()}
         out = torch.func.functional_call(model, params, (x.double(),))
         return loss_fn(out, y)
 

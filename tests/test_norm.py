@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import data, models, norm, preprocessing, surfaces, train, viz, widgets
+from nnlib import data, loss_slices, models, norm, preprocessing, train, viz, widgets
 
 DT = torch.float64
 
@@ -203,7 +203,7 @@ def test_norm_position_and_fit_steps_and_loss_along_gradient():
     assert len(history.step_loss) == 25
     state = {k: v.clone() for k, v in net.state_dict().items()}
     x, y = splits.train.tensors
-    probe = surfaces.loss_along_gradient(net, nn.CrossEntropyLoss(), x, y, [0.0, 0.1])
+    probe = loss_slices.loss_along_gradient(net, nn.CrossEntropyLoss(), x, y, [0.0, 0.1])
     assert probe["gradient_change"][0].item() == pytest.approx(0.0, abs=1e-6)
     assert all(torch.equal(state[k], v) for k, v in net.state_dict().items())
 

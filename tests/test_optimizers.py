@@ -129,10 +129,10 @@ def test_bad_hyperparameters_raise_like_torch(make, message):
 
 
 def test_same_class_runs_a_2d_trajectory():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
     run = optim.run(
-        landscapes.running_example(),
+        analytic_surfaces.running_example(),
         lambda p: optim.Adam(p, lr=0.1),
         [[1.0, 1.0], [-1.0, 0.5]],
         500,
@@ -141,9 +141,9 @@ def test_same_class_runs_a_2d_trajectory():
 
 
 def test_velocity_convention_equals_torch_momentum_with_constant_lr():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    surface = analytic_surfaces.Quadratic((1.0, 20.0), angle=0.3)
     ours = optim.run(
         surface, lambda p: optim.VelocityMomentum(p, lr=0.04, momentum=0.8), [1.0, 1.0], 50
     )
@@ -152,9 +152,9 @@ def test_velocity_convention_equals_torch_momentum_with_constant_lr():
 
 
 def test_nesterov_lookahead_is_torch_nesterov_after_change_of_variables():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    surface = analytic_surfaces.Quadratic((1.0, 20.0), angle=0.3)
     x0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
     _, phis = optim.nesterov_lookahead(surface.gradient, x0, lr=0.04, momentum=0.8, steps=40)
     torch_path = optim.run(
@@ -165,9 +165,9 @@ def test_nesterov_lookahead_is_torch_nesterov_after_change_of_variables():
 
 @pytest.mark.parametrize("lr, momentum", [(0.02, 0.5), (0.033, 0.67), (0.05, 0.9)])
 def test_momentum_rate_matches_simulation(lr, momentum):
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 30.0))
+    surface = analytic_surfaces.Quadratic((1.0, 30.0))
     run = optim.run(surface, lambda p: optim.SGD(p, lr=lr, momentum=momentum), [1.0, 1.0], 400)
     errors = run.points[:, 0].norm(dim=-1)
     measured = (errors[-1] / errors[-101]) ** (1 / 100)
@@ -184,9 +184,9 @@ def test_optimal_momentum_rate_is_sqrt_beta():
 
 
 def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.running_example()
+    surface = analytic_surfaces.running_example()
     result = optim.race(
         surface,
         {"gd": lambda p: optim.SGD(p, lr=0.1), "too big": lambda p: optim.SGD(p, lr=0.5)},
@@ -246,11 +246,11 @@ def test_adam_first_steps_closed_form():
 
 
 def test_wilson_construction_separates_gd_from_adaptive_methods():
-    from nnlib import generalization
+    from nnlib.studies import wilson
 
-    x, y = generalization.wilson_problem(40, seed=0)
+    x, y = wilson.wilson_problem(40, seed=0)
     assert x.shape == (40, 3 + 5 * 40) and torch.equal(x[:, 0], y)
-    new_x, new_y = generalization.wilson_test_set(500, x.shape[1], seed=1)
+    new_x, new_y = wilson.wilson_test_set(500, x.shape[1], seed=1)
     assert new_x[:, 3:].abs().sum() == 0
     errors = {}
     for name, make in {
@@ -272,20 +272,20 @@ def test_wilson_construction_separates_gd_from_adaptive_methods():
 
 
 def test_rescaling_relu_layers_keeps_the_function():
-    from nnlib import generalization, models
+    from nnlib import models
 
     torch.manual_seed(0)
     net = models.mlp([5, 8, 3])
     x = torch.randn(10, 5)
     before = net(x).detach()
-    generalization.rescale_relu_layers(net, 0, 2, 7.0)
+    models.rescale_relu_layers(net, 0, 2, 7.0)
     torch.testing.assert_close(net(x), before, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="alpha"):
-        generalization.rescale_relu_layers(net, 0, 2, -1.0)
+        models.rescale_relu_layers(net, 0, 2, -1.0)
 
 
 def test_stop_at_value_and_batched_accuracy():
-    from nnlib import batched, data, models, train
+    from nnlib import data, models, train
 
     splits = data.blobs(n=300, seed=0)
     net = models.mlp([2, 16, 3])
@@ -298,10 +298,10 @@ def test_stop_at_value_and_batched_accuracy():
         progress=False,
     )
     assert history["train_loss"][-1] < 0.3 and all(v >= 0.3 for v in history["train_loss"][:-1])
-    many = batched.BatchedMLP([2, 8, 3], n_models=2)
+    many = models.BatchedMLP([2, 8, 3], n_models=2)
     x, y = splits.train.tensors
     opt = optim.SGD(many.parameters(), lr=0.1)
-    result = batched.fit_batched(
+    result = train.fit_batched(
         many,
         opt,
         [(x, y)],

@@ -7,21 +7,20 @@
 * step rules for analytic surfaces: :class:`ExactQuadraticStep`, :class:`Backtracking` (Armijo),
   :class:`Newton` (with optional damping);
 * :func:`run`: runs any of them, or any torch optimizer, from a batch of starting points on a
-  :class:`~nnlib.landscapes.Landscape`; :func:`run_scipy` runs SciPy's L-BFGS, BFGS and CG for
-  comparison.
+  :class:`~nnlib.analytic_surfaces.Landscape`; :func:`run_scipy` runs SciPy's L-BFGS, BFGS and CG
+  for comparison.
 """
 
-from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam
+from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam, adam_first_steps
 from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
-from nnlib.optim.conventions import (
+from nnlib.optim.gd import GradientDescent, gd_update
+from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
+from nnlib.optim.momentum import (
     VelocityMomentum,
-    adam_first_steps,
     momentum_rate,
     nesterov_lookahead,
     optimal_momentum,
 )
-from nnlib.optim.gd import GradientDescent, gd_update
-from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.race import RaceResult, race
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance

@@ -26,7 +26,7 @@ import torch
 
 from nnlib.optim.base import ElementwiseOptimizer, check_betas, check_non_negative
 
-__all__ = ["Adam", "AdamW", "Adamax", "NAdam"]
+__all__ = ["Adam", "AdamW", "Adamax", "NAdam", "adam_first_steps"]
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -209,3 +209,22 @@ class NAdam(ElementwiseOptimizer):
         denominator = (v / (1 - beta2**t)).sqrt().add_(group["eps"])
         theta.addcdiv_(g, denominator, value=-lr * (1.0 - mu) / (1.0 - mu_product))
         theta.addcdiv_(m, denominator, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+
+
+def adam_first_steps(
+    steps: int = 5, betas=(0.9, 0.999), bias_correction: bool = True, g: float = 1.0
+):
+    """Adam's step length (in units of lr) for the first ``steps`` steps of a constant gradient g.
+
+    Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
+    step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
+    """
+    beta1, beta2 = betas
+    m = v = 0.0
+    lengths = []
+    for t in range(1, steps + 1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat, v_hat = (m / (1 - beta1**t), v / (1 - beta2**t)) if bias_correction else (m, v)
+        lengths.append(m_hat / v_hat**0.5)
+    return lengths

@@ -39,7 +39,7 @@ def minibatch_descent(
     records: int = 200,
     average_from: int | None = None,
 ) -> LeastSquaresRun:
-    r"""Run (minibatch) gradient descent on a :class:`~nnlib.landscapes.LeastSquares` problem.
+    r"""Minibatch gradient descent on a :class:`~nnlib.analytic_surfaces.LeastSquares` problem.
 
     ``batch_size = problem.n`` is full-batch GD. The loss on all data is recorded at about
     ``records`` evenly spaced iterations (plus the start and the end). With ``average_from = t0``

@@ -6,11 +6,10 @@
 * :mod:`~nnlib.regularization.augment`: seeded, composable image augmentations;
 * :mod:`~nnlib.regularization.averaging`: ensembles, snapshot ensembles, SWA, Polyak and EMA
   averaging, the BN statistics update;
-* :mod:`~nnlib.regularization.study`: the lecture's overfitting set-up and multi-seed comparisons;
-  :mod:`~nnlib.regularization.toy`: the two-moons toy behind the widget.
 
 Early stopping is :class:`nnlib.train.EarlyStopping` (re-exported here); decoupled weight decay is
-:class:`nnlib.optim.AdamW`.
+:class:`nnlib.optim.AdamW`. The lecture's experiment set-ups (the digits study, the two-moons toy)
+are in :mod:`nnlib.studies.regularization` and :mod:`nnlib.studies.moons`.
 """
 
 from nnlib.regularization.augment import (
@@ -55,7 +54,6 @@ from nnlib.regularization.penalties import (
     soft_threshold_,
     sparsity,
 )
-from nnlib.regularization.study import DigitsStudy, mean_spread
 from nnlib.regularization.targets import (
     LabelSmoothingCrossEntropy,
     Mixup,
@@ -63,14 +61,12 @@ from nnlib.regularization.targets import (
     mix_pairs,
     mixup,
 )
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.train import EarlyStopping
 
 __all__ = [
     "Augment",
     "AveragedModel",
     "Compose",
-    "DigitsStudy",
     "Dropout",
     "EarlyStopping",
     "GaussianNoise",
@@ -90,7 +86,6 @@ __all__ = [
     "dropout",
     "elastic_net_penalty",
     "ensemble_predict",
-    "fit_toy_classifier",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
     "get_swa_avg_fn",
@@ -100,16 +95,13 @@ __all__ = [
     "l2_penalty",
     "label_smoothing_cross_entropy",
     "mc_dropout_predict",
-    "mean_spread",
     "mix_pairs",
     "mixup",
-    "probability_grid",
     "rotate",
     "shear",
     "soft_threshold_",
     "sparsity",
     "stretch",
     "subnetwork_geometric_mean",
-    "toy_problem",
     "update_bn",
 ]

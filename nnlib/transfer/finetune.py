@@ -31,13 +31,9 @@ from tqdm.auto import tqdm
 
 from nnlib.data import TensorBatches
 from nnlib.train import fit_steps
-from nnlib.transfer.layers import (
-    extract_features,
-    freeze_bn_statistics,
-    glyph_cnn,
-    layerwise_param_groups,
-    replace_head,
-)
+from nnlib.transfer.features import extract_features
+from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
+from nnlib.transfer.network import glyph_cnn
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nnlib.transfer.layers import INFO, WEIGHTS, glyph_cnn, state_checksum
+from nnlib.transfer.network import INFO, WEIGHTS, glyph_cnn, state_checksum
 from nnlib.transfer.source_task import make_glyphs
 from nnlib.utils import check_positive_int
 

@@ -10,7 +10,7 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
+from nnlib.studies.moons import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = ["augmentation_gallery", "boundary_figure", "weight_histograms"]

@@ -1,4 +1,5 @@
-"""Slices through the loss surface of a real network (lecture 2).
+"""Slices through the loss surface of a real network (lecture 2); closed-form test surfaces are
+:mod:`nnlib.analytic_surfaces`.
 
 The loss of a network lives in N dimensions; we look at it along lines and planes through
 parameter space:

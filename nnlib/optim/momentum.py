@@ -1,4 +1,4 @@
-r"""The lecture decks' way of writing momentum, next to torch's (lecture 5).
+r"""Heavy-ball and Nesterov momentum in the decks' convention and their theory (lecture 5a).
 
 The decks write heavy-ball momentum as a *velocity*
 
@@ -26,7 +26,6 @@ from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
 
 __all__ = [
     "VelocityMomentum",
-    "adam_first_steps",
     "momentum_rate",
     "nesterov_lookahead",
     "optimal_momentum",
@@ -82,22 +81,3 @@ def nesterov_lookahead(gradient, x0: torch.Tensor, lr: float, momentum: float, s
         thetas.append(theta.clone())
         phis.append(theta - momentum * v)
     return torch.stack(thetas), torch.stack(phis)
-
-
-def adam_first_steps(
-    steps: int = 5, betas=(0.9, 0.999), bias_correction: bool = True, g: float = 1.0
-):
-    """Adam's step length (in units of lr) for the first ``steps`` steps of a constant gradient g.
-
-    Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
-    step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
-    """
-    beta1, beta2 = betas
-    m = v = 0.0
-    lengths = []
-    for t in range(1, steps + 1):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat, v_hat = (m / (1 - beta1**t), v / (1 - beta2**t)) if bias_correction else (m, v)
-        lengths.append(m_hat / v_hat**0.5)
-    return lengths
