@@ -1,6 +1,7 @@
 """nnlib's optimizers against torch.optim: 100+ steps, float64, every option, param groups and a
 state_dict round trip in the middle of the run."""
 
+import inspect
 import itertools
 
 import pytest
@@ -96,17 +97,53 @@ def test_state_keys_match_torch():
         assert our_keys == their_keys, name
 
 
-def test_defaults_match_torch():
+TORCH_ONLY = {"foreach", "fused", "capturable", "differentiable"}  # implementation switches
+
+
+@pytest.mark.parametrize("name", [*CASES])
+def test_signature_and_defaults_match_torch(name):
+    """Same keywords, same defaults, same keyword-only markers as the pinned torch (less the
+    implementation switches), and the same defaults dict (Adam's decoupled_weight_decay too)."""
+    ours = inspect.signature(getattr(optim, name).__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    theirs = {k: v for k, v in theirs.items() if k not in TORCH_ONLY}
+    assert list(ours) == [k for k in theirs if k in ours] and set(ours) == set(theirs), name
+    for key, parameter in theirs.items():
+        assert ours[key].default == parameter.default, (name, key)
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            assert ours[key].kind is inspect.Parameter.KEYWORD_ONLY, (name, key)
     p = [torch.zeros(2, requires_grad=True)]
-    for name in CASES:
-        ours = getattr(optim, name)(p, lr=0.1) if name == "SGD" else getattr(optim, name)(p)
-        theirs = (
-            getattr(torch.optim, name)(p, lr=0.1)
-            if name == "SGD"
-            else getattr(torch.optim, name)(p)
-        )
-        for key, value in ours.defaults.items():
-            assert theirs.defaults[key] == value, (name, key)
+    mine, torchs = getattr(optim, name)(p).defaults, getattr(torch.optim, name)(p).defaults
+    assert mine == {k: v for k, v in torchs.items() if k not in TORCH_ONLY}, name
+
+
+def test_pure_updates_take_tensors_and_return_new_ones():
+    """adam_update on a plain tensor (no Optimizer): inputs untouched, outputs equal torch's."""
+    theta0, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.5, 0.25])
+    g = g.double()
+    m, v = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    theta, m1, v1, v_max = optim.adam_update(theta0, g, m, v, 1, lr=0.1)
+    assert torch.equal(theta0, torch.tensor([1.0, -2.0], dtype=torch.float64))
+    assert m.abs().sum() == 0 and v_max is None
+    # step 1 of Adam moves every coordinate by lr * sign(g) (m_hat = g, v_hat = g^2)
+    torch.testing.assert_close(theta, theta0 - 0.1 * g.sign(), rtol=0, atol=1e-8)
+    reference = theta0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([reference], lr=0.1)
+    reference.grad = g.clone()
+    opt.step()
+    torch.testing.assert_close(theta, reference.detach(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_weight_decay_is_one_rule(decoupled):
+    theta, g = torch.tensor([2.0]), torch.tensor([1.0])
+    new_theta, new_g = optim.apply_weight_decay(
+        theta, g, lr=0.1, weight_decay=0.5, decoupled=decoupled
+    )
+    if decoupled:  # theta (1 - lr lambda), gradient untouched
+        assert new_theta.item() == pytest.approx(1.9) and new_g.item() == 1.0
+    else:  # gradient + lambda theta, theta untouched
+        assert new_theta.item() == 2.0 and new_g.item() == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,25 @@
   for comparison.
 """
 
-from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam, adam_first_steps
-from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
+from nnlib.optim.adam import (
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
+    adam_first_steps,
+    adam_update,
+    adamax_update,
+    nadam_update,
+)
+from nnlib.optim.adaptive import (
+    Adadelta,
+    Adagrad,
+    RMSprop,
+    adadelta_update,
+    adagrad_update,
+    rmsprop_update,
+)
+from nnlib.optim.base import apply_weight_decay
 from nnlib.optim.gd import GradientDescent, gd_update
 from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.momentum import (
@@ -20,6 +37,7 @@ from nnlib.optim.momentum import (
     momentum_rate,
     nesterov_lookahead,
     optimal_momentum,
+    velocity_momentum_update,
 )
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.race import RaceResult, race
@@ -33,7 +51,7 @@ from nnlib.optim.runner import (
     run_scipy,
 )
 from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
-from nnlib.optim.sgd import SGD
+from nnlib.optim.sgd import SGD, sgd_update
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
@@ -56,7 +74,12 @@ __all__ = [
     "StepRule",
     "Trajectory",
     "VelocityMomentum",
+    "adadelta_update",
+    "adagrad_update",
     "adam_first_steps",
+    "adam_update",
+    "adamax_update",
+    "apply_weight_decay",
     "armijo_step",
     "best_rate",
     "describe_run",
@@ -66,13 +89,17 @@ __all__ = [
     "minibatch_descent",
     "minimize_module",
     "momentum_rate",
+    "nadam_update",
     "nesterov_lookahead",
     "newton_direction",
     "optimal_momentum",
     "predicted_rate",
     "race",
+    "rmsprop_update",
     "run",
     "run_scipy",
     "saddle_free_direction",
+    "sgd_update",
     "steps_to_tolerance",
+    "velocity_momentum_update",
 ]

@@ -29,7 +29,27 @@ __all__ = [
     "momentum_rate",
     "nesterov_lookahead",
     "optimal_momentum",
+    "velocity_momentum_update",
 ]
+
+
+def velocity_momentum_update(
+    theta: torch.Tensor, g: torch.Tensor, v: torch.Tensor, *, lr: float, momentum: float = 0.9
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""One heavy-ball step in the decks' convention; returns (theta, v).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \beta \text{ (momentum)}, \theta_0 \text{ (params)} \\
+        &\textbf{initialize}: v_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad v_t = \beta v_{t-1} + \eta\, \nabla L(\theta_{t-1}) \\
+        &\qquad \theta_t = \theta_{t-1} - v_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+    """
+    v = momentum * v + lr * g
+    return theta - v, v
 
 
 class VelocityMomentum(ElementwiseOptimizer):
@@ -43,8 +63,10 @@ class VelocityMomentum(ElementwiseOptimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum})
 
     def update(self, theta, g, state, group):
-        v = state["velocity"].mul_(group["momentum"]).add_(g, alpha=group["lr"])
-        theta.sub_(v)
+        new_theta, v = velocity_momentum_update(
+            theta, g, state["velocity"], lr=group["lr"], momentum=group["momentum"]
+        )
+        self.store(theta, new_theta, state, velocity=v)
 
 
 def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:
