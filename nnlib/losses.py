@@ -55,10 +55,28 @@ def log_softmax(logits: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float = 0.0):
-    """mean over examples of -sum_k q_k log p_k, with q the (smoothed) one-hot target."""
-    check_fraction("label_smoothing", label_smoothing, closed=True)
+    r"""Mean over examples of -sum_k q_k log p_k: the one cross-entropy of nnlib.
+
+    ``target`` holds class indices (N,) or class probabilities (N, C). With label smoothing s
+    (Szegedy et al. 2016; ``label_smoothing``), q = (1 - s) onehot(y) + s / C, which gives
+
+    .. math::
+        L = (1 - s)\,(-\log p_y) + \frac{s}{C} \sum_{k=1}^{C} (-\log p_k),
+
+    equal to ``F.cross_entropy(logits, target, label_smoothing=s)`` (soft targets are smoothed
+    the same way, as in torch).
+    """
+    label_smoothing = check_fraction("label_smoothing", label_smoothing, closed=True)
+    if logits.ndim != 2 or target.shape not in (logits.shape[:1], logits.shape):
+        raise ValueError(
+            f"Invalid shapes: logits {tuple(logits.shape)} must be (N, C) and target "
+            f"{tuple(target.shape)} must be (N,) or (N, C)"
+        )
     classes = logits.shape[-1]
-    q = torch.nn.functional.one_hot(target, classes).to(logits.dtype)
+    if target.is_floating_point():
+        q = target.to(logits.dtype)
+    else:
+        q = torch.nn.functional.one_hot(target, classes).to(logits.dtype)
     q = (1 - label_smoothing) * q + label_smoothing / classes
     return -(q * log_softmax(logits)).sum(dim=-1).mean()
 

@@ -125,6 +125,8 @@ def test_pure_updates_take_tensors_and_return_new_ones():
     theta, m1, v1, v_max = optim.adam_update(theta0, g, m, v, 1, lr=0.1)
     assert torch.equal(theta0, torch.tensor([1.0, -2.0], dtype=torch.float64))
     assert m.abs().sum() == 0 and v_max is None
+    torch.testing.assert_close(m1, 0.1 * g)  # (1 - beta1) g
+    torch.testing.assert_close(v1, 0.001 * g**2)  # (1 - beta2) g^2
     # step 1 of Adam moves every coordinate by lr * sign(g) (m_hat = g, v_hat = g^2)
     torch.testing.assert_close(theta, theta0 - 0.1 * g.sign(), rtol=0, atol=1e-8)
     reference = theta0.clone().requires_grad_(True)

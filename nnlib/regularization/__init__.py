@@ -32,11 +32,13 @@ from nnlib.regularization.averaging import (
     AveragedModel,
     SnapshotCollector,
     SWACallback,
+    ema_average,
     ensemble_predict,
     get_ema_avg_fn,
     get_ema_multi_avg_fn,
     get_swa_avg_fn,
     get_swa_multi_avg_fn,
+    swa_average,
     update_bn,
 )
 from nnlib.regularization.dropout import (
@@ -57,7 +59,6 @@ from nnlib.regularization.penalties import (
 from nnlib.regularization.targets import (
     LabelSmoothingCrossEntropy,
     Mixup,
-    label_smoothing_cross_entropy,
     mix_pairs,
     mixup,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "decay_parameters",
     "dropout",
     "elastic_net_penalty",
+    "ema_average",
     "ensemble_predict",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
@@ -93,7 +95,6 @@ __all__ = [
     "hflip",
     "l1_penalty",
     "l2_penalty",
-    "label_smoothing_cross_entropy",
     "mc_dropout_predict",
     "mix_pairs",
     "mixup",
@@ -103,5 +104,6 @@ __all__ = [
     "sparsity",
     "stretch",
     "subnetwork_geometric_mean",
+    "swa_average",
     "update_bn",
 ]
