@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import nnlib.regularization as R
-from nnlib import loss_slices, models, viz, widgets
+from nnlib import loss_slices, models, params, viz, widgets
 from nnlib.studies import moons
 from nnlib.studies import regularization as regularization_study
 
@@ -57,7 +57,7 @@ def test_line_losses_with_bn_recompute_statistics_at_each_point():
     torch.manual_seed(0)
     net = models.mlp([4, 8, 3], norm="batch").eval()
     x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
-    start = loss_slices.flatten_params(net)
+    start = params.flatten_params(net)
     end = start + 0.3 * torch.randn_like(start)
     losses = loss_slices.line_losses(
         net, F.cross_entropy, x, y, start, end, [0.0, 0.5], bn_inputs=x
@@ -71,7 +71,7 @@ def test_line_losses_with_bn_recompute_statistics_at_each_point():
         assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
     stale = loss_slices.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5])
     assert (stale - losses).abs().max() > 1e-3  # the running statistics did change
-    torch.testing.assert_close(loss_slices.flatten_params(net), start)  # the model is untouched
+    torch.testing.assert_close(params.flatten_params(net), start)  # the model is untouched
 
 
 def test_study_trains_and_reports():
