@@ -11,10 +11,10 @@ glyphs, and the tools to reuse it on scikit-learn's handwritten digits.
 * :mod:`nnlib.transfer.pretrain`: ``python -m nnlib.transfer.pretrain`` regenerates the weights.
 """
 
+from nnlib.train import accuracy  # the one accuracy, re-exported for lecture 7
 from nnlib.transfer.features import extract_features, orientation_tuning, strongest_patches
 from nnlib.transfer.finetune import (
     METHODS,
-    accuracy,
     compare_methods,
     few_shot_subset,
     fine_tune,
