@@ -12,7 +12,7 @@ import torch
 from _timing import best_of
 from torch import nn
 
-from nnlib import batched, curvature, data, models, surfaces
+from nnlib import curvature, data, loss_slices, models, train
 
 
 def matmul_rate() -> float:
@@ -25,11 +25,11 @@ def slice_bench() -> None:
     model = models.mlp([40, 200, 10])
     x, y = torch.randn(1000, 40), torch.randint(0, 10, (1000,))
     loss_fn = nn.CrossEntropyLoss()
-    d1, d2 = surfaces.random_direction(model, 1), surfaces.random_direction(model, 2)
+    d1, d2 = loss_slices.random_direction(model, 1), loss_slices.random_direction(model, 2)
     grid = torch.linspace(-1, 1, 41)
-    fast = best_of(lambda: surfaces.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid))
+    fast = best_of(lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid))
     loop = best_of(
-        lambda: surfaces.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid, fast=False)
+        lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid, fast=False)
     )
     flops = 41 * 41 * 2 * 1000 * (40 * 200 + 200 * 10)  # forward-pass matmul FLOPs of the loop
     peak = matmul_rate()
@@ -72,8 +72,8 @@ def batched_bench() -> None:
     torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1).step()  # warm-up of torch.optim
 
     def together():
-        many = batched.BatchedMLP([40, 32, 32, 10], n_models=20, seed=0)
-        batched.fit_batched(
+        many = models.BatchedMLP([40, 32, 32, 10], n_models=20, seed=0)
+        train.fit_batched(
             many, torch.optim.SGD(many.parameters(), lr=0.1), loader, 5, progress=False
         )
 

@@ -5,7 +5,7 @@ separate torch.optim + autograd loop per optimizer, measured in the same run (ta
 import torch
 from _timing import best_of
 
-from nnlib import landscapes, optim, viz
+from nnlib import analytic_surfaces, optim, viz
 
 
 def naive(surface, steps: int = 300) -> None:
@@ -27,7 +27,7 @@ def naive(surface, steps: int = 300) -> None:
 
 
 def main() -> None:
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     racers = viz.race_optimizers(1e-3)
     optim.race(surface, racers, [-1.5, 2.0], 5)  # warm-up
     naive(surface, 5)

@@ -12,11 +12,11 @@ matplotlib.use("Agg")
 import torch
 from _timing import best_of
 
-from nnlib import landscapes, optim, viz
+from nnlib import analytic_surfaces, optim, viz
 
 
 def main() -> None:
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     starts = (
         torch.rand(64, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
     )

@@ -1,8 +1,8 @@
 """Lecture 0 widget: time of one redraw, compute and render separately.
 
-The widget's compute is ``basics.fit_by_hand`` (2000 steps, matrix form of the gradient); the
+The widget's compute is ``cubic_fit.fit_by_hand`` (2000 steps, matrix form of the gradient); the
 reference, measured in the same run, is the same fit written with torch.optim and autograd
-(``basics.fit_with_optim``). Prints best-of-5 times and their ratio; targets are compute at most
+(``cubic_fit.fit_with_optim``). Prints best-of-5 times and their ratio; targets are compute at most
 100 ms and compute plus render at most 300 ms on a 2-core CPU.
 """
 
@@ -14,15 +14,16 @@ matplotlib.use("Agg")
 
 from _timing import best_of
 
-from nnlib import basics, viz
+from nnlib import viz
+from nnlib.studies import cubic_fit
 
 
 def main() -> None:
-    x, y = basics.sine_data()
-    theta0 = basics.initial_coefficients(0)
-    basics.fit_with_optim(x, y, theta0, steps=10)  # warm up torch.optim's first-call cost
-    compute = best_of(lambda: basics.fit_by_hand(x, y, theta0, lr=5e-3, steps=2000))
-    reference = best_of(lambda: basics.fit_with_optim(x, y, theta0, lr=5e-3, steps=2000))
+    x, y = cubic_fit.sine_data()
+    theta0 = cubic_fit.initial_coefficients(0)
+    cubic_fit.fit_with_optim(x, y, theta0, steps=10)  # warm up torch.optim's first-call cost
+    compute = best_of(lambda: cubic_fit.fit_by_hand(x, y, theta0, lr=5e-3, steps=2000))
+    reference = best_of(lambda: cubic_fit.fit_with_optim(x, y, theta0, lr=5e-3, steps=2000))
 
     def render():
         viz.cubic_fit_figure(lr=5e-3, steps=2000).savefig(io.BytesIO(), format="png")

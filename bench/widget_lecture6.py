@@ -1,6 +1,6 @@
 """Lecture 6 widget (regularized decision boundary): time of one redraw, compute and render.
 
-Each slider move retrains the toy MLP (``regularization.fit_toy_classifier``: 200 full-batch
+Each slider move retrains the toy MLP (``studies.moons.fit_toy_classifier``: 200 full-batch
 Adam steps on 60 points with nnlib's Adam; target: compute under 100 ms). The reference,
 measured in the same run, is the same loop with ``torch.optim.Adam`` (foreach=False). Prints
 best-of-3 times and the ratio; the widget redraws only when a slider is released.
@@ -18,6 +18,7 @@ from _timing import best_of
 
 from nnlib import models, viz
 from nnlib import regularization as R
+from nnlib.studies import moons
 
 
 def torch_reference(x, y, l2=1e-3, dropout=0.2, steps=200):
@@ -31,9 +32,9 @@ def torch_reference(x, y, l2=1e-3, dropout=0.2, steps=200):
 
 
 def main() -> None:
-    (x, y), _ = R.toy_problem()
+    (x, y), _ = moons.toy_problem()
     torch_reference(x, y, steps=5)  # warm up torch.optim's first-call cost
-    compute = best_of(lambda: R.fit_toy_classifier(x, y, l2=1e-3, dropout=0.2))
+    compute = best_of(lambda: moons.fit_toy_classifier(x, y, l2=1e-3, dropout=0.2))
     reference = best_of(lambda: torch_reference(x, y))
 
     strengths = iter(1e-4 * 1.01**k for k in range(100))  # new values: the cache never answers

@@ -270,7 +270,7 @@ SCHEMES = {
 def init_model(model: nn.Module, scheme: str, bias: float = 0.0, seed: int = 0) -> nn.Module:
     """Initialise every Linear and Conv weight of ``model`` with ``scheme`` (a key of ``SCHEMES``)
     and set every bias to ``bias``. Stacked weights of shape (S, out, in), as in
-    :class:`nnlib.batched.BatchedMLP`, are initialised network by network."""
+    :class:`nnlib.models.BatchedMLP`, are initialised network by network."""
     if scheme not in SCHEMES:
         raise ValueError(f"Invalid scheme: {scheme!r} (choose from {sorted(SCHEMES)})")
     fill = SCHEMES[scheme]

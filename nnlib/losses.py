@@ -27,6 +27,7 @@ __all__ = [
     "l1_loss",
     "log_softmax",
     "mse_loss",
+    "per_model_loss",
 ]
 
 
@@ -54,10 +55,28 @@ def log_softmax(logits: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float = 0.0):
-    """mean over examples of -sum_k q_k log p_k, with q the (smoothed) one-hot target."""
-    check_fraction("label_smoothing", label_smoothing, closed=True)
+    r"""Mean over examples of -sum_k q_k log p_k: the one cross-entropy of nnlib.
+
+    ``target`` holds class indices (N,) or class probabilities (N, C). With label smoothing s
+    (Szegedy et al. 2016; ``label_smoothing``), q = (1 - s) onehot(y) + s / C, which gives
+
+    .. math::
+        L = (1 - s)\,(-\log p_y) + \frac{s}{C} \sum_{k=1}^{C} (-\log p_k),
+
+    equal to ``F.cross_entropy(logits, target, label_smoothing=s)`` (soft targets are smoothed
+    the same way, as in torch).
+    """
+    label_smoothing = check_fraction("label_smoothing", label_smoothing, closed=True)
+    if logits.ndim != 2 or target.shape not in (logits.shape[:1], logits.shape):
+        raise ValueError(
+            f"Invalid shapes: logits {tuple(logits.shape)} must be (N, C) and target "
+            f"{tuple(target.shape)} must be (N,) or (N, C)"
+        )
     classes = logits.shape[-1]
-    q = torch.nn.functional.one_hot(target, classes).to(logits.dtype)
+    if target.is_floating_point():
+        q = target.to(logits.dtype)
+    else:
+        q = torch.nn.functional.one_hot(target, classes).to(logits.dtype)
     q = (1 - label_smoothing) * q + label_smoothing / classes
     return -(q * log_softmax(logits)).sum(dim=-1).mean()
 
@@ -67,3 +86,12 @@ def kl_divergence(log_p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     (terms with q = 0 contribute 0); ``log_p`` are the model's log-probabilities."""
     terms = torch.where(q > 0, q * (torch.log(q.clamp_min(1e-300)) - log_p), torch.zeros_like(q))
     return terms.sum(dim=-1).mean()
+
+
+def per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) -> losses (S,)."""
+    n_models, batch, classes = logits.shape
+    flat = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, classes), targets.repeat(n_models), reduction="none"
+    )
+    return flat.view(n_models, batch).mean(dim=1)

@@ -1,9 +1,19 @@
-"""Model builders: a configurable MLP and a small CNN.
+"""Model builders: a configurable MLP, a small CNN, and many MLPs stacked into one module.
 
 ``mlp([40, 100, 100, 10], activation="relu")`` builds Linear -> [norm] -> activation -> [dropout]
 for each hidden layer and a plain Linear output layer, as an ``nn.Sequential`` so every layer can
 be inspected by index. Normalization may be named ("batch", "layer") or given as a factory
 ``width -> nn.Module`` so that lectures can plug in their own from-scratch layers.
+
+:class:`BatchedMLP` holds S networks of the same shape as stacked tensors, weights
+(S, d_out, d_in) and biases (S, d_out), run together with batched matrix products
+(``torch.baddbmm``): one call does the work of S small ones, for multi-seed experiments
+(lectures 2, 3 and 5). Summing their losses before ``backward`` gives each network exactly the
+gradient of its own loss, so any element-wise optimizer trains the S networks independently, as
+S sequential runs would (the tests check this).
+:func:`rescale_relu_layers` is Dinh et al. (2017)'s reparametrization: multiplying one ReLU layer
+by a and the next by 1/a leaves the function unchanged but changes the Hessian, so "sharpness" is
+not a property of the function alone (lecture 5b).
 """
 
 from __future__ import annotations
@@ -11,11 +21,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+import torch
 from torch import nn
 
-from nnlib.utils import check_fraction, check_positive_int
+from nnlib.utils import check_fraction, check_positive, check_positive_int
 
-__all__ = ["ACTIVATIONS", "make_activation", "mlp", "small_cnn"]
+__all__ = [
+    "ACTIVATIONS",
+    "BatchedMLP",
+    "make_activation",
+    "mlp",
+    "rescale_relu_layers",
+    "small_cnn",
+]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -120,3 +138,84 @@ def small_cnn(
     side = image_size // 2 ** len(channels)
     layers += [nn.Flatten(), nn.Linear(c_in * side * side, n_classes)]
     return nn.Sequential(*layers)
+
+
+class BatchedMLP(nn.Module):
+    """S independent MLPs with widths [d_in, ..., d_out] and one activation, run as one module.
+
+    ``forward(x)`` takes inputs (B, d_in), shared by all networks, or (S, B, d_in), and returns
+    logits (S, B, d_out). Network s is initialised exactly like ``mlp(widths)`` after
+    ``torch.manual_seed(seed + s)``.
+    """
+
+    def __init__(
+        self, widths: Sequence[int], n_models: int, activation: str = "relu", seed: int = 0
+    ):
+        super().__init__()
+        n_models = check_positive_int("n_models", n_models)
+        singles = []
+        for s in range(n_models):
+            torch.manual_seed(seed + s)
+            singles.append(mlp(widths, activation=activation))
+        self._stack(singles, activation)
+
+    @classmethod
+    def from_models(cls, models: Sequence[nn.Sequential], activation: str = "relu") -> BatchedMLP:
+        """Stack existing ``nnlib.models.mlp`` networks (same widths, no norm or dropout)."""
+        batched = cls.__new__(cls)
+        nn.Module.__init__(batched)
+        batched._stack(list(models), activation)
+        return batched
+
+    def _stack(self, singles: list[nn.Sequential], activation: str) -> None:
+        linears = [[m for m in single if isinstance(m, nn.Linear)] for single in singles]
+        if any(len(ls) != len(linears[0]) for ls in linears):
+            raise ValueError("Invalid models: they must all have the same layers")
+        self.activation = activation
+        self.act = make_activation(activation)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([ls[k].weight.detach() for ls in linears]).clone())
+            for k in range(len(linears[0]))
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([ls[k].bias.detach() for ls in linears]).clone())
+            for k in range(len(linears[0]))
+        )
+
+    @property
+    def n_models(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.expand(self.n_models, *x.shape) if x.dim() == 2 else x
+        last = len(self.weights) - 1
+        for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))  # h W^T + b, per network
+            if k < last:
+                h = self.act(h)
+        return h
+
+    def unstack(self, s: int) -> nn.Sequential:
+        """Network s as an ordinary ``nnlib.models.mlp`` (a copy)."""
+        widths = [self.weights[0].shape[2]] + [W.shape[1] for W in self.weights]
+        single = mlp(widths, activation=self.activation)
+        linears = [m for m in single if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for layer, W, b in zip(linears, self.weights, self.biases, strict=True):
+                layer.weight.copy_(W[s])
+                layer.bias.copy_(b[s])
+        return single
+
+
+@torch.no_grad()
+def rescale_relu_layers(
+    model: nn.Sequential, first: int, second: int, alpha: float
+) -> nn.Sequential:
+    """Multiply Linear layer ``first`` (weight and bias) by alpha and layer ``second``'s weight by
+    1/alpha, in place: for a ReLU between them the network computes exactly the same function."""
+    check_positive("alpha", alpha)
+    model[first].weight.mul_(alpha)
+    if model[first].bias is not None:
+        model[first].bias.mul_(alpha)
+    model[second].weight.div_(alpha)
+    return model

@@ -27,6 +27,7 @@ import math
 
 import torch
 
+from nnlib.train import Callback, train_steps
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
@@ -168,6 +169,21 @@ def scheduler(optimizer, schedule, **kwargs) -> torch.optim.lr_scheduler.LambdaL
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
 
 
+class _Sweep(Callback):
+    """Records (lr, loss) at every step; stops once the loss exceeds ``stop_factor`` times its
+    minimum so far."""
+
+    def __init__(self, stop_factor: float) -> None:
+        self.stop_factor = stop_factor
+        self.lrs: list[float] = []
+        self.losses: list[float] = []
+
+    def on_step_end(self, step: int, logs: dict, model) -> bool:
+        self.lrs.append(logs["lr"])
+        self.losses.append(logs["loss"])
+        return logs["loss"] > self.stop_factor * min(self.losses)
+
+
 def lr_range_test(
     model,
     loss_fn,
@@ -184,32 +200,23 @@ def lr_range_test(
     check_positive("lr_min", lr_min)
     check_positive("lr_max", lr_max)
     check_positive_int("steps", steps)
+    if lr_max <= lr_min:
+        raise ValueError(f"Invalid lr_max: {lr_max} (must exceed lr_min = {lr_min})")
+    if not stop_factor > 1:
+        raise ValueError(f"Invalid stop_factor: {stop_factor} (must be > 1)")
     saved = {k: v.clone() for k, v in model.state_dict().items()}
     optimizer = make_optimizer(model.parameters(), lr_min)
     ratio = (lr_max / lr_min) ** (1 / max(steps - 1, 1))
-    lrs, losses, best = [], [], math.inf
-    batches = iter(())
-    model.train()
+    growth = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=ratio)  # lr_min ratio^t
+    sweep = _Sweep(stop_factor)
     try:
-        for t in range(steps):
-            try:
-                inputs, targets = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                inputs, targets = next(batches)
-            lr = lr_min * ratio**t
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs), targets)
-            loss.backward()
-            optimizer.step()
-            value = loss.item()
-            lrs.append(lr)
-            losses.append(value)
-            best = min(best, value)
-            if not math.isfinite(value) or value > stop_factor * best:
-                break
+        history = train_steps(
+            model, optimizer, loader, loss_fn, steps=steps, scheduler=growth, callbacks=[sweep]
+        )
     finally:
         model.load_state_dict(saved)
+    lrs, losses = sweep.lrs, sweep.losses
+    if history.diverged is not None:  # the blow-up itself is part of the curve
+        lrs.append(optimizer.param_groups[0]["lr"])
+        losses.append(history.diverged.value)
     return {"lr": lrs, "loss": losses}

@@ -1,14 +1,24 @@
-"""A short, readable training loop: ``fit`` and ``evaluate`` with history and callbacks.
+"""The one training loop of nnlib, and ``fit`` / ``evaluate`` built on it, with history and
+callbacks.
 
-``fit`` puts the model in train mode for each epoch and in eval mode (under ``torch.no_grad``)
-for validation, records the epoch means in a :class:`History`, stops cleanly when the loss stops
-being finite (the history says at which step and with which value), and asks its callbacks after
-each epoch whether to stop. A tqdm bar shows progress when ``progress=True``.
+:func:`train_steps` is the only place where nnlib takes a minibatch step: zero the gradients, run
+the model, compute the loss (plus an optional penalty), backpropagate, step the optimizer (and a
+per-step scheduler), record the loss, and ask the callbacks whether to stop. Everything that trains
+goes through it: :func:`fit` (epochs, validation, early stopping), :func:`fit_steps` (a fixed step
+count), :func:`fit_batched` (many networks at once), the LR range test, the studies and transfer
+learning. A non-finite loss stops the run cleanly; the history says at which step and with which
+value. ``fit`` puts the model in train mode for each epoch and in eval mode (under
+``torch.no_grad``) for validation. A tqdm bar shows progress when ``progress=True``.
+
+Every function takes ``device`` (default: where the model's parameters are, which
+:func:`nnlib.get_device` chooses when the model is built): batches are moved there, so the same
+call runs on CPU or CUDA.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -16,9 +26,23 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from nnlib.losses import per_model_loss
 from nnlib.utils import DivergenceError, check_finite, check_positive_int
 
-__all__ = ["Callback", "EarlyStopping", "History", "StopAtValue", "evaluate", "fit", "fit_steps"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "EpochMeans",
+    "History",
+    "StopAtValue",
+    "accuracy",
+    "correct_fraction",
+    "evaluate",
+    "fit",
+    "fit_batched",
+    "fit_steps",
+    "train_steps",
+]
 
 
 class History:
@@ -71,7 +95,11 @@ class History:
 
 
 class Callback:
-    """Hook into :func:`fit`. Return True from ``on_epoch_end`` to stop training."""
+    """Hook into the training loop. Return True from ``on_step_end`` (after every minibatch step
+    of :func:`train_steps`) or ``on_epoch_end`` (after every epoch of :func:`fit`) to stop."""
+
+    def on_step_end(self, step: int, logs: dict, model: nn.Module) -> bool:
+        return False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: nn.Module) -> bool:
         return False
@@ -136,11 +164,36 @@ class StopAtValue(Callback):
         return logs[self.monitor] < self.threshold
 
 
-def _accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float | None:
-    """Fraction of correct argmax predictions, or None when the task is not classification."""
-    if targets.dtype != torch.int64 or outputs.ndim != 2:
-        return None
-    return (outputs.argmax(dim=1) == targets).float().mean().item()
+def correct_fraction(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Fraction of argmax predictions (over the last dim) equal to ``targets``: the one accuracy
+    formula of nnlib. Logits (N, C) give a 0-d tensor; stacked logits (S, N, C) one value per
+    network (S,)."""
+    if outputs.shape[-2:-1] != targets.shape[-1:]:
+        raise ValueError(
+            f"Invalid shapes: outputs {tuple(outputs.shape)} must be (..., N, C) for targets "
+            f"{tuple(targets.shape)}"
+        )
+    return (outputs.argmax(dim=-1) == targets).float().mean(dim=-1)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device=None) -> float:
+    """Accuracy of ``model`` on inputs ``x`` with labels ``y``, in eval mode (mode restored)."""
+    device = device or _device_of(model)
+    was_training = model.training
+    model.eval()
+    try:
+        return correct_fraction(model(x.to(device)), y.to(device)).item()
+    finally:
+        model.train(was_training)
+
+
+def _is_classification(outputs: torch.Tensor, targets: torch.Tensor) -> bool:
+    return targets.dtype == torch.int64 and outputs.ndim >= 2 and outputs.shape[-2] == len(targets)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(itertools.chain(model.parameters(), [torch.empty(0)])).device
 
 
 def _mean_logs(sums: dict[str, float], count: int) -> dict[str, float]:
@@ -154,7 +207,7 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn=None, device=None) -> d
     The model's previous train/eval mode is restored afterwards.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    device = device or next(model.parameters()).device
+    device = device or _device_of(model)
     was_training = model.training
     model.eval()
     sums: dict[str, float] = defaultdict(float)
@@ -164,9 +217,8 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn=None, device=None) -> d
         outputs = model(inputs)
         n = len(inputs)
         sums["loss"] += loss_fn(outputs, targets).item() * n
-        accuracy = _accuracy(outputs, targets)
-        if accuracy is not None:
-            sums["accuracy"] += accuracy * n
+        if _is_classification(outputs, targets):
+            sums["accuracy"] += correct_fraction(outputs, targets).item() * n
         count += n
     model.train(was_training)
     if count == 0:
@@ -174,34 +226,103 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn=None, device=None) -> d
     return _mean_logs(sums, count)
 
 
-def _train_epoch(
-    model, optimizer, loader, loss_fn, device, history: History, penalty=None, batch_transform=None
-) -> dict[str, float]:
+def train_steps(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable,
+    loss_fn: Callable | None = None,
+    *,
+    steps: int | None = None,
+    history: History | None = None,
+    penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+    batch_transform: Callable | None = None,
+    scheduler=None,
+    callbacks: Iterable[Callback] = (),
+    device: torch.device | str | None = None,
+) -> History:
+    """The minibatch loop: one pass over ``batches``, or exactly ``steps`` steps cycling through
+    them as often as needed. Returns the History (a new one, or ``history`` extended).
+
+    Each step: ``batch_transform(inputs, targets)`` if given (augmentation, mixup), zero the
+    gradients, ``loss = loss_fn(model(inputs), targets)``, add ``penalty(model)`` if given (the
+    recorded loss is the data loss alone), backward, ``optimizer.step()``, ``scheduler.step()`` if
+    given (per step), then every callback's ``on_step_end(step, logs, model)``, with logs
+    ``loss``, ``size`` (examples), ``lr`` and, for classification, ``accuracy``. A loss that is a
+    vector (one value per network of a :class:`nnlib.models.BatchedMLP`) is summed before
+    backward, so each network gets the gradient of its own loss, and recorded as a tensor. A
+    non-finite scalar loss stops the run: ``history.diverged`` says where.
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = device or _device_of(model)
+    history = history if history is not None else History()
+    callbacks = list(callbacks)
+    if steps is not None:
+        check_positive_int("steps", steps)
+        batches = itertools.islice(_cycle(batches), steps)
     model.train()
-    sums: dict[str, float] = defaultdict(float)
-    count = 0
-    for inputs, targets in loader:
+    for inputs, targets in batches:
         inputs, targets = inputs.to(device), targets.to(device)
         if batch_transform is not None:
             inputs, targets = batch_transform(inputs, targets)
         optimizer.zero_grad()
         outputs = model(inputs)
         loss = loss_fn(outputs, targets)
-        value = check_finite(loss.item(), step=len(history.step_loss) + 1)
+        step = len(history.step_loss) + 1
+        if loss.dim() == 0:
+            try:
+                value = check_finite(loss.item(), step=step)
+            except DivergenceError as error:
+                history.diverged = error
+                break
+        else:
+            value = loss.detach()
+        objective = loss if loss.dim() == 0 else loss.sum()
         if penalty is not None:
-            loss = loss + penalty(model)
-        loss.backward()
+            objective = objective + penalty(model)
+        objective.backward()
+        logs = {"loss": value, "size": len(inputs), "lr": optimizer.param_groups[0]["lr"]}
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         history.step_loss.append(value)
-        n = len(inputs)
-        sums["loss"] += value * n
-        accuracy = _accuracy(outputs.detach(), targets)
-        if accuracy is not None:
-            sums["accuracy"] += accuracy * n
-        count += n
-    if count == 0:
-        raise ValueError("Invalid train_loader: it yielded no data")
-    return _mean_logs(sums, count)
+        if _is_classification(outputs, targets):
+            fraction = correct_fraction(outputs.detach(), targets)
+            logs["accuracy"] = fraction.item() if fraction.dim() == 0 else fraction
+        if any([callback.on_step_end(step, logs, model) for callback in callbacks]):
+            history.stopped_at = step
+            break
+    return history
+
+
+def _cycle(batches: Iterable):
+    """Pass over ``batches`` again and again (a fresh iterator each time, so loaders reshuffle)."""
+    while True:
+        empty = True
+        for batch in batches:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("Invalid batches: they yielded no data")
+
+
+class EpochMeans(Callback):
+    """Means over one epoch's steps of the logged loss and accuracy, weighted by batch size."""
+
+    def __init__(self) -> None:
+        self.sums: dict = defaultdict(float)
+        self.count = 0
+
+    def on_step_end(self, step: int, logs: dict, model: nn.Module) -> bool:
+        for key in ("loss", "accuracy"):
+            if key in logs:
+                self.sums[key] = self.sums[key] + logs[key] * logs["size"]
+        self.count += logs["size"]
+        return False
+
+    def means(self) -> dict:
+        if self.count == 0:
+            raise ValueError("Invalid train_loader: it yielded no data")
+        return _mean_logs(self.sums, self.count)
 
 
 def fit(
@@ -214,12 +335,13 @@ def fit(
     val_loader: Iterable | None = None,
     scheduler=None,
     callbacks: Iterable[Callback] = (),
-    device: torch.device | None = None,
+    device: torch.device | str | None = None,
     progress: bool = True,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
     batch_transform: Callable | None = None,
 ) -> History:
-    """Train ``model`` for up to ``epochs`` epochs and return its :class:`History`.
+    """Train ``model`` for up to ``epochs`` epochs of :func:`train_steps` and return its
+    :class:`History`.
 
     Logged per epoch: ``train_loss`` (and ``train_accuracy``) as means over the epoch's
     minibatches, ``val_loss`` (and ``val_accuracy``) when ``val_loader`` is given, and ``lr``.
@@ -232,20 +354,26 @@ def fit(
     """
     check_positive_int("epochs", epochs)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    device = device or next(model.parameters()).device
     callbacks = list(callbacks)
     history = History()
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
-        try:
-            train_logs = _train_epoch(
-                model, optimizer, train_loader, loss_fn, device, history, penalty, batch_transform
-            )
-        except DivergenceError as error:
-            history.diverged = error
+        meter = EpochMeans()
+        train_steps(
+            model,
+            optimizer,
+            train_loader,
+            loss_fn,
+            history=history,
+            penalty=penalty,
+            batch_transform=batch_transform,
+            callbacks=[meter, *callbacks],
+            device=device,
+        )
+        if history.diverged is not None:
             break
         logs = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
-        logs.update({f"train_{k}": v for k, v in train_logs.items()})
+        logs.update({f"train_{k}": v for k, v in meter.means().items()})
         if val_loader is not None:
             val_logs = evaluate(model, val_loader, loss_fn, device)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -253,7 +381,9 @@ def fit(
         bar.set_postfix(loss=f"{logs['train_loss']:.4f}")
         if scheduler is not None:
             _step_scheduler(scheduler, logs)
-        if any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks]):
+        if history.stopped_at is not None or any(
+            [callback.on_epoch_end(epoch, logs, model) for callback in callbacks]
+        ):
             history.stopped_at = epoch
             break
     for callback in callbacks:
@@ -269,27 +399,49 @@ def _step_scheduler(scheduler, logs: dict[str, float]) -> None:
 
 
 def fit_steps(model, optimizer, loader, steps: int, loss_fn=None, device=None) -> History:
-    """Train for exactly ``steps`` minibatch steps, cycling through ``loader`` as often as needed
-    (for comparisons at equal step counts, e.g. across batch sizes). Returns a History whose
-    ``step_loss`` holds every step's loss; a non-finite loss stops the run and is recorded."""
-    check_positive_int("steps", steps)
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    device = device or next(model.parameters()).device
-    history = History()
-    model.train()
-    while len(history.step_loss) < steps:
-        for inputs, targets in loader:
-            if len(history.step_loss) == steps:
-                break
-            inputs, targets = inputs.to(device), targets.to(device)
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs), targets)
-            try:
-                value = check_finite(loss.item(), step=len(history.step_loss) + 1)
-            except DivergenceError as error:
-                history.diverged = error
-                return history
-            loss.backward()
-            optimizer.step()
-            history.step_loss.append(value)
-    return history
+    """Train for exactly ``steps`` minibatch steps of :func:`train_steps`, cycling through
+    ``loader`` as often as needed (for comparisons at equal step counts, e.g. across batch
+    sizes). ``history.step_loss`` holds every step's loss; a non-finite loss stops the run."""
+    return train_steps(model, optimizer, loader, loss_fn, steps=steps, device=device)
+
+
+def fit_batched(
+    model,
+    optimizer,
+    loader,
+    epochs: int,
+    eval_data=None,
+    progress=True,
+    scheduler=None,
+    device=None,
+):
+    """Train all networks of a :class:`nnlib.models.BatchedMLP` together with
+    :func:`train_steps` (loss :func:`nnlib.losses.per_model_loss`, ``scheduler.step()`` after
+    every minibatch step). Returns per-network mean training loss per epoch (epochs, S) and,
+    when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after each epoch."""
+    check_positive_int("epochs", epochs)
+    device = device or _device_of(model)
+    train_curve, eval_curve, eval_accuracy = [], [], []
+    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        meter = EpochMeans()
+        train_steps(
+            model,
+            optimizer,
+            loader,
+            per_model_loss,
+            scheduler=scheduler,
+            callbacks=[meter],
+            device=device,
+        )
+        train_curve.append(meter.means()["loss"])
+        if eval_data is not None:
+            with torch.no_grad():
+                x, y = eval_data[0].to(device), eval_data[1].to(device)
+                logits = model(x)
+                eval_curve.append(per_model_loss(logits, y))
+                eval_accuracy.append(correct_fraction(logits, y))
+    result = {"train_loss": torch.stack(train_curve)}
+    if eval_curve:
+        result["eval_loss"] = torch.stack(eval_curve)
+        result["eval_accuracy"] = torch.stack(eval_accuracy)
+    return result

@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from nnlib import activations, batched, landscapes, losses, models, optim, viz, widgets
+from nnlib import activations, analytic_surfaces, losses, models, optim, train, viz, widgets
 
 
 def test_batched_mlp_initialises_like_single_models():
-    stacked = batched.BatchedMLP([5, 7, 3], n_models=3, seed=10)
+    stacked = models.BatchedMLP([5, 7, 3], n_models=3, seed=10)
     torch.manual_seed(11)
     single = models.mlp([5, 7, 3])
     for layer_s, layer_b in zip([single[0], single[2]], range(2), strict=True):
@@ -30,8 +30,8 @@ def test_batched_training_equals_sequential_runs(make_optimizer):
     for s in range(3):
         torch.manual_seed(s)
         singles.append(models.mlp([6, 8, 8, 3], activation="tanh"))
-    stacked = batched.BatchedMLP.from_models(singles, activation="tanh")
-    batched.fit_batched(
+    stacked = models.BatchedMLP.from_models(singles, activation="tanh")
+    train.fit_batched(
         stacked, make_optimizer(stacked.parameters()), batches, epochs=3, progress=False
     )
     for s, net in enumerate(singles):
@@ -45,9 +45,9 @@ def test_batched_training_equals_sequential_runs(make_optimizer):
 
 
 def test_fit_batched_records_curves_and_validates():
-    stacked = batched.BatchedMLP([4, 6, 2], n_models=5)
+    stacked = models.BatchedMLP([4, 6, 2], n_models=5)
     x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
-    result = batched.fit_batched(
+    result = train.fit_batched(
         stacked,
         torch.optim.SGD(stacked.parameters(), lr=0.5),
         [(x, y)],
@@ -58,13 +58,13 @@ def test_fit_batched_records_curves_and_validates():
     assert result["train_loss"].shape == (4, 5) and result["eval_loss"].shape == (4, 5)
     assert (result["eval_loss"][-1] < result["train_loss"][0]).all()
     with pytest.raises(ValueError, match="n_models"):
-        batched.BatchedMLP([2, 2], n_models=0)
+        models.BatchedMLP([2, 2], n_models=0)
     with pytest.raises(ValueError, match="same layers"):
-        batched.BatchedMLP.from_models([models.mlp([2, 3, 2]), models.mlp([2, 2])])
+        models.BatchedMLP.from_models([models.mlp([2, 3, 2]), models.mlp([2, 2])])
 
 
 def test_saddle_free_newton_escapes_where_newton_converges_to_the_saddle():
-    valleys = landscapes.TwinValleys()
+    valleys = analytic_surfaces.TwinValleys()
     newton = optim.run(valleys, optim.Newton(), [1.0, 1e-6], 200)
     assert newton.final()[0].norm() < 1e-6  # at the saddle
     sfn = optim.run(valleys, optim.SaddleFreeNewton(), [1.0, 1e-6], 200, grad_tol=1e-8)
@@ -92,7 +92,7 @@ def test_noisy_gd_is_gd_without_noise_and_seeded_with_it():
     assert torch.equal(w1, w2)
     runs = [
         optim.run(
-            landscapes.TwinValleys(),
+            analytic_surfaces.TwinValleys(),
             lambda p: optim.NoisyGD(p, lr=0.1, noise=0.1, seed=3),
             [1.0, 0.0],
             50,

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from nnlib import convexity, curvature, landscapes
+from nnlib import analytic_surfaces, convexity, curvature
 
 
 def test_hessian_and_eigen_of_a_known_quadratic():
@@ -18,11 +18,11 @@ def test_hessian_and_eigen_of_a_known_quadratic():
 @pytest.mark.parametrize(
     "surface, point, kind",
     [
-        (landscapes.running_example(), [0.0, 0.0], "minimum"),
-        (landscapes.saddle(), [0.0, 0.0], "saddle"),
-        (landscapes.MonkeySaddle(), [0.0, 0.0], "degenerate"),
-        (landscapes.Himmelblau(), [-0.270845, -0.923039], "maximum"),
-        (landscapes.TinyMLP(), [0.0, 0.0], "saddle"),
+        (analytic_surfaces.running_example(), [0.0, 0.0], "minimum"),
+        (analytic_surfaces.saddle(), [0.0, 0.0], "saddle"),
+        (analytic_surfaces.MonkeySaddle(), [0.0, 0.0], "degenerate"),
+        (analytic_surfaces.Himmelblau(), [-0.270845, -0.923039], "maximum"),
+        (analytic_surfaces.TinyMLP(), [0.0, 0.0], "saddle"),
     ],
 )
 def test_classify_critical_points(surface, point, kind):
@@ -59,6 +59,6 @@ def test_random_jensen_test_agrees_with_theory(name):
 
 
 def test_two_dimensional_convexity_checks():
-    assert convexity.convexity_violations(landscapes.running_example().value, dim=2) == 0.0
+    assert convexity.convexity_violations(analytic_surfaces.running_example().value, dim=2) == 0.0
     assert convexity.convexity_violations(lambda p: p.norm(dim=-1), dim=2) == 0.0
-    assert convexity.convexity_violations(landscapes.Rosenbrock().value, dim=2) > 0.0
+    assert convexity.convexity_violations(analytic_surfaces.Rosenbrock().value, dim=2) > 0.0

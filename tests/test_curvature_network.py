@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import curvature, models, surfaces
+from nnlib import curvature, loss_slices, models
 
 
 def _problem(widths=(6, 10, 3), activation="tanh", seed=0, n=40):
@@ -37,10 +37,10 @@ def test_hvp_matches_dense_hessian_and_leaves_model_alone():
 
 def test_dense_hessian_matches_torch_autograd_functional():
     model, loss_fn, x, y = _problem(widths=(3, 4, 2))
-    theta = surfaces.flatten_params(model).double()
+    theta = loss_slices.flatten_params(model).double()
 
     def loss_of(flat):
-        params = {k: v.double() for k, v in surfaces.unflatten_params(model, flat).items()}
+        params = {k: v.double() for k, v in loss_slices.unflatten_params(model, flat).items()}
         out = torch.func.functional_call(model, params, (x.double(),))
         return loss_fn(out, y)
 
@@ -128,3 +128,61 @@ def test_bad_inputs():
         curvature.dense_hessian(model, loss_fn, x, y, max_params=10)
     with pytest.raises(ValueError, match="k"):
         curvature.top_eigenvalues(model, loss_fn, x, y, k=0)
+
+
+def _reference_hessian(model, loss_fn, x, y):
+    """torch.autograd.functional.hessian over the trainable parameters, model in eval mode."""
+    from nnlib import params
+
+    model.eval()
+    theta = params.flatten_params(model).double()
+    fixed = [
+        *model.named_buffers(),
+        *((k, p) for k, p in model.named_parameters() if not p.requires_grad),
+    ]
+    buffers = {k: v.detach().double() if v.is_floating_point() else v for k, v in fixed}
+
+    def loss_of(vector):
+        out = torch.func.functional_call(
+            model, (params.unflatten_params(model, vector), buffers), (x.double(),)
+        )
+        loss = loss_fn(out, y)
+        return loss if loss.dim() == 0 else loss.mean()
+
+    return torch.autograd.functional.hessian(loss_of, theta)
+
+
+@pytest.mark.parametrize(
+    "loss_fn, scale",
+    [
+        (nn.functional.cross_entropy, 1.0),
+        (nn.CrossEntropyLoss(), 1.0),
+        (nn.CrossEntropyLoss(reduction="none"), 1.0),  # per-example losses are averaged
+        (nn.CrossEntropyLoss(reduction="sum"), 40.0),  # the sum: n times the mean's Hessian
+        (lambda out, y: nn.functional.nll_loss(out.log_softmax(1), y, reduction="none"), 1.0),
+    ],
+)
+def test_curvature_accepts_every_loss_form_and_reduction(loss_fn, scale):
+    model, mean_loss, x, y = _problem(n=40)
+    expected = curvature.dense_hessian(model, mean_loss, x, y, dtype=torch.float64)
+    got = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64)
+    torch.testing.assert_close(got, scale * expected)
+    top = curvature.top_eigenvalues(model, loss_fn, x, y, k=1)
+    torch.testing.assert_close(top[0], torch.linalg.eigvalsh(got)[-1], rtol=1e-6, atol=1e-8)
+
+
+def test_curvature_of_models_with_frozen_parameters_batch_norm_and_dropout():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3)
+    )
+    model[0].weight.requires_grad_(False)  # frozen: not part of theta
+    x, y = torch.randn(30, 5), torch.randint(0, 3, (30,))
+    model.train()
+    model(x)  # running statistics that differ from the initial ones
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    H = curvature.dense_hessian(model, nn.functional.cross_entropy, x, y, dtype=torch.float64)
+    assert H.shape == (n_trainable, n_trainable) and model.training
+    torch.testing.assert_close(H, _reference_hessian(model, nn.functional.cross_entropy, x, y))
+    trace, _ = curvature.hutchinson_trace(model, nn.functional.cross_entropy, x, y, samples=400)
+    assert abs(trace - H.trace().item()) < 0.1 * abs(H.trace().item())

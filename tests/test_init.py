@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from nnlib import batched, clipping, init, layer_stats, models
+from nnlib import clipping, init, layer_stats, models
 
 SAME_AS_TORCH = [
     ("xavier_uniform_", {}),
@@ -109,7 +109,7 @@ def test_init_model_applies_to_every_layer_and_bias():
         torch.empty(20, 10), nonlinearity="relu", generator=torch.Generator().manual_seed(1)
     )
     assert torch.equal(net[0].weight, expected)
-    stacked = init.init_model(batched.BatchedMLP([10, 20, 3], n_models=4), "orthogonal")
+    stacked = init.init_model(models.BatchedMLP([10, 20, 3], n_models=4), "orthogonal")
     for s in range(4):
         w = stacked.weights[0][s]
         torch.testing.assert_close(w.T @ w, torch.eye(10), atol=1e-5, rtol=0)

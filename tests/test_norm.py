@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import data, models, norm, preprocessing, surfaces, train, viz, widgets
+from nnlib import data, loss_slices, models, norm, preprocessing, train, viz, widgets
 
 DT = torch.float64
 
@@ -162,12 +162,11 @@ def test_bad_inputs():
         norm.BatchNorm1d(3, momentum=1.5)
     with pytest.raises(ValueError, match="last dims"):
         norm.LayerNorm(4)(torch.randn(2, 5))
-    with pytest.raises(ValueError, match="track_running_stats"):
-        norm.InstanceNorm1d(3, track_running_stats=True)
-    assert norm.BatchNorm1d(3).eval()(torch.randn(1, 3)).shape == (
-        1,
-        3,
-    )  # eval: one example is fine
+    with pytest.raises(ValueError, match="momentum"):
+        norm.InstanceNorm1d(3, momentum=-0.1)
+    x = torch.randn(1, 3)
+    layer = norm.BatchNorm1d(3).eval()  # eval: one example is fine, normalised by running stats
+    torch.testing.assert_close(layer(x), x / (1 + layer.eps) ** 0.5)
 
 
 def test_whitening_gives_identity_covariance_and_standardizing_unit_variance():
@@ -203,7 +202,7 @@ def test_norm_position_and_fit_steps_and_loss_along_gradient():
     assert len(history.step_loss) == 25
     state = {k: v.clone() for k, v in net.state_dict().items()}
     x, y = splits.train.tensors
-    probe = surfaces.loss_along_gradient(net, nn.CrossEntropyLoss(), x, y, [0.0, 0.1])
+    probe = loss_slices.loss_along_gradient(net, nn.CrossEntropyLoss(), x, y, [0.0, 0.1])
     assert probe["gradient_change"][0].item() == pytest.approx(0.0, abs=1e-6)
     assert all(torch.equal(state[k], v) for k, v in net.state_dict().items())
 
@@ -227,3 +226,92 @@ def test_preprocessing_widget_survives_every_extreme():
     assert "κ = 1" in title
     with pytest.raises(ValueError, match="transform"):
         viz.preprocessing_figure("sphered")
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, shape",
+    [
+        (norm.BatchNorm1d, nn.BatchNorm1d, (16, 5)),
+        (norm.BatchNorm2d, nn.BatchNorm2d, (6, 5, 4, 3)),
+        (norm.InstanceNorm1d, nn.InstanceNorm1d, (3, 5, 9)),
+        (norm.InstanceNorm2d, nn.InstanceNorm2d, (3, 5, 4, 4)),
+    ],
+)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"bias": False},
+        {"affine": True, "bias": False, "track_running_stats": True},
+        {"affine": True, "track_running_stats": True, "momentum": None},
+        {"affine": False, "track_running_stats": True, "momentum": 0.3},
+        {"dtype": DT, "device": "cpu"},
+    ],
+)
+def test_every_torch_option_of_the_channel_norms(ours, theirs, shape, options):
+    """Every keyword torch's layer takes gives the same parameters, buffers, outputs and
+    gradients, in training and then in evaluation (instance norm's running statistics too)."""
+    a, b = _pair(ours(5, **options), theirs(5, **options))
+    assert [n for n, _ in a.named_parameters()] == [n for n, _ in b.named_parameters()]
+    _compare(a, b, shape)
+    a.eval()
+    b.eval()
+    _compare(a, b, shape, seed=1, steps=1)
+
+
+@pytest.mark.parametrize("options", [{"bias": False}, {"elementwise_affine": False}, {"dtype": DT}])
+def test_layer_norm_options(options):
+    a, b = _pair(norm.LayerNorm((3, 4), **options), nn.LayerNorm((3, 4), **options))
+    assert [n for n, _ in a.named_parameters()] == [n for n, _ in b.named_parameters()]
+    _compare(a, b, (2, 3, 4))
+
+
+@pytest.mark.parametrize("options", [{"bias": False}, {"affine": False}, {"dtype": DT}])
+def test_group_norm_options(options):
+    a, b = _pair(norm.GroupNorm(2, 6, **options), nn.GroupNorm(2, 6, **options))
+    assert [n for n, _ in a.named_parameters()] == [n for n, _ in b.named_parameters()]
+    _compare(a, b, (4, 6, 5))
+
+
+def test_weight_norm_over_the_whole_tensor_matches_torch():
+    ours, theirs = nn.Linear(4, 3).double(), nn.Linear(4, 3).double()
+    theirs.load_state_dict(ours.state_dict())
+    norm.weight_norm(ours, dim=None)
+    nn.utils.parametrizations.weight_norm(theirs, dim=None)
+    for a, b in zip(ours.state_dict().values(), theirs.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+    x = torch.randn(5, 4, dtype=DT)
+    torch.testing.assert_close(ours(x), theirs(x))
+    with pytest.raises(ValueError, match="dim"):
+        norm.weight_norm(nn.Linear(2, 2), dim=2)
+
+
+def _bn_net(layer):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), layer(4), nn.ReLU(), nn.Linear(4, 2)).double()
+
+
+def test_torch_update_bn_finds_nnlib_batch_norm():
+    """swa_utils.update_bn resets the statistics and recomputes them as a cumulative average:
+    nnlib's layer ends with the same buffers as torch's, and its momentum restored."""
+    x = torch.randn(40, 3, dtype=DT) * 2 + 1
+    loader = [x[:10], x[10:25], x[25:]]
+    ours, theirs = _bn_net(norm.BatchNorm1d), _bn_net(nn.BatchNorm1d)
+    theirs.load_state_dict(ours.state_dict())
+    for net in (ours, theirs):
+        net(torch.randn(8, 3, dtype=DT))  # some statistics to be reset
+        torch.optim.swa_utils.update_bn(loader, net)
+    assert ours[1].momentum == 0.1
+    assert ours[1].num_batches_tracked.item() == 3
+    torch.testing.assert_close(ours[1].running_mean, theirs[1].running_mean)
+    torch.testing.assert_close(ours[1].running_var, theirs[1].running_var)
+
+
+def test_freeze_bn_statistics_finds_nnlib_batch_norm():
+    from nnlib import transfer
+
+    net = _bn_net(norm.BatchNorm1d)
+    before = net[1].running_mean.clone()
+    transfer.freeze_bn_statistics(net)
+    net.train()
+    net(torch.randn(8, 3, dtype=DT) + 5)
+    assert torch.equal(net[1].running_mean, before)

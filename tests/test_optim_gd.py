@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from nnlib import landscapes, optim
+from nnlib import analytic_surfaces, optim
 
 
 @settings(max_examples=20, deadline=None)
@@ -71,7 +71,7 @@ def test_exact_step_is_nan_without_positive_curvature():
 
 
 def test_armijo_step_satisfies_sufficient_decrease_and_is_the_first_such():
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     x = torch.tensor([[-1.5, 2.0], [0.5, 0.5], [1.2, 1.0]], dtype=torch.float64)
     g = surface.gradient(x)
     t, evals = optim.armijo_step(surface.value, x, g, lr=1.0, shrink=0.5, c=1e-4)
@@ -87,7 +87,7 @@ def test_armijo_step_satisfies_sufficient_decrease_and_is_the_first_such():
 
 def test_newton_solves_a_quadratic_in_one_step_whatever_the_conditioning():
     for kappa in (1.0, 1e3, 1e6):
-        surface = landscapes.Quadratic((1.0, kappa), angle=0.4)
+        surface = analytic_surfaces.Quadratic((1.0, kappa), angle=0.4)
         run = optim.run(surface, optim.Newton(), [1.5, -1.0], 1)
         assert run.points[-1, 0].norm() < 1e-9
 
@@ -122,7 +122,7 @@ def test_rates_closed_forms():
 
 @pytest.mark.parametrize("kappa", [2.0, 10.0, 50.0])
 def test_measured_rate_matches_prediction(kappa):
-    surface = landscapes.Quadratic((1.0, kappa), angle=0.3)
+    surface = analytic_surfaces.Quadratic((1.0, kappa), angle=0.3)
     lr = 2 / (1 + kappa)
     run = optim.run(surface, lambda p: optim.GradientDescent(p, lr=lr), [1.0, 1.0], 60)
     errors = run.points[:, 0].norm(dim=-1)

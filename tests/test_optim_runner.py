@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nnlib import landscapes, optim
+from nnlib import analytic_surfaces, optim
 
 
 def _gd(lr):
@@ -13,7 +13,7 @@ def _gd(lr):
     [_gd(1e-3), optim.ExactQuadraticStep(), optim.Backtracking(), optim.Newton(damping=1.0)],
 )
 def test_batched_run_equals_one_by_one(method):
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     starts = torch.tensor([[-1.5, 2.0], [0.0, 0.0], [1.5, 1.5], [-0.5, 2.5]], dtype=torch.float64)
     batched = optim.run(surface, method, starts, 200, grad_tol=1e-5)
     for b, start in enumerate(starts):
@@ -28,7 +28,7 @@ def test_batched_run_equals_one_by_one(method):
 
 
 def test_divergence_is_detected_per_row_and_reported():
-    surface = landscapes.running_example()  # L = 8, so lr > 0.25 diverges
+    surface = analytic_surfaces.running_example()  # L = 8, so lr > 0.25 diverges
     run = optim.run(surface, _gd(0.3), [[1.0, 1.0], [1.0, 0.0]], 500)
     assert run.diverged_at[0] > 0  # has an x2 component, which explodes
     assert run.diverged_at[1] == -1  # pure x1 start: rate |1 - 0.3 * 2| < 1
@@ -38,7 +38,7 @@ def test_divergence_is_detected_per_row_and_reported():
 
 
 def test_stopping_criteria():
-    surface = landscapes.running_example()
+    surface = analytic_surfaces.running_example()
     by_grad = optim.run(surface, _gd(0.1), [1.0, 1.0], 1000, grad_tol=1e-6)
     t = int(by_grad.stopped_at[0])
     assert by_grad.grad_norms[t, 0] < 1e-6 <= by_grad.grad_norms[t - 1, 0]
@@ -50,14 +50,14 @@ def test_stopping_criteria():
 
 
 def test_runner_takes_any_torch_optimizer():
-    surface = landscapes.running_example()
+    surface = analytic_surfaces.running_example()
     run = optim.run(surface, lambda p: torch.optim.Adam(p, lr=0.1), [1.0, 1.0], 300, grad_tol=1e-4)
     assert run.stopped_at[0] > 0
     assert run.method == "Adam"
 
 
 def test_scipy_comparisons_converge_and_count_evaluations():
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     for method in ("L-BFGS-B", "BFGS", "CG"):
         run = optim.run_scipy(surface, method, [-1.5, 2.0], 500, grad_tol=1e-8)
         assert (run.final()[0] - torch.tensor([1.0, 1.0], dtype=torch.float64)).norm() < 1e-4
@@ -67,7 +67,7 @@ def test_scipy_comparisons_converge_and_count_evaluations():
 
 
 def test_runner_rejects_bad_inputs():
-    surface = landscapes.running_example()
+    surface = analytic_surfaces.running_example()
     with pytest.raises(ValueError, match="last dimension must be 2"):
         optim.run(surface, _gd(0.1), [1.0, 2.0, 3.0], 10)
     with pytest.raises(ValueError, match="steps"):
@@ -83,7 +83,7 @@ def test_runner_rejects_bad_inputs():
 
 
 def test_minibatch_descent_full_batch_is_gradient_descent():
-    problem = landscapes.LeastSquares.random(n=200, d=10, seed=0)
+    problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
     lr = 0.5
     gd = optim.minibatch_descent(problem, lr=lr, batch_size=200, epochs=5)
     w = torch.zeros(10, dtype=torch.float64)
@@ -100,7 +100,7 @@ def test_minibatch_descent_full_batch_is_gradient_descent():
 
 
 def test_polyak_average_is_the_running_mean_of_iterates_and_beats_the_last_iterate():
-    problem = landscapes.LeastSquares.random(n=200, d=10, seed=0)
+    problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
     full = optim.minibatch_descent(problem, lr=0.5, batch_size=200, epochs=4, average_from=2)
     ws, w = [], torch.zeros(10, dtype=torch.float64)
     for _ in range(4):

@@ -1,6 +1,7 @@
 """nnlib's optimizers against torch.optim: 100+ steps, float64, every option, param groups and a
 state_dict round trip in the middle of the run."""
 
+import inspect
 import itertools
 
 import pytest
@@ -96,17 +97,55 @@ def test_state_keys_match_torch():
         assert our_keys == their_keys, name
 
 
-def test_defaults_match_torch():
+TORCH_ONLY = {"foreach", "fused", "capturable", "differentiable"}  # implementation switches
+
+
+@pytest.mark.parametrize("name", [*CASES])
+def test_signature_and_defaults_match_torch(name):
+    """Same keywords, same defaults, same keyword-only markers as the pinned torch (less the
+    implementation switches), and the same defaults dict (Adam's decoupled_weight_decay too)."""
+    ours = inspect.signature(getattr(optim, name).__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    theirs = {k: v for k, v in theirs.items() if k not in TORCH_ONLY}
+    assert list(ours) == [k for k in theirs if k in ours] and set(ours) == set(theirs), name
+    for key, parameter in theirs.items():
+        assert ours[key].default == parameter.default, (name, key)
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            assert ours[key].kind is inspect.Parameter.KEYWORD_ONLY, (name, key)
     p = [torch.zeros(2, requires_grad=True)]
-    for name in CASES:
-        ours = getattr(optim, name)(p, lr=0.1) if name == "SGD" else getattr(optim, name)(p)
-        theirs = (
-            getattr(torch.optim, name)(p, lr=0.1)
-            if name == "SGD"
-            else getattr(torch.optim, name)(p)
-        )
-        for key, value in ours.defaults.items():
-            assert theirs.defaults[key] == value, (name, key)
+    mine, torchs = getattr(optim, name)(p).defaults, getattr(torch.optim, name)(p).defaults
+    assert mine == {k: v for k, v in torchs.items() if k not in TORCH_ONLY}, name
+
+
+def test_pure_updates_take_tensors_and_return_new_ones():
+    """adam_update on a plain tensor (no Optimizer): inputs untouched, outputs equal torch's."""
+    theta0, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.5, 0.25])
+    g = g.double()
+    m, v = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    theta, m1, v1, v_max = optim.adam_update(theta0, g, m, v, 1, lr=0.1)
+    assert torch.equal(theta0, torch.tensor([1.0, -2.0], dtype=torch.float64))
+    assert m.abs().sum() == 0 and v_max is None
+    torch.testing.assert_close(m1, 0.1 * g)  # (1 - beta1) g
+    torch.testing.assert_close(v1, 0.001 * g**2)  # (1 - beta2) g^2
+    # step 1 of Adam moves every coordinate by lr * sign(g) (m_hat = g, v_hat = g^2)
+    torch.testing.assert_close(theta, theta0 - 0.1 * g.sign(), rtol=0, atol=1e-8)
+    reference = theta0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([reference], lr=0.1)
+    reference.grad = g.clone()
+    opt.step()
+    torch.testing.assert_close(theta, reference.detach(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_weight_decay_is_one_rule(decoupled):
+    theta, g = torch.tensor([2.0]), torch.tensor([1.0])
+    new_theta, new_g = optim.apply_weight_decay(
+        theta, g, lr=0.1, weight_decay=0.5, decoupled=decoupled
+    )
+    if decoupled:  # theta (1 - lr lambda), gradient untouched
+        assert new_theta.item() == pytest.approx(1.9) and new_g.item() == 1.0
+    else:  # gradient + lambda theta, theta untouched
+        assert new_theta.item() == 2.0 and new_g.item() == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(
@@ -129,10 +168,10 @@ def test_bad_hyperparameters_raise_like_torch(make, message):
 
 
 def test_same_class_runs_a_2d_trajectory():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
     run = optim.run(
-        landscapes.running_example(),
+        analytic_surfaces.running_example(),
         lambda p: optim.Adam(p, lr=0.1),
         [[1.0, 1.0], [-1.0, 0.5]],
         500,
@@ -141,9 +180,9 @@ def test_same_class_runs_a_2d_trajectory():
 
 
 def test_velocity_convention_equals_torch_momentum_with_constant_lr():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    surface = analytic_surfaces.Quadratic((1.0, 20.0), angle=0.3)
     ours = optim.run(
         surface, lambda p: optim.VelocityMomentum(p, lr=0.04, momentum=0.8), [1.0, 1.0], 50
     )
@@ -152,9 +191,9 @@ def test_velocity_convention_equals_torch_momentum_with_constant_lr():
 
 
 def test_nesterov_lookahead_is_torch_nesterov_after_change_of_variables():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 20.0), angle=0.3)
+    surface = analytic_surfaces.Quadratic((1.0, 20.0), angle=0.3)
     x0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
     _, phis = optim.nesterov_lookahead(surface.gradient, x0, lr=0.04, momentum=0.8, steps=40)
     torch_path = optim.run(
@@ -165,9 +204,9 @@ def test_nesterov_lookahead_is_torch_nesterov_after_change_of_variables():
 
 @pytest.mark.parametrize("lr, momentum", [(0.02, 0.5), (0.033, 0.67), (0.05, 0.9)])
 def test_momentum_rate_matches_simulation(lr, momentum):
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.Quadratic((1.0, 30.0))
+    surface = analytic_surfaces.Quadratic((1.0, 30.0))
     run = optim.run(surface, lambda p: optim.SGD(p, lr=lr, momentum=momentum), [1.0, 1.0], 400)
     errors = run.points[:, 0].norm(dim=-1)
     measured = (errors[-1] / errors[-101]) ** (1 / 100)
@@ -184,9 +223,9 @@ def test_optimal_momentum_rate_is_sqrt_beta():
 
 
 def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
-    from nnlib import landscapes
+    from nnlib import analytic_surfaces
 
-    surface = landscapes.running_example()
+    surface = analytic_surfaces.running_example()
     result = optim.race(
         surface,
         {"gd": lambda p: optim.SGD(p, lr=0.1), "too big": lambda p: optim.SGD(p, lr=0.5)},
@@ -246,11 +285,11 @@ def test_adam_first_steps_closed_form():
 
 
 def test_wilson_construction_separates_gd_from_adaptive_methods():
-    from nnlib import generalization
+    from nnlib.studies import wilson
 
-    x, y = generalization.wilson_problem(40, seed=0)
+    x, y = wilson.wilson_problem(40, seed=0)
     assert x.shape == (40, 3 + 5 * 40) and torch.equal(x[:, 0], y)
-    new_x, new_y = generalization.wilson_test_set(500, x.shape[1], seed=1)
+    new_x, new_y = wilson.wilson_test_set(500, x.shape[1], seed=1)
     assert new_x[:, 3:].abs().sum() == 0
     errors = {}
     for name, make in {
@@ -272,20 +311,20 @@ def test_wilson_construction_separates_gd_from_adaptive_methods():
 
 
 def test_rescaling_relu_layers_keeps_the_function():
-    from nnlib import generalization, models
+    from nnlib import models
 
     torch.manual_seed(0)
     net = models.mlp([5, 8, 3])
     x = torch.randn(10, 5)
     before = net(x).detach()
-    generalization.rescale_relu_layers(net, 0, 2, 7.0)
+    models.rescale_relu_layers(net, 0, 2, 7.0)
     torch.testing.assert_close(net(x), before, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="alpha"):
-        generalization.rescale_relu_layers(net, 0, 2, -1.0)
+        models.rescale_relu_layers(net, 0, 2, -1.0)
 
 
 def test_stop_at_value_and_batched_accuracy():
-    from nnlib import batched, data, models, train
+    from nnlib import data, models, train
 
     splits = data.blobs(n=300, seed=0)
     net = models.mlp([2, 16, 3])
@@ -298,10 +337,10 @@ def test_stop_at_value_and_batched_accuracy():
         progress=False,
     )
     assert history["train_loss"][-1] < 0.3 and all(v >= 0.3 for v in history["train_loss"][:-1])
-    many = batched.BatchedMLP([2, 8, 3], n_models=2)
+    many = models.BatchedMLP([2, 8, 3], n_models=2)
     x, y = splits.train.tensors
     opt = optim.SGD(many.parameters(), lr=0.1)
-    result = batched.fit_batched(
+    result = train.fit_batched(
         many,
         opt,
         [(x, y)],

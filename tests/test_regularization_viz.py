@@ -10,7 +10,9 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import nnlib.regularization as R
-from nnlib import models, surfaces, viz, widgets
+from nnlib import loss_slices, models, params, viz, widgets
+from nnlib.studies import moons
+from nnlib.studies import regularization as regularization_study
 
 BOUNDARY_PARAMS = [
     widgets.Param("l2", "log", 1e-5, min=1e-5, max=0.1),
@@ -27,15 +29,15 @@ def test_boundary_widget_survives_every_control_at_its_extremes():
 
 
 def test_stronger_l2_gives_a_simpler_fit():
-    (x, y), _ = R.toy_problem()
-    loose = R.fit_toy_classifier(x, y, l2=1e-5)
-    tight = R.fit_toy_classifier(x, y, l2=0.1)
+    (x, y), _ = moons.toy_problem()
+    loose = moons.fit_toy_classifier(x, y, l2=1e-5)
+    tight = moons.fit_toy_classifier(x, y, l2=0.1)
     train_accuracy = [(m(x).argmax(1) == y).float().mean().item() for m in (loose, tight)]
     assert train_accuracy[0] == 1.0 > train_accuracy[1]
-    gx, gy, probs = R.probability_grid(tight, (-1, 1, -1, 1), resolution=7)
+    gx, gy, probs = moons.probability_grid(tight, (-1, 1, -1, 1), resolution=7)
     assert probs.shape == gx.shape == gy.shape == (7, 7)
     with pytest.raises(ValueError, match="Invalid dropout"):
-        R.fit_toy_classifier(x, y, dropout=1.0)
+        moons.fit_toy_classifier(x, y, dropout=1.0)
 
 
 def test_gallery_and_histograms_draw():
@@ -55,9 +57,11 @@ def test_line_losses_with_bn_recompute_statistics_at_each_point():
     torch.manual_seed(0)
     net = models.mlp([4, 8, 3], norm="batch").eval()
     x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
-    start = surfaces.flatten_params(net)
+    start = params.flatten_params(net)
     end = start + 0.3 * torch.randn_like(start)
-    losses = surfaces.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5], bn_inputs=x)
+    losses = loss_slices.line_losses(
+        net, F.cross_entropy, x, y, start, end, [0.0, 0.5], bn_inputs=x
+    )
     for a, loss in zip((0.0, 0.5), losses, strict=True):
         probe = copy.deepcopy(net)
         torch.nn.utils.vector_to_parameters((1 - a) * start + a * end, probe.parameters())
@@ -65,13 +69,13 @@ def test_line_losses_with_bn_recompute_statistics_at_each_point():
         with torch.no_grad():
             expected = F.cross_entropy(probe.eval()(x), y)
         assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
-    stale = surfaces.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5])
+    stale = loss_slices.line_losses(net, F.cross_entropy, x, y, start, end, [0.0, 0.5])
     assert (stale - losses).abs().max() > 1e-3  # the running statistics did change
-    torch.testing.assert_close(surfaces.flatten_params(net), start)  # the model is untouched
+    torch.testing.assert_close(params.flatten_params(net), start)  # the model is untouched
 
 
 def test_study_trains_and_reports():
-    study = R.DigitsStudy(epochs=2)
+    study = regularization_study.DigitsStudy(epochs=2)
     assert len(study.splits.train) == 108
     model, history = study.train(0)
     assert len(history) == 2 and not model.training
@@ -83,6 +87,6 @@ def test_study_trains_and_reports():
         study.train(0, optimizer="lbfgs")
     with pytest.raises(ValueError, match="Invalid split"):
         study.tensors("holdout")
-    assert R.mean_spread([1.0, 3.0]) == (2.0, 1.0)
+    assert regularization_study.mean_spread([1.0, 3.0]) == (2.0, 1.0)
     with pytest.raises(ValueError, match="Invalid values"):
-        R.mean_spread([])
+        regularization_study.mean_spread([])

@@ -12,7 +12,11 @@ differentiation (``torch.func.jvp`` of ``torch.func.grad``). Everything else is 
 * :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues.
 
 The model is evaluated with ``torch.func.functional_call`` in eval mode (dropout off, batch norm on
-its running statistics); its weights, gradients and train/eval mode are left as they were.
+its running statistics); its weights, gradients and train/eval mode are left as they were. theta
+holds the trainable parameters (:mod:`nnlib.params`): frozen ones stay fixed. ``loss_fn`` is any
+``loss_fn(outputs, targets)``: a ``torch.nn.functional`` loss or a loss module, with any
+reduction (per-example losses, ``reduction="none"``, are averaged; ``"sum"`` gives the Hessian of
+the sum).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jvp
 
+from nnlib.params import flatten_params, unflatten_params
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
@@ -48,19 +53,17 @@ def _eval_mode(model: nn.Module):
 
 
 class _Flat:
-    """Map between a model's named parameters and one flat vector theta."""
+    """theta (:mod:`nnlib.params`: the trainable parameters) and the buffers, in ``dtype``."""
 
     def __init__(self, model: nn.Module, dtype: torch.dtype | None):
-        named = [(k, v) for k, v in model.named_parameters() if v.requires_grad]
-        self.names = [k for k, _ in named]
-        self.shapes = [v.shape for _, v in named]
-        self.sizes = [v.numel() for _, v in named]
-        self.theta = torch.cat([v.detach().reshape(-1) for _, v in named])
+        self.model = model
+        self.theta = flatten_params(model)
         if dtype is not None:
             self.theta = self.theta.to(dtype)
-        self.buffers = {
+        frozen = [(k, v.detach()) for k, v in model.named_parameters() if not v.requires_grad]
+        self.buffers = {  # what stays fixed: buffers and frozen parameters, in ``dtype`` too
             k: v.to(dtype) if dtype and v.is_floating_point() else v
-            for k, v in model.named_buffers()
+            for k, v in [*model.named_buffers(), *frozen]
         }
 
     @property
@@ -68,8 +71,12 @@ class _Flat:
         return self.theta.numel()
 
     def unflatten(self, vector: torch.Tensor) -> dict[str, torch.Tensor]:
-        pieces = vector.split(self.sizes)
-        return {k: p.view(s) for k, p, s in zip(self.names, pieces, self.shapes, strict=True)}
+        return unflatten_params(self.model, vector)
+
+
+def _scalar(loss: torch.Tensor) -> torch.Tensor:
+    """The loss as one number: per-example losses (``reduction="none"``) are averaged."""
+    return loss if loss.dim() == 0 else loss.mean()
 
 
 def _loss_function(model, loss_fn, inputs, targets, dtype):
@@ -80,7 +87,7 @@ def _loss_function(model, loss_fn, inputs, targets, dtype):
 
     def loss_of(theta: torch.Tensor) -> torch.Tensor:
         params = flat.unflatten(theta)
-        return loss_fn(functional_call(model, (params, flat.buffers), (inputs,)), targets)
+        return _scalar(loss_fn(functional_call(model, (params, flat.buffers), (inputs,)), targets))
 
     return flat, loss_of
 
@@ -174,6 +181,7 @@ def top_eigenvalues(
 ) -> torch.Tensor:
     """The k largest eigenvalues of H (descending), as Ritz values of ``steps`` Lanczos steps."""
     check_positive_int("k", k)
+    check_positive_int("steps", steps)
     with _eval_mode(model):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
         g = torch.Generator().manual_seed(seed)
@@ -220,6 +228,10 @@ def spectral_density(
     Returns ``nodes``, ``weights`` (summing to 1), and ``grid`` with ``density`` on it.
     """
     check_positive_int("vectors", vectors)
+    check_positive_int("steps", steps)
+    check_positive_int("grid_size", grid_size)
+    if sigma is not None:
+        check_positive("sigma", sigma)
     with _eval_mode(model):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
         nodes, weights = [], []
@@ -230,7 +242,7 @@ def spectral_density(
             weights.append(Q[0] ** 2 / vectors)
     nodes, weights = torch.cat(nodes), torch.cat(weights)
     spread = (nodes.max() - nodes.min()).item() or 1.0
-    sigma = sigma if sigma is not None else check_positive("sigma", 0.01 * spread)
+    sigma = sigma if sigma is not None else 0.01 * spread
     grid = torch.linspace(
         nodes.min().item() - 5 * sigma, nodes.max().item() + 5 * sigma, grid_size, dtype=nodes.dtype
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from nnlib import basics
 from nnlib.exercises.core import CheckResult, check
+from nnlib.studies import cubic_fit
 
 __all__ = ["check_cubic_gradient", "check_largest_stable_lr"]
 
@@ -18,9 +18,9 @@ def _gradient_cases() -> list[tuple]:
         y = torch.randn(n, generator=generator, dtype=torch.float64)
         coeffs = torch.randn(4, generator=generator, dtype=torch.float64)
         cases.append((coeffs, x, y))
-    x, y = basics.sine_data(200)
-    cases.append((basics.initial_coefficients(0), x, y))
-    cases.append((basics.least_squares_coefficients(x, y), x, y))  # gradient ~ 0 at the optimum
+    x, y = cubic_fit.sine_data(200)
+    cases.append((cubic_fit.initial_coefficients(0), x, y))
+    cases.append((cubic_fit.least_squares_coefficients(x, y), x, y))  # gradient ~ 0 at the optimum
     return cases
 
 
@@ -28,7 +28,7 @@ def check_cubic_gradient(student_fn) -> CheckResult:
     """Exercise 0.1: the gradient of the mean squared error of a cubic, by hand."""
     return check(
         student_fn,
-        basics.cubic_gradient,
+        cubic_fit.cubic_gradient,
         _gradient_cases(),
         name="cubic_gradient",
         atol=1e-8,
@@ -38,7 +38,7 @@ def check_cubic_gradient(student_fn) -> CheckResult:
 
 def _stable_lr_cases() -> list[tuple]:
     generator = torch.Generator().manual_seed(2)
-    cases = [(basics.sine_data(n)[0],) for n in (10, 2000)]
+    cases = [(cubic_fit.sine_data(n)[0],) for n in (10, 2000)]
     cases += [(torch.rand(n, generator=generator, dtype=torch.float64) * 4 - 2,) for n in (8, 100)]
     return cases
 
@@ -47,7 +47,7 @@ def check_largest_stable_lr(student_fn) -> CheckResult:
     """Exercise 0.2: the learning-rate limit 2 / lambda_max(H) of the cubic fit."""
     return check(
         student_fn,
-        basics.largest_stable_lr,
+        cubic_fit.largest_stable_lr,
         _stable_lr_cases(),
         name="largest_stable_lr",
         rtol=1e-6,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nnlib import landscapes, optim
+from nnlib import analytic_surfaces, optim
 from nnlib.exercises.core import CheckResult, check
 
 __all__ = ["check_backtracking_step", "check_exact_quadratic_step", "check_predicted_steps"]
@@ -18,15 +18,15 @@ def _reference_backtracking(f, x, g, lr=1.0, shrink=0.5, c=1e-4):
 def _backtracking_cases():
     cases = []
     for surface, point in [
-        (landscapes.running_example(), [1.5, 1.0]),
-        (landscapes.running_example(), [0.1, -0.05]),
-        (landscapes.Rosenbrock(), [-1.5, 2.0]),
-        (landscapes.Rosenbrock(), [0.5, 0.5]),
-        (landscapes.Himmelblau(), [0.0, 0.0]),
+        (analytic_surfaces.running_example(), [1.5, 1.0]),
+        (analytic_surfaces.running_example(), [0.1, -0.05]),
+        (analytic_surfaces.Rosenbrock(), [-1.5, 2.0]),
+        (analytic_surfaces.Rosenbrock(), [0.5, 0.5]),
+        (analytic_surfaces.Himmelblau(), [0.0, 0.0]),
     ]:
         x = torch.tensor(point, dtype=torch.float64)
         cases.append((surface.value, x, surface.gradient(x)))
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     x = torch.tensor([-1.0, 1.5], dtype=torch.float64)
     cases.append((surface.value, x, surface.gradient(x), 0.01, 0.8, 0.3))
     return cases

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nnlib import curvature, landscapes
+from nnlib import analytic_surfaces, curvature
 from nnlib.exercises.core import CheckResult, check
 
 __all__ = ["check_classify_critical_point", "check_hessian_vector_product", "check_power_iteration"]
@@ -26,12 +26,12 @@ def check_hessian_vector_product(student_fn) -> CheckResult:
             torch.randn(6, generator=g, dtype=torch.float64),
         ),
         (
-            landscapes.Rosenbrock().value,
+            analytic_surfaces.Rosenbrock().value,
             torch.tensor([-1.0, 1.5], dtype=torch.float64),
             torch.tensor([1.0, 0.0], dtype=torch.float64),
         ),
         (
-            landscapes.TinyMLP().value,
+            analytic_surfaces.TinyMLP().value,
             torch.tensor([0.3, -0.2], dtype=torch.float64),
             torch.tensor([0.6, 0.8], dtype=torch.float64),
         ),

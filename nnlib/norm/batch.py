@@ -6,10 +6,13 @@ For each feature (channel) c, over the batch (and the spatial positions):
     \mu_B = \frac{1}{m}\sum_i x_i, \quad
     \sigma_B^2 = \frac{1}{m}\sum_i (x_i - \mu_B)^2, \quad
     \hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \quad
-    y_i = \gamma \hat x_i + \beta.
+    y_i = \gamma \hat x_i + \delta
 
-In training mode the batch statistics are used and running averages are updated,
-``running = (1 - momentum) running + momentum batch_stat``, with the *unbiased* variance
+(:func:`batch_norm`; gamma and delta are torch's ``weight`` and ``bias``).
+
+In training mode the batch statistics are used and running averages are updated
+(:func:`running_average`), ``running = (1 - momentum) running + momentum batch_stat``, with the
+*unbiased* variance
 m / (m - 1) sigma_B^2 (``momentum=None``: a cumulative average over all batches seen). In eval
 mode the running statistics replace the batch ones, so an example's output no longer depends on
 the rest of its batch. Parameter and buffer names match torch's, so state dicts load either way.
@@ -29,28 +32,70 @@ __all__ = [
     "batch_norm",
     "batch_norm_input_grad",
     "register_affine",
+    "running_average",
+    "scale_shift",
 ]
 
 
-def register_affine(module: nn.Module, num_features: int, affine: bool) -> None:
-    """Per-feature scale ``weight`` (ones) and shift ``bias`` (zeros), or None for both, as torch's
-    normalization layers register them (so state dicts line up)."""
+def register_affine(
+    module: nn.Module, num_features, affine: bool, bias: bool = True, **factory
+) -> None:
+    """Per-feature scale ``weight`` (ones) and shift ``bias`` (zeros), or None, as torch's
+    normalization layers register them (so state dicts line up). ``bias=False`` keeps the scale
+    alone; ``factory`` is torch's ``device`` and ``dtype``."""
     if affine:
-        module.weight = nn.Parameter(torch.ones(num_features))
-        module.bias = nn.Parameter(torch.zeros(num_features))
+        module.weight = nn.Parameter(torch.ones(num_features, **factory))
     else:
         module.register_parameter("weight", None)
+    if affine and bias:
+        module.bias = nn.Parameter(torch.zeros(num_features, **factory))
+    else:
         module.register_parameter("bias", None)
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
-    """(x - mean) / sqrt(var + eps) * weight + bias, statistics broadcast along ``channel_dim``."""
+    r"""Normalize with the given statistics, then scale and shift:
+
+    .. math::
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \hat x + \delta
+
+    ``mean`` and ``var`` (shape (C,)) broadcast along ``channel_dim``; ``weight`` (gamma) and
+    ``bias`` (delta) may each be None (no scale, no shift).
+    """
     shape = [1] * x.dim()
     shape[channel_dim] = -1
-    x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + eps)
+    x_hat = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + eps)
+    return scale_shift(x_hat, weight, bias, channel_dim)
+
+
+def scale_shift(x_hat, weight, bias, channel_dim: int = 1) -> torch.Tensor:
+    """gamma x_hat + delta per channel along ``channel_dim``; a None ``weight`` or ``bias`` is
+    left out (``affine=False``, ``bias=False``)."""
+    shape = [1] * x_hat.dim()
+    shape[channel_dim] = -1
     if weight is not None:
-        x_hat = x_hat * weight.view(shape) + bias.view(shape)
+        x_hat = x_hat * weight.view(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.view(shape)
     return x_hat
+
+
+def running_average(
+    running: torch.Tensor, batch_value: torch.Tensor, momentum: float | None, num_batches: int
+) -> torch.Tensor:
+    r"""The running statistic after one more batch: returns the new running value.
+
+    .. math::
+        r_t = (1 - \rho_t)\, r_{t-1} + \rho_t\, s_t, \qquad
+        \rho_t = \text{momentum} \text{ or, when momentum is None, } 1 / t
+
+    where s_t is the batch's statistic and t = ``num_batches`` counts the batches seen, this one
+    included. ``momentum=None`` makes r_t the plain mean of s_1 .. s_t (a cumulative average; what
+    ``torch.optim.swa_utils.update_bn`` uses). Note: torch's momentum is the weight of the *new*
+    value, the opposite of an optimizer's momentum.
+    """
+    rho = 1.0 / num_batches if momentum is None else momentum
+    return (1 - rho) * running + rho * batch_value
 
 
 def batch_norm_input_grad(
@@ -76,7 +121,14 @@ def batch_norm_input_grad(
     return gamma / (m * sigma) * (m * dy - sum_dy - x_hat * sum_dy_xhat)
 
 
-class _BatchNorm(nn.Module):
+class _BatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Shared code of BatchNorm1d and BatchNorm2d.
+
+    It subclasses torch's ``_BatchNorm`` only so that tools that look for batch-norm layers by
+    type (``torch.optim.swa_utils.update_bn``, ``nnlib.transfer.freeze_bn_statistics``) find it;
+    registration, statistics and the forward pass are written here.
+    """
+
     expected_dims: tuple[int, ...] = ()
 
     def __init__(
@@ -86,8 +138,13 @@ class _BatchNorm(nn.Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
     ):
-        super().__init__()
+        nn.Module.__init__(self)
+        factory = {"device": device, "dtype": dtype}
         self.num_features = check_positive_int("num_features", num_features)
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.momentum = (
@@ -95,17 +152,33 @@ class _BatchNorm(nn.Module):
         )
         self.affine = affine
         self.track_running_stats = track_running_stats
-        register_affine(self, num_features, affine)
+        register_affine(self, num_features, affine, bias, **factory)
         if track_running_stats:
-            self.register_buffer("running_mean", torch.zeros(num_features))
-            self.register_buffer("running_var", torch.ones(num_features))
-            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
+            self.register_buffer("running_var", torch.ones(num_features, **factory))
+            self.register_buffer(
+                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def _check(self, x: torch.Tensor) -> tuple[int, ...]:
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1, no batches seen (what update_bn calls first)."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
         if x.dim() not in self.expected_dims:
             raise ValueError(
                 f"Invalid input of shape {tuple(x.shape)}: expected {self.expected_dims}-D input"
@@ -115,16 +188,19 @@ class _BatchNorm(nn.Module):
                 f"Invalid input of shape {tuple(x.shape)}: "
                 f"expected {self.num_features} channels in dim 1"
             )
+
+    def _check(self, x: torch.Tensor) -> tuple[int, ...]:
+        self._check_input_dim(x)
         return (0, *range(2, x.dim()))
 
     @torch.no_grad()
     def _update_running(self, mean, var, count: int, unbiased: bool = True) -> None:
         self.num_batches_tracked += 1
-        factor = 1.0 / self.num_batches_tracked.item() if self.momentum is None else self.momentum
+        t = self.num_batches_tracked.item()
         if unbiased:
             var = var * count / (count - 1)
-        self.running_mean.mul_(1 - factor).add_(factor * mean)
-        self.running_var.mul_(1 - factor).add_(factor * var)
+        self.running_mean.copy_(running_average(self.running_mean, mean, self.momentum, t))
+        self.running_var.copy_(running_average(self.running_var, var, self.momentum, t))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dims = self._check(x)
@@ -139,8 +215,7 @@ class _BatchNorm(nn.Module):
                 f"Invalid input of shape {tuple(x.shape)}: batch norm needs more than one value "
                 "per channel in training mode"
             )
-        mean = x.mean(dim=dims)
-        var = x.var(dim=dims, unbiased=False)  # the biased variance normalises
+        var, mean = torch.var_mean(x, dim=dims, correction=0)  # the biased variance normalises
         if self.training and self.track_running_stats:
             self._update_running(mean.detach(), var.detach(), count)
         return batch_norm(x, mean, var, self.weight, self.bias, self.eps)
@@ -208,6 +283,4 @@ class BatchRenorm1d(BatchNorm1d):
         self._update_running(mean.detach(), std.detach() ** 2 - self.eps, count, unbiased=False)
         shape = [1, -1] + [1] * (x.dim() - 2)
         x_hat = (x - mean.view(shape)) / std.view(shape) * r.view(shape) + d.view(shape)
-        if self.affine:
-            x_hat = x_hat * self.weight.view(shape) + self.bias.view(shape)
-        return x_hat
+        return scale_shift(x_hat, self.weight, self.bias)

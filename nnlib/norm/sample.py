@@ -6,7 +6,9 @@ depend on the batch: layer norm (Ba et al. 2016), group norm (Wu and He 2018) an
 * ``GroupNorm``: each group of C / G channels and the spatial positions;
 * ``InstanceNorm``: each channel's spatial positions alone.
 
-All use the biased variance and behave the same in training and evaluation.
+All normalise with the biased variance and behave the same in training and evaluation, except
+instance norm with ``track_running_stats=True``, which (as torch's) keeps running averages of the
+per-example statistics and uses them in evaluation.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnlib.norm.batch import register_affine
-from nnlib.utils import check_positive, check_positive_int
+from nnlib.norm.batch import batch_norm, register_affine, running_average, scale_shift
+from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
 
 
 def _normalize(x: torch.Tensor, dims, eps: float) -> torch.Tensor:
-    mean = x.mean(dim=dims, keepdim=True)
-    var = x.var(dim=dims, unbiased=False, keepdim=True)
-    return (x - mean) / torch.sqrt(var + eps)
+    """(x - mean) / sqrt(var + eps), statistics over ``dims`` of each example (biased var)."""
+    var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+    return (x - mean) * torch.rsqrt(var + eps)
 
 
 class LayerNorm(nn.Module):
@@ -35,6 +37,8 @@ class LayerNorm(nn.Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if isinstance(normalized_shape, int):
@@ -44,12 +48,9 @@ class LayerNorm(nn.Module):
         )
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = nn.Parameter(torch.ones(self.normalized_shape))
-            self.bias = nn.Parameter(torch.zeros(self.normalized_shape)) if bias else None
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(
+            self, self.normalized_shape, elementwise_affine, bias, device=device, dtype=dtype
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = len(self.normalized_shape)
@@ -69,7 +70,17 @@ class LayerNorm(nn.Module):
 class GroupNorm(nn.Module):
     """Normalise each of ``num_groups`` groups of channels of each example; per-channel affine."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ):
         super().__init__()
         self.num_groups = check_positive_int("num_groups", num_groups)
         self.num_channels = check_positive_int("num_channels", num_channels)
@@ -79,42 +90,56 @@ class GroupNorm(nn.Module):
             )
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.affine = affine
-        register_affine(self, num_channels, affine)
+        register_affine(self, num_channels, affine, bias, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x.shape[1] != self.num_channels:
             raise ValueError(
                 f"Invalid input of shape {tuple(x.shape)}: expected {self.num_channels} channels"
             )
-        n = x.shape[0]
-        grouped = x.reshape(n, self.num_groups, -1)
+        grouped = x.reshape(x.shape[0], self.num_groups, -1)
         y = _normalize(grouped, (2,), self.eps).reshape(x.shape)
-        if self.affine:
-            shape = [1, -1] + [1] * (x.dim() - 2)
-            y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        return scale_shift(y, self.weight, self.bias)
 
 
-class _InstanceNorm(nn.Module):
+class _InstanceNorm(nn.modules.instancenorm._InstanceNorm):
+    """Shared code of InstanceNorm1d and InstanceNorm2d (torch's base class only for isinstance
+    checks; everything is written here)."""
+
     expected_dims = 3
 
     def __init__(
         self,
         num_features: int,
         eps: float = 1e-5,
-        momentum: float = 0.1,
+        momentum: float | None = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
     ):
-        super().__init__()
-        if track_running_stats:
-            raise ValueError(
-                "Invalid track_running_stats: True is not supported by nnlib's instance norm"
-            )
+        nn.Module.__init__(self)
+        factory = {"device": device, "dtype": dtype}
         self.num_features = check_positive_int("num_features", num_features)
         self.eps = check_positive("eps", eps, allow_zero=True)
+        self.momentum = (
+            None if momentum is None else check_fraction("momentum", momentum, closed=True)
+        )
         self.affine = affine
-        register_affine(self, num_features, affine)
+        self.track_running_stats = track_running_stats
+        register_affine(self, num_features, affine, bias, **factory)
+        if track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
+            self.register_buffer("running_var", torch.ones(num_features, **factory))
+            self.register_buffer(
+                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+            )
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:
@@ -122,11 +147,26 @@ class _InstanceNorm(nn.Module):
                 f"Invalid input of shape {tuple(x.shape)}: expected {self.expected_dims}-D input "
                 f"with {self.num_features} channels"
             )
-        y = _normalize(x, tuple(range(2, x.dim())), self.eps)
-        if self.affine:
-            shape = [1, -1] + [1] * (x.dim() - 2)
-            y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        dims = tuple(range(2, x.dim()))
+        if self.track_running_stats and not self.training:
+            return batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, self.eps
+            )
+        if self.track_running_stats:
+            self._update_running(x, dims)
+        return scale_shift(_normalize(x, dims, self.eps), self.weight, self.bias)
+
+    @torch.no_grad()
+    def _update_running(self, x: torch.Tensor, dims) -> None:
+        """Running averages of the per-example statistics, averaged over the batch (the variance
+        unbiased over each example's positions), as torch's instance norm keeps them.
+
+        Note, as in torch: ``num_batches_tracked`` stays 0 and ``momentum=None`` means 0 (the
+        statistics never move), not a cumulative average."""
+        var, mean = torch.var_mean(x, dim=dims, correction=1)
+        rho = self.momentum or 0.0
+        self.running_mean.copy_(running_average(self.running_mean, mean.mean(0), rho, 1))
+        self.running_var.copy_(running_average(self.running_var, var.mean(0), rho, 1))
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -15,7 +15,10 @@ from torch.nn.utils import parametrize
 __all__ = ["WeightNorm", "weight_norm"]
 
 
-def _norm_except(v: torch.Tensor, dim: int) -> torch.Tensor:
+def _norm_except(v: torch.Tensor, dim: int | None) -> torch.Tensor:
+    """||v|| over every dim except ``dim``; ``dim=None``: over the whole tensor (as torch)."""
+    if dim is None:
+        return torch.linalg.vector_norm(v)
     dims = [d for d in range(v.dim()) if d != dim % v.dim()]
     return torch.linalg.vector_norm(v, dim=dims, keepdim=True)
 
@@ -23,7 +26,7 @@ def _norm_except(v: torch.Tensor, dim: int) -> torch.Tensor:
 class WeightNorm(nn.Module):
     """The parametrization (g, v) -> g v / ||v||, norms taken over every dim except ``dim``."""
 
-    def __init__(self, dim: int = 0):
+    def __init__(self, dim: int | None = 0):
         super().__init__()
         self.dim = dim
 
@@ -34,12 +37,17 @@ class WeightNorm(nn.Module):
         return _norm_except(weight, self.dim), weight
 
 
-def weight_norm(module: nn.Module, name: str = "weight", dim: int = 0) -> nn.Module:
-    """Reparametrise ``module.<name>`` as g v / ||v|` in place; returns the module."""
+def weight_norm(module: nn.Module, name: str = "weight", dim: int | None = 0) -> nn.Module:
+    """Reparametrise ``module.<name>`` as g v / ||v|| in place; returns the module.
+
+    ``dim`` is the dim that keeps one g per slice (0: one per output unit); ``dim=None`` one g for
+    the whole tensor. Same signature as ``torch.nn.utils.parametrizations.weight_norm``."""
     weight = getattr(module, name, None)
     if not isinstance(weight, torch.Tensor):
         raise ValueError(
             f"Invalid name: {name!r} is not a tensor attribute of {type(module).__name__}"
         )
+    if dim is not None and not -weight.dim() <= dim < weight.dim():
+        raise ValueError(f"Invalid dim: {dim} for a {weight.dim()}-D {name!r}")
     parametrize.register_parametrization(module, name, WeightNorm(dim), unsafe=True)
     return module

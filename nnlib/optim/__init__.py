@@ -7,21 +7,38 @@
 * step rules for analytic surfaces: :class:`ExactQuadraticStep`, :class:`Backtracking` (Armijo),
   :class:`Newton` (with optional damping);
 * :func:`run`: runs any of them, or any torch optimizer, from a batch of starting points on a
-  :class:`~nnlib.landscapes.Landscape`; :func:`run_scipy` runs SciPy's L-BFGS, BFGS and CG for
-  comparison.
+  :class:`~nnlib.analytic_surfaces.Landscape`; :func:`run_scipy` runs SciPy's L-BFGS, BFGS and CG
+  for comparison.
 """
 
-from nnlib.optim.adam import Adam, Adamax, AdamW, NAdam
-from nnlib.optim.adaptive import Adadelta, Adagrad, RMSprop
-from nnlib.optim.conventions import (
-    VelocityMomentum,
+from nnlib.optim.adam import (
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
     adam_first_steps,
+    adam_update,
+    adamax_update,
+    nadam_update,
+)
+from nnlib.optim.adaptive import (
+    Adadelta,
+    Adagrad,
+    RMSprop,
+    adadelta_update,
+    adagrad_update,
+    rmsprop_update,
+)
+from nnlib.optim.base import apply_weight_decay
+from nnlib.optim.gd import GradientDescent, gd_update
+from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
+from nnlib.optim.momentum import (
+    VelocityMomentum,
     momentum_rate,
     nesterov_lookahead,
     optimal_momentum,
+    velocity_momentum_update,
 )
-from nnlib.optim.gd import GradientDescent, gd_update
-from nnlib.optim.linesearch import Backtracking, ExactQuadraticStep, armijo_step, exact_step
 from nnlib.optim.newton import Newton, newton_direction
 from nnlib.optim.race import RaceResult, race
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
@@ -34,7 +51,7 @@ from nnlib.optim.runner import (
     run_scipy,
 )
 from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
-from nnlib.optim.sgd import SGD
+from nnlib.optim.sgd import SGD, sgd_update
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
@@ -57,7 +74,12 @@ __all__ = [
     "StepRule",
     "Trajectory",
     "VelocityMomentum",
+    "adadelta_update",
+    "adagrad_update",
     "adam_first_steps",
+    "adam_update",
+    "adamax_update",
+    "apply_weight_decay",
     "armijo_step",
     "best_rate",
     "describe_run",
@@ -67,13 +89,17 @@ __all__ = [
     "minibatch_descent",
     "minimize_module",
     "momentum_rate",
+    "nadam_update",
     "nesterov_lookahead",
     "newton_direction",
     "optimal_momentum",
     "predicted_rate",
     "race",
+    "rmsprop_update",
     "run",
     "run_scipy",
     "saddle_free_direction",
+    "sgd_update",
     "steps_to_tolerance",
+    "velocity_momentum_update",
 ]

@@ -1,32 +1,185 @@
-r"""Adam and its relatives: AdamW, Adamax, NAdam (lecture 5).
+r"""Adam and its relatives: AdamW, Adamax, NAdam (lecture 5a).
 
 Adam (Kingma and Ba 2015) combines momentum with RMSprop's scaling and corrects both averages for
-their zero start:
-
-.. math::
-    \begin{aligned}
-    &m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-    &v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-    &\hat m_t = m_t / (1 - \beta_1^t), \qquad \hat v_t = v_t / (1 - \beta_2^t) \\
-    &\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
-    \end{aligned}
-
-Three tensors per parameter (theta, m, v): 3x the memory of plain SGD. ``amsgrad`` uses the running
-maximum of v_t. ``weight_decay`` adds lambda theta to the gradient (L2 inside Adam); **AdamW**
-(Loshchilov and Hutter 2019) instead shrinks theta <- theta (1 - eta lambda) before the step,
-decoupled from the adaptive scaling. Adamax replaces sqrt(v) by an infinity norm; NAdam uses a
-Nesterov-style look-ahead on the momentum. All follow torch's arithmetic step for step.
+their zero start (:func:`adam_update`). Three tensors per parameter (theta, m, v): 3x the memory of
+plain SGD. ``amsgrad`` uses the running maximum of v_t. ``weight_decay`` adds lambda theta to the
+gradient (L2 inside Adam); ``decoupled_weight_decay=True``, which is what **AdamW** sets
+(Loshchilov and Hutter 2019), instead shrinks theta <- theta (1 - eta lambda) before the step,
+outside the adaptive scaling. Adamax replaces sqrt(v) by an infinity norm
+(:func:`adamax_update`); NAdam uses a Nesterov-style look-ahead on the momentum
+(:func:`nadam_update`). Each class keeps torch's state keys and calls its function.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from nnlib.optim.base import ElementwiseOptimizer, check_betas, check_non_negative
+from nnlib.optim.base import (
+    ElementwiseOptimizer,
+    apply_weight_decay,
+    check_betas,
+    check_non_negative,
+)
 
-__all__ = ["Adam", "AdamW", "Adamax", "NAdam"]
+__all__ = [
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "adam_first_steps",
+    "adam_update",
+    "adamax_update",
+    "nadam_update",
+]
+
+
+def adam_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    t: int,
+    *,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = False,
+    v_max: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    r"""Step t (from 1) of Adam; returns (theta, m, v, v_max).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
+            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
+        &\textbf{initialize}: m_0 = 0, \; v_0 = 0, \; v^{\max}_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) \\
+        &\qquad \textbf{if } \textit{decoupled\_weight\_decay}:
+            \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta\lambda)
+            \quad \textbf{else}: g_t \leftarrow g_t + \lambda\theta_{t-1} \\
+        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        &\qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        &\qquad \hat m_t = m_t / (1 - \beta_1^t) \\
+        &\qquad \hat v_t = v_t / (1 - \beta_2^t)
+            \quad (\textit{amsgrad}: v^{\max}_t = \max(v^{\max}_{t-1}, v_t),
+            \ \hat v_t = v^{\max}_t / (1 - \beta_2^t)) \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon) \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    Pass ``v_max`` (zeros at the start) for amsgrad; it stays None otherwise.
+    """
+    beta1, beta2 = betas
+    theta, g = apply_weight_decay(
+        theta, g, lr=lr, weight_decay=weight_decay, decoupled=decoupled_weight_decay
+    )
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    if v_max is not None:
+        v_max = torch.maximum(v_max, v)
+    m_hat = m / (1 - beta1**t)
+    v_hat = (v if v_max is None else v_max) / (1 - beta2**t)
+    theta = theta - lr * m_hat / (v_hat.sqrt() + eps)
+    return theta, m, v, v_max
+
+
+def adamax_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    m: torch.Tensor,
+    u: torch.Tensor,
+    t: int,
+    *,
+    lr: float = 2e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""Step t (from 1) of Adamax; returns (theta, m, u).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
+            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
+        &\textbf{initialize}: m_0 = 0, \; u_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
+        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        &\qquad u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, m_t / ((1 - \beta_1^t) u_t) \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    Note, as in torch: epsilon is added to |g_t| inside the maximum.
+    """
+    beta1, beta2 = betas
+    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    m = beta1 * m + (1 - beta1) * g
+    u = torch.maximum(beta2 * u, g.abs() + eps)
+    m_hat = m / (1 - beta1**t)
+    theta = theta - lr * m_hat / u
+    return theta, m, u
+
+
+def nadam_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    mu_product: float | torch.Tensor,
+    t: int,
+    *,
+    lr: float = 2e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 4e-3,
+    decoupled_weight_decay: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float | torch.Tensor]:
+    r"""Step t (from 1) of NAdam (Dozat 2016, torch's variant); returns (theta, m, v, mu_product).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
+            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)},
+            \psi \text{ (momentum\_decay)}, \epsilon \text{ (eps)} \\
+        &\textbf{initialize}: m_0 = 0, \; v_0 = 0, \; \Pi_0 = 1 \text{ (mu\_product)} \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) \\
+        &\qquad \textbf{if } \textit{decoupled\_weight\_decay}:
+            \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta\lambda)
+            \quad \textbf{else}: g_t \leftarrow g_t + \lambda\theta_{t-1} \\
+        &\qquad \mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi}), \quad
+            \mu_{t+1} = \beta_1 (1 - \tfrac12\, 0.96^{(t+1)\psi}) \\
+        &\qquad \Pi_t = \Pi_{t-1}\, \mu_t \\
+        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        &\qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        &\qquad \hat m_t = \mu_{t+1} m_t / (1 - \Pi_t \mu_{t+1})
+            + (1 - \mu_t) g_t / (1 - \Pi_t) \\
+        &\qquad \hat v_t = v_t / (1 - \beta_2^t) \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon) \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    The look-ahead: m-hat mixes the *next* step's momentum on m_t with the current gradient, so
+    the step already includes the momentum that Nesterov's method would apply after it.
+    """
+    beta1, beta2 = betas
+    theta, g = apply_weight_decay(
+        theta, g, lr=lr, weight_decay=weight_decay, decoupled=decoupled_weight_decay
+    )
+    mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+    mu_product = mu_product * mu  # a 0-d tensor in the class, rounded as torch rounds it
+    pi = float(mu_product)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat = mu_next * m / (1 - pi * mu_next) + (1 - mu) * g / (1 - pi)
+    v_hat = v / (1 - beta2**t)
+    theta = theta - lr * m_hat / (v_hat.sqrt() + eps)
+    return theta, m, v, mu_product
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -37,9 +190,8 @@ def _check(lr, betas, eps, weight_decay):
 
 
 class Adam(ElementwiseOptimizer):
-    """torch.optim.Adam's algorithm, names and defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8)."""
-
-    decoupled = False
+    """torch.optim.Adam's algorithm, names and defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8);
+    the maths: :func:`adam_update`."""
 
     def __init__(
         self,
@@ -51,6 +203,7 @@ class Adam(ElementwiseOptimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ):
         _check(lr, betas, eps, weight_decay)
         super().__init__(
@@ -62,6 +215,7 @@ class Adam(ElementwiseOptimizer):
                 "weight_decay": weight_decay,
                 "amsgrad": amsgrad,
                 "maximize": maximize,
+                "decoupled_weight_decay": decoupled_weight_decay,
             },
         )
 
@@ -76,31 +230,26 @@ class Adam(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        t = state["step"].item()
-        lr, (beta1, beta2), eps, wd = (
-            group["lr"],
-            group["betas"],
-            group["eps"],
-            group["weight_decay"],
+        new_theta, m, v, v_max = adam_update(
+            theta,
+            g,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state["step"].item(),
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            v_max=state.get("max_exp_avg_sq"),
         )
-        if wd != 0 and self.decoupled:
-            theta.mul_(1 - lr * wd)  # AdamW: decay the weights themselves
-        elif wd != 0:
-            g = g + wd * theta  # Adam: L2 penalty folded into the gradient
-        m = state["exp_avg"].lerp_(g, 1 - beta1)
-        v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        if group["amsgrad"]:
-            v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        denominator = (v.sqrt() / math.sqrt(bias_correction2)).add_(eps)
-        theta.addcdiv_(m, denominator, value=-lr / bias_correction1)
+        self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v)
+        if v_max is not None:
+            state["max_exp_avg_sq"] = v_max
 
 
 class AdamW(Adam):
-    """torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2)."""
-
-    decoupled = True
+    """torch.optim.AdamW: Adam with ``decoupled_weight_decay=True`` (weight_decay 1e-2)."""
 
     def __init__(
         self,
@@ -113,12 +262,20 @@ class AdamW(Adam):
         *,
         maximize: bool = False,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
 
 
 class Adamax(ElementwiseOptimizer):
-    """torch.optim.Adamax: u_t = max(beta2 u_{t-1}, |g_t| + eps) and
-    theta -= eta / (1 - beta1^t) m_t / u_t."""
+    """torch.optim.Adamax's algorithm, names and defaults; the maths: :func:`adamax_update`."""
 
     state_keys = ("exp_avg", "exp_inf")
 
@@ -145,18 +302,22 @@ class Adamax(ElementwiseOptimizer):
         )
 
     def update(self, theta, g, state, group):
-        t = state["step"].item()
-        (beta1, beta2), eps = group["betas"], group["eps"]
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * theta
-        m = state["exp_avg"].lerp_(g, 1 - beta1)
-        u = torch.maximum(state["exp_inf"].mul_(beta2), g.abs().add_(eps), out=state["exp_inf"])
-        theta.addcdiv_(m, u, value=-group["lr"] / (1 - beta1**t))
+        new_theta, m, u = adamax_update(
+            theta,
+            g,
+            state["exp_avg"],
+            state["exp_inf"],
+            state["step"].item(),
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+        )
+        self.store(theta, new_theta, state, exp_avg=m, exp_inf=u)
 
 
 class NAdam(ElementwiseOptimizer):
-    """torch.optim.NAdam: Adam with a Nesterov look-ahead, momentum schedule
-    mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), psi = momentum_decay."""
+    """torch.optim.NAdam's algorithm, names and defaults; the maths: :func:`nadam_update`."""
 
     state_keys = ("exp_avg", "exp_avg_sq")
 
@@ -193,19 +354,37 @@ class NAdam(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        t = state["step"].item()
-        lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
-        if group["weight_decay"] != 0:
-            if group["decoupled_weight_decay"]:
-                theta.mul_(1 - lr * group["weight_decay"])
-            else:
-                g = g + group["weight_decay"] * theta
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] *= mu
-        mu_product = state["mu_product"].item()
-        m = state["exp_avg"].lerp_(g, 1 - beta1)
-        v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        denominator = (v / (1 - beta2**t)).sqrt().add_(group["eps"])
-        theta.addcdiv_(g, denominator, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-        theta.addcdiv_(m, denominator, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+        new_theta, m, v, mu_product = nadam_update(
+            theta,
+            g,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state["mu_product"],
+            state["step"].item(),
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum_decay=group["momentum_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )
+        self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v, mu_product=mu_product)
+
+
+def adam_first_steps(
+    steps: int = 5, betas=(0.9, 0.999), bias_correction: bool = True, g: float = 1.0
+):
+    """Adam's step length (in units of lr) for the first ``steps`` steps of a constant gradient g.
+
+    Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
+    step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
+    """
+    beta1, beta2 = betas
+    m = v = 0.0
+    lengths = []
+    for t in range(1, steps + 1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat, v_hat = (m / (1 - beta1**t), v / (1 - beta2**t)) if bias_correction else (m, v)
+        lengths.append(m_hat / v_hat**0.5)
+    return lengths

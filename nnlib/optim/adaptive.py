@@ -1,4 +1,4 @@
-r"""Per-parameter step sizes from gradient statistics: Adagrad, RMSprop, Adadelta (lecture 5).
+r"""Per-parameter step sizes from gradient statistics: Adagrad, RMSprop, Adadelta (lecture 5a).
 
 * Adagrad (Duchi et al. 2011): s_t = s_{t-1} + g_t^2, theta -= eta_t g_t / (sqrt(s_t) + eps) with
   eta_t = eta / (1 + (t - 1) lr_decay). The sum only grows, so steps decay.
@@ -14,13 +14,139 @@ from __future__ import annotations
 
 import torch
 
-from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
+from nnlib.optim.base import ElementwiseOptimizer, apply_weight_decay, check_non_negative
 
-__all__ = ["Adadelta", "Adagrad", "RMSprop"]
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "RMSprop",
+    "adadelta_update",
+    "adagrad_update",
+    "rmsprop_update",
+]
+
+
+def adagrad_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    s: torch.Tensor,
+    t: int,
+    *,
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1e-10,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Step t (from 1) of Adagrad; returns (theta, s).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \theta_0 \text{ (params)},
+            \lambda \text{ (weight\_decay)},
+            \tau \text{ (initial\_accumulator\_value)}, \delta \text{ (lr\_decay)},
+            \epsilon \text{ (eps)} \\
+        &\textbf{initialize}: s_0 = \tau \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
+        &\qquad \eta_t = \eta / (1 + (t - 1)\delta) \\
+        &\qquad s_t = s_{t-1} + g_t^2 \\
+        &\qquad \theta_t = \theta_{t-1} - \eta_t\, g_t / (\sqrt{s_t} + \epsilon) \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+    """
+    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    eta_t = lr / (1 + (t - 1) * lr_decay)
+    s = s + g**2
+    theta = theta - eta_t * g / (s.sqrt() + eps)
+    return theta, s
+
+
+def rmsprop_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    s: torch.Tensor,
+    *,
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    b: torch.Tensor | None = None,
+    m: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    r"""One step of RMSprop; returns (theta, s, b, m).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \alpha \text{ (alpha)}, \theta_0 \text{ (params)},
+            \lambda \text{ (weight\_decay)}, \beta \text{ (momentum)}, \epsilon \text{ (eps)},
+            \textit{centered} \\
+        &\textbf{initialize}: s_0 = 0, \; b_0 = 0, \; m_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
+        &\qquad s_t = \alpha s_{t-1} + (1 - \alpha) g_t^2 \\
+        &\qquad \textbf{if } \textit{centered}:
+            m_t = \alpha m_{t-1} + (1 - \alpha) g_t, \;
+            r_t = \sqrt{s_t - m_t^2} + \epsilon
+            \quad \textbf{else}: r_t = \sqrt{s_t} + \epsilon \\
+        &\qquad \textbf{if } \beta > 0: b_t = \beta b_{t-1} + g_t / r_t, \;
+            \theta_t = \theta_{t-1} - \eta\, b_t
+            \quad \textbf{else}: \theta_t = \theta_{t-1} - \eta\, g_t / r_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    Note, as in torch: epsilon is added outside the square root. Pass the momentum buffer ``b``
+    (zeros at the start) when momentum > 0 and the mean gradient ``m`` (zeros) for ``centered``.
+    """
+    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    s = alpha * s + (1 - alpha) * g**2
+    if m is not None:
+        m = alpha * m + (1 - alpha) * g
+        r = (s - m**2).sqrt() + eps
+    else:
+        r = s.sqrt() + eps
+    if momentum > 0:
+        b = momentum * b + g / r
+        return theta - lr * b, s, b, m
+    return theta - lr * g / r, s, b, m
+
+
+def adadelta_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    s: torch.Tensor,
+    u: torch.Tensor,
+    *,
+    lr: float = 1.0,
+    rho: float = 0.9,
+    eps: float = 1e-6,
+    weight_decay: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""One step of Adadelta; returns (theta, s, u).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \rho \text{ (rho)}, \theta_0 \text{ (params)},
+            \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
+        &\textbf{initialize}: s_0 = 0, \; u_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
+        &\qquad s_t = \rho s_{t-1} + (1 - \rho) g_t^2 \\
+        &\qquad \Delta_t = \sqrt{u_{t-1} + \epsilon}\, g_t / \sqrt{s_t + \epsilon} \\
+        &\qquad u_t = \rho u_{t-1} + (1 - \rho) \Delta_t^2 \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, \Delta_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+    """
+    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    s = rho * s + (1 - rho) * g**2
+    delta = (u + eps).sqrt() * g / (s + eps).sqrt()
+    u = rho * u + (1 - rho) * delta**2
+    return theta - lr * delta, s, u
 
 
 class Adagrad(ElementwiseOptimizer):
-    """torch.optim.Adagrad's algorithm, names and defaults."""
+    """torch.optim.Adagrad's algorithm, names and defaults; the maths: :func:`adagrad_update`."""
 
     def __init__(
         self,
@@ -55,16 +181,21 @@ class Adagrad(ElementwiseOptimizer):
         }
 
     def update(self, theta, g, state, group):
-        t = state["step"].item()
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * theta
-        eta_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        state["sum"].addcmul_(g, g)
-        theta.addcdiv_(g, state["sum"].sqrt().add_(group["eps"]), value=-eta_t)
+        new_theta, s = adagrad_update(
+            theta,
+            g,
+            state["sum"],
+            state["step"].item(),
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+        )
+        self.store(theta, new_theta, state, sum=s)
 
 
 class RMSprop(ElementwiseOptimizer):
-    """torch.optim.RMSprop's algorithm, names and defaults."""
+    """torch.optim.RMSprop's algorithm, names and defaults; the maths: :func:`rmsprop_update`."""
 
     def __init__(
         self,
@@ -103,24 +234,27 @@ class RMSprop(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        alpha = group["alpha"]
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * theta
-        s = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
-        if group["centered"]:
-            m = state["grad_avg"].lerp_(g, 1 - alpha)
-            rms = (s - m * m).sqrt_().add_(group["eps"])
-        else:
-            rms = s.sqrt().add_(group["eps"])
-        if group["momentum"] > 0:
-            b = state["momentum_buffer"].mul_(group["momentum"]).addcdiv_(g, rms)
-            theta.add_(b, alpha=-group["lr"])
-        else:
-            theta.addcdiv_(g, rms, value=-group["lr"])
+        new_theta, s, b, m = rmsprop_update(
+            theta,
+            g,
+            state["square_avg"],
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            b=state.get("momentum_buffer"),
+            m=state.get("grad_avg"),
+        )
+        self.store(theta, new_theta, state, square_avg=s)
+        if b is not None:
+            state["momentum_buffer"] = b
+        if m is not None:
+            state["grad_avg"] = m
 
 
 class Adadelta(ElementwiseOptimizer):
-    """torch.optim.Adadelta's algorithm, names and defaults."""
+    """torch.optim.Adadelta's algorithm, names and defaults; the maths: :func:`adadelta_update`."""
 
     state_keys = ("square_avg", "acc_delta")
 
@@ -145,11 +279,14 @@ class Adadelta(ElementwiseOptimizer):
         )
 
     def update(self, theta, g, state, group):
-        rho, eps = group["rho"], group["eps"]
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * theta
-        s = state["square_avg"].mul_(rho).addcmul_(g, g, value=1 - rho)
-        rms_g = s.add(eps).sqrt_()
-        delta = state["acc_delta"].add(eps).sqrt_().div_(rms_g).mul_(g)  # sqrt(u + eps) / rms_g g
-        state["acc_delta"].mul_(rho).addcmul_(delta, delta, value=1 - rho)
-        theta.add_(delta, alpha=-group["lr"])
+        new_theta, s, u = adadelta_update(
+            theta,
+            g,
+            state["square_avg"],
+            state["acc_delta"],
+            lr=group["lr"],
+            rho=group["rho"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+        )
+        self.store(theta, new_theta, state, square_avg=s, acc_delta=u)

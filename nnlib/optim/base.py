@@ -1,9 +1,26 @@
-"""Shared bookkeeping for nnlib's optimizers: per-parameter state created lazily in one place.
+r"""Shared bookkeeping for nnlib's optimizers, and the one weight-decay rule they all use.
 
-Each optimizer class validates its hyperparameters in ``__init__`` (PyTorch's messages), lists the
-state it keeps per parameter (``state_keys``), and implements ``update(theta, g, state, group)``:
-the maths of one step for one parameter tensor, one statement per line of the formula. The base
-class loops over groups and parameters, so param groups and ``state_dict`` work as in torch.optim.
+Each optimizer module holds a pure function per algorithm (``sgd_update``, ``adam_update``, ...):
+tensors in, tensors out, one statement per line of the formula, so the same function steps a
+2-D trajectory or a network and a notebook can show it beside the formula. The optimizer class
+validates its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
+parameter, and implements ``update(theta, g, state, group)``, which calls the pure function and
+stores its results. The base class loops over groups and parameters, so param groups and
+``state_dict`` work as in torch.optim.
+
+Weight decay with strength :math:`\lambda` (``weight_decay``) comes in two kinds, chosen by one
+flag (:func:`apply_weight_decay`):
+
+.. math::
+    \begin{aligned}
+    &\text{L2 (coupled):}\quad g_t \leftarrow g_t + \lambda \theta_{t-1}
+        && \text{the gradient of } \tfrac{\lambda}{2}\lVert\theta\rVert^2 \\
+    &\text{decoupled:}\quad \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)
+        && \text{(AdamW, Loshchilov and Hutter 2019)}
+    \end{aligned}
+
+For plain SGD the two are the same step; inside an adaptive method the L2 term is rescaled by the
+method's denominator and the decoupled one is not.
 """
 
 from __future__ import annotations
@@ -11,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch.optim.optimizer import Optimizer
 
-__all__ = ["ElementwiseOptimizer", "check_betas", "check_non_negative"]
+__all__ = ["ElementwiseOptimizer", "apply_weight_decay", "check_betas", "check_non_negative"]
 
 
 def check_non_negative(what: str, value: float) -> None:
@@ -23,6 +40,26 @@ def check_betas(betas) -> None:
     for index, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+
+
+def apply_weight_decay(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    decoupled: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Weight decay lambda (``weight_decay``) applied to (theta, g); returns the new (theta, g).
+
+    ``decoupled=False`` (L2): g + lambda theta, theta unchanged. ``decoupled=True``:
+    theta (1 - lr lambda), g unchanged. ``weight_decay = 0`` returns both unchanged.
+    """
+    if weight_decay == 0:
+        return theta, g
+    if decoupled:
+        return theta * (1 - lr * weight_decay), g
+    return theta, g + weight_decay * theta
 
 
 class ElementwiseOptimizer(Optimizer):
@@ -38,6 +75,12 @@ class ElementwiseOptimizer(Optimizer):
 
     def update(self, theta: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def store(theta: torch.Tensor, new_theta: torch.Tensor, state: dict, **new_state) -> None:
+        """Write a pure update's results back: the parameter in place, the state by key."""
+        theta.copy_(new_theta)
+        state.update(new_state)
 
     @torch.no_grad()
     def step(self, closure=None):

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from nnlib.params import flatten, flatten_params, load_params_, trainable_parameters
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["StepRule", "Trajectory", "describe_run", "minimize_module", "run", "run_scipy"]
@@ -218,35 +219,26 @@ def describe_run(name: str, trajectory: Trajectory, landscape=None, row: int = 0
 def minimize_module(
     module, loss_of, method: str = "CG", max_iter: int = 100, grad_tol: float = 1e-6
 ):
-    """Minimise ``loss_of(module)`` over the module's parameters with SciPy's full-batch methods
+    """Minimise ``loss_of(module)`` over the module's trainable parameters with SciPy's methods
     ("CG", "L-BFGS-B", "BFGS"), in float64; the module ends at the solution. Returns SciPy's result
     (``nit``, ``nfev``, ``njev``, ``fun``)."""
     from scipy.optimize import minimize
 
     if method not in ("L-BFGS-B", "BFGS", "CG"):
         raise ValueError(f"Invalid method: {method!r} (choose 'L-BFGS-B', 'BFGS' or 'CG')")
-    params = list(module.parameters())
-    shapes = [p.shape for p in params]
-    sizes = [p.numel() for p in params]
-
-    def load(z):
-        pieces = torch.as_tensor(z).split(sizes)
-        with torch.no_grad():
-            for p, piece, shape in zip(params, pieces, shapes, strict=True):
-                p.copy_(piece.view(shape))
+    params = [p for _, p in trainable_parameters(module)]
 
     def fun(z):
-        load(z)
+        load_params_(module, torch.as_tensor(z))
         module.zero_grad()
         loss = loss_of(module)
         loss.backward()
-        grad = torch.cat([p.grad.reshape(-1) for p in params]).double()
-        return loss.item(), grad.numpy()
+        return loss.item(), flatten(p.grad for p in params).double().numpy()
 
-    start = torch.cat([p.detach().reshape(-1) for p in params]).double().numpy()
+    start = flatten_params(module).double().numpy()
     result = minimize(
         fun, start, jac=True, method=method, options={"maxiter": max_iter, "gtol": grad_tol}
     )
-    load(result.x)
+    load_params_(module, torch.as_tensor(result.x))
     module.zero_grad()
     return result

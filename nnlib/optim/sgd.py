@@ -1,35 +1,66 @@
-r"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay (lecture 5).
+r"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay (lecture 5a).
 
-.. math::
-    \begin{aligned}
-    &g_t = \nabla L(\theta_{t-1}) + \lambda \theta_{t-1} && \text{(weight\_decay } \lambda) \\
-    &b_t = \mu b_{t-1} + (1 - \tau) g_t,\quad b_1 = g_1 && \text{(momentum, dampening)} \\
-    &d_t = g_t + \mu b_t \ \text{(nesterov)} \quad \text{or} \quad d_t = b_t \\
-    &\theta_t = \theta_{t-1} - \eta\, d_t && \text{(lr } \eta)
-    \end{aligned}
-
-Note, as in torch: the buffer starts as the first gradient, so dampening applies from step 2.
-The lecture decks write momentum as a velocity, v_t = gamma v_{t-1} + alpha g_t and
-theta_t = theta_{t-1} - v_t: with a constant learning rate that is the same iteration with
-v_t = eta b_t and gamma = mu (lecture 5 shows both giving identical iterates).
+The maths is :func:`sgd_update`; :class:`SGD` keeps the momentum buffer per parameter. The lecture
+decks write momentum as a velocity, v_t = beta v_{t-1} + eta g_t and theta_t = theta_{t-1} - v_t:
+with a constant learning rate that is the same iteration with v_t = eta b_t
+(:class:`nnlib.optim.VelocityMomentum`; lecture 5a shows both giving identical iterates).
 """
 
 from __future__ import annotations
 
-from torch.optim.optimizer import required
+import torch
 
-from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
+from nnlib.optim.base import ElementwiseOptimizer, apply_weight_decay, check_non_negative
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    b: torch.Tensor | None,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    r"""One step of SGD; returns the new parameter and momentum buffer (theta, b).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \theta_0 \text{ (params)},
+            \lambda \text{ (weight\_decay)},
+            \beta \text{ (momentum)}, \tau \text{ (dampening)}, \textit{nesterov} \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda \theta_{t-1} \\
+        &\qquad \textbf{if } \beta \neq 0: \\
+        &\qquad\qquad b_t = g_t \text{ if } t = 1 \text{ else } \beta b_{t-1} + (1 - \tau) g_t \\
+        &\qquad\qquad d_t = g_t + \beta b_t \text{ if } \textit{nesterov} \text{ else } b_t \\
+        &\qquad \textbf{else}: d_t = g_t \\
+        &\qquad \theta_t = \theta_{t-1} - \eta\, d_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+
+    Note, as in torch: the buffer starts as the first gradient (pass ``b=None`` at step 1), so
+    dampening applies from step 2. With ``momentum=0`` no buffer is kept (b stays None).
+    """
+    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    if momentum == 0:
+        return theta - lr * g, b
+    b = g.clone() if b is None else momentum * b + (1 - dampening) * g
+    d = g + momentum * b if nesterov else b
+    return theta - lr * d, b
 
 
 class SGD(ElementwiseOptimizer):
-    """torch.optim.SGD's algorithm, names and defaults."""
+    """torch.optim.SGD's algorithm, names and defaults (the maths: :func:`sgd_update`)."""
 
     def __init__(
         self,
         params,
-        lr: float = required,
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
@@ -37,8 +68,6 @@ class SGD(ElementwiseOptimizer):
         *,
         maximize: bool = False,
     ):
-        if lr is required:
-            raise ValueError("Invalid learning rate: lr is required")
         check_non_negative("learning rate", lr)
         check_non_negative("momentum value", momentum)
         check_non_negative("weight_decay value", weight_decay)
@@ -58,14 +87,14 @@ class SGD(ElementwiseOptimizer):
         return {"momentum_buffer": None}
 
     def update(self, theta, g, state, group):
-        if group["weight_decay"] != 0:
-            g = g.add(theta, alpha=group["weight_decay"])
-        mu = group["momentum"]
-        if mu != 0:
-            b = state["momentum_buffer"]
-            if b is None:
-                b = state["momentum_buffer"] = g.detach().clone()
-            else:
-                b.mul_(mu).add_(g, alpha=1 - group["dampening"])  # b = mu b + (1 - tau) g
-            g = g.add(b, alpha=mu) if group["nesterov"] else b
-        theta.add_(g, alpha=-group["lr"])
+        new_theta, b = sgd_update(
+            theta,
+            g,
+            state["momentum_buffer"],
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"],
+        )
+        self.store(theta, new_theta, state, momentum_buffer=b)

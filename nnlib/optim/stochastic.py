@@ -1,10 +1,11 @@
 """Gradient descent against stochastic gradient descent on least squares (lecture 1).
 
-Both use :class:`~nnlib.optim.GradientDescent`; they differ only in the gradient they are given:
-the full gradient X^T (X w - y) / n, or the minibatch estimate over B rows drawn without
-replacement (reshuffled every epoch). An optional ``lr_lambda(t)`` scales the step at iteration t
-through ``torch.optim.lr_scheduler.LambdaLR``, e.g. 1 / (1 + t / tau) for the decaying steps that
-the Robbins-Monro conditions sum eta_t = inf, sum eta_t^2 < inf ask for.
+Both use :class:`~nnlib.optim.GradientDescent` in nnlib's one training loop
+(:func:`nnlib.train.train_steps`); they differ only in the batches: all n rows (the full gradient
+X^T (X w - y) / n) or B rows drawn without replacement (reshuffled every epoch). An optional
+``lr_lambda(t)`` scales the step at iteration t through ``torch.optim.lr_scheduler.LambdaLR``,
+e.g. 1 / (1 + t / tau) for the decaying steps that the Robbins-Monro conditions
+sum eta_t = inf, sum eta_t^2 < inf ask for.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from nnlib.optim.gd import GradientDescent
+from nnlib.regularization.averaging import swa_average
+from nnlib.train import Callback, train_steps
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["LeastSquaresRun", "minibatch_descent"]
@@ -39,7 +43,7 @@ def minibatch_descent(
     records: int = 200,
     average_from: int | None = None,
 ) -> LeastSquaresRun:
-    r"""Run (minibatch) gradient descent on a :class:`~nnlib.landscapes.LeastSquares` problem.
+    r"""Minibatch gradient descent on a :class:`~nnlib.analytic_surfaces.LeastSquares` problem.
 
     ``batch_size = problem.n`` is full-batch GD. The loss on all data is recorded at about
     ``records`` evenly spaced iterations (plus the start and the end). With ``average_from = t0``
@@ -52,34 +56,59 @@ def minibatch_descent(
     check_positive_int("epochs", epochs)
     if batch_size > problem.n:
         raise ValueError(f"Invalid batch_size: {batch_size} (the problem has {problem.n} rows)")
-    w = torch.zeros(problem.dim, dtype=torch.float64, requires_grad=True)
-    optimizer = GradientDescent([w], lr=lr)
+    model = _LinearModel(problem.dim)
+    optimizer = GradientDescent(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda) if lr_lambda else None
     per_epoch = problem.n // batch_size
-    total = per_epoch * epochs
-    every = max(1, total // records)
+    recorder = _Recorder(problem, model.w, per_epoch, epochs, records, average_from)
     generator = torch.Generator().manual_seed(seed)
-    run = LeastSquaresRun([0], [0.0], [problem.value(w.detach()).item()])
-    if average_from is not None:
-        run.averaged_losses.append(run.losses[0])
-    w_avg, n_avg = w.detach().clone(), 0
-    t = 0
     for _ in range(epochs):
         order = torch.randperm(problem.n, generator=generator)
-        for batch in order[: per_epoch * batch_size].split(batch_size):
-            w.grad = problem.gradient(w.detach(), None if batch_size == problem.n else batch)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            t += 1
-            if average_from is not None and t >= average_from:
-                w_avg += (w.detach() - w_avg) / (n_avg + 1)
-                n_avg += 1
-            if t % every == 0 or t == total:
-                run.iterations.append(t)
-                run.epochs.append(t / per_epoch)
-                run.losses.append(problem.value(w.detach()).item())
-                if average_from is not None:
-                    current = w_avg if n_avg else w.detach()
-                    run.averaged_losses.append(problem.value(current).item())
-    return run
+        rows = order[: per_epoch * batch_size].split(batch_size)
+        batches = ((problem.X[r], problem.y[r]) for r in rows)
+        train_steps(model, optimizer, batches, _half_mse, scheduler=scheduler, callbacks=[recorder])
+    return recorder.run
+
+
+class _LinearModel(nn.Module):
+    """x -> x w, with w starting at zero: least squares as a module for the training loop."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(dim, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.w
+
+
+def _half_mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1/(2B) ||X_B w - y_B||^2: the LeastSquares objective on a minibatch."""
+    return 0.5 * ((prediction - target) ** 2).mean()
+
+
+class _Recorder(Callback):
+    """The full-data loss (and that of the Polyak average) at about ``records`` steps."""
+
+    def __init__(self, problem, w, per_epoch, epochs, records, average_from) -> None:
+        self.problem, self.w, self.per_epoch = problem, w, per_epoch
+        self.total = per_epoch * epochs
+        self.every = max(1, self.total // records)
+        self.average_from = average_from
+        self.run = LeastSquaresRun([0], [0.0], [problem.value(w.detach()).item()])
+        if average_from is not None:
+            self.run.averaged_losses.append(self.run.losses[0])
+        self.w_avg, self.n_avg = w.detach().clone(), 0
+
+    def on_step_end(self, step: int, logs: dict, model: nn.Module) -> bool:
+        w = self.w.detach()
+        if self.average_from is not None and step >= self.average_from:
+            self.w_avg = swa_average(self.w_avg, w, self.n_avg)
+            self.n_avg += 1
+        if step % self.every == 0 or step == self.total:
+            self.run.iterations.append(step)
+            self.run.epochs.append(step / self.per_epoch)
+            self.run.losses.append(self.problem.value(w).item())
+            if self.average_from is not None:
+                current = self.w_avg if self.n_avg else w
+                self.run.averaged_losses.append(self.problem.value(current).item())
+        return False

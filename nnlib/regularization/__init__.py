@@ -6,11 +6,10 @@
 * :mod:`~nnlib.regularization.augment`: seeded, composable image augmentations;
 * :mod:`~nnlib.regularization.averaging`: ensembles, snapshot ensembles, SWA, Polyak and EMA
   averaging, the BN statistics update;
-* :mod:`~nnlib.regularization.study`: the lecture's overfitting set-up and multi-seed comparisons;
-  :mod:`~nnlib.regularization.toy`: the two-moons toy behind the widget.
 
 Early stopping is :class:`nnlib.train.EarlyStopping` (re-exported here); decoupled weight decay is
-:class:`nnlib.optim.AdamW`.
+:class:`nnlib.optim.AdamW`. The lecture's experiment set-ups (the digits study, the two-moons toy)
+are in :mod:`nnlib.studies.regularization` and :mod:`nnlib.studies.moons`.
 """
 
 from nnlib.regularization.augment import (
@@ -33,11 +32,13 @@ from nnlib.regularization.averaging import (
     AveragedModel,
     SnapshotCollector,
     SWACallback,
+    ema_average,
     ensemble_predict,
     get_ema_avg_fn,
     get_ema_multi_avg_fn,
     get_swa_avg_fn,
     get_swa_multi_avg_fn,
+    swa_average,
     update_bn,
 )
 from nnlib.regularization.dropout import (
@@ -55,22 +56,18 @@ from nnlib.regularization.penalties import (
     soft_threshold_,
     sparsity,
 )
-from nnlib.regularization.study import DigitsStudy, mean_spread
 from nnlib.regularization.targets import (
     LabelSmoothingCrossEntropy,
     Mixup,
-    label_smoothing_cross_entropy,
     mix_pairs,
     mixup,
 )
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.train import EarlyStopping
 
 __all__ = [
     "Augment",
     "AveragedModel",
     "Compose",
-    "DigitsStudy",
     "Dropout",
     "EarlyStopping",
     "GaussianNoise",
@@ -89,8 +86,8 @@ __all__ = [
     "decay_parameters",
     "dropout",
     "elastic_net_penalty",
+    "ema_average",
     "ensemble_predict",
-    "fit_toy_classifier",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
     "get_swa_avg_fn",
@@ -98,18 +95,15 @@ __all__ = [
     "hflip",
     "l1_penalty",
     "l2_penalty",
-    "label_smoothing_cross_entropy",
     "mc_dropout_predict",
-    "mean_spread",
     "mix_pairs",
     "mixup",
-    "probability_grid",
     "rotate",
     "shear",
     "soft_threshold_",
     "sparsity",
     "stretch",
     "subnetwork_geometric_mean",
-    "toy_problem",
+    "swa_average",
     "update_bn",
 ]

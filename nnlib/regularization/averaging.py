@@ -37,11 +37,13 @@ __all__ = [
     "AveragedModel",
     "SWACallback",
     "SnapshotCollector",
+    "ema_average",
     "ensemble_predict",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
     "get_swa_avg_fn",
     "get_swa_multi_avg_fn",
+    "swa_average",
     "update_bn",
 ]
 
@@ -50,53 +52,66 @@ def _check_decay(decay: float) -> float:
     return check_fraction("decay", decay, closed=True)
 
 
+def swa_average(averaged: torch.Tensor, current: torch.Tensor, num_averaged) -> torch.Tensor:
+    r"""The running mean after one more iterate (SWA, Polyak averaging): returns the new mean.
+
+    .. math::
+        \bar w_{n+1} = \bar w_n + \frac{w - \bar w_n}{n + 1}
+            = \frac{n\,\bar w_n + w}{n + 1}, \qquad n = \text{num\_averaged}
+    """
+    return averaged + (current - averaged) / (num_averaged + 1)
+
+
+def ema_average(ema: torch.Tensor, current: torch.Tensor, decay: float) -> torch.Tensor:
+    r"""The exponential moving average after one more iterate: returns the new average.
+
+    .. math::
+        w_{\text{EMA}} \leftarrow \beta\, w_{\text{EMA}} + (1 - \beta)\, w,
+        \qquad \beta = \text{decay}
+    """
+    return decay * ema + (1 - decay) * current
+
+
 def get_swa_avg_fn() -> Callable:
-    """``(w_avg, w, n) -> w_avg + (w - w_avg) / (n + 1)``: the running mean."""
+    """torch's ``get_swa_avg_fn``: ``(w_avg, w, n) ->`` :func:`swa_average`."""
 
     @torch.no_grad()
     def swa_update(averaged, current, num_averaged):
-        return averaged + (current - averaged) / (num_averaged + 1)
+        return swa_average(averaged, current, num_averaged)
 
     return swa_update
 
 
 def get_ema_avg_fn(decay: float = 0.999) -> Callable:
-    """``(w_ema, w, n) -> decay * w_ema + (1 - decay) * w``."""
+    """torch's ``get_ema_avg_fn``: ``(w_ema, w, n) ->`` :func:`ema_average` with ``decay``."""
     decay = _check_decay(decay)
 
     @torch.no_grad()
     def ema_update(ema, current, num_averaged):
-        return decay * ema + (1 - decay) * current
+        return ema_average(ema, current, decay)
 
     return ema_update
 
 
 def get_swa_multi_avg_fn() -> Callable:
-    """In-place running mean over lists of tensors: ``w_avg += (w - w_avg) / (n + 1)``."""
+    """torch's ``get_swa_multi_avg_fn``: :func:`swa_average` in place over lists of tensors."""
 
     @torch.no_grad()
     def swa_update(averaged: list, current: list, num_averaged) -> None:
-        weight = 1.0 / (int(num_averaged) + 1)
         for w_avg, w in zip(averaged, current, strict=True):
-            if w_avg.is_floating_point():
-                w_avg.lerp_(w, weight)
-            else:  # integer buffers such as num_batches_tracked (copy_ truncates)
-                w_avg.copy_(w_avg + (w - w_avg) / (num_averaged + 1))
+            w_avg.copy_(swa_average(w_avg, w, num_averaged))  # copy_ truncates integer buffers
 
     return swa_update
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
-    """In-place EMA over lists of tensors: ``w_ema += (1 - decay) * (w - w_ema)``."""
+    """torch's ``get_ema_multi_avg_fn``: :func:`ema_average` in place over lists of tensors."""
     decay = _check_decay(decay)
 
     @torch.no_grad()
     def ema_update(ema: list, current: list, num_averaged) -> None:
         for w_ema, w in zip(ema, current, strict=True):
-            if w_ema.is_floating_point():
-                w_ema.lerp_(w, 1 - decay)
-            else:
-                w_ema.copy_(w_ema * decay + w * (1 - decay))
+            w_ema.copy_(ema_average(w_ema, w, decay))
 
     return ema_update
 

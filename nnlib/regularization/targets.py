@@ -6,7 +6,8 @@ Label smoothing (Szegedy et al., 2016) trains against
 .. math::
     L = (1-\varepsilon)\,(-\log p_y) + \frac{\varepsilon}{K}\sum_{k=1}^{K} (-\log p_k),
 
-which is ``F.cross_entropy(logits, y, label_smoothing=eps)``. The model can no longer drive its
+which is ``F.cross_entropy(logits, y, label_smoothing=eps)`` and nnlib's one cross-entropy,
+:func:`nnlib.losses.cross_entropy`. The model can no longer drive its
 logits apart without bound.
 
 Mixup (Zhang et al., 2018) trains on convex combinations of pairs of examples and their labels,
@@ -26,50 +27,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlib.losses import cross_entropy
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
     "LabelSmoothingCrossEntropy",
     "Mixup",
-    "label_smoothing_cross_entropy",
     "mix_pairs",
     "mixup",
 ]
 
 
-def _check_logits_targets(logits: torch.Tensor, targets: torch.Tensor) -> None:
-    if logits.ndim != 2 or targets.shape != logits.shape[:1]:
-        raise ValueError(
-            f"Invalid shapes: logits {tuple(logits.shape)} must be (N, K) and targets "
-            f"{tuple(targets.shape)} must be (N,)"
-        )
-
-
-def label_smoothing_cross_entropy(
-    logits: torch.Tensor, targets: torch.Tensor, smoothing: float = 0.1
-) -> torch.Tensor:
-    """Mean cross-entropy against the smoothed targets (see the module docstring)."""
-    smoothing = check_fraction("smoothing", smoothing, closed=True)
-    _check_logits_targets(logits, targets)
-    log_p = logits.log_softmax(dim=1)
-    nll = -log_p.gather(1, targets.unsqueeze(1)).squeeze(1)
-    uniform = -log_p.mean(dim=1)
-    return ((1 - smoothing) * nll + smoothing * uniform).mean()
-
-
 class LabelSmoothingCrossEntropy(nn.Module):
-    """Module form of :func:`label_smoothing_cross_entropy`. Soft (float) targets of shape (N, K),
-    such as mixup's, are passed through to plain cross-entropy unchanged, so validation losses
-    and mixup batches both work."""
+    """Cross-entropy against smoothed targets (:func:`nnlib.losses.cross_entropy` with
+    ``label_smoothing=smoothing``). Soft (float) targets of shape (N, K), such as mixup's, are
+    passed to plain cross-entropy unsmoothed, so validation losses and mixup batches both work."""
 
     def __init__(self, smoothing: float = 0.1) -> None:
         super().__init__()
         self.smoothing = check_fraction("smoothing", smoothing, closed=True)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if targets.is_floating_point():
-            return F.cross_entropy(logits, targets)
-        return label_smoothing_cross_entropy(logits, targets, self.smoothing)
+        smoothing = 0.0 if targets.is_floating_point() else self.smoothing
+        return cross_entropy(logits, targets, label_smoothing=smoothing)
 
 
 def mixup(

@@ -30,19 +30,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nnlib.data import TensorBatches
-from nnlib.train import fit_steps
-from nnlib.transfer.layers import (
-    extract_features,
-    freeze_bn_statistics,
-    glyph_cnn,
-    layerwise_param_groups,
-    replace_head,
-)
+from nnlib.train import accuracy, fit_steps
+from nnlib.transfer.features import extract_features
+from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
+from nnlib.transfer.network import glyph_cnn
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
     "METHODS",
-    "accuracy",
     "compare_methods",
     "few_shot_subset",
     "fine_tune",
@@ -87,16 +82,6 @@ def permute_pixels(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
     information and labels, but no spatial structure left for convolutional filters to use."""
     order = torch.randperm(x[0].numel(), generator=torch.Generator().manual_seed(seed))
     return x.flatten(1)[:, order].reshape(x.shape)
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of correct argmax predictions, in eval mode (mode restored afterwards)."""
-    was_training = model.training
-    model.eval()
-    correct = (model(x).argmax(1) == y).float().mean().item()
-    model.train(was_training)
-    return correct
 
 
 def train_classifier(

@@ -26,7 +26,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nnlib.transfer.layers import INFO, WEIGHTS, glyph_cnn, state_checksum
+from nnlib.train import EpochMeans, correct_fraction, train_steps
+from nnlib.transfer.network import INFO, WEIGHTS, glyph_cnn, state_checksum
 from nnlib.transfer.source_task import make_glyphs
 from nnlib.utils import check_positive_int
 
@@ -42,8 +43,7 @@ DEFAULT_OUT = Path(__file__).parent / "weights"
 def source_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Accuracy of ``model`` (in eval mode) on source images ``x`` with labels ``y``."""
     model.eval()
-    predictions = torch.cat([model(chunk).argmax(1) for chunk in x.split(1024)])
-    return (predictions == y).float().mean().item()
+    return correct_fraction(torch.cat([model(chunk) for chunk in x.split(1024)]), y).item()
 
 
 def pretrain(
@@ -73,17 +73,12 @@ def pretrain(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * steps_per_epoch)
     order = torch.Generator().manual_seed(TRAIN_SEED)
     for epoch in range(1, epochs + 1):
-        model.train()
-        total = 0.0
-        for batch in torch.randperm(n_train, generator=order).split(batch_size):
-            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(batch)
+        batches = ((x[b], y[b]) for b in torch.randperm(n_train, generator=order).split(batch_size))
+        meter = EpochMeans()
+        loss_fn = nn.functional.cross_entropy
+        train_steps(model, optimizer, batches, loss_fn, scheduler=schedule, callbacks=[meter])
         if progress:
-            print(f"epoch {epoch:>2}/{epochs}: train loss {total / n_train:.4f}", flush=True)
+            print(f"epoch {epoch:>2}/{epochs}: train loss {meter.means()['loss']:.4f}", flush=True)
     record = {
         "source_test_accuracy": round(source_accuracy(model, x_test, y_test), 4),
         "source_train_accuracy": round(source_accuracy(model, x[:n_test], y[:n_test]), 4),

@@ -4,11 +4,10 @@ Presentation layer: these modules call technique modules for numbers and own no 
 bind sliders to these pure functions (:mod:`nnlib.widgets`).
 
 * :mod:`nnlib.viz.core`: style, ``new_figure``, curves and training histories;
-* :mod:`nnlib.viz.basics`: lecture 0; :mod:`nnlib.viz.descent`: lecture 1;
+* :mod:`nnlib.viz.cubic_fit`: lecture 0; :mod:`nnlib.viz.descent`: lecture 1;
   :mod:`nnlib.viz.surfaces`: lecture 2; :mod:`nnlib.viz.regularization`: lecture 6.
 """
 
-from nnlib.viz.basics import cubic_fit_figure
 from nnlib.viz.core import (
     DIVERGED_COLOR,
     STYLE,
@@ -17,6 +16,7 @@ from nnlib.viz.core import (
     plot_curves,
     plot_history,
 )
+from nnlib.viz.cubic_fit import cubic_fit_figure
 from nnlib.viz.descent import (
     contour,
     gd_quadratic_figure,

@@ -7,7 +7,7 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib import convexity, curvature, landscapes, optim
+from nnlib import analytic_surfaces, convexity, curvature, optim
 from nnlib.viz.core import DIVERGED_COLOR, STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = ["contour", "gd_quadratic_figure", "hessian_arrows", "jensen_figure", "plot_trajectory"]
@@ -122,7 +122,7 @@ def gd_quadratic_figure(
     the path on the contours; right: the error norm per step against the predicted rate
     rho = max |1 - lr lambda|.
     """
-    surface = landscapes.Quadratic((1.0, kappa), angle=np.deg2rad(angle))
+    surface = analytic_surfaces.Quadratic((1.0, kappa), angle=np.deg2rad(angle))
     lr = lr_factor / kappa
     trajectory = optim.run(
         surface, lambda p: optim.GradientDescent(p, lr=lr), [x1, x2], steps, divergence_limit=1e8

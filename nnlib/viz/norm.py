@@ -7,7 +7,7 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib import landscapes, optim, preprocessing
+from nnlib import analytic_surfaces, optim, preprocessing
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 from nnlib.viz.descent import plot_trajectory
 
@@ -46,12 +46,12 @@ def preprocessing_figure(
     x, y = two_feature_problem(correlation, scale)
     if TRANSFORMS[transform] is not None:
         x = TRANSFORMS[transform]().fit_transform(x)
-    problem = landscapes.LeastSquares(x, y - y.mean() if transform != "raw" else y)
+    problem = analytic_surfaces.LeastSquares(x, y - y.mean() if transform != "raw" else y)
     solution = problem.solution()
     eigenvalues = torch.linalg.eigvalsh(problem.hessian())
     kappa = (eigenvalues[-1] / eigenvalues[0]).item()
     reach = 1.5 * max(solution.abs().max().item(), 0.5)
-    problem.window = landscapes.Window((-reach, reach), (-reach, reach))
+    problem.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
     problem.minima = (tuple(solution.tolist()),)
     lr = 1.0 / eigenvalues[-1].item()
     run = optim.run(problem, lambda p: optim.GradientDescent(p, lr=lr), [0.0, 0.0], steps)

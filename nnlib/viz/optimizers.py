@@ -6,7 +6,7 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib import landscapes, optim, schedules
+from nnlib import analytic_surfaces, optim, schedules
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 from nnlib.viz.descent import contour
 
@@ -20,14 +20,14 @@ __all__ = [
 
 RACE_SURFACES = {
     "ill-conditioned quadratic": (
-        lambda: landscapes.Quadratic((1.0, 50.0), angle=0.5),
+        lambda: analytic_surfaces.Quadratic((1.0, 50.0), angle=0.5),
         (-1.8, 1.2),
         1 / 50,
     ),
-    "rosenbrock": (landscapes.Rosenbrock, (-1.5, 2.0), 1e-3),
-    "beale": (landscapes.Beale, (1.0, 1.4), 1e-2),
-    "saddle": (landscapes.TwinValleys, (1.2, 1e-3), 0.1),
-    "tiny MLP": (lambda: landscapes.TinyMLP(), (-2.0, 2.5), 0.5),
+    "rosenbrock": (analytic_surfaces.Rosenbrock, (-1.5, 2.0), 1e-3),
+    "beale": (analytic_surfaces.Beale, (1.0, 1.4), 1e-2),
+    "saddle": (analytic_surfaces.TwinValleys, (1.2, 1e-3), 0.1),
+    "tiny MLP": (lambda: analytic_surfaces.TinyMLP(), (-2.0, 2.5), 0.5),
 }
 
 

@@ -10,7 +10,8 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib.regularization.toy import fit_toy_classifier, probability_grid, toy_problem
+from nnlib.studies.moons import fit_toy_classifier, probability_grid, toy_problem
+from nnlib.train import accuracy
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = ["augmentation_gallery", "boundary_figure", "weight_histograms"]
@@ -30,9 +31,7 @@ def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
     (x, y), (xt, yt) = toy_problem()
     model = _fitted(float(l2), float(dropout), seed)
     gx, gy, probs = probability_grid(model, BOUNDS)
-    with torch.no_grad():
-        train_acc = (model(x).argmax(1) == y).float().mean().item()
-        test_acc = (model(xt).argmax(1) == yt).float().mean().item()
+    train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
     fig, (ax,) = new_figure(width=5.0, height=3.6, margins=WIDGET_MARGINS)
     with mpl.rc_context(STYLE):
         ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)

@@ -6,7 +6,7 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-from nnlib import activations, landscapes
+from nnlib import activations, analytic_surfaces
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 from nnlib.viz.descent import contour
 
@@ -21,8 +21,8 @@ def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach
     """
     if view not in ("contour", "3d"):
         raise ValueError(f"Invalid view: {view!r} (must be 'contour' or '3d')")
-    surface = landscapes.TinyMLP(x=x, t=t)
-    surface.window = landscapes.Window((-reach, reach), (-reach, reach))
+    surface = analytic_surfaces.TinyMLP(x=x, t=t)
+    surface.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
     if view == "contour":
         fig, (ax,) = new_figure(width=5.2, height=4.2, margins=WIDGET_MARGINS | {"left": 0.12})
         contour(surface, ax=ax, log=False, levels=30)

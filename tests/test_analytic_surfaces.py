@@ -3,7 +3,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlib import landscapes
+from nnlib import analytic_surfaces
 
 NAMED = [
     "running example",
@@ -25,7 +25,7 @@ def _points(seed: int, n: int = 6, dim: int = 2, scale: float = 1.5) -> torch.Te
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_analytic_derivatives_match_autograd(name, seed):
-    surface = landscapes.get(name)
+    surface = analytic_surfaces.get(name)
     p = _points(seed)
     grad = torch.vmap(torch.func.grad(surface.value))(p)
     hess = torch.vmap(torch.func.hessian(surface.value))(p)
@@ -35,7 +35,7 @@ def test_analytic_derivatives_match_autograd(name, seed):
 
 @pytest.mark.parametrize("name", NAMED)
 def test_gradient_matches_central_differences(name):
-    surface = landscapes.get(name)
+    surface = analytic_surfaces.get(name)
     p = _points(1)
     h = 1e-6
     for k in range(2):
@@ -46,7 +46,7 @@ def test_gradient_matches_central_differences(name):
 
 
 def test_values_are_vectorised_over_any_batch_shape():
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     grid = _points(2, n=12).reshape(3, 4, 2)
     assert surface.value(grid).shape == (3, 4)
     assert surface.gradient(grid).shape == (3, 4, 2)
@@ -58,7 +58,8 @@ def test_values_are_vectorised_over_any_batch_shape():
 
 
 @pytest.mark.parametrize(
-    "surface", [landscapes.Rosenbrock(), landscapes.Beale(), landscapes.Himmelblau()]
+    "surface",
+    [analytic_surfaces.Rosenbrock(), analytic_surfaces.Beale(), analytic_surfaces.Himmelblau()],
 )
 def test_known_minima_are_critical_points_with_value_zero(surface):
     minima = torch.tensor(surface.minima, dtype=torch.float64)
@@ -68,21 +69,24 @@ def test_known_minima_are_critical_points_with_value_zero(surface):
 
 
 def test_quadratic_eigenvalues_rotation_and_condition_number():
-    surface = landscapes.Quadratic((1.0, 25.0), angle=0.7)
+    surface = analytic_surfaces.Quadratic((1.0, 25.0), angle=0.7)
     H = surface.hessian(torch.zeros(2, dtype=torch.float64))
     torch.testing.assert_close(
         torch.linalg.eigvalsh(H), torch.tensor([1.0, 25.0], dtype=torch.float64)
     )
     assert surface.condition_number == pytest.approx(25.0)
     assert surface.minima == ((0.0, 0.0),) and surface.saddles == ()
-    assert landscapes.saddle().saddles == ((0.0, 0.0),) and landscapes.saddle().minima == ()
-    running = landscapes.running_example()
+    assert (
+        analytic_surfaces.saddle().saddles == ((0.0, 0.0),)
+        and analytic_surfaces.saddle().minima == ()
+    )
+    running = analytic_surfaces.running_example()
     x = torch.tensor([0.3, -0.7], dtype=torch.float64)
     assert running.value(x).item() == pytest.approx(0.3**2 + 4 * 0.7**2)
 
 
 def test_tiny_mlp_symmetry_and_saddle_at_zero():
-    surface = landscapes.TinyMLP()
+    surface = analytic_surfaces.TinyMLP()
     p = _points(3)
     torch.testing.assert_close(surface.value(p), surface.value(-p))
     assert surface.gradient(torch.zeros(2, dtype=torch.float64)).abs().max() == 0
@@ -91,7 +95,7 @@ def test_tiny_mlp_symmetry_and_saddle_at_zero():
 
 
 def test_tilted_double_well_in_one_dimension():
-    well = landscapes.TiltedDoubleWell(tilt=0.5)
+    well = analytic_surfaces.TiltedDoubleWell(tilt=0.5)
     minima = torch.tensor(well.minima, dtype=torch.float64)
     assert minima.shape == (2, 1)
     assert well.gradient(minima).abs().max() < 1e-9
@@ -100,26 +104,26 @@ def test_tilted_double_well_in_one_dimension():
 
 
 def test_least_squares_closed_forms():
-    problem = landscapes.LeastSquares.random(n=60, d=5, seed=1)
+    problem = analytic_surfaces.LeastSquares.random(n=60, d=5, seed=1)
     w = torch.randn(5, dtype=torch.float64)
     torch.testing.assert_close(problem.gradient(w), torch.func.grad(problem.value)(w))
     torch.testing.assert_close(problem.hessian(), torch.func.hessian(problem.value)(w))
     assert problem.gradient(problem.solution()).norm() < 1e-10
     rows = torch.arange(10)
-    sub = landscapes.LeastSquares(problem.X[rows], problem.y[rows])
+    sub = analytic_surfaces.LeastSquares(problem.X[rows], problem.y[rows])
     torch.testing.assert_close(problem.gradient(w, rows), sub.gradient(w))
-    train, test = landscapes.LeastSquares.train_test(30, 20, d=4, seed=2)
+    train, test = analytic_surfaces.LeastSquares.train_test(30, 20, d=4, seed=2)
     assert (train.n, test.n, train.dim) == (30, 20, 4)
 
 
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="landscape name"):
-        landscapes.get("everest")
+        analytic_surfaces.get("everest")
     with pytest.raises(ValueError, match="last dimension must be 2"):
-        landscapes.Rosenbrock().value(torch.zeros(3))
+        analytic_surfaces.Rosenbrock().value(torch.zeros(3))
     with pytest.raises(ValueError, match="eigenvalues"):
-        landscapes.Quadratic((1.0, 0.0))
+        analytic_surfaces.Quadratic((1.0, 0.0))
     with pytest.raises(ValueError, match="eigenvalues"):
-        landscapes.Quadratic((1.0, 2.0, 3.0))
+        analytic_surfaces.Quadratic((1.0, 2.0, 3.0))
     with pytest.raises(ValueError, match="Invalid shapes"):
-        landscapes.LeastSquares(torch.zeros(5, 2), torch.zeros(4))
+        analytic_surfaces.LeastSquares(torch.zeros(5, 2), torch.zeros(4))

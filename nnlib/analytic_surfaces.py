@@ -1,4 +1,7 @@
-"""Analytic loss surfaces: value, gradient and Hessian in closed form, with their known points.
+"""Analytic test surfaces: value, gradient and Hessian in closed form, with their known points.
+
+These are formulas (Rosenbrock, Beale, a quadratic, ...), not networks: slices through a real
+network's loss are :mod:`nnlib.loss_slices`.
 
 Lectures 1 and 2 (convexity, gradient descent, saddle points) run optimizers on these surfaces.
 Every method is vectorised over points of shape ``(..., dim)``: a whole contour grid, or a batch of

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import models, surfaces
+from nnlib import loss_slices, models, params
 
 
 def _setup(widths=(8, 16, 12, 4), activation="relu", seed=0):
@@ -14,12 +14,24 @@ def _setup(widths=(8, 16, 12, 4), activation="relu", seed=0):
 
 def test_flatten_round_trip():
     model, *_ = _setup()
-    theta = surfaces.flatten_params(model)
-    params = surfaces.unflatten_params(model, theta)
+    theta = params.flatten_params(model)
+    pieces = params.unflatten_params(model, theta)
     for name, p in model.named_parameters():
-        assert torch.equal(params[name], p)
+        assert torch.equal(pieces[name], p)
     with pytest.raises(ValueError, match="parameters"):
-        surfaces.unflatten_params(model, theta[:-1])
+        params.unflatten_params(model, theta[:-1])
+
+
+def test_frozen_parameters_are_left_out_of_theta_and_kept_on_load():
+    model, *_ = _setup()
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.detach().clone()
+    theta = params.flatten_params(model)
+    assert theta.numel() == sum(p.numel() for p in model.parameters()) - frozen.numel()
+    assert "0.weight" not in params.unflatten_params(model, theta)
+    params.load_params_(model, torch.zeros_like(theta))
+    assert torch.equal(model[0].weight, frozen)
+    assert all(p.abs().sum() == 0 for p in model.parameters() if p.requires_grad)
 
 
 def test_filter_normalization_gives_each_filter_the_weights_norm():
@@ -27,7 +39,7 @@ def test_filter_normalization_gives_each_filter_the_weights_norm():
     model = nn.Sequential(
         nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3), nn.LayerNorm(3)
     )
-    direction = surfaces.unflatten_params(model, surfaces.random_direction(model, seed=1))
+    direction = params.unflatten_params(model, loss_slices.random_direction(model, seed=1))
     for name, p in model.named_parameters():
         d = direction[name]
         if p.dim() >= 2:
@@ -36,31 +48,31 @@ def test_filter_normalization_gives_each_filter_the_weights_norm():
             )
         else:
             assert torch.equal(d, torch.zeros_like(d))  # biases and norm parameters are left out
-    kept = surfaces.unflatten_params(
-        model, surfaces.random_direction(model, seed=1, one_dim="keep")
+    kept = params.unflatten_params(
+        model, loss_slices.random_direction(model, seed=1, one_dim="keep")
     )
     assert kept["0.bias"].abs().sum() > 0
-    raw = surfaces.random_direction(model, seed=1, filter_normalize=False)
-    assert not torch.allclose(raw, surfaces.random_direction(model, seed=1))
+    raw = loss_slices.random_direction(model, seed=1, filter_normalize=False)
+    assert not torch.allclose(raw, loss_slices.random_direction(model, seed=1))
     with pytest.raises(ValueError, match="one_dim"):
-        surfaces.random_direction(model, one_dim="drop")
+        loss_slices.random_direction(model, one_dim="drop")
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "leaky_relu"])
 def test_fast_plane_equals_point_by_point_loop(activation):
     model, loss_fn, x, y = _setup(activation=activation)
     d1, d2 = (
-        surfaces.random_direction(model, 0, one_dim="keep"),
-        surfaces.random_direction(model, 1),
+        loss_slices.random_direction(model, 0, one_dim="keep"),
+        loss_slices.random_direction(model, 1),
     )
     alphas, betas = torch.linspace(-1, 1, 5), torch.linspace(-0.5, 1.5, 4)
-    fast = surfaces.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas)
-    slow = surfaces.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas, fast=False)
+    fast = loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas)
+    slow = loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas, fast=False)
     assert fast.shape == (5, 4)
     torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
     # and each grid point is what a plain forward pass with those weights gives
-    theta = surfaces.flatten_params(model) + alphas[1] * d1 + betas[2] * d2
-    out = torch.func.functional_call(model, surfaces.unflatten_params(model, theta), (x,))
+    theta = params.flatten_params(model) + alphas[1] * d1 + betas[2] * d2
+    out = torch.func.functional_call(model, params.unflatten_params(model, theta), (x,))
     assert fast[1, 2].item() == pytest.approx(loss_fn(out, y).item(), rel=1e-5)
 
 
@@ -70,18 +82,18 @@ def test_plane_falls_back_for_other_models_and_keeps_the_model():
     x, y = torch.randn(30, 8), torch.randint(0, 4, (30,))
     before = [p.detach().clone() for p in model.parameters()]
     model.train()
-    d = surfaces.random_direction(model, 0)
-    grid = surfaces.plane_losses(model, nn.CrossEntropyLoss(), x, y, d, d, [0.0, 1.0], [0.0])
+    d = loss_slices.random_direction(model, 0)
+    grid = loss_slices.plane_losses(model, nn.CrossEntropyLoss(), x, y, d, d, [0.0, 1.0], [0.0])
     assert grid.shape == (2, 1) and model.training
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
 
 
 def test_line_losses_hit_both_ends():
     model, loss_fn, x, y = _setup()
-    start = surfaces.flatten_params(model)
-    end = start + surfaces.random_direction(model, 3)
-    line = surfaces.line_losses(model, loss_fn, x, y, start, end, [0.0, 0.5, 1.0])
-    out_end = torch.func.functional_call(model, surfaces.unflatten_params(model, end), (x,))
+    start = params.flatten_params(model)
+    end = start + loss_slices.random_direction(model, 3)
+    line = loss_slices.line_losses(model, loss_fn, x, y, start, end, [0.0, 0.5, 1.0])
+    out_end = torch.func.functional_call(model, params.unflatten_params(model, end), (x,))
     assert line[0].item() == pytest.approx(loss_fn(model(x), y).item(), rel=1e-6)
     assert line[2].item() == pytest.approx(loss_fn(out_end, y).item(), rel=1e-6)
 
@@ -91,8 +103,8 @@ def test_pca_projection_recovers_a_planar_path():
     u, v = torch.zeros(50), torch.zeros(50)
     u[0], v[1] = 1.0, 1.0
     path = 3 * (1 - t) * u + (1 - t) ** 2 * v
-    coords, directions, explained = surfaces.pca_projection(path)
+    coords, directions, explained = loss_slices.pca_projection(path)
     assert explained.sum().item() == pytest.approx(1.0)
     torch.testing.assert_close(coords @ directions + path[-1], path, atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match="thetas"):
-        surfaces.pca_projection(path[:2])
+        loss_slices.pca_projection(path[:2])

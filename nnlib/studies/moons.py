@@ -12,7 +12,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from nnlib import data, models, optim
+from nnlib import data, models, optim, train
 from nnlib.regularization.penalties import l2_penalty
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
@@ -46,11 +46,14 @@ def fit_toy_classifier(
     n_classes = int(y.max()) + 1
     model = models.mlp([x.shape[1], hidden, hidden, n_classes], dropout=dropout)
     opt = optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y) + l2_penalty(model, l2)
-        loss.backward()
-        opt.step()
+    train.train_steps(
+        model,
+        opt,
+        [(x, y)],
+        F.cross_entropy,
+        steps=steps,
+        penalty=lambda net: l2_penalty(net, l2),
+    )
     return model.eval()
 
 

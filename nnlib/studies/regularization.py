@@ -109,12 +109,8 @@ class DigitsStudy:
         """Accuracy of a model (run in eval mode) or of given class probabilities."""
         x, y = self.tensors(split)
         if isinstance(model_or_probs, nn.Module):
-            was_training = model_or_probs.training
-            scores = model_or_probs.eval()(x)
-            model_or_probs.train(was_training)
-        else:
-            scores = model_or_probs
-        return (scores.argmax(dim=1) == y).float().mean().item()
+            return train.accuracy(model_or_probs, x, y)
+        return train.correct_fraction(model_or_probs, y).item()
 
     def compare(
         self, techniques: Mapping[str, Mapping], seeds: Sequence[int] = range(5)

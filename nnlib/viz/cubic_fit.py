@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib as mpl
 
-from nnlib import basics
+from nnlib.studies import cubic_fit
 from nnlib.viz.core import DIVERGED_COLOR, STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = ["cubic_fit_figure"]
@@ -15,14 +15,14 @@ def cubic_fit_figure(lr: float = 5e-3, steps: int = 2000, seed: int = 0):
 
     The dashed line is the loss of the exact least-squares cubic, the floor GD can reach.
     """
-    x, y = basics.sine_data()
-    result = basics.fit_by_hand(x, y, basics.initial_coefficients(seed), lr=lr, steps=steps)
-    best = basics.cubic_loss(basics.least_squares_coefficients(x, y), x, y).item()
+    x, y = cubic_fit.sine_data()
+    result = cubic_fit.fit_by_hand(x, y, cubic_fit.initial_coefficients(seed), lr=lr, steps=steps)
+    best = cubic_fit.cubic_loss(cubic_fit.least_squares_coefficients(x, y), x, y).item()
     fig, (left, right) = new_figure(ncols=2, margins=WIDGET_MARGINS)
     with mpl.rc_context(STYLE):
         left.plot(x, y, color="gray", label="sin(x)")
         if result.diverged is None:
-            left.plot(x, basics.cubic(result.coeffs, x), label="cubic fit")
+            left.plot(x, cubic_fit.cubic(result.coeffs, x), label="cubic fit")
             a, b, c, d = result.coeffs.tolist()
             left.set_title(f"{a:+.3f} {b:+.3f}x {c:+.3f}x² {d:+.3f}x³", fontsize=9)
         else:

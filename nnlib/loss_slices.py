@@ -1,4 +1,5 @@
-"""Slices through the loss surface of a real network (lecture 2).
+"""Slices through the loss surface of a real network (lecture 2); closed-form test surfaces are
+:mod:`nnlib.analytic_surfaces`.
 
 The loss of a network lives in N dimensions; we look at it along lines and planes through
 parameter space:
@@ -15,6 +16,7 @@ parameter space:
 * :func:`pca_projection`: the top two principal directions of a training trajectory.
 
 No function changes the caller's model: parameters are substituted with ``functional_call``.
+Vectors follow :mod:`nnlib.params`: the trainable parameters, frozen ones left where they are.
 """
 
 from __future__ import annotations
@@ -25,32 +27,21 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from nnlib.params import (
+    flatten,
+    flatten_params,
+    load_params_,
+    trainable_parameters,
+    unflatten_params,
+)
+
 __all__ = [
-    "flatten_params",
     "line_losses",
     "loss_along_gradient",
     "pca_projection",
     "plane_losses",
     "random_direction",
-    "unflatten_params",
 ]
-
-
-def flatten_params(model: nn.Module) -> torch.Tensor:
-    """All parameters of ``model`` as one detached vector theta (in ``named_parameters`` order)."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-
-def unflatten_params(model: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-    """A {name: tensor} dict shaped like ``model``'s parameters, read from the flat ``theta``."""
-    named = list(model.named_parameters())
-    total = sum(p.numel() for _, p in named)
-    if theta.shape != (total,):
-        raise ValueError(
-            f"Invalid theta of shape {tuple(theta.shape)}: the model has {total} parameters"
-        )
-    pieces = theta.split([p.numel() for _, p in named])
-    return {name: piece.view_as(p) for (name, p), piece in zip(named, pieces, strict=True)}
 
 
 @torch.no_grad()
@@ -91,7 +82,7 @@ def _line_losses_bn(model, loss_fn, inputs, targets, start, end, alphas, bn_inpu
     probe = copy.deepcopy(model).eval()
     losses = []
     for a in torch.as_tensor(alphas).tolist():
-        torch.nn.utils.vector_to_parameters((1 - a) * start + a * end, probe.parameters())
+        load_params_(probe, (1 - a) * start + a * end)
         update_bn([bn_inputs], probe)
         losses.append(loss_fn(probe(inputs), targets).item())
     return torch.tensor(losses)
@@ -100,7 +91,7 @@ def _line_losses_bn(model, loss_fn, inputs, targets, start, end, alphas, bn_inpu
 def random_direction(
     model: nn.Module, seed: int = 0, filter_normalize: bool = True, one_dim: str = "zero"
 ) -> torch.Tensor:
-    """A random direction in parameter space, as a flat vector like :func:`flatten_params`.
+    """A random direction in parameter space: a flat vector like ``nnlib.params.flatten_params``.
 
     With ``filter_normalize`` each filter d_i (slice along dim 0 of a parameter with two or more
     dimensions) is rescaled to ||d_i|| = ||w_i||. One-dimensional parameters are zeroed
@@ -110,7 +101,7 @@ def random_direction(
         raise ValueError(f"Invalid one_dim: {one_dim!r} (must be 'zero' or 'keep')")
     generator = torch.Generator().manual_seed(seed)
     pieces = []
-    for p in model.parameters():
+    for _, p in trainable_parameters(model):
         d = torch.randn(p.shape, generator=generator, dtype=p.dtype)
         if p.dim() <= 1:
             d = torch.zeros_like(d) if one_dim == "zero" else d
@@ -210,7 +201,7 @@ def plane_losses(
     was_training = model.training
     model.eval()
     try:
-        if fast and _mlp_layers(model) is not None and _names_are_indexed(model):
+        if fast and _mlp_layers(model) is not None and _all_trainable_and_indexed(model):
             return _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas)
         rows = []
         for a in torch.as_tensor(alphas).tolist():
@@ -225,8 +216,11 @@ def plane_losses(
         model.train(was_training)
 
 
-def _names_are_indexed(model: nn.Sequential) -> bool:
-    return all(name.split(".")[0].isdigit() for name, _ in model.named_parameters())
+def _all_trainable_and_indexed(model: nn.Sequential) -> bool:
+    named = list(model.named_parameters())
+    return len(named) == len(trainable_parameters(model)) and all(
+        name.split(".")[0].isdigit() for name, _ in named
+    )
 
 
 def pca_projection(thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -264,7 +258,7 @@ def loss_along_gradient(model, loss_fn, inputs, targets, step_sizes) -> dict[str
             }
             loss = loss_fn(functional_call(model, params, (inputs,)), targets)
             grads = torch.autograd.grad(loss, list(params.values()))
-            return loss.detach(), torch.cat([g.reshape(-1) for g in grads])
+            return loss.detach(), flatten(grads)
 
         _, g = loss_and_grad(theta)
         losses, changes = [], []

@@ -1,4 +1,4 @@
-r"""The lecture decks' way of writing momentum, next to torch's (lecture 5).
+r"""Heavy-ball and Nesterov momentum in the decks' convention and their theory (lecture 5a).
 
 The decks write heavy-ball momentum as a *velocity*
 
@@ -26,11 +26,30 @@ from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
 
 __all__ = [
     "VelocityMomentum",
-    "adam_first_steps",
     "momentum_rate",
     "nesterov_lookahead",
     "optimal_momentum",
+    "velocity_momentum_update",
 ]
+
+
+def velocity_momentum_update(
+    theta: torch.Tensor, g: torch.Tensor, v: torch.Tensor, *, lr: float, momentum: float = 0.9
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""One heavy-ball step in the decks' convention; returns (theta, v).
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta \text{ (lr)}, \beta \text{ (momentum)}, \theta_0 \text{ (params)} \\
+        &\textbf{initialize}: v_0 = 0 \\
+        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
+        &\qquad v_t = \beta v_{t-1} + \eta\, \nabla L(\theta_{t-1}) \\
+        &\qquad \theta_t = \theta_{t-1} - v_t \\
+        &\textbf{return } \theta_t
+        \end{aligned}
+    """
+    v = momentum * v + lr * g
+    return theta - v, v
 
 
 class VelocityMomentum(ElementwiseOptimizer):
@@ -44,8 +63,10 @@ class VelocityMomentum(ElementwiseOptimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum})
 
     def update(self, theta, g, state, group):
-        v = state["velocity"].mul_(group["momentum"]).add_(g, alpha=group["lr"])
-        theta.sub_(v)
+        new_theta, v = velocity_momentum_update(
+            theta, g, state["velocity"], lr=group["lr"], momentum=group["momentum"]
+        )
+        self.store(theta, new_theta, state, velocity=v)
 
 
 def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:
@@ -82,22 +103,3 @@ def nesterov_lookahead(gradient, x0: torch.Tensor, lr: float, momentum: float, s
         thetas.append(theta.clone())
         phis.append(theta - momentum * v)
     return torch.stack(thetas), torch.stack(phis)
-
-
-def adam_first_steps(
-    steps: int = 5, betas=(0.9, 0.999), bias_correction: bool = True, g: float = 1.0
-):
-    """Adam's step length (in units of lr) for the first ``steps`` steps of a constant gradient g.
-
-    Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
-    step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
-    """
-    beta1, beta2 = betas
-    m = v = 0.0
-    lengths = []
-    for t in range(1, steps + 1):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat, v_hat = (m / (1 - beta1**t), v / (1 - beta2**t)) if bias_correction else (m, v)
-        lengths.append(m_hat / v_hat**0.5)
-    return lengths
