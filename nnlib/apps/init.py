@@ -38,8 +38,20 @@ def layer_stats() -> FigureApp:
             ),
             Param("scheme", "choice", "xavier", options=SCHEMES),
         ],
-        # Every scheme and activation at the default width; depth at two values (its effect
-        # is the point), width fixed in the book (frames are slow at 50 x 512).
-        static={"depth": [5, 20], "width": 1},
+        # Frames are slow (a deep network's statistics each): the book shows every activation
+        # with the schemes the lecture compares, at the default depth and width.
+        static={
+            "depth": 1,
+            "width": 1,
+            "scheme": [
+                "tiny normal",
+                "normal",
+                "lecun",
+                "xavier",
+                "kaiming",
+                "orthogonal",
+                "zeros",
+            ],
+        },
         title="activation and gradient statistics per layer",
     )

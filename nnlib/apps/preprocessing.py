@@ -18,6 +18,6 @@ def preprocessing() -> FigureApp:
             Param("correlation", "float", 0.8, min=-0.95, max=0.95, step=0.05),
             Param("scale", "log", 10.0, min=0.1, max=100.0, label="scale of x2"),
         ],
-        static={"correlation": [-0.8, 0.0, 0.8, 0.95], "scale": [0.1, 1.0, 10.0, 100.0]},
+        static={"correlation": [0.0, 0.8, 0.95], "scale": [1.0, 10.0, 100.0]},
         title="preprocessing and the conditioning of least squares",
     )

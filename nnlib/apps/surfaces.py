@@ -17,6 +17,6 @@ def tiny_mlp() -> FigureApp:
             Param("t", "float", 0.5, min=-1.5, max=1.5, step=0.05, label="target t"),
             Param("view", "choice", "contour", options=["contour", "3d"]),
         ],
-        static={"x": [-2.0, -0.5, 0.5, 1.0, 2.0], "t": [-1.5, 0.0, 0.5, 0.9, 1.5]},
+        static={"x": [-2.0, 0.5, 2.0], "t": [-1.5, 0.0, 0.5, 1.5]},
         title="loss surface of a two-weight network",
     )
