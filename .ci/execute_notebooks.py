@@ -37,6 +37,9 @@ def main() -> int:
     # Progress bars are for people watching a run; stored outputs (and nbval's re-run, which
     # sets the same variable) carry none, so the book shows no frozen bars.
     os.environ["TQDM_DISABLE"] = "1"
+    # Every FigureApp displayed while executing for the book embeds its kernel-free version:
+    # frames precomputed over its grid (nnlib.widgets.static), shown by the built HTML.
+    os.environ["NNLIB_STATIC_FRAMES"] = "1"
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")

@@ -23,10 +23,27 @@ class RaceResult:
     diverged_at: dict[str, int | None]
 
 
-def race(landscape, optimizers: dict, x0, steps: int, divergence_limit: float = 1e6) -> RaceResult:
-    """Run each ``optimizers[name](params)`` for ``steps`` steps from ``x0`` on ``landscape``."""
+def race(
+    landscape,
+    optimizers: dict,
+    x0,
+    steps: int,
+    divergence_limit: float = 1e6,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> RaceResult:
+    """Run each ``optimizers[name](params)`` for ``steps`` steps from ``x0`` on ``landscape``.
+
+    ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient coordinate
+    (a stochastic-gradient stand-in: each racer draws its own noise, the same for a given
+    ``seed``); the recorded values are the noise-free surface's.
+    """
     check_positive_int("steps", steps)
+    if not noise >= 0.0:
+        raise ValueError(f"Invalid noise: {noise} (must be >= 0)")
     start = landscape._points(x0).reshape(-1)
+    generator = torch.Generator().manual_seed(seed)
+    names = list(optimizers)
     params = {name: start.clone().requires_grad_(True) for name in optimizers}
     opts = {name: make([params[name]]) for name, make in optimizers.items()}
     paths = {name: [start.clone()] for name in optimizers}
@@ -36,13 +53,18 @@ def race(landscape, optimizers: dict, x0, steps: int, divergence_limit: float = 
         if not running:
             break
         grads = landscape.gradient(torch.stack([params[name].detach() for name in running]))
+        if noise > 0:
+            draw = torch.randn(len(names), start.numel(), generator=generator, dtype=grads.dtype)
+            grads = grads + noise * draw[[names.index(name) for name in running]]
         for name, g in zip(running, grads, strict=True):
             params[name].grad = g
             opts[name].step()
-            point = params[name].detach().clone()
-            if not torch.isfinite(point).all() or point.abs().max() > divergence_limit:
-                diverged[name] = t
-            paths[name].append(point)
+        points = torch.stack([params[name].detach() for name in running])
+        blown = (~torch.isfinite(points).all(dim=1)) | (points.abs().amax(dim=1) > divergence_limit)
+        for k, name in enumerate(running):  # one check for all racers: a single sync per step
+            paths[name].append(points[k])
+        for k in blown.nonzero().flatten().tolist():
+            diverged[running[k]] = t
     stacked = {}
     for name, path in paths.items():
         path = torch.stack(path)

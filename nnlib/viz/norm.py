@@ -16,6 +16,7 @@ __all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
 TRANSFORMS = {
     "raw": None,
     "standardized": preprocessing.Standardizer,
+    "PCA-rotated": preprocessing.PCA,
     "PCA-whitened": lambda: preprocessing.PCA(whiten=True),
     "ZCA-whitened": preprocessing.ZCAWhitener,
 }

@@ -1,0 +1,57 @@
+"""Lecture 3: activations and gradients through a deep network at initialization."""
+
+from nnlib import viz
+from nnlib.apps import register
+from nnlib.widgets import FigureApp, Param
+
+__all__ = ["SCHEMES", "layer_stats"]
+
+SCHEMES = [
+    "tiny normal",
+    "normal",
+    "fan-in uniform",
+    "lecun",
+    "xavier",
+    "xavier tanh",
+    "kaiming",
+    "orthogonal",
+    "sparse",
+    "defazio-bottou",
+    "fuzz",
+    "default",
+    "zeros",
+    "constant",
+]
+
+
+@register()
+def layer_stats() -> FigureApp:
+    """Per-layer activation and gradient statistics for a chosen depth, width, activation and
+    initialization scheme."""
+    return FigureApp(
+        viz.layer_stats_figure,
+        [
+            Param("depth", "int", 20, min=1, max=50, label="hidden layers"),
+            Param("width", "int", 128, min=16, max=512, step=16),
+            Param(
+                "activation", "choice", "tanh", options=["tanh", "relu", "sigmoid", "leaky_relu"]
+            ),
+            Param("scheme", "choice", "xavier", options=SCHEMES),
+        ],
+        # Frames are slow (a deep network's statistics each): the book shows every activation
+        # with the schemes the lecture compares, at the default depth and width.
+        static={
+            "depth": 1,
+            "width": 1,
+            "scheme": [
+                "tiny normal",
+                "normal",
+                "lecun",
+                "xavier",
+                "kaiming",
+                "orthogonal",
+                "zeros",
+            ],
+        },
+        title="activation and gradient statistics per layer",
+    )

@@ -1,0 +1,43 @@
+"""Lecture 7: accuracy against the number of labels per class, per transfer method."""
+
+import torch
+
+from nnlib import viz
+from nnlib.apps import register
+from nnlib.widgets import FigureApp, Param
+
+__all__ = ["few_labels"]
+
+
+def _example() -> dict:
+    """A small made-up results table of the shape ``transfer.compare_methods`` returns."""
+    ks = (1, 5, None)
+    methods = {"scratch": 0.5, "linear probe": 0.7, "fine-tune": 0.8}
+    table = {
+        (method, k): torch.tensor(
+            [base * (1 - 0.3 / (1 + (k or 100))) + 0.01 * s for s in range(3)]
+        )
+        for method, base in methods.items()
+        for k in ks
+    }
+    return {
+        "results": {"digits": table, "inverted digits": {key: v - 0.1 for key, v in table.items()}}
+    }
+
+
+@register(example=_example)
+def few_labels(results: dict) -> FigureApp:
+    """Test accuracy against labels per class for each method, on a chosen target task;
+    ``results[task][(method, k)]`` as ``transfer.compare_methods`` returns it."""
+    ks = list(dict.fromkeys(k for table in results.values() for _, k in table))
+    names = ", ".join("all" if k is None else str(k) for k in ks)
+    return FigureApp(
+        viz.few_labels_figure,
+        [
+            Param("task", "choice", next(iter(results)), options=list(results)),
+            Param("k_index", "int", 0, min=0, max=len(ks) - 1, label=f"k: {names}"),
+        ],
+        static={"k_index": list(range(len(ks)))},
+        title="accuracy against labels per class",
+        results=results,
+    )
