@@ -1,6 +1,8 @@
 """Lecture 4's checkers: the reference passes, a stub is "not implemented yet", every known
 mistake is named, and calling the reference is caught."""
 
+import math
+
 import pytest
 import torch
 
@@ -58,10 +60,12 @@ SOLUTIONS = [
     (ex.check_running_average, lambda r, b, m: (1 - m) * r + m * b),
     (
         ex.check_layer_norm,
-        lambda x, g, b, eps=1e-5: g
-        * (x - x.mean(-1, keepdim=True))
-        / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + eps)
-        + b,
+        lambda x, g, b, eps=1e-5: (
+            g
+            * (x - x.mean(-1, keepdim=True))
+            / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + eps)
+            + b
+        ),
     ),
 ]
 
@@ -104,7 +108,9 @@ def test_batchnorm_forward_names_each_mistake():
     _named(ex.check_batchnorm_forward(eps_outside), "eps outside the square root")
 
     def no_affine(x, gamma, beta, rm, rv, training, eps=1e-5):
-        return _batchnorm_forward(x, torch.ones_like(gamma), torch.zeros_like(beta), rm, rv, training, eps)
+        return _batchnorm_forward(
+            x, torch.ones_like(gamma), torch.zeros_like(beta), rm, rv, training, eps
+        )
 
     _named(ex.check_batchnorm_forward(no_affine), "gamma and the shift")
 
@@ -136,13 +142,13 @@ def test_running_stats_names_each_mistake():
 
 def test_batchnorm_backward_names_each_mistake():
     def constant_stats(dy, x, gamma, eps=1e-5):
-        dx, dgamma, ddelta = _batchnorm_backward(dy, x, gamma, eps)
+        _dx, dgamma, ddelta = _batchnorm_backward(dy, x, gamma, eps)
         return gamma * dy / torch.sqrt(x.var(0, unbiased=False) + eps), dgamma, ddelta
 
     _named(ex.check_batchnorm_backward(constant_stats), "as constants")
 
     def mean_only(dy, x, gamma, eps=1e-5):
-        dx, dgamma, ddelta = _batchnorm_backward(dy, x, gamma, eps)
+        _dx, dgamma, ddelta = _batchnorm_backward(dy, x, gamma, eps)
         sigma = torch.sqrt(x.var(0, unbiased=False) + eps)
         return gamma * (dy - dy.mean(0)) / sigma, dgamma, ddelta
 
@@ -223,3 +229,74 @@ def test_running_average_and_layer_norm_name_mistakes():
         return gamma * (x - mean) / torch.sqrt(var + eps) + beta
 
     _named(ex.check_layer_norm(over_batch), "over the batch")
+
+
+def _renorm(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    mean = x.mean(dim=0)
+    std = torch.sqrt(x.var(dim=0, unbiased=False) + eps)
+    running_std = torch.sqrt(running_var + eps)
+    r = (std / running_std).clamp(1 / r_max, r_max)
+    d = ((mean - running_mean) / running_std).clamp(-d_max, d_max)
+    return (x - mean) / std * r + d
+
+
+def _weight_norm(g, v):
+    return g * v / torch.linalg.vector_norm(v.flatten(1), dim=1).view(-1, *[1] * (v.dim() - 1))
+
+
+def _expected_std(batch_size):
+    return math.sqrt(2 / batch_size) * math.gamma(batch_size / 2) / math.gamma((batch_size - 1) / 2)
+
+
+@pytest.mark.parametrize(
+    "checker, solution",
+    [
+        (ex.check_batch_renorm, _renorm),
+        (ex.check_weight_norm, _weight_norm),
+        (ex.check_expected_batch_std, _expected_std),
+    ],
+)
+def test_lecture_4b_solutions_pass_and_stubs_wait(checker, solution):
+    assert checker(solution)
+    assert "not implemented yet" in checker(_stub).message
+
+
+def test_batch_renorm_names_each_mistake():
+    def unclipped(x, rm, rv, r_max, d_max, eps=1e-5):
+        return _renorm(x, rm, rv, float("inf"), float("inf"), eps)
+
+    _named(ex.check_batch_renorm(unclipped), "did not clip")
+
+    def inverted(x, rm, rv, r_max, d_max, eps=1e-5):
+        mean = x.mean(0)
+        std = torch.sqrt(x.var(0, unbiased=False) + eps)
+        running_std = torch.sqrt(rv + eps)
+        r = (running_std / std).clamp(1 / r_max, r_max)
+        d = ((mean - rm) / running_std).clamp(-d_max, d_max)
+        return (x - mean) / std * r + d
+
+    _named(ex.check_batch_renorm(inverted), "inverted")
+
+    def plain(x, rm, rv, r_max, d_max, eps=1e-5):
+        return (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + eps)
+
+    _named(ex.check_batch_renorm(plain), "plain batch norm")
+
+    def running(x, rm, rv, r_max, d_max, eps=1e-5):
+        return (x - rm) / torch.sqrt(rv + eps)
+
+    _named(ex.check_batch_renorm(running), "eval mode")
+
+
+def test_weight_norm_names_each_mistake_and_catches_the_reference():
+    _named(ex.check_weight_norm(lambda g, v: g * v / v.norm()), "whole tensor")
+    _named(ex.check_weight_norm(lambda g, v: g * v / v.norm(dim=0, keepdim=True)), "first dim")
+    _named(ex.check_weight_norm(lambda g, v: _weight_norm(torch.ones_like(g), v)), "length g")
+    cheat = ex.check_weight_norm(lambda g, v: norm.WeightNorm()(g, v))
+    assert not cheat and "WeightNorm" in cheat.message
+
+
+def test_expected_batch_std_names_each_mistake():
+    _named(ex.check_expected_batch_std(lambda b: ((b - 1) / b) ** 0.5), "square root of E")
+    _named(ex.check_expected_batch_std(lambda b: (b - 1) / b), "not the standard deviation")
+    _named(ex.check_expected_batch_std(lambda b: 1.0), "biased")

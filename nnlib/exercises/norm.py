@@ -12,13 +12,16 @@ from nnlib import norm
 from nnlib.exercises.core import Case, CheckResult, Misconception, check
 
 __all__ = [
+    "check_batch_renorm",
     "check_batchnorm_backward",
     "check_batchnorm_forward",
+    "check_expected_batch_std",
     "check_group_norm",
     "check_layer_norm",
     "check_running_average",
     "check_running_stats",
     "check_unbiased_factor",
+    "check_weight_norm",
 ]
 
 _F64 = torch.float64
@@ -233,12 +236,12 @@ def _backward_parts(dy, x, gamma, eps):
 
 
 def _backward_constant_stats(dy, x, gamma, eps=1e-5):
-    sigma, x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
+    sigma, _x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
     return gamma * dy / sigma, dgamma, ddelta
 
 
 def _backward_mean_only(dy, x, gamma, eps=1e-5):
-    sigma, x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
+    sigma, _x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
     return gamma * (dy - dy.mean(0)) / sigma, dgamma, ddelta
 
 
@@ -248,7 +251,7 @@ def _backward_dgamma_without_xhat(dy, x, gamma, eps=1e-5):
 
 
 def _backward_mean_over_batch(dy, x, gamma, eps=1e-5):
-    sigma, x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
+    _sigma, _x_hat, dgamma, ddelta = _backward_parts(dy, x, gamma, eps)
     dx = norm.batch_norm_input_grad(dy, x, gamma, eps)
     return dx, dgamma / len(x), ddelta / len(x)
 
@@ -287,7 +290,8 @@ def check_batchnorm_backward(student_fn) -> CheckResult:
                 _backward_mean_only,
             ),
             Misconception(
-                "your dL/dgamma sums dL/dy; it must sum dL/dy times x_hat", _backward_dgamma_without_xhat
+                "your dL/dgamma sums dL/dy; it must sum dL/dy times x_hat",
+                _backward_dgamma_without_xhat,
             ),
             Misconception(
                 "you averaged dL/dgamma and dL/ddelta over the batch; they are sums",
@@ -324,14 +328,14 @@ def check_unbiased_factor(student_fn) -> CheckResult:
         misconceptions=[
             Misconception(
                 "your factor is inverted: a larger variance makes the outputs smaller",
-                lambda b: ((b / (b - 1)) ** 0.5),
+                lambda b: (b / (b - 1)) ** 0.5,
             ),
             Misconception(
                 "you forgot the square root: outputs are divided by the standard deviation",
                 lambda b: (b - 1) / b,
             ),
             Misconception(
-                "you predicted no change, but the unbiased variance is B/(B-1) times the biased one",
+                "you predicted no change, but the unbiased variance is B/(B-1) times the biased",
                 lambda b: 1.0,
             ),
         ],
@@ -419,9 +423,7 @@ def check_group_norm(student_fn) -> CheckResult:
                 "you normalized all channels of an example together (layer norm, one group)",
                 _gn_layer,
             ),
-            Misconception(
-                "you normalized each channel over the batch (batch norm)", _gn_batch
-            ),
+            Misconception("you normalized each channel over the batch (batch norm)", _gn_batch),
             Misconception(
                 "you normalized with the unbiased variance (divided by n - 1)", _gn_unbiased
             ),
@@ -432,6 +434,176 @@ def check_group_norm(student_fn) -> CheckResult:
         ],
         forbid=[norm.GroupNorm, torch.nn.functional.group_norm],
         rtol=1e-9,
+    )
+
+
+# ---- lecture 4b: batch renormalization -----------------------------------------------------
+
+
+def _reference_renorm(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    layer = norm.BatchRenorm1d(x.shape[1], eps=eps, r_max=r_max, d_max=d_max, affine=False)
+    layer = layer.double()
+    with torch.no_grad():
+        layer.running_mean.copy_(running_mean)
+        layer.running_var.copy_(running_var)
+        return layer.train()(x)
+
+
+def _renorm_parts(x, running_mean, running_var, eps):
+    mean = x.mean(0)
+    std = torch.sqrt(x.var(0, unbiased=False) + eps)
+    running_std = torch.sqrt(running_var + eps)
+    return mean, std, running_std
+
+
+def _renorm_unclipped(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    mean, std, running_std = _renorm_parts(x, running_mean, running_var, eps)
+    r, d = std / running_std, (mean - running_mean) / running_std
+    return (x - mean) / std * r + d
+
+
+def _renorm_inverted(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    mean, std, running_std = _renorm_parts(x, running_mean, running_var, eps)
+    r = (running_std / std).clamp(1 / r_max, r_max)
+    d = ((mean - running_mean) / running_std).clamp(-d_max, d_max)
+    return (x - mean) / std * r + d
+
+
+def _renorm_plain_bn(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    mean, std, _ = _renorm_parts(x, running_mean, running_var, eps)
+    return (x - mean) / std
+
+
+def _renorm_running_only(x, running_mean, running_var, r_max, d_max, eps=1e-5):
+    return (x - running_mean) / torch.sqrt(running_var + eps)
+
+
+def _renorm_cases():
+    g = _gen(9)
+    cases = []
+    for label, n, r_max, d_max, scale in (
+        ("8 examples, r_max = 3, d_max = 5", 8, 3.0, 5.0, 1.5),
+        ("a batch of 2, r_max = 1.5, d_max = 0.5 (clipping bites)", 2, 1.5, 0.5, 4.0),
+        ("16 examples, r_max = 1, d_max = 0 (plain batch norm)", 16, 1.0, 0.0, 2.0),
+    ):
+        x = torch.randn(n, 3, generator=g, dtype=_F64) * scale + 1
+        running_mean = torch.randn(3, generator=g, dtype=_F64) * 0.3
+        running_var = torch.rand(3, generator=g, dtype=_F64) + 0.5
+        cases.append(Case(label, x, running_mean, running_var, r_max, d_max))
+    return cases
+
+
+def check_batch_renorm(student_fn) -> CheckResult:
+    """Exercise 4b.2: batch renormalization's training-mode output (no affine), checked against
+    nnlib's ``BatchRenorm1d``."""
+    return check(
+        student_fn,
+        _reference_renorm,
+        _renorm_cases(),
+        name="batch_renorm",
+        misconceptions=[
+            Misconception(
+                "you did not clip r to [1/r_max, r_max] and d to [-d_max, d_max]", _renorm_unclipped
+            ),
+            Misconception(
+                "your r is inverted: r = sigma_B / sigma (batch over running)", _renorm_inverted
+            ),
+            Misconception("you returned plain batch norm (r = 1, d = 0)", _renorm_plain_bn),
+            Misconception(
+                "you normalized with the running statistics alone (that is eval mode)",
+                _renorm_running_only,
+            ),
+        ],
+        forbid=[norm.BatchRenorm1d],
+        rtol=1e-9,
+    )
+
+
+# ---- lecture 4b: weight normalization ------------------------------------------------------
+
+
+def _reference_weight_norm(g, v):
+    return norm.WeightNorm(dim=0)(g, v)
+
+
+def _wn_cases():
+    gen = _gen(10)
+    cases = []
+    for label, shape in (
+        ("a linear layer's weight (3, 5)", (3, 5)),
+        ("a single unit (1, 4)", (1, 4)),
+        ("a conv layer's weight (4, 2, 3)", (4, 2, 3)),
+    ):
+        v = torch.randn(shape, generator=gen, dtype=_F64)
+        g = torch.rand((shape[0],) + (1,) * (len(shape) - 1), generator=gen, dtype=_F64) + 0.5
+        cases.append(Case(label, g, v))
+    return cases
+
+
+def _rows(v):
+    return torch.linalg.vector_norm(v.flatten(1), dim=1).view(-1, *[1] * (v.dim() - 1))
+
+
+def check_weight_norm(student_fn) -> CheckResult:
+    """Exercise 4b.3: w = g v / ||v||, one norm per output unit (all dims but the first)."""
+    return check(
+        student_fn,
+        _reference_weight_norm,
+        _wn_cases(),
+        name="weight_norm",
+        misconceptions=[
+            Misconception(
+                "you divided by the norm of the whole tensor; each output unit has its own ||v||",
+                lambda g, v: g * v / v.norm(),
+            ),
+            Misconception(
+                "you normalized over the first dim (columns); each output unit is a row",
+                lambda g, v: g * v / torch.linalg.vector_norm(v, dim=0, keepdim=True),
+            ),
+            Misconception("you forgot the length g", lambda g, v: v / _rows(v)),
+            Misconception(
+                "you multiplied by ||v|| instead of dividing", lambda g, v: g * v * _rows(v)
+            ),
+        ],
+        forbid=[norm.WeightNorm, norm.weight_norm, torch.nn.utils.parametrizations.weight_norm],
+        rtol=1e-9,
+    )
+
+
+# ---- lecture 4b: predict the average batch standard deviation ------------------------------
+
+
+def _measured_batch_std(batch_size: int, samples: int = 400_000) -> float:
+    """E[sigma_B] for standard normal inputs, measured: the mean of the biased batch standard
+    deviation over many batches (the statistic the decks' running average keeps)."""
+    x = torch.randn(samples, batch_size, generator=_gen(batch_size), dtype=_F64)
+    return x.std(dim=1, unbiased=False).mean().item()
+
+
+def check_expected_batch_std(student_fn) -> CheckResult:
+    """Exercise 4b.4: predict E[sigma_B] for inputs of variance 1 as a function of B; compared
+    with a measurement over 400 000 batches (1 % tolerance)."""
+    return check(
+        student_fn,
+        _measured_batch_std,
+        [Case(f"B = {b}", b) for b in (2, 3, 8)],
+        name="expected_batch_std",
+        misconceptions=[
+            Misconception(
+                "you took the square root of E[sigma_B^2] = (B-1)/B; the mean of a square root is "
+                "smaller than the square root of the mean",
+                lambda b: ((b - 1) / b) ** 0.5,
+            ),
+            Misconception(
+                "that is E[sigma_B^2], the variance, not the standard deviation",
+                lambda b: (b - 1) / b,
+            ),
+            Misconception(
+                "the batch standard deviation is biased: its mean is below 1", lambda b: 1.0
+            ),
+        ],
+        rtol=0.01,
+        atol=0.0,
     )
 
 
@@ -466,8 +638,9 @@ def check_running_average(student_fn) -> CheckResult:
         misconceptions=[
             Misconception(
                 "momentum weighs the old value in your update; in torch it weighs the new batch",
-                lambda running, batch_value, momentum: momentum * running
-                + (1 - momentum) * batch_value,
+                lambda running, batch_value, momentum: (
+                    momentum * running + (1 - momentum) * batch_value
+                ),
             )
         ],
         rtol=1e-12,
@@ -508,9 +681,9 @@ def check_layer_norm(student_fn) -> CheckResult:
             ),
             Misconception(
                 "you normalized with the unbiased variance",
-                lambda x, gamma, beta, eps=1e-5: gamma
-                * _standardize(x, (-1,), eps, unbiased=True)
-                + beta,
+                lambda x, gamma, beta, eps=1e-5: (
+                    gamma * _standardize(x, (-1,), eps, unbiased=True) + beta
+                ),
             ),
         ],
         forbid=[norm.LayerNorm, torch.nn.functional.layer_norm],

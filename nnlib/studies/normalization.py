@@ -27,12 +27,12 @@ __all__ = [
     "NORMALIZATIONS",
     "StackedModels",
     "accuracy_per_model",
-        "deep_mlp",
+    "deep_mlp",
     "gd_steps",
-    "small_mlp",
     "loss_along_gradient",
     "lr_sweep",
     "small_batch_study",
+    "small_mlp",
     "smoothness_over_training",
 ]
 
@@ -41,6 +41,10 @@ def _forever(loader):
     """The loader's batches, pass after pass (each pass reshuffled)."""
     while True:
         yield from loader
+
+
+def _scaled_by(factors: torch.Tensor):
+    return lambda grad: grad * factors
 
 
 class StackedModels(nn.Module):
@@ -102,8 +106,7 @@ class StackedModels(nn.Module):
         """
         factors = torch.as_tensor(factors, dtype=next(self.parameters()).dtype)
         for param in self.parameters():
-            shape = (-1,) + (1,) * (param.dim() - 1)
-            param.register_hook(lambda g, f=factors.view(shape): g * f)
+            param.register_hook(_scaled_by(factors.view((-1,) + (1,) * (param.dim() - 1))))
 
     def unstack(self, s: int) -> nn.Module:
         """Network s as an ordinary module (a copy of its parameters and buffers)."""
