@@ -240,8 +240,8 @@ def smoothness_over_training(
     * ``loss_range``: max - min of L(theta - eta g) over eta (variation of the loss);
     * ``gradient_change``: max over eta of ||grad L(theta - eta g) - g|| (gradient
       predictiveness: smaller is more predictive);
-    * ``beta``: max over eta of ||grad L(theta - eta g) - g|| / ||eta g|| (effective
-      beta-smoothness).
+    * ``beta``: max over eta of ||grad L(theta - eta g) - g|| / ||eta g|| (the paper's effective
+      beta-smoothness: a local estimate of the smoothness constant L along the step).
 
     Returns those as tensors (len(seeds), checkpoints), and ``step`` (checkpoints,).
     """

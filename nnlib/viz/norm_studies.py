@@ -51,7 +51,7 @@ def smoothness_figure(steps, results: dict):
     panels = {
         "loss_range": "loss variation along g\n(max - min of L(θ - ηg))",
         "gradient_change": "gradient change along g\nmax ‖∇L(θ - ηg) - g‖",
-        "beta": "effective β-smoothness\nmax ‖∇L(θ - ηg) - g‖ / ‖ηg‖",
+        "beta": "effective smoothness\nmax ‖∇L(θ - ηg) - g‖ / ‖ηg‖",
     }
     fig, axes = new_figure(ncols=3, width=3.6, height=3.2)
     steps = torch.as_tensor(steps).numpy()
