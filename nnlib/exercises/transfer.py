@@ -9,9 +9,17 @@ from __future__ import annotations
 import torch
 
 from nnlib.exercises.core import CheckResult, check
+from nnlib.regularization.averaging import update_bn
 from nnlib.transfer import extract_features, freeze, glyph_cnn, layerwise_param_groups
+from nnlib.transfer.distill import distillation_loss
 
-__all__ = ["check_extract_codes", "check_freeze_all_but_head", "check_layerwise_lrs"]
+__all__ = [
+    "check_distillation_loss",
+    "check_extract_codes",
+    "check_freeze_all_but_head",
+    "check_layerwise_lrs",
+    "check_reestimate_bn",
+]
 
 
 def _model(seed: int, n_classes: int = 10):
@@ -119,4 +127,83 @@ def check_layerwise_lrs(student_fn) -> CheckResult:
         rtol=1e-9,
         hint="columns are (lr, parameter tensors, weights) per group; walk the blocks from the "
         "head backwards, multiplying the rate by decay at each block that still trains.",
+    )
+
+
+def _bn_summary(model, before) -> torch.Tensor:
+    """Every BN layer's running means, then running variances (concatenated), then the
+    largest change of any weight against the state dict ``before`` (0 when none moved)."""
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    means = torch.cat([bn.running_mean for bn in bns])
+    variances = torch.cat([bn.running_var for bn in bns])
+    moved = max((p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters())
+    return torch.cat([means, variances, torch.tensor([moved])])
+
+
+def _bn_images(kind: str) -> torch.Tensor:
+    g = torch.Generator().manual_seed(72)
+    if kind == "bright noise":
+        return torch.rand(40, 1, 8, 8, generator=g)
+    return 1 - 0.5 * torch.rand(25, 1, 8, 8, generator=g)  # "inverted, shifted"
+
+
+def check_reestimate_bn(student_fn) -> CheckResult:
+    """Exercise 7b.1: ``reestimate_bn(model, x)`` replaces every BN layer's running statistics
+    by those of the images ``x`` (all at once: the mean, and the unbiased variance as torch
+    stores it) and changes no weight.
+
+    Compared: the running means of all BN layers, then their running variances, then the
+    largest change of any weight (must be 0)."""
+
+    def run(fn, kind, seed):
+        model = _model(seed)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        returned = fn(model, _bn_images(kind))
+        return _bn_summary(model if returned is None else returned, before)
+
+    def reference(model, x):
+        update_bn([(x,)], model)
+
+    cases = [("bright noise", 7), ("inverted, shifted", 8)]
+    return check(
+        lambda kind, seed: run(student_fn, kind, seed),
+        lambda kind, seed: run(reference, kind, seed),
+        cases,
+        name="reestimate_bn",
+        atol=1e-4,
+        rtol=1e-4,
+        hint="a fresh glyph network stores mean 0 and variance 1; after your function they must "
+        "be the statistics of x alone, not a blend with the old ones.",
+    )
+
+
+def _cases_distillation():
+    g = torch.Generator().manual_seed(73)
+    s, t = torch.randn(6, 10, generator=g), 3 * torch.randn(6, 10, generator=g)
+    return [
+        ("temperature 1", s, t, 1.0),
+        ("temperature 4", s, t, 4.0),
+        ("a confident teacher, temperature 2", s, 10 * t, 2.0),
+    ]
+
+
+def check_distillation_loss(student_fn) -> CheckResult:
+    """Exercise 7b.2: ``distillation_loss(student_logits, teacher_logits, temperature)``, the
+    batch-mean of T² KL(softmax(t/T) || softmax(s/T)) (Hinton et al. 2015)."""
+
+    def student(label, s, t, temperature):
+        return student_fn(s, t, temperature)
+
+    def reference(label, s, t, temperature):
+        return distillation_loss(s, t, temperature)
+
+    return check(
+        student,
+        reference,
+        _cases_distillation(),
+        name="distillation_loss",
+        atol=1e-5,
+        rtol=1e-5,
+        hint="soften both sets of logits by the temperature; the result must not depend on how "
+        "many examples the batch holds, and its gradient not shrink as the temperature grows.",
     )
