@@ -18,6 +18,7 @@ __all__ = [
     "check_extract_codes",
     "check_freeze_all_but_head",
     "check_layerwise_lrs",
+    "check_probe_inverted",
     "check_reestimate_bn",
 ]
 
@@ -207,3 +208,61 @@ def check_distillation_loss(student_fn) -> CheckResult:
         hint="soften both sets of logits by the temperature; the result must not depend on how "
         "many examples the batch holds, and its gradient not shrink as the temperature grows.",
     )
+
+
+def _probe_case_data():
+    """A small digits task (300 training, 100 test images) for the probe exercise."""
+    from nnlib.studies.transfer import digit_tasks
+
+    train, _, test = digit_tasks()["digits"]
+    return (train[0][:300], train[1][:300]), (test[0][:100], test[1][:100])
+
+
+def _probe_summary(probes) -> torch.Tensor:
+    """Mean probe accuracy per cut, in the order pixels, conv1, conv2, conv3, fc."""
+    return torch.tensor([float(torch.as_tensor(probes[cut]).mean()) for cut in PROBE_CUTS])
+
+
+PROBE_CUTS = (None, "conv1", "conv2", "conv3", "fc")
+
+
+def check_probe_inverted(student_fn, prediction=None) -> CheckResult:
+    """Exercise 7.4: ``probe_inverted(pretrained, train_xy, test_xy, k, seeds)`` returns
+    ``{cut: accuracies per seed}`` of linear probes on the contrast-inverted images (1 - x) at
+    every cut (None = pixels), as ``transfer.linear_probe`` trains them, subsets drawn by
+    ``transfer.few_shot_subset`` with each seed. ``prediction`` (the cut you expected to win) is
+    reported next to the measured winner, not graded."""
+    from nnlib.transfer import load_pretrained
+    from nnlib.transfer.probing import best_cut, probe_layers
+
+    pretrained = load_pretrained()
+    train, test = _probe_case_data()
+
+    memo: dict = {}
+    cache: dict = {}  # codes of the inverted images, shared by every reference call
+
+    def reference(k, seeds):
+        if (k, seeds) not in memo:
+            inverted = ((1 - train[0], train[1]), (1 - test[0], test[1]))
+            probes = probe_layers(pretrained, *inverted, PROBE_CUTS, k, seeds, cache=cache)
+            memo[k, seeds] = _probe_summary(probes)
+        return memo[k, seeds]
+
+    def student(k, seeds):
+        return _probe_summary(student_fn(pretrained, train, test, k, tuple(seeds)))
+
+    result = check(
+        student,
+        reference,
+        [(5, (0,)), (3, (1,))],
+        name="probe_inverted",
+        atol=1e-6,
+        hint="invert training and test images alike; for each seed draw one k-shot subset "
+        "and use it at every cut, passing the same seed to linear_probe.",
+    )
+    if result and prediction is not None:
+        measured = best_cut(dict(zip(PROBE_CUTS, reference(5, (0,)), strict=True)))
+        verdict = "as you predicted" if prediction == measured else "not what you predicted"
+        shown = measured or "pixels"
+        result = CheckResult(True, f"{result.message} Best cut measured: {shown} ({verdict}).")
+    return result

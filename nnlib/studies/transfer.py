@@ -44,6 +44,7 @@ __all__ = [
     "greedy_pretraining",
     "held_out_glyphs",
     "invert",
+    "rescale",
     "lr_sweep",
     "relative_change",
     "size_similarity",
@@ -165,6 +166,11 @@ def size_similarity(
 def invert(xy):
     """Contrast-inverted images (1 - x): white ink on black paper, same labels."""
     return 1.0 - xy[0], xy[1]
+
+
+def rescale(xy, factor: float = 0.2):
+    """Images with their contrast scaled by ``factor`` (faint ink for factor < 1), same labels."""
+    return factor * xy[0], xy[1]
 
 
 def bn_shift(
