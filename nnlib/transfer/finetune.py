@@ -130,12 +130,15 @@ def fine_tune(
     return model
 
 
-def _run(method, pretrained, x, y, x_test, y_test, seed, steps, cache, **options) -> float:
+def _run(
+    method, pretrained, x, y, x_test, y_test, seed, steps, cache, scratch_lr, **options
+) -> float:
     n_classes = int(y.max()) + 1
     if method == "scratch":
         torch.manual_seed(seed)
         model = glyph_cnn(n_classes)
-        train_classifier(model, x, y, model.parameters(), steps=steps, seed=seed)
+        groups = [{"params": model.parameters(), "lr": scratch_lr}]
+        train_classifier(model, x, y, groups, steps=steps, seed=seed)
         return accuracy(model, x_test, y_test)
     if method == "all layers":
         model = fine_tune(pretrained, x, y, steps=steps, seed=seed, **options)
@@ -173,18 +176,21 @@ def linear_probe(
     return accuracy(linear, codes_test, test_xy[1])
 
 
-def results_table(results: dict[tuple[str, int | None], torch.Tensor]) -> str:
+def results_table(results: dict[tuple[str, int | None], torch.Tensor], digits: int = 2) -> str:
     """``compare_methods`` results as text: one row per method, one column per k, each cell
-    the mean over seeds ± half the range (3 decimals)."""
+    the mean over seeds ± their standard deviation, to ``digits`` decimals (two by default:
+    trained accuracies of a few seeds do not support a third)."""
     methods = list(dict.fromkeys(m for m, _ in results))
     ks = list(dict.fromkeys(k for _, k in results))
-    header = f"{'method':<12} | " + " | ".join(f"{'k = ' + str(k or 'all'):<13}" for k in ks)
+    width = 2 * digits + 9
+    header = f"{'method':<12} | " + " | ".join(f"{'k = ' + str(k or 'all'):<{width}}" for k in ks)
     lines = [header.rstrip()]
     for method in methods:
         cells = []
         for k in ks:
             v = results[(method, k)]
-            cells.append(f"{v.mean():.3f} ± {(v.max() - v.min()) / 2:.3f}")
+            spread = v.std().item() if len(v) > 1 else 0.0
+            cells.append(f"{v.mean():.{digits}f} ± {spread:.{digits}f}")
         lines.append(f"{method:<12} | " + " | ".join(cells))
     return "\n".join(lines)
 
@@ -198,13 +204,15 @@ def compare_methods(
     seeds: Sequence[int] = (0, 1, 2),
     steps: int = 150,
     progress: bool = True,
+    scratch_lr: float = 1e-3,
     **options,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
     """Test accuracy of each method for each k (labels per class; None = all) and seed.
 
     Seed s draws the same k-shot subset for every method (a paired comparison) and seeds the
     initialization and the minibatch order. Returns ``{(method, k): accuracies per seed}``.
-    ``options`` go to ``fine_tune`` (``decay``, ``bn``, ``lr``).
+    ``scratch_lr`` is the Adam learning rate of ``"scratch"``; ``options`` go to ``fine_tune``
+    (``decay``, ``bn``, ``lr``).
     """
     for method in methods:
         if method not in METHODS:
@@ -216,7 +224,9 @@ def compare_methods(
     for k, seed in tqdm(runs, desc="k x seeds", disable=not progress, leave=False):
         x, y = few_shot_subset(*train_xy, k, seed=seed)
         for method in methods:
-            value = _run(method, pretrained, x, y, *test_xy, seed, steps, cache, **options)
+            value = _run(
+                method, pretrained, x, y, *test_xy, seed, steps, cache, scratch_lr, **options
+            )
             results.setdefault((method, k), []).append(value)
     return {key: torch.tensor(values) for key, values in results.items()}
 

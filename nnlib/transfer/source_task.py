@@ -21,6 +21,7 @@ gives the same images on any machine.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -73,8 +74,13 @@ def render_segments(segments: torch.Tensor, width: torch.Tensor) -> torch.Tensor
 
 def glyph_alphabet(n_classes: int = 100, seed: int = ALPHABET_SEED) -> torch.Tensor:
     """The glyph templates (n_classes, MAX_SEGMENTS, 2, 2): random glyphs of two to four strokes,
-    each kept only if its clean 8x8 rendering differs clearly from every glyph kept before."""
-    n_classes = check_positive_int("n_classes", n_classes)
+    each kept only if its clean 8x8 rendering differs clearly from every glyph kept before.
+    (Computed once per argument pair; each call returns a fresh copy.)"""
+    return _alphabet(check_positive_int("n_classes", n_classes), seed).clone()
+
+
+@lru_cache(maxsize=4)
+def _alphabet(n_classes: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     kept: list[torch.Tensor] = []
     images: list[torch.Tensor] = []

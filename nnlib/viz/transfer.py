@@ -124,7 +124,7 @@ def size_similarity_figure(grid: Mapping[tuple[str, str], Mapping[str, float]]):
                     ax.text(
                         c + 0.5,
                         len(similarities) - r - 0.25 - 0.17 * j,
-                        f"{method}: {value:.3f}",
+                        f"{method}: {value:.2f}",
                         ha="center",
                         fontsize=9,
                         weight="bold" if method == best else "normal",

@@ -1,0 +1,39 @@
+r"""Knowledge distillation (Hinton et al. 2015), the second stage of FitNets (lecture 7).
+
+A student learns from a teacher's *softened* class probabilities: both sets of logits are
+divided by a temperature :math:`T > 1` before the softmax, which lifts the small probabilities
+of the wrong classes (which digits a 3 resembles), and the student minimises
+
+.. math:: \mathcal{L} = T^2 \, \frac{1}{n} \sum_{i=1}^{n} \mathrm{KL}\big(
+          \operatorname{softmax}(t_i / T) \,\big\|\, \operatorname{softmax}(s_i / T)\big),
+
+with teacher logits :math:`t_i` and student logits :math:`s_i`. The factor :math:`T^2` keeps the
+gradient's size independent of :math:`T` (the gradient of the softened term scales as
+:math:`1/T^2`). Equal to ``T**2 * torch.nn.functional.kl_div(log_softmax(s / T),
+log_softmax(t / T), log_target=True, reduction="batchmean")``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from nnlib.utils import check_positive
+
+__all__ = ["distillation_loss"]
+
+
+def distillation_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 4.0
+) -> torch.Tensor:
+    """The distillation loss above, averaged over the batch (rows are examples)."""
+    temperature = check_positive("temperature", temperature)
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(
+            f"student logits {tuple(student_logits.shape)} and teacher logits "
+            f"{tuple(teacher_logits.shape)} differ in shape"
+        )
+    log_p_student = torch.log_softmax(student_logits / temperature, dim=1)
+    log_p_teacher = torch.log_softmax(teacher_logits / temperature, dim=1)
+    p_teacher = log_p_teacher.exp()
+    kl = (p_teacher * (log_p_teacher - log_p_student)).sum(dim=1)
+    return temperature**2 * kl.mean()

@@ -1,0 +1,112 @@
+"""Lecture 7 additions: distillation loss against torch, layer probes, and the study set-ups
+on tiny sizes (shapes, pairing, determinism; the notebook runs them at full size)."""
+
+import pytest
+import torch
+
+from nnlib import transfer
+from nnlib.studies import transfer as study
+from nnlib.transfer.distill import distillation_loss
+from nnlib.transfer.probing import best_cut, probe_layers
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0, 4.0])
+def test_distillation_loss_equals_torchs_kl_div_times_t_squared(temperature):
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(7, 10, generator=g), 3 * torch.randn(7, 10, generator=g)
+    expected = temperature**2 * torch.nn.functional.kl_div(
+        torch.log_softmax(s / temperature, 1),
+        torch.log_softmax(t / temperature, 1),
+        log_target=True,
+        reduction="batchmean",
+    )
+    assert torch.allclose(distillation_loss(s, t, temperature), expected, atol=1e-6)
+    assert distillation_loss(t, t, temperature).abs() < 1e-6  # a perfect student
+
+
+def test_distillation_loss_rejects_bad_input():
+    with pytest.raises(ValueError, match="temperature"):
+        distillation_loss(torch.zeros(2, 3), torch.zeros(2, 3), 0.0)
+    with pytest.raises(ValueError, match="shape"):
+        distillation_loss(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def _tiny_digits(n=60):
+    train, _, test = study.digit_tasks()["digits"]
+    return (train[0][:300], train[1][:300]), (test[0][:n], test[1][:n])
+
+
+def test_probe_layers_pairs_seeds_and_best_cut_takes_the_highest_mean():
+    train, test = _tiny_digits()
+    net = transfer.glyph_cnn()
+    probes = probe_layers(net, train, test, cuts=(None, "conv2"), k=2, seeds=(0, 1))
+    assert list(probes) == [None, "conv2"] and all(len(v) == 2 for v in probes.values())
+    fake = {
+        None: torch.tensor([0.5, 0.7]),
+        "conv1": torch.tensor([0.9, 0.1]),
+        "fc": torch.tensor([0.7, 0.6]),
+    }
+    assert best_cut(fake) == "fc"
+
+
+def test_digit_tasks_share_labels_and_permute_pixels_identically():
+    tasks = study.digit_tasks()
+    for (x, y), (xp, yp) in zip(tasks["digits"], tasks["permuted digits"], strict=True):
+        assert torch.equal(y, yp)
+        assert torch.equal(x.flatten(1).sort(1).values, xp.flatten(1).sort(1).values)
+    assert [len(part[0]) for part in tasks["digits"]] == [988, 270, 539]
+
+
+def test_similarity_of_a_set_with_itself_is_one():
+    x = torch.rand(40, 1, 8, 8)
+    y = torch.arange(40) // 4  # ten classes, each with odd and even positions
+    sim = study.glyph_digit_similarity((x, y), (x, y))
+    assert torch.allclose(sim["glyph_to_digit"], torch.ones(10), atol=1e-5)
+    assert (sim["digit_to_digit"] < 1).all()
+
+
+def test_relative_change_is_zero_for_a_copy_and_positive_after_a_step():
+    net = transfer.glyph_cnn(10)
+    assert study.relative_change(net, net) == 0.0
+    other = transfer.glyph_cnn(10)
+    assert study.relative_change(net, other, "fc") > 0
+
+
+def test_greedy_pretraining_reports_every_stage_and_the_end_to_end_baseline():
+    train, test = _tiny_digits()
+    out = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0,))
+    assert list(out) == ["end to end", "stage 1", "stage 2"]
+    assert all(v.shape == (1,) and 0 <= v.item() <= 1 for v in out.values())
+
+
+def test_fitnets_study_runs_every_arm_with_the_random_teacher_control():
+    train, test = _tiny_digits()
+    net = transfer.glyph_cnn()
+    out = study.fitnets(net, train, test, lr=1e-3, k=2, seeds=(0,), hint_steps=2, steps=2)
+    assert set(out) == {
+        "teacher",
+        "labels only",
+        "hints",
+        "random-teacher hints",
+        "hints + distillation",
+    }
+
+
+def test_bn_shift_returns_four_paired_arms():
+    train, test = _tiny_digits()
+    out = study.bn_shift(
+        transfer.glyph_cnn(),
+        study.invert(train),
+        study.invert(test),
+        1e-3,
+        k=2,
+        seeds=(0, 1),
+        steps=2,
+    )
+    assert set(out) == {
+        "features, source statistics",
+        "features, target statistics",
+        "fine-tune, frozen",
+        "fine-tune, updated",
+    }
+    assert all(len(v) == 2 for v in out.values())
