@@ -154,11 +154,9 @@ def _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas):
     betas = torch.as_tensor(betas).tolist()
     rows = []
     for a in torch.as_tensor(alphas).tolist():
+        z_a = z0.add(z1, alpha=a)  # shared by the whole row
         row = [
-            loss_fn(
-                _rest_of_mlp(layers, p0, p1, p2, z0.add(z1, alpha=a).add_(z2, alpha=b), a, b),
-                targets,
-            )
+            loss_fn(_rest_of_mlp(layers, p0, p1, p2, z_a.add(z2, alpha=b), a, b), targets)
             for b in betas
         ]
         rows.append(torch.stack(row))
@@ -169,8 +167,9 @@ def _rest_of_mlp(layers, p0, p1, p2, h, a, b):
     for index, module in enumerate(layers[1:], start=1):
         if isinstance(module, nn.Linear):
             weight = _combine(p0, p1, p2, f"{index}.weight", a, b)
-            bias = _combine(p0, p1, p2, f"{index}.bias", a, b) if module.bias is not None else None
-            h = torch.nn.functional.linear(h, weight, bias)
+            h = (weight @ h.T).T  # h W^T, as W h^T: faster for narrow layers on CPU BLAS
+            if module.bias is not None:
+                h = h + _combine(p0, p1, p2, f"{index}.bias", a, b)
         elif type(module) in _IN_PLACE:
             h = _IN_PLACE[type(module)](h)  # h is a fresh tensor: safe to overwrite
         elif not isinstance(module, nn.Dropout):
@@ -189,7 +188,6 @@ def plane_losses(
     alphas,
     betas,
     center=None,
-    chunk: int = 64,
     fast: bool = True,
 ) -> torch.Tensor:
     """Loss at center + a d1 + b d2 for every a in ``alphas`` (rows) and b in ``betas`` (columns).

@@ -20,6 +20,7 @@ from nnlib.optim.base import (
     check_betas,
     check_non_negative,
 )
+from nnlib.utils import check_positive_int
 
 __all__ = [
     "Adam",
@@ -379,6 +380,8 @@ def adam_first_steps(
     Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
     step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
     """
+    check_positive_int("steps", steps)
+    check_betas(betas)
     beta1, beta2 = betas
     m = v = 0.0
     lengths = []
