@@ -194,6 +194,8 @@ class Adam(ElementwiseOptimizer):
     """torch.optim.Adam's algorithm, names and defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8);
     the maths: :func:`adam_update`."""
 
+    hyperparameter_keys = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
     def __init__(
         self,
         params,
@@ -237,12 +239,8 @@ class Adam(ElementwiseOptimizer):
             state["exp_avg"],
             state["exp_avg_sq"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
             v_max=state.get("max_exp_avg_sq"),
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v)
         if v_max is not None:
@@ -278,6 +276,8 @@ class AdamW(Adam):
 class Adamax(ElementwiseOptimizer):
     """torch.optim.Adamax's algorithm, names and defaults; the maths: :func:`adamax_update`."""
 
+    hyperparameter_keys = ("lr", "betas", "eps", "weight_decay")
+
     state_keys = ("exp_avg", "exp_inf")
 
     def __init__(
@@ -309,16 +309,22 @@ class Adamax(ElementwiseOptimizer):
             state["exp_avg"],
             state["exp_inf"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_inf=u)
 
 
 class NAdam(ElementwiseOptimizer):
     """torch.optim.NAdam's algorithm, names and defaults; the maths: :func:`nadam_update`."""
+
+    hyperparameter_keys = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "momentum_decay",
+        "decoupled_weight_decay",
+    )
 
     state_keys = ("exp_avg", "exp_avg_sq")
 
@@ -362,12 +368,7 @@ class NAdam(ElementwiseOptimizer):
             state["exp_avg_sq"],
             state["mu_product"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum_decay=group["momentum_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v, mu_product=mu_product)
 
