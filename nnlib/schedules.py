@@ -227,10 +227,12 @@ def lr_range_test(
     lr_max: float = 10.0,
     steps: int = 100,
     stop_factor: float = 4.0,
+    device=None,
 ) -> dict[str, list[float]]:
     """Raise the learning rate exponentially from lr_min to lr_max over ``steps`` minibatches and
     record the loss; stop early once it exceeds ``stop_factor`` times its minimum. The model's
-    weights are restored afterwards. Pick a rate a little below where the loss falls fastest."""
+    weights are restored afterwards. Pick a rate a little below where the loss falls fastest.
+    Runs in :func:`nnlib.train.train_steps` on ``device`` (default ``nnlib.get_device()``)."""
     check_positive("lr_min", lr_min)
     check_positive("lr_max", lr_max)
     check_positive_int("steps", steps)
@@ -245,7 +247,14 @@ def lr_range_test(
     sweep = _Sweep(stop_factor)
     try:
         history = train_steps(
-            model, optimizer, loader, loss_fn, steps=steps, scheduler=growth, callbacks=[sweep]
+            model,
+            optimizer,
+            loader,
+            loss_fn,
+            steps=steps,
+            scheduler=growth,
+            callbacks=[sweep],
+            device=device,
         )
     finally:
         model.load_state_dict(saved)

@@ -55,7 +55,7 @@ def check_batchnorm_forward(student_fn) -> CheckResult:
 
 
 def _reference_running(running, batch_value, momentum):
-    return (1 - momentum) * running + momentum * batch_value
+    return norm.running_average(running, batch_value, momentum, num_batches=1)
 
 
 def check_running_average(student_fn) -> CheckResult:
