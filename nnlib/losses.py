@@ -31,13 +31,24 @@ __all__ = [
 ]
 
 
+def _check_same_shape(prediction: torch.Tensor, target: torch.Tensor) -> None:
+    """No silent broadcasting: (N,) against (N, 1) would average an N x N table of errors."""
+    if prediction.shape != target.shape:
+        raise ValueError(
+            f"Invalid shapes: prediction {tuple(prediction.shape)} and target "
+            f"{tuple(target.shape)} must be equal"
+        )
+
+
 def mse_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """mean (y_hat - y)^2."""
+    _check_same_shape(prediction, target)
     return ((prediction - target) ** 2).mean()
 
 
 def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """mean |y_hat - y|: less sensitive to outliers than MSE."""
+    _check_same_shape(prediction, target)
     return (prediction - target).abs().mean()
 
 
@@ -45,6 +56,7 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor)
     """mean -[y log s(z) + (1 - y) log(1 - s(z))].
 
     Computed stably as max(z, 0) - z y + log(1 + e^-|z|)."""
+    _check_same_shape(logits, target)
     return (logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()
 
 
@@ -84,12 +96,18 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: f
 def kl_divergence(log_p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """KL(q || p) = sum q (log q - log p), summed over classes and averaged over examples
     (terms with q = 0 contribute 0); ``log_p`` are the model's log-probabilities."""
+    _check_same_shape(log_p, q)
     terms = torch.where(q > 0, q * (torch.log(q.clamp_min(1e-300)) - log_p), torch.zeros_like(q))
     return terms.sum(dim=-1).mean()
 
 
 def per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of each network: logits (S, B, C), targets (B,) -> losses (S,)."""
+    if logits.ndim != 3 or targets.shape != logits.shape[1:2]:
+        raise ValueError(
+            f"Invalid shapes: logits {tuple(logits.shape)} must be (S, B, C) and targets "
+            f"{tuple(targets.shape)} must be (B,)"
+        )
     n_models, batch, classes = logits.shape
     flat = torch.nn.functional.cross_entropy(
         logits.reshape(-1, classes), targets.repeat(n_models), reduction="none"

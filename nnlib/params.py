@@ -14,7 +14,14 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-__all__ = ["flatten", "flatten_params", "load_params_", "trainable_parameters", "unflatten_params"]
+__all__ = [
+    "fixed_tensors",
+    "flatten",
+    "flatten_params",
+    "load_params_",
+    "trainable_parameters",
+    "unflatten_params",
+]
 
 
 def trainable_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
@@ -53,3 +60,14 @@ def load_params_(model: nn.Module, theta: torch.Tensor) -> nn.Module:
     for name, value in unflatten_params(model, theta).items():
         parameters[name].copy_(value)
     return model
+
+
+def fixed_tensors(model: nn.Module, device=None, dtype=None) -> dict[str, torch.Tensor]:
+    """What theta leaves out, {name: tensor}: the buffers and the frozen parameters, detached and
+    moved to ``device`` (floating-point ones to ``dtype`` too). Passed to ``functional_call``
+    with ``unflatten_params(model, theta)``, the model runs wherever theta is."""
+    frozen = [(k, p) for k, p in model.named_parameters() if not p.requires_grad]
+    return {
+        k: v.detach().to(device=device, dtype=dtype if v.is_floating_point() else None)
+        for k, v in [*model.named_buffers(), *frozen]
+    }

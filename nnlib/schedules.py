@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from numbers import Integral
 
 import torch
 
@@ -46,23 +47,39 @@ __all__ = [
 ]
 
 
+def _check_t(t: int) -> None:
+    if isinstance(t, bool) or not isinstance(t, Integral) or t < 0:
+        raise ValueError(f"Invalid t: {t!r} (must be an integer >= 0)")
+
+
 def step_lr(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
+    _check_t(t)
+    check_positive_int("step_size", step_size)
     return lr0 * gamma ** (t // step_size)
 
 
 def multistep_lr(t: int, lr0: float, milestones, gamma: float = 0.1) -> float:
+    _check_t(t)
+    if any(m < 0 for m in milestones):
+        raise ValueError(f"Invalid milestones: {list(milestones)} (must be >= 0)")
     return lr0 * gamma ** bisect.bisect_right(sorted(milestones), t)
 
 
 def exponential_lr(t: int, lr0: float, gamma: float) -> float:
+    _check_t(t)
+    check_positive("gamma", gamma)
     return lr0 * gamma**t
 
 
 def inverse_time_lr(t: int, lr0: float, decay: float) -> float:
+    _check_t(t)
+    check_positive("decay", decay, allow_zero=True)
     return lr0 / (1 + decay * t)
 
 
 def cosine_lr(t: int, lr0: float, T_max: int, eta_min: float = 0.0) -> float:
+    _check_t(t)
+    check_positive_int("T_max", T_max)
     return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
 
 
@@ -70,6 +87,9 @@ def cosine_warm_restarts_lr(
     t: int, lr0: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0
 ) -> float:
     """SGDR (Loshchilov and Hutter 2017): restart the cosine at the end of every cycle."""
+    _check_t(t)
+    check_positive_int("T_0", T_0)
+    check_positive_int("T_mult", T_mult)
     length, start = T_0, 0
     while t >= start + length:
         start, length = start + length, length * T_mult
@@ -78,6 +98,8 @@ def cosine_warm_restarts_lr(
 
 def cyclic_lr(t: int, lr0: float, max_lr: float, step_size_up: int = 2000) -> float:
     """Triangular cyclical learning rate (Smith 2017) between lr0 and max_lr."""
+    _check_t(t)
+    check_positive_int("step_size_up", step_size_up)
     cycle = math.floor(1 + t / (2 * step_size_up))
     x = abs(t / step_size_up - 2 * cycle + 1)
     return lr0 + (max_lr - lr0) * max(0.0, 1 - x)
@@ -93,6 +115,16 @@ def one_cycle_lr(
 ) -> float:
     """torch's OneCycleLR (two phases, cosine annealing): up from max_lr/div_factor to max_lr,
     then down to max_lr/(div_factor final_div_factor)."""
+    _check_t(t)
+    check_positive("max_lr", max_lr)
+    check_positive_int("total_steps", total_steps)
+    check_positive("div_factor", div_factor)
+    check_positive("final_div_factor", final_div_factor)
+    if not 0 < pct_start < 1 or not 1 < pct_start * total_steps < total_steps:
+        raise ValueError(
+            f"Invalid pct_start: {pct_start} (needs 0 < pct_start < 1 and both phases at least "
+            f"one step long for total_steps={total_steps})"
+        )
     initial = max_lr / div_factor
     final = initial / final_div_factor
     phase1_end = float(pct_start * total_steps) - 1
@@ -106,6 +138,8 @@ def _cos_anneal(start: float, end: float, fraction: float) -> float:
 
 
 def linear_warmup_lr(t: int, lr0: float, warmup: int, start_factor: float = 1.0 / 3) -> float:
+    _check_t(t)
+    check_positive_int("warmup", warmup)
     return lr0 * (start_factor + (1 - start_factor) * min(t, warmup) / warmup)
 
 
@@ -193,10 +227,12 @@ def lr_range_test(
     lr_max: float = 10.0,
     steps: int = 100,
     stop_factor: float = 4.0,
+    device=None,
 ) -> dict[str, list[float]]:
     """Raise the learning rate exponentially from lr_min to lr_max over ``steps`` minibatches and
     record the loss; stop early once it exceeds ``stop_factor`` times its minimum. The model's
-    weights are restored afterwards. Pick a rate a little below where the loss falls fastest."""
+    weights are restored afterwards. Pick a rate a little below where the loss falls fastest.
+    Runs in :func:`nnlib.train.train_steps` on ``device`` (default ``nnlib.get_device()``)."""
     check_positive("lr_min", lr_min)
     check_positive("lr_max", lr_max)
     check_positive_int("steps", steps)
@@ -211,7 +247,14 @@ def lr_range_test(
     sweep = _Sweep(stop_factor)
     try:
         history = train_steps(
-            model, optimizer, loader, loss_fn, steps=steps, scheduler=growth, callbacks=[sweep]
+            model,
+            optimizer,
+            loader,
+            loss_fn,
+            steps=steps,
+            scheduler=growth,
+            callbacks=[sweep],
+            device=device,
         )
     finally:
         model.load_state_dict(saved)

@@ -10,9 +10,9 @@ learning. A non-finite loss stops the run cleanly; the history says at which ste
 value. ``fit`` puts the model in train mode for each epoch and in eval mode (under
 ``torch.no_grad``) for validation. A tqdm bar shows progress when ``progress=True``.
 
-Every function takes ``device`` (default: where the model's parameters are, which
-:func:`nnlib.get_device` chooses when the model is built): batches are moved there, so the same
-call runs on CPU or CUDA.
+The training functions take ``device`` (default :func:`nnlib.get_device`: CUDA when present, else
+the CPU): the model is moved there (and stays there) and every batch follows it, so the same call
+runs on a laptop or a GPU. ``evaluate`` and ``accuracy`` run where the model is.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nnlib.losses import per_model_loss
-from nnlib.utils import DivergenceError, check_finite, check_positive_int
+from nnlib.utils import DivergenceError, check_finite, check_positive_int, get_device
 
 __all__ = [
     "Callback",
@@ -41,6 +41,7 @@ __all__ = [
     "fit",
     "fit_batched",
     "fit_steps",
+    "place",
     "train_steps",
 ]
 
@@ -196,6 +197,15 @@ def _device_of(model: nn.Module) -> torch.device:
     return next(itertools.chain(model.parameters(), [torch.empty(0)])).device
 
 
+def place(model: nn.Module, device: torch.device | str | None = None) -> torch.device:
+    """The device to train on, ``device`` or else :func:`nnlib.get_device`, with ``model`` moved
+    there in place (its parameters keep their identity, so an optimizer built before still
+    works)."""
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    return device
+
+
 def _mean_logs(sums: dict[str, float], count: int) -> dict[str, float]:
     return {key: value / count for key, value in sums.items()}
 
@@ -253,7 +263,7 @@ def train_steps(
     non-finite scalar loss stops the run: ``history.diverged`` says where.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    device = device or _device_of(model)
+    device = place(model, device)
     history = history if history is not None else History()
     callbacks = list(callbacks)
     if steps is not None:
@@ -354,6 +364,7 @@ def fit(
     """
     check_positive_int("epochs", epochs)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = place(model, device)
     callbacks = list(callbacks)
     history = History()
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
@@ -420,7 +431,7 @@ def fit_batched(
     every minibatch step). Returns per-network mean training loss per epoch (epochs, S) and,
     when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after each epoch."""
     check_positive_int("epochs", epochs)
-    device = device or _device_of(model)
+    device = place(model, device)
     train_curve, eval_curve, eval_accuracy = [], [], []
     for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         meter = EpochMeans()

@@ -272,7 +272,9 @@ def test_race_widget_and_figures_survive_every_extreme():
         ],
     )
     widgets.drive_to_extremes(schedule_app)
-    assert viz.momentum_rate_figure(resolution=8) is not None
+    rate_map = viz.momentum_rate_figure(resolution=8)
+    rates = rate_map.axes[0].collections[0].get_array()  # the rate on the (lr, momentum) grid
+    assert rates.size == 64 and 0 < float(rates.min()) < 1 and float(rates.max()) == 1.0
     with pytest.raises(ValueError, match="surface"):
         viz.race_figure("everest")
     with pytest.raises(ValueError, match="schedule"):

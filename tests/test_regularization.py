@@ -56,6 +56,7 @@ def test_l2_penalty_with_sgd_equals_torch_weight_decay():
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
 
 
+@settings(deadline=None)
 @given(st.floats(0.0, 2.0), st.lists(st.floats(-3, 3), min_size=1, max_size=20))
 def test_soft_threshold_is_the_l1_proximal_map(tau, values):
     w = torch.tensor(values, dtype=torch.float64)

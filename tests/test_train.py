@@ -114,3 +114,35 @@ def test_regression_losses_log_no_accuracy():
     assert history["train_loss"][-1] < 1e-3
     epoch, value = history.best("train_loss")
     assert value == min(history["train_loss"]) and epoch == history["epoch"][-1]
+
+
+def test_the_device_path_runs_with_the_device_given_explicitly():
+    """Training, batched seeds, curvature and slices take ``device``; on CPU given explicitly
+    they give the same numbers as the default (which is the CPU on a machine without CUDA)."""
+    from nnlib import curvature, loss_slices, models, optim
+
+    def run(**device):
+        torch.manual_seed(0)
+        model = models.mlp([3, 5, 2])
+        x, y = torch.randn(16, 3), torch.randint(0, 2, (16,))
+        history = train.fit_steps(
+            model, optim.SGD(model.parameters(), lr=0.1), [(x, y)], 5, **device
+        )
+        many = models.BatchedMLP([3, 4, 2], n_models=3)
+        curves = train.fit_batched(
+            many, optim.SGD(many.parameters(), lr=0.1), [(x, y)], 2, **device
+        )
+        H = curvature.dense_hessian(model, nn.functional.cross_entropy, x, y, **device)
+        d1, d2 = loss_slices.random_direction(model, 1), loss_slices.random_direction(model, 2)
+        grid = torch.linspace(-1, 1, 3)
+        plane = loss_slices.plane_losses(
+            model, nn.functional.cross_entropy, x, y, d1, d2, grid, grid, **device
+        )
+        return history.step_loss, curves["train_loss"], H, plane
+
+    default, explicit = run(), run(device="cpu")
+    assert default[0] == explicit[0]
+    for a, b in zip(default[1:], explicit[1:], strict=True):
+        assert a.device.type == "cpu"
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert train.place(nn.Linear(2, 2), "cpu") == torch.device("cpu")

@@ -91,7 +91,8 @@ def test_quick_pretraining_run_is_deterministic_and_writes_a_consistent_record(t
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == a["file_sha256"]
     model = transfer.load_pretrained(weights)
     assert transfer.state_checksum(model) == a["state_sha256"]
-    assert 0 <= a["source_test_accuracy"] <= 1
+    # one quick epoch on 1200 glyphs of 100 classes: well above chance (0.01), short of learned
+    assert 0.02 < a["source_test_accuracy"] < 0.9
     assert not torch.are_deterministic_algorithms_enabled()
 
 

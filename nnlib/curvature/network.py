@@ -16,7 +16,8 @@ its running statistics); its weights, gradients and train/eval mode are left as 
 holds the trainable parameters (:mod:`nnlib.params`): frozen ones stay fixed. ``loss_fn`` is any
 ``loss_fn(outputs, targets)``: a ``torch.nn.functional`` loss or a loss module, with any
 reduction (per-example losses, ``reduction="none"``, are averaged; ``"sum"`` gives the Hessian of
-the sum).
+the sum). Every function takes ``device`` (default :func:`nnlib.get_device`, CUDA when
+present): the products run there, the results come back on the CPU.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jvp
 
-from nnlib.params import flatten_params, unflatten_params
-from nnlib.utils import check_positive, check_positive_int
+from nnlib.params import fixed_tensors, flatten_params, unflatten_params
+from nnlib.utils import check_positive, check_positive_int, get_device
 
 __all__ = [
     "dense_hessian",
@@ -55,16 +56,10 @@ def _eval_mode(model: nn.Module):
 class _Flat:
     """theta (:mod:`nnlib.params`: the trainable parameters) and the buffers, in ``dtype``."""
 
-    def __init__(self, model: nn.Module, dtype: torch.dtype | None):
+    def __init__(self, model: nn.Module, dtype: torch.dtype | None, device: torch.device):
         self.model = model
-        self.theta = flatten_params(model)
-        if dtype is not None:
-            self.theta = self.theta.to(dtype)
-        frozen = [(k, v.detach()) for k, v in model.named_parameters() if not v.requires_grad]
-        self.buffers = {  # what stays fixed: buffers and frozen parameters, in ``dtype`` too
-            k: v.to(dtype) if dtype and v.is_floating_point() else v
-            for k, v in [*model.named_buffers(), *frozen]
-        }
+        self.theta = flatten_params(model).to(device=device, dtype=dtype)
+        self.buffers = fixed_tensors(model, device, dtype)  # buffers and frozen parameters
 
     @property
     def n(self) -> int:
@@ -79,11 +74,13 @@ def _scalar(loss: torch.Tensor) -> torch.Tensor:
     return loss if loss.dim() == 0 else loss.mean()
 
 
-def _loss_function(model, loss_fn, inputs, targets, dtype):
-    """(flat view, theta -> loss) for a fixed batch; nothing about the model is changed."""
-    flat = _Flat(model, dtype)
-    if dtype is not None and inputs.is_floating_point():
-        inputs = inputs.to(dtype)
+def _loss_function(model, loss_fn, inputs, targets, dtype, device=None):
+    """(flat view, theta -> loss) for a fixed batch, computed on ``device`` (default
+    :func:`nnlib.get_device`); nothing about the model is changed (not even where it lives)."""
+    device = torch.device(device) if device is not None else get_device()
+    flat = _Flat(model, dtype, device)
+    inputs = inputs.to(device=device, dtype=dtype if inputs.is_floating_point() else None)
+    targets = targets.to(device)
 
     def loss_of(theta: torch.Tensor) -> torch.Tensor:
         params = flat.unflatten(theta)
@@ -92,19 +89,23 @@ def _loss_function(model, loss_fn, inputs, targets, dtype):
     return flat, loss_of
 
 
-def hvp(model, loss_fn, inputs, targets, vector: torch.Tensor, dtype=None) -> torch.Tensor:
-    """H v for the loss of ``model`` on one batch; ``vector`` is flat (N,), like the result."""
+def hvp(
+    model, loss_fn, inputs, targets, vector: torch.Tensor, dtype=None, device=None
+) -> torch.Tensor:
+    """H v for the loss of ``model`` on one batch; ``vector`` is flat (N,), like the result
+    (returned where ``vector`` is)."""
     with _eval_mode(model):
-        flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype)
+        flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype, device)
         if vector.shape != (flat.n,):
             raise ValueError(
                 f"Invalid vector of shape {tuple(vector.shape)}: the model has {flat.n} parameters"
             )
-        return jvp(grad(loss_of), (flat.theta,), (vector.to(flat.theta.dtype),))[1]
+        tangent = vector.to(device=flat.theta.device, dtype=flat.theta.dtype)
+        return jvp(grad(loss_of), (flat.theta,), (tangent,))[1].to(vector.device)
 
 
-def _hvp_operator(model, loss_fn, inputs, targets, dtype):
-    flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype)
+def _hvp_operator(model, loss_fn, inputs, targets, dtype, device=None):
+    flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype, device)
     gradient = grad(loss_of)
 
     def matvec(vector: torch.Tensor) -> torch.Tensor:
@@ -114,18 +115,19 @@ def _hvp_operator(model, loss_fn, inputs, targets, dtype):
 
 
 def dense_hessian(
-    model, loss_fn, inputs, targets, dtype=None, max_params: int = 5000
+    model, loss_fn, inputs, targets, dtype=None, max_params: int = 5000, device=None
 ) -> torch.Tensor:
-    """All of H (N x N), by one Hessian-vector product per basis vector (batched with vmap)."""
+    """All of H (N x N), by one Hessian-vector product per basis vector (batched with vmap);
+    computed on ``device``, returned on the CPU."""
     with _eval_mode(model):
-        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         if flat.n > max_params:
             raise ValueError(
                 f"Invalid model for a dense Hessian: {flat.n} parameters > max_params={max_params}"
             )
-        eye = torch.eye(flat.n, dtype=flat.theta.dtype)
+        eye = torch.eye(flat.n, dtype=flat.theta.dtype, device=flat.theta.device)
         H = torch.vmap(matvec)(eye)
-    return 0.5 * (H + H.T)
+    return (0.5 * (H + H.T)).cpu()
 
 
 def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,7 +138,7 @@ def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tens
     H's extreme eigenvalues first.
     """
     steps = min(check_positive_int("steps", steps), n)
-    basis = torch.zeros(steps, n, dtype=start.dtype)
+    basis = torch.zeros(steps, n, dtype=start.dtype, device=start.device)
     alphas, betas = [], []
     v = start / start.norm()
     for j in range(steps):
@@ -177,32 +179,50 @@ def power_iteration(matvec, n: int, steps: int = 500, seed: int = 0, dtype=torch
 
 
 def top_eigenvalues(
-    model, loss_fn, inputs, targets, k: int = 5, steps: int = 60, seed: int = 0, dtype=torch.float64
+    model,
+    loss_fn,
+    inputs,
+    targets,
+    k: int = 5,
+    steps: int = 60,
+    seed: int = 0,
+    dtype=torch.float64,
+    device=None,
 ) -> torch.Tensor:
-    """The k largest eigenvalues of H (descending), as Ritz values of ``steps`` Lanczos steps."""
+    """The k largest eigenvalues of H (descending), as Ritz values of ``steps`` Lanczos steps;
+    computed on ``device``, returned on the CPU."""
     check_positive_int("k", k)
     check_positive_int("steps", steps)
     with _eval_mode(model):
-        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         g = torch.Generator().manual_seed(seed)
         start = torch.randn(flat.n, generator=g, dtype=flat.theta.dtype)
-        T, _ = lanczos(matvec, flat.n, max(steps, 2 * k), start)
-    return torch.linalg.eigvalsh(T).flip(0)[:k]
+        T, _ = lanczos(matvec, flat.n, max(steps, 2 * k), start.to(flat.theta.device))
+    return torch.linalg.eigvalsh(T.cpu()).flip(0)[:k]
 
 
-def _rademacher(n: int, count: int, seed: int, dtype) -> torch.Tensor:
+def _rademacher(n: int, count: int, seed: int, like: torch.Tensor) -> torch.Tensor:
+    """``count`` random sign vectors of length n (drawn on the CPU, so seeds agree everywhere),
+    with the dtype and device of ``like``."""
     g = torch.Generator().manual_seed(seed)
-    return (torch.randint(0, 2, (count, n), generator=g) * 2 - 1).to(dtype)
+    return (torch.randint(0, 2, (count, n), generator=g) * 2 - 1).to(like)
 
 
 def hutchinson_trace(
-    model, loss_fn, inputs, targets, samples: int = 100, seed: int = 0, dtype=torch.float64
+    model,
+    loss_fn,
+    inputs,
+    targets,
+    samples: int = 100,
+    seed: int = 0,
+    dtype=torch.float64,
+    device=None,
 ) -> tuple[float, float]:
     """tr H as the mean of v^T H v over Rademacher v; returns (estimate, standard error)."""
     check_positive_int("samples", samples)
     with _eval_mode(model):
-        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
-        vs = _rademacher(flat.n, samples, seed, flat.theta.dtype)
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
+        vs = _rademacher(flat.n, samples, seed, flat.theta)
         quads = torch.stack([torch.dot(v, matvec(v)) for v in vs])
     error = quads.std().item() / math.sqrt(samples) if samples > 1 else math.inf
     return quads.mean().item(), error
@@ -219,6 +239,7 @@ def spectral_density(
     grid_size: int = 400,
     seed: int = 0,
     dtype=torch.float64,
+    device=None,
 ) -> dict[str, torch.Tensor]:
     """Stochastic Lanczos quadrature: the eigenvalue density of H, smoothed by Gaussians.
 
@@ -233,11 +254,11 @@ def spectral_density(
     if sigma is not None:
         check_positive("sigma", sigma)
     with _eval_mode(model):
-        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype)
+        flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         nodes, weights = [], []
-        for v in _rademacher(flat.n, vectors, seed, flat.theta.dtype):
+        for v in _rademacher(flat.n, vectors, seed, flat.theta):
             T, _ = lanczos(matvec, flat.n, steps, v)
-            theta, Q = torch.linalg.eigh(T)
+            theta, Q = torch.linalg.eigh(T.cpu())
             nodes.append(theta)
             weights.append(Q[0] ** 2 / vectors)
     nodes, weights = torch.cat(nodes), torch.cat(weights)

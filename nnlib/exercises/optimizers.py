@@ -12,12 +12,7 @@ __all__ = ["check_adam_step", "check_cosine_schedule", "check_momentum_step"]
 
 def _reference_momentum(theta, buffer, g, lr, momentum):
     """One torch-convention heavy-ball step; returns (new theta, new buffer)."""
-    p = theta.clone().requires_grad_(True)
-    opt = optim.SGD([p], lr=lr, momentum=momentum)
-    opt.state[p]["momentum_buffer"] = buffer.clone()
-    p.grad = g.clone()
-    opt.step()
-    return p.detach(), opt.state[p]["momentum_buffer"]
+    return optim.sgd_update(theta, g, buffer, lr=lr, momentum=momentum)
 
 
 def check_momentum_step(student_fn) -> CheckResult:
@@ -44,14 +39,9 @@ def check_momentum_step(student_fn) -> CheckResult:
 
 
 def _reference_adam(theta, m, v, g, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-    p = theta.clone().requires_grad_(True)
-    opt = optim.Adam([p], lr=lr, betas=betas, eps=eps)
-    opt.state[p].update(
-        {"step": torch.tensor(float(t - 1)), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
-    )
-    p.grad = g.clone()
-    opt.step()
-    return p.detach(), opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]
+    """Adam's step t; returns (new theta, m, v)."""
+    theta, m, v, _ = optim.adam_update(theta, g, m, v, t, lr=lr, betas=betas, eps=eps)
+    return theta, m, v
 
 
 def check_adam_step(student_fn) -> CheckResult:

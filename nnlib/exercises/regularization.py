@@ -12,9 +12,7 @@ __all__ = ["check_inverted_dropout", "check_mixup_pairs", "check_swa_update"]
 
 def _reference_dropout(x, keep_mask, p, training):
     """Inverted dropout with a given keep mask (1 = keep)."""
-    if not training:
-        return x
-    return torch.zeros_like(x) if p == 1.0 else x * keep_mask / (1.0 - p)
+    return R.dropout_with_mask(x, keep_mask, p, training)
 
 
 def check_inverted_dropout(student_fn) -> CheckResult:

@@ -14,6 +14,8 @@ from nnlib.norm.batch import (
     BatchRenorm1d,
     batch_norm,
     batch_norm_input_grad,
+    running_average,
+    scale_shift,
 )
 from nnlib.norm.sample import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from nnlib.norm.weight import WeightNorm, weight_norm
@@ -29,5 +31,7 @@ __all__ = [
     "WeightNorm",
     "batch_norm",
     "batch_norm_input_grad",
+    "running_average",
+    "scale_shift",
     "weight_norm",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "batch_norm",
     "batch_norm_input_grad",
     "register_affine",
+    "register_running_stats",
     "running_average",
     "scale_shift",
 ]
@@ -51,6 +52,23 @@ def register_affine(
         module.bias = nn.Parameter(torch.zeros(num_features, **factory))
     else:
         module.register_parameter("bias", None)
+
+
+def register_running_stats(
+    module: nn.Module, num_features: int, track_running_stats: bool, device=None, dtype=None
+) -> None:
+    """Buffers ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (0),
+    or None for all three, as torch's batch and instance norm register them."""
+    if track_running_stats:
+        module.register_buffer(
+            "running_mean", torch.zeros(num_features, device=device, dtype=dtype)
+        )
+        module.register_buffer("running_var", torch.ones(num_features, device=device, dtype=dtype))
+        module.register_buffer("num_batches_tracked", torch.tensor(0, device=device))
+    else:
+        module.register_buffer("running_mean", None)
+        module.register_buffer("running_var", None)
+        module.register_buffer("num_batches_tracked", None)
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
@@ -73,10 +91,12 @@ def scale_shift(x_hat, weight, bias, channel_dim: int = 1) -> torch.Tensor:
     left out (``affine=False``, ``bias=False``)."""
     shape = [1] * x_hat.dim()
     shape[channel_dim] = -1
+    if weight is not None and bias is not None:
+        return torch.addcmul(bias.view(shape), x_hat, weight.view(shape))  # delta + gamma x_hat
     if weight is not None:
-        x_hat = x_hat * weight.view(shape)
+        return x_hat * weight.view(shape)
     if bias is not None:
-        x_hat = x_hat + bias.view(shape)
+        return x_hat + bias.view(shape)
     return x_hat
 
 
@@ -153,16 +173,7 @@ class _BatchNorm(nn.modules.batchnorm._BatchNorm):
         self.affine = affine
         self.track_running_stats = track_running_stats
         register_affine(self, num_features, affine, bias, **factory)
-        if track_running_stats:
-            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
-            self.register_buffer("running_var", torch.ones(num_features, **factory))
-            self.register_buffer(
-                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_running_stats(self, num_features, track_running_stats, **factory)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, no batches seen (what update_bn calls first)."""

@@ -16,7 +16,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnlib.norm.batch import batch_norm, register_affine, running_average, scale_shift
+from nnlib.norm.batch import (
+    batch_norm,
+    register_affine,
+    register_running_stats,
+    running_average,
+    scale_shift,
+)
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
@@ -130,16 +136,7 @@ class _InstanceNorm(nn.modules.instancenorm._InstanceNorm):
         self.affine = affine
         self.track_running_stats = track_running_stats
         register_affine(self, num_features, affine, bias, **factory)
-        if track_running_stats:
-            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
-            self.register_buffer("running_var", torch.ones(num_features, **factory))
-            self.register_buffer(
-                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_running_stats(self, num_features, track_running_stats, **factory)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:

@@ -20,6 +20,7 @@ from nnlib.optim.base import (
     check_betas,
     check_non_negative,
 )
+from nnlib.utils import check_positive_int
 
 __all__ = [
     "Adam",
@@ -193,6 +194,8 @@ class Adam(ElementwiseOptimizer):
     """torch.optim.Adam's algorithm, names and defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8);
     the maths: :func:`adam_update`."""
 
+    hyperparameter_keys = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
     def __init__(
         self,
         params,
@@ -236,12 +239,8 @@ class Adam(ElementwiseOptimizer):
             state["exp_avg"],
             state["exp_avg_sq"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
             v_max=state.get("max_exp_avg_sq"),
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v)
         if v_max is not None:
@@ -277,6 +276,8 @@ class AdamW(Adam):
 class Adamax(ElementwiseOptimizer):
     """torch.optim.Adamax's algorithm, names and defaults; the maths: :func:`adamax_update`."""
 
+    hyperparameter_keys = ("lr", "betas", "eps", "weight_decay")
+
     state_keys = ("exp_avg", "exp_inf")
 
     def __init__(
@@ -308,16 +309,22 @@ class Adamax(ElementwiseOptimizer):
             state["exp_avg"],
             state["exp_inf"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_inf=u)
 
 
 class NAdam(ElementwiseOptimizer):
     """torch.optim.NAdam's algorithm, names and defaults; the maths: :func:`nadam_update`."""
+
+    hyperparameter_keys = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "momentum_decay",
+        "decoupled_weight_decay",
+    )
 
     state_keys = ("exp_avg", "exp_avg_sq")
 
@@ -361,12 +368,7 @@ class NAdam(ElementwiseOptimizer):
             state["exp_avg_sq"],
             state["mu_product"],
             state["step"].item(),
-            lr=group["lr"],
-            betas=group["betas"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum_decay=group["momentum_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v, mu_product=mu_product)
 
@@ -379,6 +381,8 @@ def adam_first_steps(
     Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
     step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
     """
+    check_positive_int("steps", steps)
+    check_betas(betas)
     beta1, beta2 = betas
     m = v = 0.0
     lengths = []

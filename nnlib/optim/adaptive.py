@@ -148,6 +148,8 @@ def adadelta_update(
 class Adagrad(ElementwiseOptimizer):
     """torch.optim.Adagrad's algorithm, names and defaults; the maths: :func:`adagrad_update`."""
 
+    hyperparameter_keys = ("lr", "lr_decay", "weight_decay", "eps")
+
     def __init__(
         self,
         params,
@@ -186,16 +188,15 @@ class Adagrad(ElementwiseOptimizer):
             g,
             state["sum"],
             state["step"].item(),
-            lr=group["lr"],
-            lr_decay=group["lr_decay"],
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, sum=s)
 
 
 class RMSprop(ElementwiseOptimizer):
     """torch.optim.RMSprop's algorithm, names and defaults; the maths: :func:`rmsprop_update`."""
+
+    hyperparameter_keys = ("lr", "alpha", "eps", "weight_decay", "momentum")
 
     def __init__(
         self,
@@ -238,13 +239,9 @@ class RMSprop(ElementwiseOptimizer):
             theta,
             g,
             state["square_avg"],
-            lr=group["lr"],
-            alpha=group["alpha"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum=group["momentum"],
             b=state.get("momentum_buffer"),
             m=state.get("grad_avg"),
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, square_avg=s)
         if b is not None:
@@ -255,6 +252,8 @@ class RMSprop(ElementwiseOptimizer):
 
 class Adadelta(ElementwiseOptimizer):
     """torch.optim.Adadelta's algorithm, names and defaults; the maths: :func:`adadelta_update`."""
+
+    hyperparameter_keys = ("lr", "rho", "eps", "weight_decay")
 
     state_keys = ("square_avg", "acc_delta")
 
@@ -284,9 +283,6 @@ class Adadelta(ElementwiseOptimizer):
             g,
             state["square_avg"],
             state["acc_delta"],
-            lr=group["lr"],
-            rho=group["rho"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, square_avg=s, acc_delta=u)

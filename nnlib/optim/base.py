@@ -66,6 +66,11 @@ class ElementwiseOptimizer(Optimizer):
     """Base class: ``state_keys`` names the zero-initialised tensors kept per parameter."""
 
     state_keys: tuple[str, ...] = ()
+    hyperparameter_keys: tuple[str, ...] = ()  # the group's keys the pure update takes
+
+    def hyperparameters(self, group: dict) -> dict:
+        """``{key: group[key]}`` for ``hyperparameter_keys``: the update function's keywords."""
+        return {key: group[key] for key in self.hyperparameter_keys}
 
     def init_state(self, theta: torch.Tensor, group: dict) -> dict:
         state = {"step": torch.tensor(0.0)}

@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 
 from nnlib.optim.base import ElementwiseOptimizer, check_non_negative
+from nnlib.optim.rates import check_eigenvalues
+from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
     "VelocityMomentum",
@@ -73,8 +75,11 @@ def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:
     """Convergence rate of heavy ball on a quadratic: the largest spectral radius, over the
     Hessian's eigenvalues lambda, of the 2x2 iteration matrix acting on (x_t, x_{t-1}),
     [[1 + momentum - lr lambda, -momentum], [1, 0]]."""
+    check_positive("lr", lr)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"Invalid momentum: {momentum} (must be in [0, 1))")
     worst = 0.0
-    for lam in torch.as_tensor(eigenvalues, dtype=torch.float64).tolist():
+    for lam in check_eigenvalues(eigenvalues).tolist():
         R = torch.tensor([[1 + momentum - lr * lam, -momentum], [1.0, 0.0]], dtype=torch.float64)
         worst = max(worst, torch.linalg.eigvals(R).abs().max().item())
     return worst
@@ -84,6 +89,9 @@ def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
     """Polyak's optimal heavy-ball parameters on a quadratic with eigenvalues in [mu, L]:
     lr = (2 / (sqrt L + sqrt mu))^2, momentum = ((sqrt kappa - 1) / (sqrt kappa + 1))^2, and the
     resulting rate (sqrt kappa - 1) / (sqrt kappa + 1) = sqrt(momentum)."""
+    check_positive("mu", mu)
+    if not mu <= L:
+        raise ValueError(f"Invalid L: {L} (must be >= mu = {mu})")
     root_kappa = (L / mu) ** 0.5
     lr = (2 / (L**0.5 + mu**0.5)) ** 2
     momentum = ((root_kappa - 1) / (root_kappa + 1)) ** 2
@@ -94,6 +102,8 @@ def nesterov_lookahead(gradient, x0: torch.Tensor, lr: float, momentum: float, s
     """Nesterov's method as the decks write it: v <- gamma v + lr grad(theta - gamma v),
     theta <- theta - v. Returns the paths of theta and of phi = theta - gamma v (the look-ahead
     points), shape (steps + 1, dim) each; phi is what torch's ``nesterov=True`` iterates."""
+    check_positive("lr", lr)
+    check_positive_int("steps", steps)
     theta = x0.clone()
     v = torch.zeros_like(theta)
     thetas, phis = [theta.clone()], [theta.clone()]

@@ -12,13 +12,29 @@ import math
 
 import torch
 
-__all__ = ["best_rate", "measured_rate", "predicted_rate", "steps_to_tolerance"]
+from nnlib.utils import check_positive, check_positive_int
+
+__all__ = [
+    "best_rate",
+    "check_eigenvalues",
+    "measured_rate",
+    "predicted_rate",
+    "steps_to_tolerance",
+]
 
 
 def predicted_rate(eigenvalues, lr: float) -> float:
     """rho = max_k |1 - lr lambda_k|: the factor by which GD shrinks the error per step."""
-    eigenvalues = torch.as_tensor(eigenvalues, dtype=torch.float64)
+    check_positive("lr", lr)
+    eigenvalues = check_eigenvalues(eigenvalues)
     return (1 - lr * eigenvalues).abs().max().item()
+
+
+def check_eigenvalues(eigenvalues) -> torch.Tensor:
+    eigenvalues = torch.as_tensor(eigenvalues, dtype=torch.float64).reshape(-1)
+    if eigenvalues.numel() == 0 or not torch.isfinite(eigenvalues).all():
+        raise ValueError(f"Invalid eigenvalues: {eigenvalues.tolist()} (need finite values)")
+    return eigenvalues
 
 
 def best_rate(kappa: float) -> float:
@@ -34,6 +50,7 @@ def measured_rate(errors, tail: int = 10) -> float:
     Uses the last ``tail`` steps before the errors reach round-off (1e-300), where the slowest
     direction dominates.
     """
+    check_positive_int("tail", tail)
     errors = [e for e in torch.as_tensor(errors, dtype=torch.float64).tolist() if e > 1e-300]
     if len(errors) < 2:
         return 0.0
@@ -43,6 +60,8 @@ def measured_rate(errors, tail: int = 10) -> float:
 
 def steps_to_tolerance(kappa: float, tol: float = 1e-6) -> int:
     """Steps the best fixed-step GD needs to shrink the error by ``tol``: ceil(log tol/log rho)."""
+    if not 0 < tol < 1:
+        raise ValueError(f"Invalid tol: {tol} (must be in (0, 1))")
     rho = best_rate(kappa)
     if rho == 0:
         return 1

@@ -57,6 +57,8 @@ def sgd_update(
 class SGD(ElementwiseOptimizer):
     """torch.optim.SGD's algorithm, names and defaults (the maths: :func:`sgd_update`)."""
 
+    hyperparameter_keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+
     def __init__(
         self,
         params,
@@ -91,10 +93,6 @@ class SGD(ElementwiseOptimizer):
             theta,
             g,
             state["momentum_buffer"],
-            lr=group["lr"],
-            momentum=group["momentum"],
-            dampening=group["dampening"],
-            weight_decay=group["weight_decay"],
-            nesterov=group["nesterov"],
+            **self.hyperparameters(group),
         )
         self.store(theta, new_theta, state, momentum_buffer=b)

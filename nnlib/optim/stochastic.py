@@ -17,7 +17,7 @@ from torch import nn
 
 from nnlib.optim.gd import GradientDescent
 from nnlib.regularization.averaging import swa_average
-from nnlib.train import Callback, train_steps
+from nnlib.train import Callback, History, train_steps
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["LeastSquaresRun", "minibatch_descent"]
@@ -62,11 +62,21 @@ def minibatch_descent(
     per_epoch = problem.n // batch_size
     recorder = _Recorder(problem, model.w, per_epoch, epochs, records, average_from)
     generator = torch.Generator().manual_seed(seed)
+    history = History()  # one history over all epochs: the recorder sees global step numbers
     for _ in range(epochs):
         order = torch.randperm(problem.n, generator=generator)
         rows = order[: per_epoch * batch_size].split(batch_size)
         batches = ((problem.X[r], problem.y[r]) for r in rows)
-        train_steps(model, optimizer, batches, _half_mse, scheduler=scheduler, callbacks=[recorder])
+        train_steps(
+            model,
+            optimizer,
+            batches,
+            _half_mse,
+            history=history,
+            scheduler=scheduler,
+            callbacks=[recorder],
+            device=problem.X.device,
+        )
     return recorder.run
 
 

@@ -44,6 +44,7 @@ from nnlib.regularization.averaging import (
 from nnlib.regularization.dropout import (
     Dropout,
     dropout,
+    dropout_with_mask,
     mc_dropout_predict,
     subnetwork_geometric_mean,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "affine",
     "decay_parameters",
     "dropout",
+    "dropout_with_mask",
     "elastic_net_penalty",
     "ema_average",
     "ensemble_predict",

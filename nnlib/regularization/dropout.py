@@ -28,21 +28,46 @@ from torch import nn
 
 from nnlib.utils import check_fraction, check_positive_int
 
-__all__ = ["Dropout", "dropout", "mc_dropout_predict", "subnetwork_geometric_mean"]
+__all__ = [
+    "Dropout",
+    "dropout",
+    "dropout_with_mask",
+    "mc_dropout_predict",
+    "subnetwork_geometric_mean",
+]
+
+
+def dropout_with_mask(
+    x: torch.Tensor,
+    mask: torch.Tensor | None,
+    p: float,
+    training: bool = True,
+    scale_at_test: bool = False,
+) -> torch.Tensor:
+    r"""The dropout formula for a given keep mask m (1 = keep, 0 = drop):
+
+    .. math::
+        \text{train: } y = m \odot x / (1 - p), \qquad \text{test: } y = x
+
+    (inverted dropout), or with ``scale_at_test=True`` the original form, y = m x in training
+    and y = (1 - p) x at test time. ``mask`` is not used at test time (pass None).
+    """
+    if not training:
+        return x * (1.0 - p) if scale_at_test else x
+    if p == 1.0:
+        return torch.zeros_like(x)
+    return x * mask if scale_at_test else x * (mask / (1.0 - p))
 
 
 def dropout(
     x: torch.Tensor, p: float = 0.5, training: bool = True, scale_at_test: bool = False
 ) -> torch.Tensor:
-    """Functional dropout. With the default (inverted) convention it draws exactly the mask that
-    ``torch.nn.functional.dropout`` draws from the same random state."""
+    """Functional dropout: draws the keep mask m ~ Bernoulli(1 - p) and applies
+    :func:`dropout_with_mask`. With the default (inverted) convention it draws exactly the mask
+    that ``torch.nn.functional.dropout`` draws from the same random state."""
     p = check_fraction("p", p, closed=True)
-    if not training:
-        return x * (1.0 - p) if scale_at_test else x
-    if p == 1.0:
-        return torch.zeros_like(x)
-    mask = torch.empty_like(x).bernoulli_(1.0 - p)
-    return x * mask if scale_at_test else x * mask.div_(1.0 - p)
+    mask = torch.empty_like(x).bernoulli_(1.0 - p) if training and p < 1.0 else None
+    return dropout_with_mask(x, mask, p, training, scale_at_test)
 
 
 class Dropout(nn.Module):

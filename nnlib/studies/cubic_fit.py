@@ -15,6 +15,10 @@ phi(x) = (1, x, x^2, x^3)):
     L(\\theta) = \\frac{1}{n} \\sum_i (\\theta^\\top \\phi(x_i) - y_i)^2, \\qquad
     \\nabla L(\\theta) = \\frac{2}{n} \\sum_i (\\theta^\\top \\phi(x_i) - y_i)\\, \\phi(x_i).
 
+The four loops repeat each other on purpose (a deliberate teaching contrast): each differs from
+the previous one only in the job it hands to PyTorch, and the lecture shows them side by side. They
+do not use :func:`nnlib.train.train_steps` for that reason.
+
 Every level starts from the same coefficients and takes the same steps
 theta <- theta - lr * grad, so all four end at the same numbers (float64 throughout).
 """

@@ -53,6 +53,7 @@ def fit_toy_classifier(
         F.cross_entropy,
         steps=steps,
         penalty=lambda net: l2_penalty(net, l2),
+        device=x.device,  # a toy: it stays where its data is
     )
     return model.eval()
 

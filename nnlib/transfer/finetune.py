@@ -101,7 +101,7 @@ def train_classifier(
     batch_size = min(check_positive_int("batch_size", batch_size), len(x))
     batches = TensorBatches(x, y, batch_size, seed=seed)
     optimizer = torch.optim.Adam(param_groups)
-    return fit_steps(model, optimizer, batches, steps, loss_fn).step_loss
+    return fit_steps(model, optimizer, batches, steps, loss_fn, device=x.device).step_loss
 
 
 def fine_tune(

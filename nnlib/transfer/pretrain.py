@@ -76,7 +76,9 @@ def pretrain(
         batches = ((x[b], y[b]) for b in torch.randperm(n_train, generator=order).split(batch_size))
         meter = EpochMeans()
         loss_fn = nn.functional.cross_entropy
-        train_steps(model, optimizer, batches, loss_fn, scheduler=schedule, callbacks=[meter])
+        train_steps(
+            model, optimizer, batches, loss_fn, scheduler=schedule, callbacks=[meter], device="cpu"
+        )
         if progress:
             print(f"epoch {epoch:>2}/{epochs}: train loss {meter.means()['loss']:.4f}", flush=True)
     record = {
