@@ -13,6 +13,7 @@ from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = [
     "ADAPTIVE_LR",
+    "RACERS",
     "RACE_SURFACES",
     "momentum_rate_figure",
     "race_figure",
@@ -49,6 +50,8 @@ def race_optimizers(lr: float) -> dict:
 # adaptive methods (their steps do not scale with the gradient). The figure's lr arguments
 # multiply these.
 ADAPTIVE_LR = {"Adagrad": 0.3, "RMSprop": 0.01, "Adam": 0.05}
+# race_figure's switches, one per racer.
+RACERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
 @functools.lru_cache(maxsize=16)

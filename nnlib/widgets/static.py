@@ -75,7 +75,10 @@ def choose_grid(
     for param in params:
         choice = overrides.get(param.name, DEFAULT_COUNT)
         if isinstance(choice, int) and not isinstance(choice, bool):
-            values = param.grid(choice) if param.kind not in ("choice", "bool") else param.grid()
+            if choice == 1 or param.kind not in ("choice", "bool"):
+                values = param.grid(choice)
+            else:  # every option of a choice, both states of a bool
+                values = param.grid()
         else:
             values = list(choice)
             for value in values:
