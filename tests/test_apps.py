@@ -65,7 +65,7 @@ def test_race_figure_shows_the_chosen_racers_with_their_settings():
     fig = viz.race_figure(
         "ill-conditioned quadratic", steps=20, sgd=False, adam_lr=2.0, adam_beta1=0.5
     )
-    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]  # one per racer
     assert len(labels) == 5 and not any(label.startswith("SGD") for label in labels)
     assert "Adam: lr 0.1, β 0.5/0.999" in labels
     nobody = viz.race_figure(**dict.fromkeys(viz.optimizers.RACERS, False))

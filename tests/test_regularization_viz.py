@@ -10,16 +10,11 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import nnlib.regularization as R
-from nnlib import models, surfaces, viz, widgets
-
-BOUNDARY_PARAMS = [
-    widgets.Param("l2", "log", 1e-5, min=1e-5, max=0.1),
-    widgets.Param("dropout", "float", 0.0, min=0.0, max=0.9, step=0.1),
-]
+from nnlib import apps, models, surfaces, viz, widgets
 
 
 def test_boundary_widget_survives_every_control_at_its_extremes():
-    app = widgets.FigureApp(viz.boundary_figure, BOUNDARY_PARAMS)
+    app = apps.regularization.boundary()
     visited = widgets.drive_to_extremes(app)
     assert {name for name, _, _ in visited} == {"l2", "dropout"}
     assert isinstance(app.last_figure, Figure)

@@ -1,27 +1,12 @@
 """Lecture 3: activations and gradients through a deep network at initialization."""
 
-from nnlib import viz
+from nnlib import init, viz
 from nnlib.apps import register
 from nnlib.widgets import FigureApp, Param
 
 __all__ = ["SCHEMES", "layer_stats"]
 
-SCHEMES = [
-    "tiny normal",
-    "normal",
-    "fan-in uniform",
-    "lecun",
-    "xavier",
-    "xavier tanh",
-    "kaiming",
-    "orthogonal",
-    "sparse",
-    "defazio-bottou",
-    "fuzz",
-    "default",
-    "zeros",
-    "constant",
-]
+SCHEMES = list(init.SCHEMES)  # every scheme nnlib.init implements
 
 
 @register()

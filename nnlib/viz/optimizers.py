@@ -176,8 +176,6 @@ def race_figure(
         left.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
         left.set_title(landscape.name, fontsize=10)
         left.grid(False)
-        if chosen:
-            left.legend(fontsize=7, loc="lower right")
         what = "noise-free gradients" if noise == 0 else f"gradient noise σ = {noise:g} |∇f(x₀)|"
         right.set(xlabel="step", ylabel="loss (noise-free)", title=what)
         right.title.set_fontsize(9)
