@@ -28,15 +28,7 @@ def layer_stats() -> FigureApp:
         static={
             "depth": 1,
             "width": 1,
-            "scheme": [
-                "tiny normal",
-                "normal",
-                "lecun",
-                "xavier",
-                "kaiming",
-                "orthogonal",
-                "zeros",
-            ],
+            "scheme": ["tiny normal", "normal", "xavier", "kaiming", "zeros"],
         },
         title="activation and gradient statistics per layer",
     )
