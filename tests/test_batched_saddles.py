@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nnlib import activations, analytic_surfaces, losses, models, optim, train, viz, widgets
+from nnlib import activations, analytic_surfaces, apps, losses, models, optim, train, viz, widgets
 
 
 def test_batched_mlp_initialises_like_single_models():
@@ -149,14 +149,7 @@ def test_losses_match_torch():
 
 
 def test_tiny_mlp_widget_survives_every_extreme():
-    app = widgets.FigureApp(
-        viz.tiny_mlp_figure,
-        [
-            widgets.Param("x", "float", 0.5, min=-2.0, max=2.0, step=0.05),
-            widgets.Param("t", "float", 0.5, min=-1.5, max=1.5, step=0.05),
-            widgets.Param("view", "choice", "contour", options=["contour", "3d"]),
-        ],
-    )
+    app = apps.surfaces.tiny_mlp()
     widgets.drive_to_extremes(app)
     assert viz.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
     with pytest.raises(ValueError, match="view"):
@@ -164,17 +157,5 @@ def test_tiny_mlp_widget_survives_every_extreme():
 
 
 def test_layer_stats_widget_survives_every_extreme():
-    from nnlib import init
-
-    app = widgets.FigureApp(
-        viz.layer_stats_figure,
-        [
-            widgets.Param("depth", "int", 5, min=1, max=50),
-            widgets.Param("width", "int", 32, min=16, max=512, step=16),
-            widgets.Param(
-                "activation", "choice", "tanh", options=["tanh", "relu", "sigmoid", "leaky_relu"]
-            ),
-            widgets.Param("scheme", "choice", "xavier", options=sorted(init.SCHEMES)),
-        ],
-    )
+    app = apps.init.layer_stats()
     widgets.drive_to_extremes(app)

@@ -1,9 +1,14 @@
-"""Browser test of the built book: every page loads offline, typesets its maths, renders widgets.
+"""Browser test of the built book: every page loads offline, typesets its maths, and every
+interactive figure works without a kernel.
 
 Serves ``_build/html`` on 127.0.0.1 and visits each page in headless Debian Chromium driven by
 Playwright. A page fails on JavaScript errors and console errors (two harmless Jupyter Book
 messages excepted), failed requests, HTTP errors, requests to any other host, broken images, maths
-that MathJax did not typeset, or widget state that did not render as widgets.
+that MathJax did not typeset, or an ipywidgets control (a live widget's slider is dead without a
+kernel: the book shows each app's kernel-free version instead). Every kernel-free figure
+(``nnlib.widgets.static``) has each control moved through all its values: the frame shown must
+change at every move and be the frame Python rendered for those values. The frames of each page
+and of the whole book stay within the budgets of ``nnlib.widgets.static``.
 
 Needs ``make book`` first. Without Chromium it skips, unless NNLIB_REQUIRE_BROWSER=1 (set by CI).
 """
@@ -11,18 +16,26 @@ Needs ``make book`` first. Without Chromium it skips, unless NNLIB_REQUIRE_BROWS
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 import shutil
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from nnlib.widgets import BOOK_BUDGET_BYTES, PAGE_BUDGET_BYTES
+
 pytestmark = pytest.mark.browser
 
-SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
+# The built book (another folder with NNLIB_BOOK_SITE, e.g. a small test book).
+SITE = Path(
+    os.environ.get("NNLIB_BOOK_SITE", Path(__file__).resolve().parents[1] / "_build" / "html")
+)
 HARMLESS_CONSOLE = (
     "Identifier 'THEBE_JS_URL' has already been declared",
     "Got invalid theme mode",
@@ -147,6 +160,10 @@ def test_page_renders_offline(browser, site_url, page):
         "response",
         lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status}: {resp.url}"),
     )
+    pending: set[str] = set()  # networkidle never comes with routing and data: images
+    tab.on("request", lambda req: pending.add(req.url))
+    tab.on("requestfinished", lambda req: pending.discard(req.url))
+    tab.on("requestfailed", lambda req: pending.discard(req.url))
     tab.goto(site_url + page, wait_until="load")
     html = tab.content()
 
@@ -158,13 +175,11 @@ def test_page_renders_offline(browser, site_url, page):
         )
         if untypeset:
             problems.append(f"{untypeset} maths elements were not typeset")
-    if "application/vnd.jupyter.widget-view+json" in html:
-        tab.wait_for_selector(".widget-slider, .jupyter-widgets.widget-slider", timeout=15_000)
-        views = tab.locator("script[type='application/vnd.jupyter.widget-view+json']").count()
-        rendered = tab.locator(".jupyter-widgets.widget-container, .widget-vbox").count()
-        if rendered < views:
-            problems.append(f"{views} widget views in the page, {rendered} rendered")
-    tab.wait_for_load_state("networkidle")
+    _wait_until_quiet(tab, pending)
+    dead = tab.locator(".widget-slider, .widget-dropdown, .widget-checkbox").count()
+    if dead:
+        problems.append(f"{dead} ipywidgets controls, which do nothing without a kernel")
+    problems += _check_static_figures(tab)
     broken = tab.evaluate(
         "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0)"
         ".map(i => i.src)"
@@ -172,3 +187,86 @@ def test_page_renders_offline(browser, site_url, page):
     problems += [f"broken image: {src}" for src in broken]
     context.close()
     assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+def _wait_until_quiet(tab, pending: set[str], seconds: float = 30.0) -> None:
+    """Wait until no request (data: URLs aside) has been in flight for half a second."""
+    quiet_since = None
+    for _ in range(int(seconds / 0.1)):
+        if any(not url.startswith("data:") for url in pending):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.5:
+            return
+        tab.wait_for_timeout(100)
+    raise AssertionError(f"requests still in flight after {seconds} s: {sorted(pending)[:5]}")
+
+
+FRAMES = re.compile(r'<script type="application/json" class="nnlib-frames">(.*?)</script>', re.S)
+
+
+def _figures_data(html: str) -> list[dict]:
+    return [json.loads(m.replace("<\\/", "</")) for m in FRAMES.findall(html)]
+
+
+def _check_static_figures(tab) -> list[str]:
+    """Move every control of every kernel-free figure through its values; each move must show
+    a new frame, the one Python rendered for the values now selected."""
+    problems = []
+    figures = tab.locator(".nnlib-static-figure")
+    for f in range(figures.count()):
+        figure = figures.nth(f)
+        data = json.loads(figure.locator("script.nnlib-frames").text_content())
+        image = figure.locator("img.nnlib-frame")
+        controls = figure.locator(".nnlib-input")
+        if controls.count() != len(data["params"]):
+            problems.append(f"figure {f}: {controls.count()} controls for {len(data['params'])}")
+            continue
+        for k, param in enumerate(data["params"]):
+            control = controls.nth(k)
+            where = f"figure {f}, control {param['name']!r}"
+            if control.get_attribute("data-param") != param["name"]:
+                problems.append(f"{where}: the control is out of order")
+                continue
+            order = [i for i in range(len(param["values"])) if i != param["default"]]
+            for i in [*order, param["default"]]:
+                before = image.get_attribute("src")
+                _set(control, param["kind"], i)
+                key = list(data["default"])
+                key[param["position"]] = i
+                expected = data["frames"][data["index"][",".join(map(str, key))]]
+                shown = image.get_attribute("src")
+                if shown != expected:
+                    problems.append(
+                        f"{where} = {param['values'][i]}: not the frame Python rendered"
+                    )
+                if shown == before:
+                    problems.append(f"{where} = {param['values'][i]}: the frame did not change")
+    return problems
+
+
+def _set(control, kind: str, index: int) -> None:
+    if kind == "choice":
+        control.select_option(str(index))
+    elif kind == "bool":
+        control.set_checked(index == 1)
+    else:
+        control.fill(str(index))
+
+
+def _page_frame_bytes(path: Path) -> int:
+    """Bytes of the frames embedded in one built page (decoded size of their base64)."""
+    html = path.read_text(errors="replace")
+    return sum(len(uri) * 3 // 4 for data in _figures_data(html) for uri in data["frames"])
+
+
+def test_frames_fit_the_page_and_book_budgets():
+    pages = _pages()
+    if not pages:
+        pytest.skip("no built book in _build/html")
+    sizes = {page: _page_frame_bytes(SITE / page) for page in pages}
+    over = {p: s for p, s in sizes.items() if s > PAGE_BUDGET_BYTES}
+    assert not over, f"pages over {PAGE_BUDGET_BYTES / 1e6:.0f} MB of frames: {over}"
+    total = sum(sizes.values())
+    assert total <= BOOK_BUDGET_BYTES, f"{total / 1e6:.1f} MB of frames in the book"

@@ -1,20 +1,6 @@
 import pytest
 
-from nnlib import convexity, viz, widgets
-
-GD_PARAMS = [
-    widgets.Param("kappa", "log", 10.0, min=1.0, max=100.0),
-    widgets.Param("angle", "float", 0.0, min=0.0, max=90.0, step=5.0),
-    widgets.Param("lr_factor", "float", 1.8, min=0.05, max=2.2, step=0.05),
-    widgets.Param("x1", "float", -1.8, min=-2.0, max=2.0, step=0.1),
-    widgets.Param("x2", "float", 1.0, min=-2.0, max=2.0, step=0.1),
-]
-JENSEN_PARAMS = [
-    widgets.Param("function", "choice", "x⁴ - 2x²", options=list(convexity.FUNCTIONS_1D)),
-    widgets.Param("alpha", "float", 0.5, min=0.0, max=1.0, step=0.01),
-    widgets.Param("a", "float", -1.5, min=-2.5, max=2.5, step=0.05),
-    widgets.Param("b", "float", 1.0, min=-2.5, max=2.5, step=0.05),
-]
+from nnlib import apps, viz, widgets
 
 
 def _titles(fig) -> str:
@@ -22,9 +8,9 @@ def _titles(fig) -> str:
 
 
 def test_gd_widget_survives_every_extreme():
-    app = widgets.FigureApp(viz.gd_quadratic_figure, GD_PARAMS)
+    app = apps.descent.gd_quadratic()
     visited = widgets.drive_to_extremes(app)
-    assert len(visited) == 3 * len(GD_PARAMS)
+    assert len(visited) == 3 * len(app.params)
 
 
 def test_gd_figure_reports_rates_and_divergence():
@@ -36,7 +22,7 @@ def test_gd_figure_reports_rates_and_divergence():
 
 
 def test_jensen_widget_and_verdicts():
-    widgets.drive_to_extremes(widgets.FigureApp(viz.jensen_figure, JENSEN_PARAMS))
+    widgets.drive_to_extremes(apps.convexity.jensen())
     assert "Jensen holds" in _titles(viz.jensen_figure("x²", 0.3, -2.0, 2.0))
     assert "fails" in _titles(viz.jensen_figure("x⁴ - 2x²", 0.5, -1.0, 1.0))
     with pytest.raises(ValueError, match="function"):

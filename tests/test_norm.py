@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import data, loss_slices, models, norm, preprocessing, train, viz, widgets
+from nnlib import apps, data, loss_slices, models, norm, preprocessing, train, viz, widgets
 
 DT = torch.float64
 
@@ -208,19 +208,7 @@ def test_norm_position_and_fit_steps_and_loss_along_gradient():
 
 
 def test_preprocessing_widget_survives_every_extreme():
-    app = widgets.FigureApp(
-        viz.preprocessing_figure,
-        [
-            widgets.Param(
-                "transform",
-                "choice",
-                "raw",
-                options=["raw", "standardized", "PCA-whitened", "ZCA-whitened"],
-            ),
-            widgets.Param("correlation", "float", 0.8, min=-0.95, max=0.95, step=0.05),
-            widgets.Param("scale", "log", 10.0, min=0.1, max=100.0),
-        ],
-    )
+    app = apps.preprocessing.preprocessing()
     widgets.drive_to_extremes(app)
     title = viz.preprocessing_figure("ZCA-whitened").axes[0].get_title()
     assert "κ = 1" in title

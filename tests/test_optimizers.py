@@ -239,39 +239,9 @@ def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
 
 
 def test_race_widget_and_figures_survive_every_extreme():
-    from nnlib import viz, widgets
+    from nnlib import apps, viz, widgets
 
-    app = widgets.FigureApp(
-        viz.race_figure,
-        [
-            widgets.Param("surface", "choice", "rosenbrock", options=list(viz.RACE_SURFACES)),
-            widgets.Param("steps", "int", 300, min=10, max=1000, step=10),
-            widgets.Param("lr_scale", "log", 1.0, min=0.1, max=10.0),
-        ],
-    )
-    widgets.drive_to_extremes(app)
-    schedule_app = widgets.FigureApp(
-        viz.schedule_figure,
-        [
-            widgets.Param(
-                "schedule",
-                "choice",
-                "cosine",
-                options=[
-                    "step",
-                    "exponential",
-                    "1/t",
-                    "cosine",
-                    "warm restarts",
-                    "cyclic",
-                    "one-cycle",
-                    "warm-up then cosine",
-                ],
-            ),
-            widgets.Param("steps", "int", 100, min=10, max=1000, step=10),
-        ],
-    )
-    widgets.drive_to_extremes(schedule_app)
+    widgets.drive_to_extremes(apps.schedules.schedules())  # the race: tests/test_apps.py
     rate_map = viz.momentum_rate_figure(resolution=8)
     rates = rate_map.axes[0].collections[0].get_array()  # the rate on the (lr, momentum) grid
     assert rates.size == 64 and 0 < float(rates.min()) < 1 and float(rates.max()) == 1.0

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import nnlib.regularization as R
-from nnlib import loss_slices, models, params, viz, widgets
+from nnlib import apps, loss_slices, models, params, viz, widgets
 from nnlib.studies import moons
 from nnlib.studies import regularization as regularization_study
 
@@ -21,7 +21,7 @@ BOUNDARY_PARAMS = [
 
 
 def test_boundary_widget_survives_every_control_at_its_extremes():
-    app = widgets.FigureApp(viz.boundary_figure, BOUNDARY_PARAMS)
+    app = apps.regularization.boundary()
     visited = widgets.drive_to_extremes(app)
     assert {name for name, _, _ in visited} == {"l2", "dropout"}
     assert isinstance(app.last_figure, Figure)

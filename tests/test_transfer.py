@@ -324,17 +324,10 @@ def _fake_results():
 def test_few_labels_widget_survives_every_control_at_its_extremes():
     from matplotlib.figure import Figure
 
-    from nnlib import viz, widgets
+    from nnlib import apps, viz, widgets
 
     results = _fake_results()
-    app = widgets.FigureApp(
-        viz.few_labels_figure,
-        [
-            widgets.Param("task", "choice", "digits", options=list(results)),
-            widgets.Param("k_index", "int", 0, min=0, max=2),
-        ],
-        results=results,
-    )
+    app = apps.transfer.few_labels(results)
     visited = widgets.drive_to_extremes(app)
     assert {v for n, v, _ in visited if n == "task"} == set(results)
     assert {v for n, v, _ in visited if n == "k_index"} == {0, 2}

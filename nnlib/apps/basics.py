@@ -20,7 +20,8 @@ def cubic_fit(steps: int | None = 2000) -> FigureApp:
     return FigureApp(
         viz.cubic_fit_figure,
         params,
-        static={"lr": [1e-4, 1e-3, 5e-3, 1e-2, 1.5e-2, 2e-2], "steps": [10, 300, 2000, 3000]},
+        static={"lr": [1e-4, 1e-3, 5e-3, 1e-2, 1.5e-2, 2e-2]}
+        | ({} if fixed else {"steps": [10, 300, 2000, 3000]}),
         title="cubic fitted by gradient descent",
         **fixed,
     )

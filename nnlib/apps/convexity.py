@@ -19,6 +19,6 @@ def jensen() -> FigureApp:
             Param("b", "float", 1.0, min=-2.5, max=2.5, step=0.05),
         ],
         # Every function and five values of α, two chords (b fixed): about 60 frames.
-        static={"alpha": 5, "a": [-2.5, -1.5], "b": 1},
+        static={"alpha": [0.1, 0.3, 0.5, 0.7, 0.9], "a": [-2.5, -1.5], "b": 1},
         title="the chord picture of convexity",
     )

@@ -24,7 +24,7 @@ def gd_quadratic() -> FigureApp:
         static={
             "kappa": [1.0, 10.0, 100.0],
             "angle": [0.0, 45.0],
-            "lr_factor": [0.5, 1.0, 1.8, 2.1],
+            "lr_factor": [0.5, 1.8, 2.1],
             "x1": 1,
             "x2": 1,
         },

@@ -1,27 +1,12 @@
 """Lecture 3: activations and gradients through a deep network at initialization."""
 
-from nnlib import viz
+from nnlib import init, viz
 from nnlib.apps import register
 from nnlib.widgets import FigureApp, Param
 
 __all__ = ["SCHEMES", "layer_stats"]
 
-SCHEMES = [
-    "tiny normal",
-    "normal",
-    "fan-in uniform",
-    "lecun",
-    "xavier",
-    "xavier tanh",
-    "kaiming",
-    "orthogonal",
-    "sparse",
-    "defazio-bottou",
-    "fuzz",
-    "default",
-    "zeros",
-    "constant",
-]
+SCHEMES = list(init.SCHEMES)  # every scheme nnlib.init implements
 
 
 @register()
@@ -43,15 +28,7 @@ def layer_stats() -> FigureApp:
         static={
             "depth": 1,
             "width": 1,
-            "scheme": [
-                "tiny normal",
-                "normal",
-                "lecun",
-                "xavier",
-                "kaiming",
-                "orthogonal",
-                "zeros",
-            ],
+            "scheme": ["tiny normal", "normal", "xavier", "kaiming", "zeros"],
         },
         title="activation and gradient statistics per layer",
     )

@@ -33,7 +33,7 @@ def race() -> FigureApp:
         Param("start_dy", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₂"),
         *_racer("SGD", "sgd", []),
         *_racer("momentum", "momentum", [_rate("momentum", "momentum_beta", "β", 0.9, 0, 0.99)]),
-        *_racer("Nesterov", "nesterov", [_rate("Nesterov", "nesterov_beta", "β", 0.9, 0, 0.99)]),
+        *_racer("Nesterov", "nesterov", [_rate("Nesterov", "nesterov_beta", "β", 0.9, 0.05, 0.99)]),
         *_racer("Adagrad", "adagrad", []),
         *_racer("RMSprop", "rmsprop", [_rate("RMSprop", "rmsprop_alpha", "α", 0.99, 0, 0.999)]),
         *_racer(

@@ -40,7 +40,8 @@ def layer_stats_figure(
     """Activation std and gradient std per layer, and activation histograms of four layers."""
     rows = layer_stats_for(depth, width, activation, scheme, seed)
     layers = np.arange(1, len(rows) + 1)
-    fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0)
+    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
+    fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
     with mpl.rc_context(STYLE):
         left.plot(layers, [r.activation_std for r in rows], marker=".")
         left.set(xlabel="layer", ylabel="std of activations", title="forward: activations")

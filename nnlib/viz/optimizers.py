@@ -13,6 +13,7 @@ from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
 __all__ = [
     "ADAPTIVE_LR",
+    "RACERS",
     "RACE_SURFACES",
     "momentum_rate_figure",
     "race_figure",
@@ -49,6 +50,8 @@ def race_optimizers(lr: float) -> dict:
 # adaptive methods (their steps do not scale with the gradient). The figure's lr arguments
 # multiply these.
 ADAPTIVE_LR = {"Adagrad": 0.3, "RMSprop": 0.01, "Adam": 0.05}
+# race_figure's switches, one per racer.
+RACERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
 @functools.lru_cache(maxsize=16)
@@ -173,8 +176,6 @@ def race_figure(
         left.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
         left.set_title(landscape.name, fontsize=10)
         left.grid(False)
-        if chosen:
-            left.legend(fontsize=7, loc="lower right")
         what = "noise-free gradients" if noise == 0 else f"gradient noise σ = {noise:g} |∇f(x₀)|"
         right.set(xlabel="step", ylabel="loss (noise-free)", title=what)
         right.title.set_fontsize(9)

@@ -16,6 +16,7 @@ from nnlib.widgets.static import (
     APP_BUDGET_BYTES,
     StaticFrames,
     choose_grid,
+    lean,
     render_frames,
     static_html,
 )
@@ -103,7 +104,7 @@ class FigureApp:
         self.last_figure = self.compute()
         middle = time.perf_counter()
         buffer = io.BytesIO()
-        self.last_figure.savefig(buffer, format="png", dpi=LIVE_DPI)
+        lean(self.last_figure).savefig(buffer, format="png", dpi=LIVE_DPI)
         self.last_png = buffer.getvalue()
         self.last_seconds = middle - start
         self.last_render_seconds = time.perf_counter() - middle

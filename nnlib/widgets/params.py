@@ -68,14 +68,14 @@ class Param:
         """The values the book precomputes: every option of a choice, both states of a bool,
         and for a slider ``count`` values from ``min`` to ``max`` (log-spaced for "log"), snapped
         to its step, with the default replacing the value nearest to it. Sorted, no repeats."""
-        if self.kind == "choice":
-            return list(self.options)
-        if self.kind == "bool":
-            return [False, True]
         if count < 1:
             raise ValueError(f"Invalid count for {self.name!r}: must be >= 1, got {count}")
         if count == 1:
             return [self.value]
+        if self.kind == "choice":
+            return list(self.options)
+        if self.kind == "bool":
+            return [False, True]
         if self.kind == "log":
             lo, hi = math.log10(self.min), math.log10(self.max)
             values = [10 ** (lo + (hi - lo) * k / (count - 1)) for k in range(count)]

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from matplotlib.ticker import NullLocator
+
 from nnlib.widgets.params import Param
 
 __all__ = [
@@ -75,7 +77,10 @@ def choose_grid(
     for param in params:
         choice = overrides.get(param.name, DEFAULT_COUNT)
         if isinstance(choice, int) and not isinstance(choice, bool):
-            values = param.grid(choice) if param.kind not in ("choice", "bool") else param.grid()
+            if choice == 1 or param.kind not in ("choice", "bool"):
+                values = param.grid(choice)
+            else:  # every option of a choice, both states of a bool
+                values = param.grid()
         else:
             values = list(choice)
             for value in values:
@@ -89,8 +94,21 @@ def choose_grid(
     return grid
 
 
+def lean(fig):
+    """Drop what costs render time and shows little: minor ticks of log axes (matplotlib makes
+    a tick object, line and label for each). Returns ``fig``."""
+    for ax in fig.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim), (ax.yaxis, ax.get_ylim)):
+            if axis.get_scale() == "log":
+                low, high = sorted(limits())
+                if low > 0 and high / low > 30:  # labelled major ticks remain: at least two
+                    axis.set_minor_locator(NullLocator())
+    return fig
+
+
 def encode_frame(fig) -> bytes:
     """One frame: the figure as a small WebP image."""
+    lean(fig)
     buffer = io.BytesIO()
     fig.savefig(
         buffer, format="webp", dpi=FRAME_DPI, pil_kwargs={"quality": FRAME_QUALITY, "method": 4}

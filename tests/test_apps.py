@@ -1,0 +1,82 @@
+"""Every interactive figure of the course, from its one spec in nnlib.apps: each control driven
+to its extremes, and every notebook's app taken from the registry."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from nnlib import apps, optim, viz, widgets
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+APP_CALL = re.compile(r"\bapps\.(\w+)\.(\w+)\(")
+
+
+@pytest.mark.parametrize("name", list(apps.REGISTRY))
+def test_every_app_survives_every_control_at_its_extremes(name):
+    app = apps.REGISTRY[name].build()
+    start = app.values()
+    visited = widgets.drive_to_extremes(app)
+    expected = [(p.name, v) for p in app.params for v in [*p.extremes(), p.value]]
+    assert [n for n, _, _ in visited] == [n for n, _ in expected]
+    for (_, got, _), (_, want) in zip(visited, expected, strict=True):
+        assert got == (pytest.approx(want) if isinstance(want, float) else want)
+    assert isinstance(app.last_figure, Figure)
+    assert app.values() == pytest.approx(start)
+
+
+def test_every_app_has_a_book_grid_with_its_default():
+    for name, spec in apps.REGISTRY.items():
+        app = spec.build()
+        for param in app.params:
+            assert param.value in app.grid[param.name], (name, param.name)
+
+
+def _code_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_apps_come_from_the_registry(path):
+    for source in _code_cells(path):
+        assert "FigureApp(" not in source and "Param(" not in source, (
+            f"{path.name}: a widget spec written in the notebook; add it to nnlib.apps and "
+            f"display apps.<concept>.<app>() instead:\n{source}"
+        )
+        for concept, name in APP_CALL.findall(source):
+            assert f"{concept}.{name}" in apps.REGISTRY, f"{path.name}: apps.{concept}.{name}"
+
+
+def test_race_noise_is_reproducible_and_changes_the_paths():
+    surface = viz.RACE_SURFACES["ill-conditioned quadratic"][0]()
+    racers = viz.race_optimizers(0.02)
+    clean = optim.race(surface, racers, [-1.8, 1.2], 50)
+    noisy = optim.race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
+    again = optim.race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
+    for name in racers:
+        assert not (noisy.paths[name] == clean.paths[name]).all()
+        assert (noisy.paths[name] == again.paths[name]).all()
+    with pytest.raises(ValueError, match="noise"):
+        optim.race(surface, racers, [-1.8, 1.2], 5, noise=-1.0)
+
+
+def test_race_figure_shows_the_chosen_racers_with_their_settings():
+    fig = viz.race_figure(
+        "ill-conditioned quadratic", steps=20, sgd=False, adam_lr=2.0, adam_beta1=0.5
+    )
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]  # one per racer
+    assert len(labels) == 5 and not any(label.startswith("SGD") for label in labels)
+    assert "Adam: lr 0.1, β 0.5/0.999" in labels
+    nobody = viz.race_figure(**dict.fromkeys(viz.optimizers.RACERS, False))
+    assert "no optimizer selected" in [t.get_text() for t in nobody.axes[1].texts]
+    with pytest.raises(ValueError, match="surface"):
+        viz.race_figure("everest")
+
+
+def test_race_start_moves_with_the_offsets_and_stays_in_the_window():
+    fig = viz.race_figure("rosenbrock", steps=10, start_dx=0.25, start_dy=-0.5)
+    start = fig.axes[0].lines[-len(viz.optimizers.RACERS) - 1].get_xydata()[0]
+    assert start == pytest.approx([-1.5 + 0.25 * 4.0, 2.0 - 0.5 * 4.0])
