@@ -611,15 +611,7 @@ def check_expected_batch_std(student_fn) -> CheckResult:
 
 
 def _reference_running(running, batch_value, momentum):
-<<<<<<< ours
-    layer = norm.BatchNorm1d(running.shape[0], momentum=momentum).double()
-    with torch.no_grad():
-        layer.running_mean.copy_(running)
-        layer.train()(batch_value.view(1, -1).expand(2, -1))
-    return layer.running_mean.clone()
-=======
     return norm.running_average(running, batch_value, momentum, num_batches=1)
->>>>>>> theirs
 
 
 def check_running_average(student_fn) -> CheckResult:
