@@ -1,4 +1,4 @@
-"""Lecture 0 checkers: the solutions pass, stubs are "not implemented yet", known mistakes are named."""
+"""Lecture 0 checkers: solutions pass, stubs are "not implemented yet", mistakes are named."""
 
 import math
 
@@ -96,9 +96,7 @@ def test_largest_stable_lr_mistakes_are_named():
         "smallest eigenvalue",
     )
     _named(check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2), "factor 2 (")
-    _named(
-        check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2 / len(x)), "factor 2/n"
-    )
+    _named(check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2 / len(x)), "factor 2/n")
 
 
 def test_loss_steps_mistakes_are_named():

@@ -1,4 +1,4 @@
-"""Lecture 1 checkers: the solutions pass, stubs are "not implemented yet", known mistakes are named."""
+"""Lecture 1 checkers: solutions pass, stubs are "not implemented yet", mistakes are named."""
 
 import math
 
@@ -72,13 +72,12 @@ def _named(result, words):
 
 def test_exact_step_mistakes_are_named():
     _named(check_exact_quadratic_step(lambda g, H: (g @ H @ g) / (g @ g)), "upside down")
-    _named(
-        check_exact_quadratic_step(lambda g, H: 1 / torch.linalg.eigvalsh(H).max()), "1/L"
-    )
+    _named(check_exact_quadratic_step(lambda g, H: 1 / torch.linalg.eigvalsh(H).max()), "1/L")
     _named(check_exact_quadratic_step(lambda g, H: g.norm() / (g @ H @ g)), "||g||,")
-    assert "calls" in check_exact_quadratic_step(
-        lambda g, H: optim.exact_step(g[None], H[None])[0]
-    ).message
+    assert (
+        "calls"
+        in check_exact_quadratic_step(lambda g, H: optim.exact_step(g[None], H[None])[0]).message
+    )
 
 
 def test_backtracking_mistakes_are_named():

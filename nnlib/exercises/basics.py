@@ -32,9 +32,16 @@ def _gradient_cases() -> list[Case]:
         coeffs = torch.randn(4, generator=generator, dtype=torch.float64)
         cases.append(Case(label, coeffs, x, y))
     x, y = basics.sine_data(200)
-    cases.append(Case("the sine data at the notebook's start", basics.initial_coefficients(0), x, y))
     cases.append(
-        Case("at the least-squares optimum (gradient 0)", basics.least_squares_coefficients(x, y), x, y)
+        Case("the sine data at the notebook's start", basics.initial_coefficients(0), x, y)
+    )
+    cases.append(
+        Case(
+            "at the least-squares optimum (gradient 0)",
+            basics.least_squares_coefficients(x, y),
+            x,
+            y,
+        )
     )
     return cases
 
@@ -68,9 +75,14 @@ def check_cubic_gradient(student_fn) -> CheckResult:
 
 def _stable_lr_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(2)
-    cases = [Case(f"{n} evenly spaced points on [-pi, pi]", basics.sine_data(n)[0]) for n in (10, 2000)]
+    cases = [
+        Case(f"{n} evenly spaced points on [-pi, pi]", basics.sine_data(n)[0]) for n in (10, 2000)
+    ]
     cases += [
-        Case(f"{n} random points on [-2, 2]", torch.rand(n, generator=generator, dtype=torch.float64) * 4 - 2)
+        Case(
+            f"{n} random points on [-2, 2]",
+            torch.rand(n, generator=generator, dtype=torch.float64) * 4 - 2,
+        )
         for n in (8, 100)
     ]
     return cases
@@ -88,16 +100,21 @@ def check_largest_stable_lr(student_fn) -> CheckResult:
         _stable_lr_cases(),
         name="largest_stable_lr",
         misconceptions=[
-            Misconception("you returned 1/L: the limit is 2/L", lambda x: 1 / _eigenvalues(x).max()),
+            Misconception(
+                "you returned 1/L: the limit is 2/L", lambda x: 1 / _eigenvalues(x).max()
+            ),
             Misconception(
                 "you used the smallest eigenvalue: the largest one limits the step",
                 lambda x: 2 / _eigenvalues(x).min(),
             ),
             Misconception(
                 "your Hessian lacks the factor 2/n: H = (2/n) Phi^T Phi",
-                lambda x: 2 / torch.linalg.eigvalsh(
-                    basics.cubic_features(x).T @ basics.cubic_features(x)
-                ).max(),
+                lambda x: (
+                    2
+                    / torch.linalg.eigvalsh(
+                        basics.cubic_features(x).T @ basics.cubic_features(x)
+                    ).max()
+                ),
             ),
             Misconception(
                 "your Hessian lacks the factor 2 (you used the covariance Phi^T Phi / n)",
@@ -164,7 +181,7 @@ def check_loss_steps(student_fn) -> CheckResult:
         forbid=[rates.steps_to_shrink, rates.steps_to_tolerance],
         atol=0,
         rtol=1e-9,  # whole numbers: any gap of one step fails; round-off in a float answer does not
-        hint="rho = max_k |1 - lr * lambda_k|; the excess loss shrinks at least by rho**2 per step.",
+        hint="rho = max_k |1 - lr * lambda_k|; the excess loss shrinks at least by rho**2 a step.",
     )
 
 

@@ -99,7 +99,16 @@ def _backtracking_cases() -> list[Case]:
     x = torch.tensor([0.5, 0.5], dtype=torch.float64)
     g = rosenbrock.gradient(x)
     cases.append(
-        Case("Rosenbrock, d = -g / 10, lr = 0.3, shrink = 0.8, c = 0.3", f_rosen, x, g, -g / 10, 0.3, 0.8, 0.3)
+        Case(
+            "Rosenbrock, d = -g / 10, lr = 0.3, shrink = 0.8, c = 0.3",
+            f_rosen,
+            x,
+            g,
+            -g / 10,
+            0.3,
+            0.8,
+            0.3,
+        )
     )
     return cases
 
@@ -141,7 +150,9 @@ def check_backtracking_step(student_fn) -> CheckResult:
                 "direction the predicted decrease is c eta g^T d",
                 _gradient_norm_test,
             ),
-            Misconception("you shrink before the first test: lr itself must be tried first", _shrink_first),
+            Misconception(
+                "you shrink before the first test: lr itself must be tried first", _shrink_first
+            ),
             Misconception(
                 "you accept any decrease; Armijo asks for a sufficient decrease, a fraction c of "
                 "what the slope g^T d promises",
@@ -272,7 +283,10 @@ def check_early_stopping(student_fn) -> CheckResult:
         cases,
         name="early_stop",
         misconceptions=[
-            Misconception("you stop at the first step without improvement: patience is ignored", _first_increase),
+            Misconception(
+                "you stop at the first step without improvement: patience is ignored",
+                _first_increase,
+            ),
             Misconception(
                 "you wait one step too long: stop at the patience-th step without improvement",
                 _waits_one_more,

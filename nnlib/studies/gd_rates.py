@@ -24,7 +24,9 @@ from nnlib.utils import check_positive, check_positive_int
 __all__ = ["RateMeasurement", "measure_gd_rate", "random_quadratic"]
 
 
-def random_quadratic(kappa: float, dim: int = 50, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def random_quadratic(
+    kappa: float, dim: int = 50, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(A, eigenvalues): a random dense SPD matrix with eigenvalues 1 and ``kappa`` at the ends."""
     if not kappa >= 1:
         raise ValueError(f"Invalid kappa: {kappa} (must be >= 1)")
@@ -32,9 +34,11 @@ def random_quadratic(kappa: float, dim: int = 50, seed: int = 0) -> tuple[torch.
         raise ValueError(f"Invalid dim: {dim} (must be >= 2)")
     generator = torch.Generator().manual_seed(seed)
     inner = torch.rand(dim - 2, generator=generator, dtype=torch.float64) * math.log(kappa)
-    eigenvalues = torch.cat(
-        [torch.ones(1, dtype=torch.float64), inner.exp(), torch.full((1,), float(kappa))]
-    ).sort().values
+    eigenvalues = (
+        torch.cat([torch.ones(1, dtype=torch.float64), inner.exp(), torch.full((1,), float(kappa))])
+        .sort()
+        .values
+    )
     Q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=generator, dtype=torch.float64))
     return Q @ torch.diag(eigenvalues) @ Q.T, eigenvalues
 

@@ -44,7 +44,7 @@ def _best_time(fn, repeats: int) -> float:
 def measure_newton_cost(
     sizes=(256, 512, 1024, 2048), rows: int = 1024, repeats: int = 3, seed: int = 0
 ) -> NewtonCost:
-    """Time forming H = X^T X / n and solving H d = -g for each number of parameters in ``sizes``."""
+    """Time forming H = X^T X / n and solving H d = -g for each number of parameters N."""
     check_positive_int("rows", rows)
     check_positive_int("repeats", repeats)
     generator = torch.Generator().manual_seed(seed)

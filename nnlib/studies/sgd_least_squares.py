@@ -1,4 +1,4 @@
-"""Least-squares set-ups for gradient descent against SGD, and line search on minibatches (lecture 1).
+"""Least squares for GD against SGD, and for line search on minibatches (lecture 1).
 
 * :func:`conditioned_problem`: least squares with n rows and d columns whose Hessian X^T X / n
   has condition number about ``kappa`` (``kappa=None``: Gaussian X, kappa about
