@@ -1,7 +1,6 @@
 import torch
 
-from nnlib.exercises import check, check_cubic_gradient, check_largest_stable_lr
-from nnlib.studies import cubic_fit
+from nnlib.exercises import check
 
 
 def _square(x):
@@ -49,13 +48,3 @@ def test_inputs_are_protected_from_in_place_changes():
         return x**2
 
     assert not check(sneaky, _square, [(torch.tensor([2.0]),)], name="square")
-
-
-def test_lecture_0_checkers_accept_references_and_reject_mistakes():
-    assert check_cubic_gradient(cubic_fit.cubic_gradient)
-    forgot_factor_two = check_cubic_gradient(lambda c, x, y: cubic_fit.cubic_gradient(c, x, y) / 2)
-    assert not forgot_factor_two and "values differ" in forgot_factor_two.message
-    assert check_largest_stable_lr(cubic_fit.largest_stable_lr)
-    assert not check_largest_stable_lr(
-        lambda x: 1 / torch.linalg.eigvalsh(cubic_fit.cubic_hessian(x)).max()
-    )

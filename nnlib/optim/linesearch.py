@@ -3,9 +3,10 @@
 Both act on a batch of points x of shape (B, dim) at once, one step size per point.
 
 * Exact step on a quadratic: minimising the second-order model along -g gives
-  alpha* = g^T g / g^T H g (exact when the function is quadratic).
+  eta* = g^T g / g^T H g (exact when the function is quadratic).
 * Backtracking (Armijo): start from ``lr`` and multiply by ``shrink`` until
-  f(x - t g) <= f(x) - c t ||g||^2 (sufficient decrease).
+  f(x - eta g) <= f(x) - c eta ||g||^2 (sufficient decrease). :func:`backtracking_along` is the
+  same search along any descent direction d, with the test f(x + eta d) <= f(x) + c eta g^T d.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import torch
 
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
-__all__ = ["Backtracking", "ExactQuadraticStep", "armijo_step", "exact_step"]
+__all__ = ["Backtracking", "ExactQuadraticStep", "armijo_step", "backtracking_along", "exact_step"]
 
 
 def exact_step(g: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
-    """alpha* = g^T g / g^T H g for each row of g (B, dim) and Hessian H (B, dim, dim).
+    """eta* = g^T g / g^T H g for each row of g (B, dim) and Hessian H (B, dim, dim).
 
-    Where the curvature along g is not positive the model has no minimum: alpha is NaN.
+    Where the curvature along g is not positive the model has no minimum: eta* is NaN.
     """
     gg = (g * g).sum(-1)
     gHg = torch.einsum("bi,bij,bj->b", g, H, g)
@@ -28,33 +29,51 @@ def exact_step(g: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
 
 
 def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60):
-    """Backtracking line search along d = -g. Returns (step sizes t, function evaluations).
+    """Backtracking line search along d = -g. Returns (step sizes eta, function evaluations).
 
-    t starts at ``lr`` and shrinks by ``shrink`` while f(x - t g) > f(x) - c t ||g||^2.
+    eta starts at ``lr`` and shrinks by ``shrink`` while f(x - eta g) > f(x) - c eta ||g||^2.
     """
     fx = f(x)
     gg = (g * g).sum(-1)
-    t = torch.full_like(fx, lr)
+    eta = torch.full_like(fx, lr)
     evals = torch.ones_like(fx)
     searching = torch.ones_like(fx, dtype=torch.bool)
     for _ in range(max_shrinks):
-        trial = f(x - t.unsqueeze(-1) * g)
+        trial = f(x - eta.unsqueeze(-1) * g)
         evals = evals + searching  # only points still searching pay for this trial
-        searching &= ~(trial <= fx - c * t * gg)  # a NaN trial keeps searching
+        searching &= ~(trial <= fx - c * eta * gg)  # a NaN trial keeps searching
         if not searching.any():
             break
-        t = torch.where(searching, t * shrink, t)
-    return t, evals
+        eta = torch.where(searching, eta * shrink, eta)
+    return eta, evals
+
+
+def backtracking_along(f, x, g, d, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60) -> float:
+    """Armijo backtracking for one point x (dim,) along a descent direction d (g^T d < 0).
+
+    Returns the first eta = lr * shrink^k with f(x + eta d) <= f(x) + c eta g^T d. With
+    d = -g this is :func:`armijo_step`; d may also be a Newton or a preconditioned direction.
+    """
+    slope = (g * d).sum()
+    if not slope < 0:
+        raise ValueError(f"Invalid direction: g^T d = {slope.item():.3g} (must be < 0)")
+    fx = f(x)
+    eta = lr
+    for _ in range(max_shrinks):
+        if f(x + eta * d) <= fx + c * eta * slope:
+            break
+        eta *= shrink
+    return float(eta)
 
 
 class ExactQuadraticStep:
-    """Gradient descent with alpha* = g^T g / g^T H g (one gradient and one Hessian per step)."""
+    """Gradient descent with eta* = g^T g / g^T H g (one gradient and one Hessian per step)."""
 
     def step(self, landscape, x):
         g = landscape.gradient(x)
-        alpha = exact_step(g, landscape.hessian(x))
+        eta = exact_step(g, landscape.hessian(x))
         counts = {"gradient": 1, "hessian": 1}
-        return x - alpha.unsqueeze(-1) * g, counts
+        return x - eta.unsqueeze(-1) * g, counts
 
     def __repr__(self) -> str:
         return "ExactQuadraticStep()"
@@ -75,10 +94,10 @@ class Backtracking:
 
     def step(self, landscape, x):
         g = landscape.gradient(x)
-        t, evals = armijo_step(
+        eta, evals = armijo_step(
             landscape.value, x, g, self.lr, self.shrink, self.c, self.max_shrinks
         )
-        return x - t.unsqueeze(-1) * g, {"gradient": 1, "value": evals}
+        return x - eta.unsqueeze(-1) * g, {"gradient": 1, "value": evals}
 
     def __repr__(self) -> str:
         return f"Backtracking(lr={self.lr}, shrink={self.shrink}, c={self.c})"

@@ -19,6 +19,7 @@ __all__ = [
     "check_eigenvalues",
     "measured_rate",
     "predicted_rate",
+    "steps_to_shrink",
     "steps_to_tolerance",
 ]
 
@@ -66,3 +67,24 @@ def steps_to_tolerance(kappa: float, tol: float = 1e-6) -> int:
     if rho == 0:
         return 1
     return math.ceil(math.log(tol) / math.log(rho))
+
+
+def steps_to_shrink(eigenvalues, lr: float, tol: float = 1e-6, of: str = "error") -> float:
+    """Steps after which GD with step ``lr`` is guaranteed to have shrunk the ``error``
+    ||x_k - x*|| (or the excess ``loss`` f(x_k) - f*) by the factor ``tol`` on a quadratic with
+    these Hessian eigenvalues, from any start: the smallest k with rho^k <= tol (rho^(2k) <= tol
+    for the loss, which is quadratic in the error), rho = max_k |1 - lr lambda_k|.
+
+    ``math.inf`` when rho >= 1 (no guarantee: the step is too large); 1 when rho = 0.
+    """
+    if of not in ("error", "loss"):
+        raise ValueError(f"Invalid of: {of!r} (choose 'error' or 'loss')")
+    if not 0 < tol < 1:
+        raise ValueError(f"Invalid tol: {tol} (must be in (0, 1))")
+    rho = predicted_rate(eigenvalues, lr)
+    if rho >= 1:
+        return math.inf
+    if rho == 0:
+        return 1
+    power = 2 if of == "loss" else 1
+    return math.ceil(math.log(tol) / (power * math.log(rho)))

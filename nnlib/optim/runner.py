@@ -195,6 +195,13 @@ def run_scipy(landscape, method: str, x0, steps: int, grad_tol: float = 1e-8) ->
     return Trajectory(points, values, grad_norms, stopped, diverged, evaluations, method)
 
 
+def _portable(minima: torch.Tensor, final: torch.Tensor) -> str:
+    """The distance as a bound when it is below 1e-6 (its digits are round-off there), else to
+    two significant digits."""
+    distance = (minima - final).norm(dim=-1).min().item()
+    return "< 1e-6" if distance < 1e-6 else f"{distance:.1e}"
+
+
 def describe_run(name: str, trajectory: Trajectory, landscape=None, row: int = 0) -> str:
     """One line per run: steps, evaluations asked for, and the distance to the nearest known
     minimum of ``landscape`` (or the final value when it has none)."""
@@ -209,7 +216,7 @@ def describe_run(name: str, trajectory: Trajectory, landscape=None, row: int = 0
     final = trajectory.points[steps, row]
     if landscape is not None and landscape.minima:
         minima = torch.tensor(landscape.minima, dtype=final.dtype)
-        where = f"distance to nearest minimum {(minima - final).norm(dim=-1).min().item():.1e}"
+        where = f"distance to nearest minimum {_portable(minima, final)}"
     else:
         where = f"final value {trajectory.values[steps, row].item():.3e}"
     status = "" if trajectory.stopped_at[row] >= 0 else " (not converged)"

@@ -2,14 +2,19 @@
 
 Both use :class:`~nnlib.optim.GradientDescent` in nnlib's one training loop
 (:func:`nnlib.train.train_steps`); they differ only in the batches: all n rows (the full gradient
-X^T (X w - y) / n) or B rows drawn without replacement (reshuffled every epoch). An optional
-``lr_lambda(t)`` scales the step at iteration t through ``torch.optim.lr_scheduler.LambdaLR``,
-e.g. 1 / (1 + t / tau) for the decaying steps that the Robbins-Monro conditions
-sum eta_t = inf, sum eta_t^2 < inf ask for.
+X^T (X w - y) / n) or B rows, drawn without replacement (reshuffled every epoch) or with
+replacement. An optional ``lr_lambda(t)`` scales the step at iteration t through
+``torch.optim.lr_scheduler.LambdaLR``, e.g. 1 / (1 + t / tau) for the decaying steps that the
+Robbins-Monro conditions sum eta_t = inf, sum eta_t^2 < inf ask for.
+
+The loss on all the data is recorded through :func:`full_loss`, the same quadratic written with
+the Gram matrix, f(w) = 1/2 w^T H w - b^T w + c (H = X^T X / n, b = X^T y / n, c = y^T y / 2n),
+computed once per problem: a d x d product instead of a pass over the n rows.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -20,7 +25,19 @@ from nnlib.regularization.averaging import swa_average
 from nnlib.train import Callback, History, train_steps
 from nnlib.utils import check_positive, check_positive_int
 
-__all__ = ["LeastSquaresRun", "minibatch_descent"]
+__all__ = ["LeastSquaresRun", "full_loss", "minibatch_descent"]
+
+_GRAM = weakref.WeakKeyDictionary()
+
+
+def full_loss(problem):
+    """f(w) = 1/(2n) ||X w - y||^2 of a least-squares ``problem``, for w of shape (..., d),
+    evaluated as 1/2 w^T H w - b^T w + c with H, b and c computed once and cached per problem."""
+    if problem not in _GRAM:
+        X, y = problem.X, problem.y
+        _GRAM[problem] = (X.T @ X / problem.n, X.T @ y / problem.n, 0.5 * (y @ y) / problem.n)
+    H, b, c = _GRAM[problem]
+    return lambda w: 0.5 * ((w @ H) * w).sum(-1) - w @ b + c
 
 
 @dataclass
@@ -42,6 +59,7 @@ def minibatch_descent(
     seed: int = 0,
     records: int = 200,
     average_from: int | None = None,
+    replacement: bool = False,
 ) -> LeastSquaresRun:
     r"""Minibatch gradient descent on a :class:`~nnlib.analytic_surfaces.LeastSquares` problem.
 
@@ -50,6 +68,11 @@ def minibatch_descent(
     the Polyak average of the iterates from iteration ``t0`` on,
     :math:`\bar w \leftarrow \bar w + (w - \bar w)/(n+1)`, is kept too and its loss recorded
     in ``averaged_losses`` (the current iterate's loss until ``t0``).
+
+    Minibatches are drawn without replacement (reshuffle, then walk through ``n // batch_size``
+    batches: every row once per epoch) unless ``replacement=True``: then each of the
+    ``n // batch_size`` iterations of an epoch draws ``batch_size`` rows uniformly at random,
+    independently of the others, so a row is used once per epoch only on average.
     """
     check_positive("lr", lr)
     check_positive_int("batch_size", batch_size)
@@ -64,7 +87,10 @@ def minibatch_descent(
     generator = torch.Generator().manual_seed(seed)
     history = History()  # one history over all epochs: the recorder sees global step numbers
     for _ in range(epochs):
-        order = torch.randperm(problem.n, generator=generator)
+        if replacement:
+            order = torch.randint(problem.n, (per_epoch * batch_size,), generator=generator)
+        else:
+            order = torch.randperm(problem.n, generator=generator)
         rows = order[: per_epoch * batch_size].split(batch_size)
         batches = ((problem.X[r], problem.y[r]) for r in rows)
         train_steps(
@@ -104,7 +130,8 @@ class _Recorder(Callback):
         self.total = per_epoch * epochs
         self.every = max(1, self.total // records)
         self.average_from = average_from
-        self.run = LeastSquaresRun([0], [0.0], [problem.value(w.detach()).item()])
+        self.loss = full_loss(problem)
+        self.run = LeastSquaresRun([0], [0.0], [self.loss(w.detach()).item()])
         if average_from is not None:
             self.run.averaged_losses.append(self.run.losses[0])
         self.w_avg, self.n_avg = w.detach().clone(), 0
@@ -117,8 +144,8 @@ class _Recorder(Callback):
         if step % self.every == 0 or step == self.total:
             self.run.iterations.append(step)
             self.run.epochs.append(step / self.per_epoch)
-            self.run.losses.append(self.problem.value(w).item())
+            self.run.losses.append(self.loss(w).item())
             if self.average_from is not None:
                 current = self.w_avg if self.n_avg else w
-                self.run.averaged_losses.append(self.problem.value(current).item())
+                self.run.averaged_losses.append(self.loss(current).item())
         return False

@@ -40,6 +40,7 @@ __all__ = [
     "cubic_gradient",
     "cubic_hessian",
     "cubic_loss",
+    "divergence_step",
     "fit_by_hand",
     "fit_with_autograd",
     "fit_with_nn",
@@ -117,6 +118,26 @@ def largest_stable_lr(x: torch.Tensor) -> float:
 def least_squares_coefficients(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The exact minimiser of the loss, by solving the least-squares problem directly."""
     return torch.linalg.lstsq(cubic_features(x), y.unsqueeze(-1)).solution.squeeze(-1)
+
+
+def divergence_step(x, y, coeffs0, lr: float, limit: float = 1e12, max_steps: int = 100_000) -> int:
+    """The first step t at which the loss of gradient descent from ``coeffs0`` exceeds ``limit``,
+    predicted without running it (-1 if it never does within ``max_steps``).
+
+    The loss is quadratic: with H = Q diag(lambda) Q^T and c = Q^T (theta_0 - theta*),
+    L(theta_t) = L* + 1/2 sum_k lambda_k c_k^2 (1 - lr lambda_k)^(2t).
+    """
+    check_positive("lr", lr)
+    eigenvalues, Q = torch.linalg.eigh(cubic_hessian(x))
+    best = least_squares_coefficients(x, y)
+    c = Q.T @ (coeffs0 - best)
+    floor = cubic_loss(best, x, y).item()
+    steps = torch.arange(max_steps + 1, dtype=torch.float64).unsqueeze(-1)
+    factors = (1 - lr * eigenvalues).abs()
+    log_terms = torch.log(0.5 * eigenvalues * c**2) + 2 * steps * torch.log(factors)
+    losses = floor + torch.logsumexp(log_terms, dim=-1).exp()
+    above = (losses > limit).nonzero()
+    return int(above[0, 0]) if len(above) else -1
 
 
 def _check_fit_args(lr: float, steps: int) -> None:

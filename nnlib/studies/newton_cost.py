@@ -1,0 +1,71 @@
+"""What one Newton step costs as the number of parameters N grows (lecture 1).
+
+The set-up: least squares with ``rows`` examples and N parameters (float64). Forming the Hessian
+H = X^T X / n takes about n N^2 multiply-adds and N^2 numbers of memory; solving H d = -g for the
+Newton direction (:func:`~nnlib.optim.newton_direction`, an LU factorisation) takes about
+2/3 N^3. Each is timed as the best of ``repeats`` runs, so that other work on the machine
+inflates the numbers as little as possible. Timings depend on the machine; their growth with N
+(the slope on log-log axes) is what carries over.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from nnlib.optim.newton import newton_direction
+from nnlib.utils import check_positive_int
+
+__all__ = ["NewtonCost", "loglog_slope", "measure_newton_cost"]
+
+
+@dataclass
+class NewtonCost:
+    """Per size N: seconds to form H, seconds to solve for the Newton direction, bytes of H."""
+
+    sizes: list[int]
+    form_seconds: list[float]
+    solve_seconds: list[float]
+    hessian_bytes: list[int]
+
+
+def _best_time(fn, repeats: int) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_newton_cost(
+    sizes=(256, 512, 1024, 2048), rows: int = 1024, repeats: int = 3, seed: int = 0
+) -> NewtonCost:
+    """Time forming H = X^T X / n and solving H d = -g for each number of parameters N."""
+    check_positive_int("rows", rows)
+    check_positive_int("repeats", repeats)
+    generator = torch.Generator().manual_seed(seed)
+    result = NewtonCost([], [], [], [])
+    for size in sizes:
+        size = check_positive_int("size", size)
+        X = torch.randn(rows, size, generator=generator, dtype=torch.float64)
+        g = torch.randn(1, size, generator=generator, dtype=torch.float64)
+        H = X.T @ X / rows + torch.eye(size, dtype=torch.float64)  # + I: invertible for any N
+        result.sizes.append(size)
+        result.form_seconds.append(_best_time(lambda X=X: X.T @ X / rows, repeats))
+        result.solve_seconds.append(
+            _best_time(lambda H=H, g=g: newton_direction(g, H.unsqueeze(0)), repeats)
+        )
+        result.hessian_bytes.append(H.element_size() * H.numel())
+    return result
+
+
+def loglog_slope(sizes, values) -> float:
+    """Least-squares slope of log(values) against log(sizes): the exponent p in values ~ N^p."""
+    x = torch.log(torch.as_tensor(sizes, dtype=torch.float64))
+    y = torch.log(torch.as_tensor(values, dtype=torch.float64))
+    x, y = x - x.mean(), y - y.mean()
+    return ((x * y).sum() / (x * x).sum()).item()

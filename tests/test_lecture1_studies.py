@@ -1,0 +1,114 @@
+"""Lecture 1's additions: step counts, line search along any direction, the divergence step,
+the Gram-matrix loss, sampling with replacement, and the study set-ups."""
+
+import math
+
+import pytest
+import torch
+
+from nnlib import basics, landscapes, optim
+from nnlib.optim import linesearch, rates
+from nnlib.optim.stochastic import full_loss
+from nnlib.studies import early_stopping, gd_rates, newton_cost, sgd_least_squares
+
+
+def test_steps_to_shrink_matches_the_closed_forms():
+    assert rates.steps_to_shrink((1.0, 10.0), 2 / 11, 1e-6) == optim.steps_to_tolerance(10.0)
+    assert rates.steps_to_shrink((1.0, 10.0), 0.1, 1e-6) == math.ceil(
+        math.log(1e-6) / math.log(0.9)
+    )
+    assert rates.steps_to_shrink((1.0, 10.0), 0.19, 1e-6) == math.ceil(
+        math.log(1e-6) / math.log(0.9)
+    )  # the steep end: |1 - 1.9| = 0.9
+    loss = rates.steps_to_shrink((1.0, 10.0), 0.1, 1e-6, of="loss")
+    assert loss == math.ceil(math.log(1e-6) / (2 * math.log(0.9)))
+    assert rates.steps_to_shrink((1.0, 10.0), 0.21, 1e-6) == math.inf
+    assert rates.steps_to_shrink((2.0, 2.0), 0.5, 1e-6) == 1
+    with pytest.raises(ValueError, match="of"):
+        rates.steps_to_shrink((1.0, 2.0), 0.1, 1e-3, of="distance")
+    with pytest.raises(ValueError, match="tol"):
+        rates.steps_to_shrink((1.0, 2.0), 0.1, 2.0)
+
+
+def test_backtracking_along_minus_g_equals_armijo_step():
+    surface = landscapes.Rosenbrock()
+    x = torch.tensor([-1.5, 2.0], dtype=torch.float64)
+    g = surface.gradient(x)
+    eta, _ = optim.armijo_step(surface.value, x[None], g[None])
+    assert linesearch.backtracking_along(surface.value, x, g, -g) == eta.item()
+    with pytest.raises(ValueError, match="direction"):
+        linesearch.backtracking_along(surface.value, x, g, g)
+
+
+def test_backtracking_along_accepts_the_newton_step_on_a_quadratic():
+    bowl = landscapes.running_example()
+    x = torch.tensor([1.5, 1.0], dtype=torch.float64)
+    g = bowl.gradient(x)
+    d = optim.newton_direction(g[None], bowl.hessian(x)[None])[0]
+    assert linesearch.backtracking_along(bowl.value, x, g, d) == 1.0
+
+
+def test_divergence_step_matches_the_run():
+    x, y = basics.sine_data(500)
+    theta0 = basics.initial_coefficients(0)
+    for factor in (1.05, 1.3):
+        lr = factor * basics.largest_stable_lr(x)
+        run = basics.fit_by_hand(x, y, theta0, lr=lr, steps=3000)
+        assert run.diverged is not None
+        assert basics.divergence_step(x, y, theta0, lr) == run.diverged.step
+    assert basics.divergence_step(x, y, theta0, 0.5 * basics.largest_stable_lr(x)) == -1
+
+
+def test_full_loss_equals_the_value():
+    problem = landscapes.LeastSquares.random(n=300, d=20, seed=1)
+    w = torch.randn(4, 20, dtype=torch.float64)
+    torch.testing.assert_close(full_loss(problem)(w), problem.value(w))
+
+
+def test_sampling_with_replacement_differs_but_converges():
+    problem = landscapes.LeastSquares.random(n=200, d=10, noise=0.1, seed=0)
+    kwargs = {"lr": 0.05, "batch_size": 20, "epochs": 20, "seed": 1}
+    without = optim.minibatch_descent(problem, **kwargs)
+    with_ = optim.minibatch_descent(problem, replacement=True, **kwargs)
+    assert without.losses[-1] != with_.losses[-1]
+    floor = problem.value(problem.solution()).item()
+    assert with_.losses[-1] - floor < 0.1 * (with_.losses[0] - floor)
+
+
+def test_gd_rate_measurement_respects_the_bound():
+    A, eigenvalues = gd_rates.random_quadratic(10.0, dim=8, seed=0)
+    assert eigenvalues.min().item() == pytest.approx(1.0)
+    assert eigenvalues.max().item() == pytest.approx(10.0)
+    torch.testing.assert_close(torch.linalg.eigvalsh(A), eigenvalues)
+    bound = rates.steps_to_shrink((1.0, 10.0), 0.1, 1e-6)
+    m = gd_rates.measure_gd_rate(A, 0.1, max_steps=bound + 10, starts=8)
+    assert (m.steps <= bound).all()
+    assert (m.tail_rates <= 0.9 + 1e-12).all()
+    with pytest.raises(ValueError, match="kappa"):
+        gd_rates.random_quadratic(0.5)
+
+
+def test_loglog_slope_recovers_a_power():
+    sizes = [10, 20, 40, 80]
+    assert newton_cost.loglog_slope(sizes, [n**3 for n in sizes]) == pytest.approx(3.0)
+    cost = newton_cost.measure_newton_cost(sizes=(8, 16), rows=8, repeats=1)
+    assert cost.hessian_bytes == [8 * 8**2, 8 * 16**2]
+
+
+def test_conditioned_problem_has_the_asked_condition_number():
+    problem = sgd_least_squares.conditioned_problem(n=2000, d=50, kappa=100.0)
+    eigenvalues = torch.linalg.eigvalsh(problem.hessian())
+    assert 50 < (eigenvalues.max() / eigenvalues.min()).item() < 300
+
+
+def test_armijo_sgd_full_batch_decreases_the_loss_every_step():
+    problem = landscapes.LeastSquares.random(n=200, d=10, seed=0)
+    run = sgd_least_squares.armijo_sgd(problem, batch_size=200, iterations=5)
+    assert (run.full_change < 0).all()
+    assert (run.evaluations >= 2).all()
+
+
+def test_early_stopping_run_finds_the_best_step():
+    run = early_stopping.early_stopping_run(0, n_train=60, n_test=500, d=40, steps=2000)
+    assert run.test_losses[run.best_step] == run.test_losses.min()
+    assert run.best_step <= run.stop_step
