@@ -31,6 +31,7 @@ __all__ = [
     "hutchinson_trace",
     "hvp",
     "lanczos",
+    "negative_mass",
     "power_iteration",
     "spectral_density",
     "top_eigenvalues",
@@ -217,7 +218,8 @@ def spectral_density(
     For each normalised Rademacher vector v, Lanczos gives nodes theta_j (Ritz values) and weights
     tau_j (squared first components of T's eigenvectors) with sum_j tau_j f(theta_j) ~ v^T f(H) v.
     Averaged over vectors they form a discrete distribution whose mean is tr(H)/N in expectation.
-    Returns ``nodes``, ``weights`` (summing to 1), and ``grid`` with ``density`` on it.
+    Returns ``nodes``, ``weights`` (summing to 1), ``probe`` (which vector each node came from),
+    and ``grid`` with ``density`` on it.
     """
     check_positive_int("vectors", vectors)
     with _eval_mode(model):
@@ -228,6 +230,7 @@ def spectral_density(
             theta, Q = torch.linalg.eigh(T)
             nodes.append(theta)
             weights.append(Q[0] ** 2 / vectors)
+    probe = torch.arange(vectors).repeat_interleave(torch.tensor([len(t) for t in nodes]))
     nodes, weights = torch.cat(nodes), torch.cat(weights)
     spread = (nodes.max() - nodes.min()).item() or 1.0
     sigma = sigma if sigma is not None else check_positive("sigma", 0.01 * spread)
@@ -236,4 +239,21 @@ def spectral_density(
     )
     kernel = torch.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2)
     density = kernel @ weights / (sigma * math.sqrt(2 * math.pi))
-    return {"nodes": nodes, "weights": weights, "grid": grid, "density": density}
+    return {"nodes": nodes, "weights": weights, "probe": probe, "grid": grid, "density": density}
+
+
+def negative_mass(density: dict[str, torch.Tensor], threshold: float = 0.0) -> torch.Tensor:
+    """The share of the spectrum below ``-threshold`` seen by each probe vector of
+    :func:`spectral_density`: sum of the quadrature weights tau_j of the nodes theta_j < -threshold.
+
+    One value per probe vector (each estimates the same fraction of the N eigenvalues); their
+    spread is the estimate's error bar.
+    """
+    check_positive("threshold", threshold, allow_zero=True)
+    probe = density["probe"]
+    count = int(probe.max()) + 1
+    per_probe_weights = density["weights"] * count  # each probe's weights sum to one
+    below = (density["nodes"] < -threshold).to(per_probe_weights.dtype)
+    return torch.zeros(count, dtype=per_probe_weights.dtype).index_add_(
+        0, probe, per_probe_weights * below
+    )
