@@ -119,8 +119,15 @@ def test_negative_mass_per_probe_matches_the_exact_fraction():
     assert per_probe.sum().item() / 16 == pytest.approx(
         result["weights"][result["nodes"] < -threshold].sum().item(), rel=1e-9
     )
+    near_zero = curvature.probe_mass(result, result["nodes"].abs() <= threshold)
+    positive = curvature.probe_mass(result, result["nodes"] > threshold)
+    torch.testing.assert_close(
+        per_probe + near_zero + positive, torch.ones(16, dtype=torch.float64)
+    )
     with pytest.raises(ValueError, match="threshold"):
         curvature.negative_mass(result, -1.0)
+    with pytest.raises(ValueError, match="boolean mask"):
+        curvature.probe_mass(result, result["nodes"])
 
 
 def test_curvature_of_the_tiny_mlp_matches_the_closed_form():

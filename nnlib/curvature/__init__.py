@@ -21,6 +21,7 @@ from nnlib.curvature.network import (
     lanczos,
     negative_mass,
     power_iteration,
+    probe_mass,
     spectral_density,
     top_eigenvalues,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "lanczos",
     "negative_mass",
     "power_iteration",
+    "probe_mass",
     "spectral_density",
     "top_eigenvalues",
 ]

@@ -9,7 +9,9 @@ differentiation (``torch.func.jvp`` of ``torch.func.grad``). Everything else is 
 * :func:`lanczos`: the Krylov tridiagonalisation T = V^T H V (with full reorthogonalisation);
 * :func:`top_eigenvalues`: the largest eigenvalues as Ritz values of T;
 * :func:`hutchinson_trace`: tr H = E[v^T H v] for Rademacher vectors v;
-* :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues.
+* :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues;
+  :func:`probe_mass` and :func:`negative_mass` read shares of the spectrum from it, one estimate per
+  probe vector, so their spread is an error bar.
 
 The model is evaluated with ``torch.func.functional_call`` in eval mode (dropout off, batch norm on
 its running statistics); its weights, gradients and train/eval mode are left as they were.
@@ -33,6 +35,7 @@ __all__ = [
     "lanczos",
     "negative_mass",
     "power_iteration",
+    "probe_mass",
     "spectral_density",
     "top_eigenvalues",
 ]
@@ -242,18 +245,26 @@ def spectral_density(
     return {"nodes": nodes, "weights": weights, "probe": probe, "grid": grid, "density": density}
 
 
-def negative_mass(density: dict[str, torch.Tensor], threshold: float = 0.0) -> torch.Tensor:
-    """The share of the spectrum below ``-threshold`` seen by each probe vector of
-    :func:`spectral_density`: sum of the quadrature weights tau_j of the nodes theta_j < -threshold.
+def probe_mass(density: dict[str, torch.Tensor], selected: torch.Tensor) -> torch.Tensor:
+    """The share of the spectrum in a set of eigenvalues, as seen by each probe vector of
+    :func:`spectral_density`: the sum of the quadrature weights tau_j of the ``selected`` nodes
+    (a boolean mask over ``density["nodes"]``, e.g. ``density["nodes"] < 0``).
 
     One value per probe vector (each estimates the same fraction of the N eigenvalues); their
     spread is the estimate's error bar.
     """
-    check_positive("threshold", threshold, allow_zero=True)
     probe = density["probe"]
+    if selected.shape != probe.shape or selected.dtype != torch.bool:
+        raise ValueError(
+            f"Invalid selected: need a boolean mask of shape {tuple(probe.shape)} over the nodes"
+        )
     count = int(probe.max()) + 1
     per_probe_weights = density["weights"] * count  # each probe's weights sum to one
-    below = (density["nodes"] < -threshold).to(per_probe_weights.dtype)
-    return torch.zeros(count, dtype=per_probe_weights.dtype).index_add_(
-        0, probe, per_probe_weights * below
-    )
+    chosen = per_probe_weights * selected.to(per_probe_weights.dtype)
+    return torch.zeros(count, dtype=chosen.dtype).index_add_(0, probe, chosen)
+
+
+def negative_mass(density: dict[str, torch.Tensor], threshold: float = 0.0) -> torch.Tensor:
+    """Per probe vector, the share of the spectrum below ``-threshold`` (see :func:`probe_mass`)."""
+    check_positive("threshold", threshold, allow_zero=True)
+    return probe_mass(density, density["nodes"] < -threshold)
