@@ -27,6 +27,7 @@ __all__ = [
     "Himmelblau",
     "Landscape",
     "LeastSquares",
+    "LinearRecurrence",
     "MonkeySaddle",
     "Quadratic",
     "Rosenbrock",
@@ -323,6 +324,42 @@ class TinyMLP(Landscape):
         dy_dw2 = (1 - y**2) * w1 * (1 - h**2) * self.x
         return torch.stack([dl_dy * dy_dw1, dl_dy * dy_dw2], dim=-1)
 
+    def origin_hessian(self) -> torch.Tensor:
+        """The Hessian at the saddle w = 0 in closed form, from the example (x, t).
+
+        Near the origin tanh(w1 tanh(w2 x)) = w1 w2 x + O(|w|^3), so
+        L = t^2 - 2 t x w1 w2 + O(|w|^4): no quadratic term in w1 or w2 alone and a cross
+        term -2 t x w1 w2, hence H(0) = [[0, -2tx], [-2tx, 0]] with eigenvalues +-2|tx|.
+        """
+        c = -2.0 * self.t * self.x
+        return torch.tensor([[0.0, c], [c, 0.0]], dtype=DTYPE)
+
+
+class LinearRecurrence(Landscape):
+    """A one-unit linear recurrent net with a cliff (lecture 2; Pascanu et al. 2013).
+
+    h_0 = 0, h_k = w h_{k-1} + b for k = 1..T, loss L(w, b) = (h_T - y)^2 / 2 with
+    h_T = b (1 + w + ... + w^{T-1}). For |w| < 1 the sum stays below 1/(1 - w); past |w| = 1 it
+    grows like |w|^T, so the loss rises by orders of magnitude over a short distance in w: a wall
+    ("cliff") where the gradient explodes. Value by unrolling the recurrence; gradient and
+    Hessian by autograd.
+    """
+
+    name = "linear recurrence"
+    window = Window((0.0, 1.15), (-0.1, 0.7))
+
+    def __init__(self, steps: int = 20, target: float = 1.0):
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"Invalid steps: {steps!r} (must be a positive integer)")
+        self.steps, self.target = steps, float(target)
+
+    def value(self, p):
+        w, b = _split(self._points(p))
+        h = torch.zeros_like(w)
+        for _ in range(self.steps):
+            h = w * h + b
+        return 0.5 * (h - self.target) ** 2
+
 
 class TiltedDoubleWell(Landscape):
     """f(x) = x^4 - 2 x^2 + tilt x on the line (dim = 1): two local minima of different height
@@ -411,6 +448,7 @@ _REGISTRY = {
     "tiny mlp": TinyMLP,
     "tilted double well": TiltedDoubleWell,
     "twin valleys": TwinValleys,
+    "linear recurrence": LinearRecurrence,
 }
 
 

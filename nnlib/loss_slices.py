@@ -13,7 +13,11 @@ parameter space:
 * :func:`plane_losses`: L(theta + a d1 + b d2) on a grid. For an ``nn.Sequential`` MLP the first
   layer's pre-activations are affine in (a, b), X (W + a D + b E)^T = X W^T + a X D^T + b X E^T, so
   they cost three matrix products for the whole grid; deeper layers run batched over grid points;
-* :func:`pca_projection`: the top two principal directions of a training trajectory.
+* :func:`pca_projection`: the top two principal directions of a training trajectory;
+* :func:`permute_hidden_units` and :func:`align_hidden_units`: weight-space symmetry of a
+  one-hidden-layer MLP. Permuting the hidden units (rows of W_1 and b_1, columns of W_2) leaves the
+  function unchanged; matching the units of one network to another's (Hungarian algorithm on the
+  similarity of their weights) before averaging is "weight matching" (Ainsworth et al. 2023).
 
 No function changes the caller's model: parameters are substituted with ``functional_call``.
 Vectors follow :mod:`nnlib.params`: the trainable parameters, frozen ones left where they are.
@@ -38,9 +42,11 @@ from nnlib.params import (
 from nnlib.utils import get_device
 
 __all__ = [
+    "align_hidden_units",
     "line_losses",
     "loss_along_gradient",
     "pca_projection",
+    "permute_hidden_units",
     "plane_losses",
     "random_direction",
 ]
@@ -289,3 +295,55 @@ def loss_along_gradient(model, loss_fn, inputs, targets, step_sizes) -> dict[str
     finally:
         model.load_state_dict(saved)
         model.train(was_training)
+
+
+def _hidden_pair(model: nn.Module) -> tuple[nn.Linear, nn.Linear]:
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    others = [m for m in model.children() if not isinstance(m, nn.Linear) and list(m.parameters())]
+    if len(linears) != 2 or others:
+        raise ValueError(
+            "Invalid model: need a one-hidden-layer MLP (Linear, activation, Linear) without "
+            f"other parameters; got {len(linears)} Linear layers"
+        )
+    return linears[0], linears[1]
+
+
+def permute_hidden_units(model: nn.Module, permutation: torch.Tensor) -> nn.Module:
+    """A copy of a one-hidden-layer MLP whose hidden unit k is unit ``permutation[k]`` of
+    ``model``: rows of W_1 and b_1 and columns of W_2 permuted alike. It computes the same function.
+    """
+    first, second = _hidden_pair(model)
+    width = first.out_features
+    permutation = torch.as_tensor(permutation)
+    if sorted(permutation.tolist()) != list(range(width)):
+        raise ValueError(f"Invalid permutation: need a permutation of 0..{width - 1}")
+    permuted = copy.deepcopy(model)
+    new_first, new_second = _hidden_pair(permuted)
+    with torch.no_grad():
+        new_first.weight.copy_(first.weight[permutation])
+        if first.bias is not None:
+            new_first.bias.copy_(first.bias[permutation])
+        new_second.weight.copy_(second.weight[:, permutation])
+    return permuted
+
+
+def align_hidden_units(reference: nn.Module, model: nn.Module) -> torch.Tensor:
+    """The permutation of ``model``'s hidden units that best matches ``reference``'s: it maximises
+    sum_k <w_ref,k, w_model,pi(k)>, where w_k stacks unit k's incoming weights, bias and outgoing
+    weights (a linear assignment problem, solved exactly by SciPy's Hungarian algorithm).
+    Use it as ``permute_hidden_units(model, align_hidden_units(reference, model))``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    def unit_vectors(net):
+        first, second = _hidden_pair(net)
+        parts = [first.weight, second.weight.T]
+        if first.bias is not None:
+            parts.insert(1, first.bias.unsqueeze(1))
+        return torch.cat(parts, dim=1).detach().double()
+
+    a, b = unit_vectors(reference), unit_vectors(model)
+    if a.shape != b.shape:
+        raise ValueError(f"Invalid models: hidden layers of shapes {a.shape} and {b.shape}")
+    _, columns = linear_sum_assignment((a @ b.T).numpy(), maximize=True)
+    return torch.as_tensor(columns)

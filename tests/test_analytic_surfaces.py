@@ -94,6 +94,33 @@ def test_tiny_mlp_symmetry_and_saddle_at_zero():
     assert eigenvalues[0] < 0 < eigenvalues[1]
 
 
+@pytest.mark.parametrize(
+    "x, t", [(0.5, 0.5), (1.0, 0.5), (-2.0, 0.3), (0.7, -1.2), (0.0, 0.9), (1.5, 0.0)]
+)
+def test_tiny_mlp_origin_hessian_closed_form_matches_autograd(x, t):
+    surface = analytic_surfaces.TinyMLP(x=x, t=t)
+    origin = torch.zeros(2, dtype=torch.float64)
+    closed = surface.origin_hessian()
+    autograd = torch.func.hessian(surface.value)(origin)
+    torch.testing.assert_close(closed, autograd, atol=1e-12, rtol=0)
+    assert closed[0, 1].item() == pytest.approx(-2 * t * x)
+    assert closed.diagonal().abs().max() == 0
+
+
+def test_linear_recurrence_unrolls_and_has_a_cliff():
+    rnn = analytic_surfaces.LinearRecurrence(steps=20, target=1.0)
+    w, b = 0.5, 0.3
+    h_T = b * (1 - w**20) / (1 - w)  # geometric sum
+    point = torch.tensor([w, b], dtype=torch.float64)
+    assert rnn.value(point).item() == pytest.approx(0.5 * (h_T - 1) ** 2, rel=1e-12)
+    below, beyond = rnn.gradient(torch.tensor([[0.8, 0.05], [1.2, 0.05]], dtype=torch.float64))
+    assert beyond.norm() > 100 * below.norm()  # the wall past |w| = 1
+    grad = torch.func.grad(rnn.value)(point)
+    torch.testing.assert_close(rnn.gradient(point), grad)
+    with pytest.raises(ValueError, match="steps"):
+        analytic_surfaces.LinearRecurrence(steps=0)
+
+
 def test_tilted_double_well_in_one_dimension():
     well = analytic_surfaces.TiltedDoubleWell(tilt=0.5)
     minima = torch.tensor(well.minima, dtype=torch.float64)

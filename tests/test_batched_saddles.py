@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -71,6 +73,21 @@ def test_saddle_free_newton_escapes_where_newton_converges_to_the_saddle():
     assert (sfn.final()[0].abs() - torch.tensor([0.0, 1.0], dtype=torch.float64)).abs().max() < 1e-6
     gd_on_manifold = optim.run(valleys, lambda p: optim.GradientDescent(p, lr=0.1), [1.0, 0.0], 500)
     assert gd_on_manifold.final()[0].norm() < 1e-9  # GD from y = 0 exactly converges to the saddle
+
+
+@pytest.mark.parametrize("lr, lambda_min, offset", [(0.1, -1.0, 1e-6), (0.3, -0.5, 1e-3)])
+def test_predicted_escape_steps_equal_gd_on_the_quadratic_saddle(lr, lambda_min, offset):
+    saddle = analytic_surfaces.Quadratic((2.0, lambda_min))
+    run = optim.run(saddle, lambda p: optim.GradientDescent(p, lr=lr), [0.5, offset], 2000)
+    reached = (run.points[:, 0, 1].abs() >= 0.5).nonzero()
+    predicted = optim.predicted_escape_steps(offset, 0.5, lr, lambda_min)
+    assert int(reached[0]) == predicted
+    assert optim.predicted_escape_steps(0.0, 0.5, lr, lambda_min) == math.inf
+    assert optim.predicted_escape_steps(0.7, 0.5, lr, lambda_min) == 0
+    with pytest.raises(ValueError, match="lambda_min"):
+        optim.predicted_escape_steps(offset, 0.5, lr, 1.0)
+    with pytest.raises(ValueError, match="lr"):
+        optim.predicted_escape_steps(offset, 0.5, 0.0, lambda_min)
 
 
 def test_saddle_free_direction_is_newton_on_convex_problems():

@@ -101,6 +101,35 @@ def test_spectral_density_mean_is_trace_over_n():
     assert (result["density"].sum() * grid_step).item() == pytest.approx(1.0, rel=1e-2)
 
 
+def test_negative_mass_per_probe_matches_the_exact_fraction():
+    model, loss_fn, x, y = _problem(widths=(4, 6, 3), n=30)
+    H = curvature.dense_hessian(model, loss_fn, x, y, dtype=torch.float64)
+    eigenvalues = torch.linalg.eigvalsh(H)
+    threshold = 1e-3 * eigenvalues.abs().max().item()
+    exact = (eigenvalues < -threshold).double().mean().item()
+    n = H.shape[0]
+    # with as many Lanczos steps as H has dimensions, each probe's quadrature is exact:
+    # its mass below -threshold is v^T 1[H < -threshold] v / v^T v, whose mean over v is exact
+    result = curvature.spectral_density(model, loss_fn, x, y, vectors=16, steps=n, seed=0)
+    per_probe = curvature.negative_mass(result, threshold)
+    assert per_probe.shape == (16,)
+    assert ((per_probe >= 0) & (per_probe <= 1 + 1e-9)).all()
+    error = per_probe.std().item() / 16**0.5
+    assert abs(per_probe.mean().item() - exact) < 4 * error + 1e-9
+    assert per_probe.sum().item() / 16 == pytest.approx(
+        result["weights"][result["nodes"] < -threshold].sum().item(), rel=1e-9
+    )
+    near_zero = curvature.probe_mass(result, result["nodes"].abs() <= threshold)
+    positive = curvature.probe_mass(result, result["nodes"] > threshold)
+    torch.testing.assert_close(
+        per_probe + near_zero + positive, torch.ones(16, dtype=torch.float64)
+    )
+    with pytest.raises(ValueError, match="threshold"):
+        curvature.negative_mass(result, -1.0)
+    with pytest.raises(ValueError, match="boolean mask"):
+        curvature.probe_mass(result, result["nodes"])
+
+
 def test_curvature_of_the_tiny_mlp_matches_the_closed_form():
     """The two-weight network as an nn.Module: Hessian at w = 0 is [[0, -2tx], [-2tx, 0]]."""
 

@@ -108,3 +108,21 @@ def test_pca_projection_recovers_a_planar_path():
     torch.testing.assert_close(coords @ directions + path[-1], path, atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match="thetas"):
         loss_slices.pca_projection(path[:2])
+
+
+def test_permuted_hidden_units_compute_the_same_function_and_alignment_undoes_it():
+    torch.manual_seed(0)
+    net = models.mlp([5, 12, 3], activation="tanh")
+    x = torch.randn(20, 5)
+    permutation = torch.randperm(12, generator=torch.Generator().manual_seed(1))
+    permuted = loss_slices.permute_hidden_units(net, permutation)
+    assert not torch.equal(permuted[0].weight, net[0].weight)
+    torch.testing.assert_close(permuted(x), net(x))
+    recovered = loss_slices.align_hidden_units(net, permuted)
+    aligned = loss_slices.permute_hidden_units(permuted, recovered)
+    for p, q in zip(aligned.parameters(), net.parameters(), strict=True):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="permutation"):
+        loss_slices.permute_hidden_units(net, torch.zeros(12, dtype=torch.long))
+    with pytest.raises(ValueError, match="one-hidden-layer"):
+        loss_slices.permute_hidden_units(models.mlp([5, 4, 4, 3]), torch.arange(4))

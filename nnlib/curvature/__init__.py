@@ -19,7 +19,9 @@ from nnlib.curvature.network import (
     hutchinson_trace,
     hvp,
     lanczos,
+    negative_mass,
     power_iteration,
+    probe_mass,
     spectral_density,
     top_eigenvalues,
 )
@@ -34,7 +36,9 @@ __all__ = [
     "hutchinson_trace",
     "hvp",
     "lanczos",
+    "negative_mass",
     "power_iteration",
+    "probe_mass",
     "spectral_density",
     "top_eigenvalues",
 ]

@@ -9,7 +9,9 @@ differentiation (``torch.func.jvp`` of ``torch.func.grad``). Everything else is 
 * :func:`lanczos`: the Krylov tridiagonalisation T = V^T H V (with full reorthogonalisation);
 * :func:`top_eigenvalues`: the largest eigenvalues as Ritz values of T;
 * :func:`hutchinson_trace`: tr H = E[v^T H v] for Rademacher vectors v;
-* :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues.
+* :func:`spectral_density`: stochastic Lanczos quadrature, a smoothed histogram of all eigenvalues;
+  :func:`probe_mass` and :func:`negative_mass` read shares of the spectrum from it, one estimate per
+  probe vector, so their spread is an error bar.
 
 The model is evaluated with ``torch.func.functional_call`` in eval mode (dropout off, batch norm on
 its running statistics); its weights, gradients and train/eval mode are left as they were. theta
@@ -37,7 +39,9 @@ __all__ = [
     "hutchinson_trace",
     "hvp",
     "lanczos",
+    "negative_mass",
     "power_iteration",
+    "probe_mass",
     "spectral_density",
     "top_eigenvalues",
 ]
@@ -246,7 +250,8 @@ def spectral_density(
     For each normalised Rademacher vector v, Lanczos gives nodes theta_j (Ritz values) and weights
     tau_j (squared first components of T's eigenvectors) with sum_j tau_j f(theta_j) ~ v^T f(H) v.
     Averaged over vectors they form a discrete distribution whose mean is tr(H)/N in expectation.
-    Returns ``nodes``, ``weights`` (summing to 1), and ``grid`` with ``density`` on it.
+    Returns ``nodes``, ``weights`` (summing to 1), ``probe`` (which vector each node came from),
+    and ``grid`` with ``density`` on it.
     """
     check_positive_int("vectors", vectors)
     check_positive_int("steps", steps)
@@ -261,6 +266,7 @@ def spectral_density(
             theta, Q = torch.linalg.eigh(T.cpu())
             nodes.append(theta)
             weights.append(Q[0] ** 2 / vectors)
+    probe = torch.arange(vectors).repeat_interleave(torch.tensor([len(t) for t in nodes]))
     nodes, weights = torch.cat(nodes), torch.cat(weights)
     spread = (nodes.max() - nodes.min()).item() or 1.0
     sigma = sigma if sigma is not None else 0.01 * spread
@@ -269,4 +275,29 @@ def spectral_density(
     )
     kernel = torch.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / sigma) ** 2)
     density = kernel @ weights / (sigma * math.sqrt(2 * math.pi))
-    return {"nodes": nodes, "weights": weights, "grid": grid, "density": density}
+    return {"nodes": nodes, "weights": weights, "probe": probe, "grid": grid, "density": density}
+
+
+def probe_mass(density: dict[str, torch.Tensor], selected: torch.Tensor) -> torch.Tensor:
+    """The share of the spectrum in a set of eigenvalues, as seen by each probe vector of
+    :func:`spectral_density`: the sum of the quadrature weights tau_j of the ``selected`` nodes
+    (a boolean mask over ``density["nodes"]``, e.g. ``density["nodes"] < 0``).
+
+    One value per probe vector (each estimates the same fraction of the N eigenvalues); their
+    spread is the estimate's error bar.
+    """
+    probe = density["probe"]
+    if selected.shape != probe.shape or selected.dtype != torch.bool:
+        raise ValueError(
+            f"Invalid selected: need a boolean mask of shape {tuple(probe.shape)} over the nodes"
+        )
+    count = int(probe.max()) + 1
+    per_probe_weights = density["weights"] * count  # each probe's weights sum to one
+    chosen = per_probe_weights * selected.to(per_probe_weights.dtype)
+    return torch.zeros(count, dtype=chosen.dtype).index_add_(0, probe, chosen)
+
+
+def negative_mass(density: dict[str, torch.Tensor], threshold: float = 0.0) -> torch.Tensor:
+    """Per probe vector, the share of the spectrum below ``-threshold`` (see :func:`probe_mass`)."""
+    check_positive("threshold", threshold, allow_zero=True)
+    return probe_mass(density, density["nodes"] < -threshold)

@@ -50,8 +50,13 @@ from nnlib.optim.runner import (
     run,
     run_scipy,
 )
-from nnlib.optim.saddles import NoisyGD, SaddleFreeNewton, saddle_free_direction
-from nnlib.optim.sgd import SGD, sgd_update
+from nnlib.optim.saddles import (
+    NoisyGD,
+    SaddleFreeNewton,
+    predicted_escape_steps,
+    saddle_free_direction,
+)
+from nnlib.optim.sgd import SGD
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
@@ -93,6 +98,7 @@ __all__ = [
     "nesterov_lookahead",
     "newton_direction",
     "optimal_momentum",
+    "predicted_escape_steps",
     "predicted_rate",
     "race",
     "rmsprop_update",

@@ -6,10 +6,15 @@
 * :class:`SaddleFreeNewton` (Dauphin et al. 2014): Newton's step with the Hessian's eigenvalues
   replaced by their absolute values, theta <- theta - |H|^{-1} g with |H| = Q |Lambda| Q^T. Along
   positive curvature it is Newton's step; along negative curvature it moves *away* from the
-  saddle instead of towards it. ``damping`` adds mu to |lambda| so flat directions stay finite.
+  saddle instead of towards it. ``damping`` adds a constant to |lambda| so flat directions stay
+  finite.
+* :func:`predicted_escape_steps`: how long GD lingers. In the quadratic model of a saddle, the
+  offset along the eigenvector of lambda_min < 0 grows by the factor 1 + lr |lambda_min| per step.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch.optim.optimizer import required
@@ -17,7 +22,7 @@ from torch.optim.optimizer import required
 from nnlib.optim.base import ElementwiseOptimizer
 from nnlib.utils import check_positive
 
-__all__ = ["NoisyGD", "SaddleFreeNewton", "saddle_free_direction"]
+__all__ = ["NoisyGD", "SaddleFreeNewton", "predicted_escape_steps", "saddle_free_direction"]
 
 
 class NoisyGD(ElementwiseOptimizer):
@@ -62,3 +67,27 @@ class SaddleFreeNewton:
 
     def __repr__(self) -> str:
         return f"SaddleFreeNewton(damping={self.damping}, lr={self.lr})"
+
+
+def predicted_escape_steps(offset: float, radius: float, lr: float, lambda_min: float) -> float:
+    r"""GD steps for an offset along a saddle's negative-curvature direction to reach ``radius``.
+
+    Near the saddle, GD on the quadratic model multiplies that offset by
+    :math:`1 + \eta |\lambda_{\min}|` per step, so the smallest n with
+    :math:`|y_0| (1 + \eta|\lambda_{\min}|)^n \ge r` is
+
+    .. math:: n = \left\lceil \frac{\log(r / |y_0|)}{\log(1 + \eta |\lambda_{\min}|)} \right\rceil .
+
+    Returns ``math.inf`` for a zero offset (GD never leaves the stable manifold of the saddle)
+    and 0 when the offset is already at least ``radius``.
+    """
+    check_positive("radius", radius)
+    check_positive("lr", lr)
+    if not lambda_min < 0:
+        raise ValueError(f"Invalid lambda_min: {lambda_min} (a saddle needs lambda_min < 0)")
+    offset = abs(offset)
+    if offset == 0:
+        return math.inf
+    if offset >= radius:
+        return 0
+    return math.ceil(math.log(radius / offset) / math.log(1 + lr * abs(lambda_min)))

@@ -38,7 +38,15 @@ from nnlib.viz.regularization import (
     boundary_figure,
     weight_histograms,
 )
-from nnlib.viz.surfaces import activations_figure, plane_figure, spectrum_figure, tiny_mlp_figure
+from nnlib.viz.surfaces import (
+    activations_figure,
+    escape_figure,
+    minima_figure,
+    plane_figure,
+    seed_bands_figure,
+    spectrum_figure,
+    tiny_mlp_figure,
+)
 from nnlib.viz.transfer import (
     few_labels_figure,
     filters_figure,
@@ -56,6 +64,7 @@ __all__ = [
     "boundary_figure",
     "contour",
     "cubic_fit_figure",
+    "escape_figure",
     "few_labels_figure",
     "filters_figure",
     "gd_quadratic_figure",
@@ -64,6 +73,7 @@ __all__ = [
     "jensen_figure",
     "layer_stats_figure",
     "layer_stats_for",
+    "minima_figure",
     "momentum_rate_figure",
     "new_figure",
     "norm_axes_figure",
@@ -75,6 +85,7 @@ __all__ = [
     "race_figure",
     "race_optimizers",
     "schedule_figure",
+    "seed_bands_figure",
     "size_similarity_figure",
     "spectrum_figure",
     "tiny_mlp_figure",

@@ -8,9 +8,17 @@ import torch
 
 from nnlib import activations, analytic_surfaces
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
-from nnlib.viz.descent import contour
+from nnlib.viz.descent import contour, plot_trajectory
 
-__all__ = ["activations_figure", "plane_figure", "spectrum_figure", "tiny_mlp_figure"]
+__all__ = [
+    "activations_figure",
+    "escape_figure",
+    "minima_figure",
+    "plane_figure",
+    "seed_bands_figure",
+    "spectrum_figure",
+    "tiny_mlp_figure",
+]
 
 
 def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach: float = 4.0):
@@ -94,4 +102,67 @@ def activations_figure(names=("sign", "sigmoid", "tanh", "relu", "leaky_relu")):
             axes[len(names) + k].plot(x, activations.derivative(name, x), color="#d62728")
         axes[0].set_ylabel("f(x)")
         axes[len(names)].set_ylabel("f'(x)")
+    return fig
+
+
+def escape_figure(landscape, trajectories: dict, title: str = ""):
+    """Left: paths of several methods on a 2-D surface's contours. Right: each method's loss
+    against the step (several rows of one trajectory, e.g. seeds of noisy GD, share a colour)."""
+    fig, (left, right) = new_figure(ncols=2, width=4.4, height=3.8)
+    contour(landscape, ax=left, log=False, levels=25)
+    with mpl.rc_context(STYLE):
+        for k, (name, trajectory) in enumerate(trajectories.items()):
+            color = f"C{k}"
+            for row in range(trajectory.points.shape[1]):
+                label = name if row == 0 else None
+                plot_trajectory(left, trajectory, label=label, color=color, row=row)
+                steps = int(trajectory.steps_taken[row]) + 1
+                right.plot(trajectory.values[:steps, row], color=color, label=label, alpha=0.8)
+        left.legend(loc="lower left", fontsize=8)
+        left.set(xlabel="$x$", ylabel="$y$", title=title or landscape.name)
+        right.set(xlabel="step $t$", ylabel="loss $f(x_t, y_t)$", title="loss along the path")
+        right.axhline(
+            landscape.value(torch.tensor(landscape.saddles[0])).item(),
+            color="gray",
+            linestyle=":",
+            label="saddle's value",
+        )
+        right.legend(fontsize=8)
+    return fig
+
+
+def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10):
+    """Mean over seeds (line) and the range from the lowest to the highest seed (band) of curves
+    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps."""
+    fig, (ax,) = new_figure(width=6.4, height=3.6)
+    kernel = np.ones(smooth) / smooth
+    with mpl.rc_context(STYLE):
+        for name, values in curves.items():
+            rows = np.array([np.convolve(v, kernel, mode="valid") for v in np.asarray(values)])
+            steps = np.arange(rows.shape[1]) + smooth
+            (line,) = ax.plot(steps, rows.mean(0), label=f"{name} ({len(rows)} seeds)")
+            ax.fill_between(steps, rows.min(0), rows.max(0), color=line.get_color(), alpha=0.25)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def minima_figure(results: dict, keys=("train_loss", "test_loss")):
+    """One dot per seed of each width's final losses, one panel per key, on a shared y axis."""
+    fig, axes = new_figure(ncols=len(keys), width=3.6, height=3.4)
+    axes[0].sharey(axes[1]) if len(keys) > 1 else None
+    rng = np.random.default_rng(0)  # horizontal jitter only, to separate the dots
+    widths = list(results)
+    with mpl.rc_context(STYLE):
+        for ax, key in zip(axes, keys, strict=True):
+            for k, width in enumerate(widths):
+                values = np.asarray(results[width][key])
+                ax.plot(k + rng.uniform(-0.15, 0.15, len(values)), values, ".", color=f"C{k}")
+                ax.plot([k - 0.3, k + 0.3], [values.mean()] * 2, color="black", linewidth=1)
+            ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+            ax.set(
+                xlabel="hidden width",
+                ylabel=f"final {key.replace('_', ' ')}",
+                title=key.replace("_", " ") + " (one dot per seed)",
+            )
     return fig

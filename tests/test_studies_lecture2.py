@@ -1,0 +1,71 @@
+"""Lecture 2's experiment set-ups (plateaus, minima, cliffs) and their figures, on small inputs."""
+
+import pytest
+import torch
+from torch import nn
+
+from nnlib import data, landscapes, optim, viz
+from nnlib.studies import cliffs, minima, plateaus
+
+
+def _tiny_splits(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(n, 40, generator=g), torch.randint(0, 10, (n,), generator=g)
+    return data.split(x, y, fractions=(0.5, 0.25, 0.25), seed=seed)
+
+
+def test_plateau_build_draws_the_named_scale_and_saturates_tanh():
+    net = plateaus.build("tanh", 10.0, seed=0, depth=3, width=256)
+    first = next(m for m in net if isinstance(m, nn.Linear))
+    assert first.weight.std().item() == pytest.approx(10 / 40**0.5, rel=0.05)
+    assert first.bias.abs().max() == 0
+    x = torch.randn(200, 40)
+    assert plateaus.saturated_fraction(net, x) > 0.7
+    assert plateaus.saturated_fraction(plateaus.build("tanh", 1.0, depth=3, width=256), x) < 0.1
+    assert plateaus.saturated_fraction(plateaus.build("relu", 1.0, depth=2), x) == 0.0
+
+
+def test_plateau_run_returns_one_curve_per_seed():
+    configs = {"small": {"activation": "tanh", "scale": 1.0}}
+    curves = plateaus.run(_tiny_splits(), configs, seeds=2, steps=5, batch_size=8)
+    assert curves["small"].shape == (2, 5) and torch.isfinite(curves["small"]).all()
+
+
+def test_minima_run_spread_and_parameter_count():
+    results = minima.run(_tiny_splits(), widths=(3, 5), seeds=4, epochs=2, batch_size=16)
+    assert set(results) == {3, 5}
+    for result in results.values():
+        for key in ("train_loss", "test_loss", "test_accuracy"):
+            assert result[key].shape == (4,)
+    assert minima.parameter_count([40, 256, 10]) == 13066
+    s = minima.spread(torch.tensor([1.0, 2.0, 3.0]))
+    assert s["mean"] == 2.0 and s["std"] == 1.0 and s["relative"] == 0.5 and s["range"] == 2.0
+
+
+def test_clipping_caps_the_step_and_plain_gd_falls_off_the_cliff():
+    rnn = landscapes.LinearRecurrence()
+    plain, norms = cliffs.descend(rnn, [0.8, 0.02], lr=0.1, steps=50)
+    assert plain.diverged_at[0] > 0 and norms.max() > 1e9
+    clipped, _ = cliffs.descend(rnn, [0.8, 0.02], lr=0.1, steps=50, max_norm=1.0)
+    assert clipped.diverged_at[0] < 0
+    assert (clipped.points.diff(dim=0).norm(dim=-1) <= 0.1 + 1e-9).all()  # lr * max_norm
+    with pytest.raises(ValueError, match="one start"):
+        cliffs.descend(rnn, [[0.8, 0.02], [0.5, 0.1]], lr=0.1, steps=2)
+
+
+def test_lecture2_figures_draw_labelled_shared_axes():
+    valleys = landscapes.TwinValleys()
+    runs = {
+        "GD": optim.run(valleys, lambda p: optim.GradientDescent(p, lr=0.1), [1.0, 0.1], 30),
+        "two noisy": optim.run(
+            valleys, lambda p: optim.NoisyGD(p, lr=0.1, seed=0), [[1.0, 0.0]] * 2, 30
+        ),
+    }
+    fig = viz.escape_figure(valleys, runs)
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel()
+    bands = viz.seed_bands_figure({"a": torch.rand(3, 40), "b": torch.rand(3, 40)})
+    assert bands.axes[0].get_xlabel() == "step"
+    fake = {w: {"train_loss": torch.rand(5), "test_loss": torch.rand(5)} for w in (4, 16)}
+    fig = viz.minima_figure(fake)
+    left, right = fig.axes
+    assert left.get_shared_y_axes().joined(left, right)
