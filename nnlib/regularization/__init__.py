@@ -4,6 +4,7 @@
 * :mod:`~nnlib.regularization.dropout`: inverted and scale-at-test dropout, the ensemble view;
 * :mod:`~nnlib.regularization.targets`: label smoothing and mixup;
 * :mod:`~nnlib.regularization.augment`: seeded, composable image augmentations;
+* :mod:`~nnlib.regularization.calibration`: expected calibration error, reliability diagrams;
 * :mod:`~nnlib.regularization.averaging`: ensembles, snapshot ensembles, SWA, Polyak and EMA
   averaging, the BN statistics update;
 * :mod:`~nnlib.regularization.study`: the lecture's overfitting set-up and multi-seed comparisons;
@@ -40,6 +41,11 @@ from nnlib.regularization.averaging import (
     get_swa_multi_avg_fn,
     update_bn,
 )
+from nnlib.regularization.calibration import (
+    Reliability,
+    expected_calibration_error,
+    reliability,
+)
 from nnlib.regularization.dropout import (
     Dropout,
     dropout,
@@ -51,6 +57,7 @@ from nnlib.regularization.penalties import (
     decay_parameters,
     elastic_net_penalty,
     l1_penalty,
+    l1_proximal_step,
     l2_penalty,
     soft_threshold_,
     sparsity,
@@ -83,6 +90,7 @@ __all__ = [
     "RandomRotation",
     "RandomShear",
     "RandomStretch",
+    "Reliability",
     "SWACallback",
     "SnapshotCollector",
     "affine",
@@ -90,6 +98,7 @@ __all__ = [
     "dropout",
     "elastic_net_penalty",
     "ensemble_predict",
+    "expected_calibration_error",
     "fit_toy_classifier",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
@@ -97,6 +106,7 @@ __all__ = [
     "get_swa_multi_avg_fn",
     "hflip",
     "l1_penalty",
+    "l1_proximal_step",
     "l2_penalty",
     "label_smoothing_cross_entropy",
     "mc_dropout_predict",
@@ -104,6 +114,7 @@ __all__ = [
     "mix_pairs",
     "mixup",
     "probability_grid",
+    "reliability",
     "rotate",
     "shear",
     "soft_threshold_",
