@@ -87,7 +87,11 @@ class DigitsStudy:
         )
 
     def train_loader(self, seed: int):
-        return data.make_loader(self.split_for(seed)[0], self.batch_size, seed=seed)
+        """Minibatches of the training images of ``seed``, shuffled with ``seed``."""
+        return self._loader(seed, seed)
+
+    def _loader(self, split_seed: int, order_seed: int):
+        return data.make_loader(self.split_for(split_seed)[0], self.batch_size, seed=order_seed)
 
     def train(
         self,
@@ -100,20 +104,26 @@ class DigitsStudy:
         lr: float | None = None,
         epochs: int | None = None,
         schedule: Callable | None = None,
+        split_seed: int | None = None,
         **fit_options,
     ) -> tuple[nn.Module, train.History]:
         """Train one model; ``optimizer`` is "sgd" (momentum), "adam" (L2 inside the gradient)
         or "adamw" (decoupled decay); ``schedule(optimizer)`` may return an LR scheduler;
-        other options (penalty, batch_transform, loss_fn, callbacks) go to ``train.fit``."""
+        other options (penalty, batch_transform, loss_fn, callbacks) go to ``train.fit``.
+
+        ``seed`` fixes the initialization and the minibatch order, and (unless ``split_seed``
+        is given) the training and validation images; ``split_seed`` lets several
+        initializations share one split, e.g. for the members of an ensemble."""
+        split_seed = seed if split_seed is None else split_seed
         model = self.model(seed, dropout, norm)
         lr = lr if lr is not None else (self.lr if optimizer == "sgd" else 1e-3)
         opt = self._optimizer(optimizer, model, lr, weight_decay)
         history = train.fit(
             model,
             opt,
-            self.train_loader(seed),
+            self._loader(split_seed, seed),
             epochs or self.epochs,
-            val_loader=[self.tensors("val", seed)],
+            val_loader=[self.tensors("val", split_seed)],
             scheduler=schedule(opt) if schedule else None,
             progress=False,
             **fit_options,
