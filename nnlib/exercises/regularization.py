@@ -81,10 +81,10 @@ def check_mixup_pairs(student_fn) -> CheckResult:
     g = torch.Generator().manual_seed(62)
     cases = []
     for label, n, lam in (
-        ("four examples, lambda 0.3", 4, 0.3),
-        ("six examples, lambda 0.9", 6, 0.9),
-        ("lambda 1 (no mixing)", 5, 1.0),
-        ("lambda 0 (all partner)", 3, 0.0),
+        ("four examples, ratio 0.3", 4, 0.3),
+        ("six examples, ratio 0.9", 6, 0.9),
+        ("ratio 1 (no mixing)", 5, 1.0),
+        ("ratio 0 (all partner)", 3, 0.0),
     ):
         x = torch.randn(n, 2, generator=g, dtype=torch.float64)
         y = nn.functional.one_hot(torch.randint(0, 3, (n,), generator=g), 3).double()
@@ -95,7 +95,7 @@ def check_mixup_pairs(student_fn) -> CheckResult:
             lambda x, y, lam, perm: (lam * x + (1 - lam) * x[perm], y),
         ),
         Misconception(
-            "you put lambda on the partner perm[i] instead of on example i",
+            "you put the weight lam on the partner perm[i] instead of on example i",
             lambda x, y, lam, perm: ((1 - lam) * x + lam * x[perm], (1 - lam) * y + lam * y[perm]),
         ),
     ]
