@@ -37,7 +37,7 @@ import math
 import torch
 from torch import nn
 
-from nnlib.utils import check_fraction, check_positive
+from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
     "SCHEMES",
@@ -55,6 +55,7 @@ __all__ = [
     "orthogonal_",
     "output_bias_from_priors",
     "predicted_linear_std",
+    "predicted_relu_std",
     "sparse_",
     "trunc_normal_",
     "uniform_",
@@ -302,3 +303,17 @@ def predicted_linear_std(k: int, sigma: float, width: int, input_std: float = 1.
     weights and zero biases: each layer multiplies the variance by width * sigma^2, so
     std_k = input_std * (sigma sqrt(width))^k. Above 1 it explodes, below 1 it vanishes."""
     return input_std * (sigma * math.sqrt(width)) ** k
+
+
+def predicted_relu_std(k: int, sigma: float, width: int, input_std: float = 1.0) -> float:
+    """Std of the pre-activations of hidden layer k of a ReLU MLP whose layers (input included)
+    all have ``width`` units, with N(0, sigma^2) weights, zero biases and zero-mean inputs of
+    std ``input_std``.
+
+    Layer 1 sees the raw inputs: Var(z_1) = width sigma^2 input_std^2. Every later layer sees
+    ReLU outputs, whose second moment is E[relu(z)^2] = Var(z) / 2 for symmetric z, so
+    Var(z_{l+1}) = width sigma^2 Var(z_l) / 2. Kaiming's sigma^2 = 2 / width makes the factor 1.
+    """
+    check_positive_int("k", k)
+    variance = width * sigma**2 * input_std**2 * (width * sigma**2 / 2) ** (k - 1)
+    return math.sqrt(variance)

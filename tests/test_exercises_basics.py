@@ -5,13 +5,13 @@ import math
 import pytest
 import torch
 
-from nnlib import basics
 from nnlib.exercises.basics import (
     check_cubic_gradient,
     check_divergence_step,
     check_largest_stable_lr,
     check_loss_steps,
 )
+from nnlib.studies import cubic_fit
 
 
 def cubic_gradient(coeffs, x, y):
@@ -79,11 +79,11 @@ def test_cubic_gradient_mistakes_are_named():
 
 
 def test_calling_the_reference_or_autograd_is_caught():
-    assert "calls" in check_cubic_gradient(basics.cubic_gradient).message
+    assert "calls" in check_cubic_gradient(cubic_fit.cubic_gradient).message
 
     def with_autograd(coeffs, x, y):
         coeffs = coeffs.clone().requires_grad_(True)
-        (grad,) = torch.autograd.grad(basics.cubic_loss(coeffs, x, y), coeffs)
+        (grad,) = torch.autograd.grad(cubic_fit.cubic_loss(coeffs, x, y), coeffs)
         return grad
 
     assert "torch.autograd" in check_cubic_gradient(with_autograd).message

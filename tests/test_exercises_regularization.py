@@ -1,8 +1,21 @@
-"""The lecture 6 checkers accept correct solutions and explain wrong ones."""
+"""The lecture 6 checkers accept correct answers, wait for stubs and name known mistakes."""
 
 import pytest
+import torch
+from torch import nn
 
-from nnlib.exercises import check_inverted_dropout, check_mixup_pairs, check_swa_update
+from nnlib import regularization as R
+from nnlib.exercises.regularization import (
+    check_inverted_dropout,
+    check_l1_prox_step,
+    check_mixup_pairs,
+    check_swa_update,
+    check_update_bn,
+)
+
+
+def _stub(*args):
+    raise NotImplementedError
 
 
 def _dropout(x, keep_mask, p, training):
@@ -11,40 +24,91 @@ def _dropout(x, keep_mask, p, training):
     return x * keep_mask / (1 - p) if p < 1 else x * 0
 
 
-def _dropout_unscaled(x, keep_mask, p, training):
-    return x * keep_mask if training else x
-
-
 def _mix(x, y, lam, perm):
     return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
-
-
-def _mix_inputs_only(x, y, lam, perm):
-    return lam * x + (1 - lam) * x[perm], y
 
 
 def _swa(w_swa, w, n):
     return (n * w_swa + w) / (n + 1)
 
 
-def _swa_off_by_one(w_swa, w, n):
-    return (n * w_swa + w) / n if n else w
+def _update_bn(batches, model, reset=True, momentum=None, mode=True, restore=True):
+    layers = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    saved = [m.momentum for m in layers]
+    for m in layers:
+        if reset:
+            m.reset_running_stats()
+        m.momentum = momentum
+    was = model.training
+    model.train(mode)
+    for x in batches:
+        model(x)
+    if restore:
+        for m, value in zip(layers, saved, strict=True):
+            m.momentum = value
+    model.train(was)
 
 
-def _stub(*args):
-    raise NotImplementedError
+def _soft(v, t):
+    return v.sign() * (v.abs() - t).clamp_min(0)
 
 
-@pytest.mark.parametrize(
-    "checker, right, wrong, hint",
-    [
-        (check_inverted_dropout, _dropout, _dropout_unscaled, "divide by the keep probability"),
-        (check_mixup_pairs, _mix, _mix_inputs_only, "the same for the targets"),
-        (check_swa_update, _swa, _swa_off_by_one, "(n * w_swa + w) / (n + 1)"),
-    ],
-)
-def test_checkers(checker, right, wrong, hint):
-    assert checker(right)
-    result = checker(wrong)
-    assert not result and "is wrong" in result.message and hint in result.message
+def _prox(w, grad, lr, l1):
+    return _soft(w - lr * grad, lr * l1)
+
+
+RIGHT = {
+    check_inverted_dropout: _dropout,
+    check_mixup_pairs: _mix,
+    check_swa_update: _swa,
+    check_update_bn: _update_bn,
+    check_l1_prox_step: _prox,
+}
+
+MISTAKES = [
+    (check_inverted_dropout, lambda x, m, p, t: x * m if t else x * (1 - p), "at test time"),
+    (check_inverted_dropout, lambda x, m, p, t: x * m * (1 - p) if t else x, "multiplied"),
+    (check_inverted_dropout, lambda x, m, p, t: x * m / p if t else x, "divided by p"),
+    (check_inverted_dropout, lambda x, m, p, t: x * m / (1 - p), "eval mode too"),
+    (
+        check_mixup_pairs,
+        lambda x, y, lam, perm: (lam * x + (1 - lam) * x[perm], y),
+        "not the targets",
+    ),
+    (check_mixup_pairs, lambda x, y, lam, perm: _mix(x, y, 1 - lam, perm), "partner"),
+    (check_swa_update, lambda a, w, n: (a + w) / 2, "equal weights"),
+    (check_swa_update, lambda a, w, n: (n * a + w) / n if n else w, "divided by n"),
+    (check_swa_update, lambda a, w, n: (a + w) / (n + 1), "weight the old average"),
+    (check_update_bn, lambda b, m: _update_bn(b, m, reset=False), "did not reset"),
+    (check_update_bn, lambda b, m: _update_bn(b, m, momentum=0.1), "momentum 0.1"),
+    (check_update_bn, lambda b, m: _update_bn(b, m, mode=False), "eval mode"),
+    (check_update_bn, lambda b, m: _update_bn(b, m, restore=False), "left momentum at None"),
+    (check_l1_prox_step, lambda w, g, lr, l1: w - lr * (g + l1 * w.sign()), "subgradient"),
+    (check_l1_prox_step, lambda w, g, lr, l1: _soft(w - lr * g, l1), "instead of lr * l1"),
+    (check_l1_prox_step, lambda w, g, lr, l1: _soft(w, lr * l1) - lr * g, "before the gradient"),
+    (
+        check_l1_prox_step,
+        lambda w, g, lr, l1: (w - lr * g) * ((w - lr * g).abs() > lr * l1),
+        "hard",
+    ),
+]
+
+
+@pytest.mark.parametrize("checker", RIGHT, ids=lambda c: c.__name__)
+def test_right_answers_pass_and_stubs_wait(checker):
+    result = checker(RIGHT[checker])
+    assert result, result.message
     assert "not implemented yet" in checker(_stub).message
+
+
+@pytest.mark.parametrize("checker, wrong, words", MISTAKES)
+def test_known_mistakes_are_named(checker, wrong, words):
+    result = checker(wrong)
+    assert not result
+    assert "known mistake" in result.message and words in result.message, result.message
+
+
+def test_calling_the_reference_is_caught():
+    assert "calls" in check_update_bn(R.update_bn).message
+    assert "calls" in check_l1_prox_step(R.l1_proximal_step).message
+    assert torch.is_tensor(torch.zeros(1))

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from nnlib import analytic_surfaces
 from nnlib.exercises.surfaces import (
     check_classify_critical_point,
     check_escape_steps,
@@ -113,9 +114,8 @@ def _tiny_diagonal(x, t):
 
 
 def _tiny_autograd(x, t):
-    from nnlib import landscapes
 
-    return landscapes.TinyMLP(x, t).hessian(torch.zeros(2, dtype=torch.float64))
+    return analytic_surfaces.TinyMLP(x, t).hessian(torch.zeros(2, dtype=torch.float64))
 
 
 # --- 2.5 escape steps

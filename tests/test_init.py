@@ -192,3 +192,25 @@ def test_clipping_matches_torch():
     a[0].weight.grad[0, 0] = float("nan")
     with pytest.raises(RuntimeError, match="non-finite"):
         clipping.clip_grad_norm_(a.parameters(), 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("sigma_squared_times_width", [1.0, 2.0, 3.0])
+def test_predicted_relu_std_matches_simulation(sigma_squared_times_width):
+    torch.manual_seed(0)
+    width, k = 512, 6
+    sigma = math.sqrt(sigma_squared_times_width / width)
+    h = 0.5 * torch.randn(2000, width, dtype=torch.float64)
+    for layer in range(k):
+        if layer > 0:
+            h = torch.relu(h)
+        h = h @ (torch.randn(width, width, dtype=torch.float64) * sigma)
+    predicted = init.predicted_relu_std(k, sigma, width, input_std=0.5)
+    assert h.std().item() == pytest.approx(predicted, rel=0.2)  # each layer's scale is random
+
+
+def test_predicted_relu_std_is_flat_at_kaimings_variance():
+    sigma = math.sqrt(2 / 256)
+    stds = [init.predicted_relu_std(k, sigma, 256) for k in (1, 5, 20)]
+    assert stds == pytest.approx([math.sqrt(2)] * 3)
+    with pytest.raises(ValueError, match="Invalid k"):
+        init.predicted_relu_std(0, sigma, 256)

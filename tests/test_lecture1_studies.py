@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 
-from nnlib import basics, landscapes, optim
+from nnlib import analytic_surfaces, optim
 from nnlib.optim import linesearch, rates
 from nnlib.optim.stochastic import full_loss
-from nnlib.studies import early_stopping, gd_rates, newton_cost, sgd_least_squares
+from nnlib.studies import cubic_fit, early_stopping, gd_rates, newton_cost, sgd_least_squares
 
 
 def test_steps_to_shrink_matches_the_closed_forms():
@@ -31,7 +31,7 @@ def test_steps_to_shrink_matches_the_closed_forms():
 
 
 def test_backtracking_along_minus_g_equals_armijo_step():
-    surface = landscapes.Rosenbrock()
+    surface = analytic_surfaces.Rosenbrock()
     x = torch.tensor([-1.5, 2.0], dtype=torch.float64)
     g = surface.gradient(x)
     eta, _ = optim.armijo_step(surface.value, x[None], g[None])
@@ -41,7 +41,7 @@ def test_backtracking_along_minus_g_equals_armijo_step():
 
 
 def test_backtracking_along_accepts_the_newton_step_on_a_quadratic():
-    bowl = landscapes.running_example()
+    bowl = analytic_surfaces.running_example()
     x = torch.tensor([1.5, 1.0], dtype=torch.float64)
     g = bowl.gradient(x)
     d = optim.newton_direction(g[None], bowl.hessian(x)[None])[0]
@@ -49,24 +49,24 @@ def test_backtracking_along_accepts_the_newton_step_on_a_quadratic():
 
 
 def test_divergence_step_matches_the_run():
-    x, y = basics.sine_data(500)
-    theta0 = basics.initial_coefficients(0)
+    x, y = cubic_fit.sine_data(500)
+    theta0 = cubic_fit.initial_coefficients(0)
     for factor in (1.05, 1.3):
-        lr = factor * basics.largest_stable_lr(x)
-        run = basics.fit_by_hand(x, y, theta0, lr=lr, steps=3000)
+        lr = factor * cubic_fit.largest_stable_lr(x)
+        run = cubic_fit.fit_by_hand(x, y, theta0, lr=lr, steps=3000)
         assert run.diverged is not None
-        assert basics.divergence_step(x, y, theta0, lr) == run.diverged.step
-    assert basics.divergence_step(x, y, theta0, 0.5 * basics.largest_stable_lr(x)) == -1
+        assert cubic_fit.divergence_step(x, y, theta0, lr) == run.diverged.step
+    assert cubic_fit.divergence_step(x, y, theta0, 0.5 * cubic_fit.largest_stable_lr(x)) == -1
 
 
 def test_full_loss_equals_the_value():
-    problem = landscapes.LeastSquares.random(n=300, d=20, seed=1)
+    problem = analytic_surfaces.LeastSquares.random(n=300, d=20, seed=1)
     w = torch.randn(4, 20, dtype=torch.float64)
     torch.testing.assert_close(full_loss(problem)(w), problem.value(w))
 
 
 def test_sampling_with_replacement_differs_but_converges():
-    problem = landscapes.LeastSquares.random(n=200, d=10, noise=0.1, seed=0)
+    problem = analytic_surfaces.LeastSquares.random(n=200, d=10, noise=0.1, seed=0)
     kwargs = {"lr": 0.05, "batch_size": 20, "epochs": 20, "seed": 1}
     without = optim.minibatch_descent(problem, **kwargs)
     with_ = optim.minibatch_descent(problem, replacement=True, **kwargs)
@@ -102,7 +102,7 @@ def test_conditioned_problem_has_the_asked_condition_number():
 
 
 def test_armijo_sgd_full_batch_decreases_the_loss_every_step():
-    problem = landscapes.LeastSquares.random(n=200, d=10, seed=0)
+    problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
     run = sgd_least_squares.armijo_sgd(problem, batch_size=200, iterations=5)
     assert (run.full_change < 0).all()
     assert (run.evaluations >= 2).all()

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import data, landscapes, optim, viz
+from nnlib import analytic_surfaces, data, optim, viz
 from nnlib.studies import cliffs, minima, plateaus
 
 
@@ -43,7 +43,7 @@ def test_minima_run_spread_and_parameter_count():
 
 
 def test_clipping_caps_the_step_and_plain_gd_falls_off_the_cliff():
-    rnn = landscapes.LinearRecurrence()
+    rnn = analytic_surfaces.LinearRecurrence()
     plain, norms = cliffs.descend(rnn, [0.8, 0.02], lr=0.1, steps=50)
     assert plain.diverged_at[0] > 0 and norms.max() > 1e9
     clipped, _ = cliffs.descend(rnn, [0.8, 0.02], lr=0.1, steps=50, max_norm=1.0)
@@ -54,7 +54,7 @@ def test_clipping_caps_the_step_and_plain_gd_falls_off_the_cliff():
 
 
 def test_lecture2_figures_draw_labelled_shared_axes():
-    valleys = landscapes.TwinValleys()
+    valleys = analytic_surfaces.TwinValleys()
     runs = {
         "GD": optim.run(valleys, lambda p: optim.GradientDescent(p, lr=0.1), [1.0, 0.1], 30),
         "two noisy": optim.run(

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from nnlib import batched, data, norm, preprocessing, surfaces
+from nnlib import data, loss_slices, norm, preprocessing, train
 from nnlib.optim import rates
 from nnlib.studies import normalization as study
 
@@ -25,7 +25,7 @@ def test_stacked_models_with_scaled_gradients_train_like_separate_runs():
     g = torch.Generator().manual_seed(0)
     batches = [(torch.randn(10, 6, generator=g), torch.randint(0, 3, (10,), generator=g))]
     batches = batches * 4
-    batched.fit_batched(stack, optimizer, batches, 1, progress=False)
+    train.fit_batched(stack, optimizer, batches, 1, progress=False)
     for net, opt in zip(singles, single_optimizers, strict=True):
         for x, y in batches:
             opt.zero_grad()
@@ -53,7 +53,7 @@ def test_batched_probe_matches_the_single_network_probe():
     before = {k: v.clone() for k, v in stack.state_dict().items()}
     probe = study.loss_along_gradient(stack, x, y, etas)
     for s in range(2):
-        alone = surfaces.loss_along_gradient(stack.unstack(s), nn.CrossEntropyLoss(), x, y, etas)
+        alone = loss_slices.loss_along_gradient(stack.unstack(s), nn.CrossEntropyLoss(), x, y, etas)
         for key, value in alone.items():
             torch.testing.assert_close(probe[key][s], value, atol=1e-5, rtol=1e-5)
     for key, value in stack.state_dict().items():

@@ -4,6 +4,7 @@
 * :mod:`~nnlib.regularization.dropout`: inverted and scale-at-test dropout, the ensemble view;
 * :mod:`~nnlib.regularization.targets`: label smoothing and mixup;
 * :mod:`~nnlib.regularization.augment`: seeded, composable image augmentations;
+* :mod:`~nnlib.regularization.calibration`: expected calibration error, reliability diagrams;
 * :mod:`~nnlib.regularization.averaging`: ensembles, snapshot ensembles, SWA, Polyak and EMA
   averaging, the BN statistics update;
 
@@ -41,6 +42,11 @@ from nnlib.regularization.averaging import (
     swa_average,
     update_bn,
 )
+from nnlib.regularization.calibration import (
+    Reliability,
+    expected_calibration_error,
+    reliability,
+)
 from nnlib.regularization.dropout import (
     Dropout,
     dropout,
@@ -53,6 +59,7 @@ from nnlib.regularization.penalties import (
     decay_parameters,
     elastic_net_penalty,
     l1_penalty,
+    l1_proximal_step,
     l2_penalty,
     soft_threshold_,
     sparsity,
@@ -81,6 +88,7 @@ __all__ = [
     "RandomRotation",
     "RandomShear",
     "RandomStretch",
+    "Reliability",
     "SWACallback",
     "SnapshotCollector",
     "affine",
@@ -90,16 +98,19 @@ __all__ = [
     "elastic_net_penalty",
     "ema_average",
     "ensemble_predict",
+    "expected_calibration_error",
     "get_ema_avg_fn",
     "get_ema_multi_avg_fn",
     "get_swa_avg_fn",
     "get_swa_multi_avg_fn",
     "hflip",
     "l1_penalty",
+    "l1_proximal_step",
     "l2_penalty",
     "mc_dropout_predict",
     "mix_pairs",
     "mixup",
+    "reliability",
     "rotate",
     "shear",
     "soft_threshold_",

@@ -32,6 +32,7 @@ __all__ = [
     "decay_parameters",
     "elastic_net_penalty",
     "l1_penalty",
+    "l1_proximal_step",
     "l2_penalty",
     "soft_threshold_",
     "sparsity",
@@ -99,6 +100,21 @@ def soft_threshold_(params: Params, threshold: float) -> None:
     threshold = check_positive("threshold", threshold, allow_zero=True)
     for p in _params(params):
         p.copy_(p.sign() * (p.abs() - threshold).clamp_min(0.0))
+
+
+def l1_proximal_step(w: torch.Tensor, grad: torch.Tensor, lr: float, l1: float) -> torch.Tensor:
+    r"""One step of proximal gradient descent (ISTA) on :math:`L(w) + \lambda\lVert w\rVert_1`:
+    a gradient step on the data loss, then the L1 proximal step (:func:`soft_threshold_`) with
+    threshold :math:`\eta\lambda`. Returns a new tensor; ``w`` is left unchanged.
+
+    .. math::
+        v = w - \eta\,\nabla L(w), \qquad w^+ = \mathrm{sign}(v)\max(|v| - \eta\lambda, 0).
+    """
+    lr = check_positive("lr", lr)
+    l1 = check_positive("l1", l1, allow_zero=True)
+    v = (w - lr * grad).detach().clone()
+    soft_threshold_([v], lr * l1)
+    return v
 
 
 @torch.no_grad()

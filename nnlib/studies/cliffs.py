@@ -1,6 +1,6 @@
 """Lecture 2, cliffs and gradient clipping (Pascanu et al. 2013) on a one-unit linear recurrence.
 
-:class:`~nnlib.landscapes.LinearRecurrence` has a wall past |w| = 1 where the loss, and its
+:class:`~nnlib.analytic_surfaces.LinearRecurrence` has a wall past |w| = 1 where the loss, and its
 gradient, grow like |w|^T. Gradient descent that approaches the wall takes one step with an
 enormous gradient and is thrown far away; clipping the gradient's norm first (``nnlib.clipping``)
 caps the step length at ``lr * max_norm`` and lets it walk down instead.

@@ -2,7 +2,7 @@
 gradient still is there (lecture 1).
 
 Each seed draws a training problem (``n_train`` noisy examples, ``d`` parameters) and a held-out
-problem from the same linear model (:meth:`~nnlib.landscapes.LeastSquares.train_test`), runs
+problem from the same linear model (:meth:`~nnlib.analytic_surfaces.LeastSquares.train_test`), runs
 :class:`~nnlib.optim.GradientDescent` with step 1/L from zero until the classical gradient test
 ``||g|| < grad_tol`` fires, and records the held-out loss along the way.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nnlib.landscapes import LeastSquares
+from nnlib.analytic_surfaces import LeastSquares
 from nnlib.optim.gd import GradientDescent
 from nnlib.optim.runner import Trajectory, run
 from nnlib.optim.stochastic import full_loss

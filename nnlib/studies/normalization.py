@@ -2,7 +2,7 @@
 
 * :class:`StackedModels`: S networks of one architecture, each with its own weights and buffers,
   run together with ``torch.func.vmap``; any architecture (batch norm and its running statistics
-  included) and ``batched.fit_batched`` as the training loop. One optimizer parameter group per
+  included) and ``train.fit_batched`` as the training loop. One optimizer parameter group per
   network, so every network can have its own learning rate.
 * :func:`gd_steps`: gradient descent's steps to a tolerance on least squares (input scaling);
 * :func:`lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
@@ -20,7 +20,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from nnlib import batched, data, init, landscapes, models, norm
+from nnlib import analytic_surfaces, data, init, models, norm, train
+from nnlib.losses import per_model_loss
 from nnlib.utils import check_positive_int
 
 __all__ = [
@@ -57,7 +58,7 @@ class StackedModels(nn.Module):
     outputs (S, B, ...) with ``torch.func.vmap``. In training mode the forward pass updates each
     network's slice of the stacked buffers (batch norm's running statistics), as the network
     alone would. Summed losses give each network the gradient of its own loss, so element-wise
-    optimizers train the S networks independently (``batched.fit_batched`` trains them).
+    optimizers train the S networks independently (``train.fit_batched`` trains them).
     """
 
     def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int]):
@@ -153,7 +154,7 @@ def lr_sweep(
     stack.scale_gradients([lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
     optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
     loader = data.TensorBatches(train_x, train_y, batch_size, seed=0)
-    curves = batched.fit_batched(stack, optimizer, loader, epochs, progress=False)
+    curves = train.fit_batched(stack, optimizer, loader, epochs, progress=False)
     shape = (len(lrs), len(seeds))
     return {
         "accuracy": accuracy_per_model(stack, val_x, val_y).view(shape),
@@ -167,7 +168,7 @@ def gd_steps(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-6, max_steps: int
 
     Runs the update on the error e = w - w*, which GD maps to (I - lr H) e with H = x^T x / n.
     """
-    problem = landscapes.LeastSquares(x, y)
+    problem = analytic_surfaces.LeastSquares(x, y)
     hessian, w_star = problem.hessian(), problem.solution()
     eigenvalues = torch.linalg.eigvalsh(hessian)
     lr = 2.0 / (eigenvalues[0] + eigenvalues[-1]).item()
@@ -183,7 +184,7 @@ def gd_steps(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-6, max_steps: int
 def loss_along_gradient(
     stack: StackedModels, inputs, targets, step_sizes
 ) -> dict[str, torch.Tensor]:
-    """:func:`nnlib.surfaces.loss_along_gradient` for every network of ``stack`` at once.
+    """:func:`nnlib.loss_slices.loss_along_gradient` for every network of ``stack`` at once.
 
     With g_s network s's gradient at its weights theta_s (training mode, on ``inputs``), returns
     ``loss`` (S, k): L_s(theta_s - eta g_s) per step size eta, ``gradient_change`` (S, k):
@@ -198,7 +199,7 @@ def loss_along_gradient(
     def loss_and_grad(point):
         point = {name: value.clone().requires_grad_(True) for name, value in point.items()}
         scratch = {name: value.clone() for name, value in buffers.items()}
-        losses = batched.per_model_loss(stack.call(point, scratch, inputs), targets)
+        losses = per_model_loss(stack.call(point, scratch, inputs), targets)
         grads = torch.autograd.grad(losses.sum(), list(point.values()))
         return losses.detach(), dict(zip(point, grads, strict=True))
 
@@ -260,7 +261,7 @@ def smoothness_over_training(
         rows["loss_range"].append(probe["loss"].max(dim=1).values - probe["loss"].min(dim=1).values)
         rows["gradient_change"].append(change.max(dim=1).values)
         rows["beta"].append((change / (etas * probe["gradient_norm"][:, None])).max(dim=1).values)
-        batched.fit_batched(stack, optimizer, chunk, 1, progress=False)
+        train.fit_batched(stack, optimizer, chunk, 1, progress=False)
     result = {key: torch.stack(value, dim=1) for key, value in rows.items()}
     result["step"] = torch.tensor(list(checkpoints))
     return result
@@ -302,7 +303,7 @@ def small_batch_study(
             optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
             loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
             batches = list(itertools.islice(_forever(loader), steps))
-            batched.fit_batched(stack, optimizer, batches, 1, progress=False)
+            train.fit_batched(stack, optimizer, batches, 1, progress=False)
             rows.append(accuracy_per_model(stack, val_x, val_y))
         result[name] = torch.stack(rows)
     return result

@@ -5,6 +5,12 @@ About 11 labelled images per class from scikit-learn's 8x8 digits (108 images) t
 about 88 % test accuracy. 288 images are held out for validation (early stopping, choosing
 hyperparameters) and the remaining 1401 measure test accuracy. A technique is a set of keyword
 options for :meth:`DigitsStudy.train`; :meth:`DigitsStudy.compare` runs each over several seeds.
+
+With ``vary_split=True`` (the default) a seed fixes the initialization, the minibatch order *and*
+which 108 of the 396 non-test images train (the other 288 validate), so the spread over seeds
+includes the luck of the draw of the training set. The test images are the same for every seed,
+so seeds and techniques are compared on the same digits. ``vary_split=False`` keeps the split
+drawn with ``data_seed`` for every seed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from nnlib import data, models, optim, train
 from nnlib.utils import check_fraction, check_positive_int
@@ -38,6 +45,7 @@ class DigitsStudy:
     batch_size: int = 32
     hidden: Sequence[int] = (256, 256)
     data_seed: int = 0
+    vary_split: bool = True
     splits: data.Splits = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,10 +55,29 @@ class DigitsStudy:
             as_images=True, fractions=(fraction, 0.16, 0.84 - fraction), seed=self.data_seed
         )
 
-    def tensors(self, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
+    def split_for(self, seed: int | None) -> tuple[TensorDataset, TensorDataset]:
+        """The (train, val) datasets of ``seed``: with ``vary_split``, a seeded permutation of the
+        396 non-test images (108 train, the rest validate); else (or for ``seed=None``) the split
+        drawn with ``data_seed``."""
+        if seed is None or not self.vary_split:
+            return self.splits.train, self.splits.val
+        x = torch.cat([self.splits.train.tensors[0], self.splits.val.tensors[0]])
+        y = torch.cat([self.splits.train.tensors[1], self.splits.val.tensors[1]])
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+        n = len(self.splits.train)
+        return TensorDataset(x[order[:n]], y[order[:n]]), TensorDataset(x[order[n:]], y[order[n:]])
+
+    def tensors(
+        self, split: str = "test", seed: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and labels of ``split``; train and val are those of ``seed`` (see
+        :meth:`split_for`), test is the same for every seed."""
         if split not in ("train", "val", "test"):
             raise ValueError(f"Invalid split: {split!r} (choose 'train', 'val' or 'test')")
-        return getattr(self.splits, split).tensors
+        if split == "test":
+            return self.splits.test.tensors
+        train_set, val_set = self.split_for(seed)
+        return (train_set if split == "train" else val_set).tensors
 
     def model(self, seed: int, dropout: float = 0.0, norm: str | None = None) -> nn.Sequential:
         """Flatten -> MLP [64, *hidden, 10], initialised after ``torch.manual_seed(seed)``."""
@@ -60,7 +87,11 @@ class DigitsStudy:
         )
 
     def train_loader(self, seed: int):
-        return data.make_loader(self.splits.train, self.batch_size, seed=seed)
+        """Minibatches of the training images of ``seed``, shuffled with ``seed``."""
+        return self._loader(seed, seed)
+
+    def _loader(self, split_seed: int, order_seed: int):
+        return data.make_loader(self.split_for(split_seed)[0], self.batch_size, seed=order_seed)
 
     def train(
         self,
@@ -73,20 +104,26 @@ class DigitsStudy:
         lr: float | None = None,
         epochs: int | None = None,
         schedule: Callable | None = None,
+        split_seed: int | None = None,
         **fit_options,
     ) -> tuple[nn.Module, train.History]:
         """Train one model; ``optimizer`` is "sgd" (momentum), "adam" (L2 inside the gradient)
         or "adamw" (decoupled decay); ``schedule(optimizer)`` may return an LR scheduler;
-        other options (penalty, batch_transform, loss_fn, callbacks) go to ``train.fit``."""
+        other options (penalty, batch_transform, loss_fn, callbacks) go to ``train.fit``.
+
+        ``seed`` fixes the initialization and the minibatch order, and (unless ``split_seed``
+        is given) the training and validation images; ``split_seed`` lets several
+        initializations share one split, e.g. for the members of an ensemble."""
+        split_seed = seed if split_seed is None else split_seed
         model = self.model(seed, dropout, norm)
         lr = lr if lr is not None else (self.lr if optimizer == "sgd" else 1e-3)
         opt = self._optimizer(optimizer, model, lr, weight_decay)
         history = train.fit(
             model,
             opt,
-            self.train_loader(seed),
+            self._loader(split_seed, seed),
             epochs or self.epochs,
-            val_loader=[self.tensors("val")],
+            val_loader=[self.tensors("val", split_seed)],
             scheduler=schedule(opt) if schedule else None,
             progress=False,
             **fit_options,
@@ -105,9 +142,10 @@ class DigitsStudy:
         raise ValueError(f"Invalid optimizer: {name!r} (choose 'sgd', 'adam' or 'adamw')")
 
     @torch.no_grad()
-    def accuracy(self, model_or_probs, split: str = "test") -> float:
-        """Accuracy of a model (run in eval mode) or of given class probabilities."""
-        x, y = self.tensors(split)
+    def accuracy(self, model_or_probs, split: str = "test", seed: int | None = None) -> float:
+        """Accuracy of a model (run in eval mode) or of given class probabilities on ``split``
+        (train and val: those of ``seed``)."""
+        x, y = self.tensors(split, seed)
         if isinstance(model_or_probs, nn.Module):
             return train.accuracy(model_or_probs, x, y)
         return train.correct_fraction(model_or_probs, y).item()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nnlib.landscapes import LeastSquares
+from nnlib.analytic_surfaces import LeastSquares
 from nnlib.optim.linesearch import armijo_step
 from nnlib.optim.stochastic import full_loss
 from nnlib.utils import check_positive, check_positive_int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import matplotlib as mpl
 import numpy as np
 import torch
@@ -9,7 +11,13 @@ import torch
 from nnlib import init, layer_stats, models
 from nnlib.viz.core import STYLE, new_figure
 
-__all__ = ["layer_stats_figure", "layer_stats_for"]
+__all__ = [
+    "layer_stats_figure",
+    "layer_stats_for",
+    "matrix_power_figure",
+    "regimes_figure",
+    "training_bands_figure",
+]
 
 
 def layer_stats_for(
@@ -63,4 +71,57 @@ def layer_stats_figure(
             if activation in ("relu", "tanh", "sigmoid")
             else f"{scheme} init, {activation}, {depth} layers of {width}"
         )
+    return fig
+
+
+def regimes_figure(runs: Mapping[str, Sequence]):
+    """Activation std and gradient std per hidden layer (log scale, shared layer axis), one line
+    per named run of :func:`nnlib.layer_stats.layer_statistics` rows."""
+    fig, (left, right) = new_figure(ncols=2, width=3.8, height=3.0)
+    with mpl.rc_context(STYLE):
+        for label, rows in runs.items():
+            layers = np.arange(1, len(rows) + 1)
+            left.semilogy(layers, [r.activation_std for r in rows], marker=".", label=label)
+            grads = [max(r.activation_grad_std, 1e-30) for r in rows]
+            right.semilogy(layers, grads, marker=".", label=label)
+        left.set(xlabel="hidden layer", ylabel="std of activations", title="forward")
+        right.set(xlabel="hidden layer", ylabel="std of dL/d(activations)", title="backward")
+        right.sharex(left)
+        right.legend(fontsize=8)
+    return fig
+
+
+def training_bands_figure(
+    curves: Mapping[str, torch.Tensor], ylabel: str, title: str = "", logy: bool = False, ax=None
+):
+    """Mean over seeds (line) and min-max range (band) of per-epoch curves of shape
+    (epochs, seeds), one colour per name; epochs are counted from 1."""
+    fig = None
+    if ax is None:
+        fig, (ax,) = new_figure(width=4.6, height=3.2)
+    with mpl.rc_context(STYLE):
+        for label, values in curves.items():
+            values = values.detach().double()
+            epochs = np.arange(1, values.shape[0] + 1)
+            line = ax.plot(epochs, values.mean(dim=1).numpy(), label=label)[0]
+            low, high = values.amin(dim=1).numpy(), values.amax(dim=1).numpy()
+            ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if logy:
+            ax.set_yscale("log")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
+    return fig if fig is not None else ax.figure
+
+
+def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float], float]]):
+    """Measured spectral norms ||W^n||_2 (dots) against lambda_max^n (line), log scale; each
+    entry is ``label: (powers n, measured norms, lambda_max)``."""
+    fig, (ax,) = new_figure(width=4.6, height=3.2)
+    with mpl.rc_context(STYLE):
+        for label, (powers, measured, top) in norms.items():
+            n = np.asarray(powers, dtype=float)
+            line = ax.semilogy(n, top**n, linewidth=1.2)[0]
+            ax.semilogy(n, measured, "o", color=line.get_color(), label=label, markersize=4)
+        ax.set(xlabel="power n (depth)", ylabel="spectral norm ||W^n||_2")
+        ax.legend(fontsize=8, title="dots: measured; lines: λ_max^n")
     return fig

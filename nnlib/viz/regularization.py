@@ -10,11 +10,18 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
+from nnlib.regularization.calibration import Reliability
 from nnlib.studies.moons import fit_toy_classifier, probability_grid, toy_problem
 from nnlib.train import accuracy
 from nnlib.viz.core import STYLE, WIDGET_MARGINS, new_figure
 
-__all__ = ["augmentation_gallery", "boundary_figure", "weight_histograms"]
+__all__ = [
+    "augmentation_gallery",
+    "boundary_figure",
+    "boundary_grid_figure",
+    "reliability_figure",
+    "weight_histograms",
+]
 
 BOUNDS = (-1.6, 2.6, -1.2, 1.7)
 
@@ -77,4 +84,64 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
                 ax.grid(False)
                 if i == 0:
                     ax.set_title(name, fontsize=8)
+    return fig
+
+
+def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
+    """The widget's picture for several (l2, dropout) settings side by side, in a grid of two
+    columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
+    (x, y), (xt, yt) = toy_problem()
+    rows = (len(settings) + 1) // 2
+    fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
+    with mpl.rc_context(STYLE):
+        for ax, (l2, dropout) in zip(axes, settings, strict=False):
+            model = _fitted(float(l2), float(dropout), seed)
+            gx, gy, probs = probability_grid(model, BOUNDS)
+            with torch.no_grad():
+                train_acc = (model(x).argmax(1) == y).float().mean().item()
+                test_acc = (model(xt).argmax(1) == yt).float().mean().item()
+            ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)
+            ax.contour(gx, gy, probs, levels=[0.5], colors="black", linewidths=1.5)
+            ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=20, vmin=-0.2, vmax=1.2)
+            ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xlabel="feature 1", ylabel="feature 2")
+            ax.set_title(
+                f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+                fontsize=9,
+            )
+            ax.grid(False)
+        for ax in axes[len(settings) :]:
+            ax.set_visible(False)
+    return fig
+
+
+def reliability_figure(diagrams: Mapping[str, Reliability]):
+    """One reliability diagram per named model, side by side with shared axes: accuracy
+    per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
+    diagonal of perfect calibration; the title gives the expected calibration error."""
+    fig, axes = new_figure(ncols=len(diagrams), width=3.0, height=3.0)
+    with mpl.rc_context(STYLE):
+        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=True):
+            edges = diagram.edges.numpy()
+            centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+            accuracy = np.nan_to_num(diagram.accuracy.numpy())
+            ax.bar(centres, accuracy, width=width * 0.9, color="#1f77b4", label="accuracy")
+            ax.plot([0, 1], [0, 1], color="black", linewidth=1, linestyle="--", label="calibrated")
+            filled = diagram.count.numpy() > 0
+            ax.plot(
+                diagram.confidence.numpy()[filled],
+                diagram.accuracy.numpy()[filled],
+                "o",
+                color="#d62728",
+                markersize=3,
+                label="(mean confidence, accuracy)",
+            )
+            ax.set(
+                xlim=(0, 1),
+                ylim=(0, 1),
+                xlabel="confidence (largest probability)",
+                title=f"{name}\nECE {diagram.ece:.2f}",
+            )
+            ax.sharey(axes[0])
+        axes[0].set_ylabel("accuracy in the bin")
+        axes[0].legend(fontsize=7, loc="upper left")
     return fig

@@ -1,0 +1,86 @@
+"""The lecture 3 checkers accept correct answers, wait for stubs and name known mistakes."""
+
+import math
+
+import pytest
+import torch
+
+from nnlib import init
+from nnlib.exercises.init import (
+    check_fan_in,
+    check_kaiming_normal,
+    check_leaky_relu_gain,
+    check_predicted_std,
+    check_relu_std,
+)
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+def _fan_in(shape):
+    return shape[1] * math.prod(shape[2:])
+
+
+def _kaiming(tensor, generator, fan=_fan_in, std=None):
+    std = std or (lambda f: math.sqrt(2 / f))
+    return tensor.normal_(0.0, std(fan(tensor.shape)), generator=generator)
+
+
+def _fan_out(shape):
+    return shape[0] * math.prod(shape[2:])
+
+
+RIGHT = {
+    check_kaiming_normal: _kaiming,
+    check_fan_in: _fan_in,
+    check_predicted_std: lambda k, s, w, x: x * (s * math.sqrt(w)) ** k,
+    check_relu_std: lambda k, s, w, x: x * s * math.sqrt(w) * (s * math.sqrt(w / 2)) ** (k - 1),
+    check_leaky_relu_gain: lambda a: math.sqrt(2 / (1 + a * a)),
+}
+
+MISTAKES = [
+    (check_kaiming_normal, lambda t, g: _kaiming(t, g, fan=_fan_out), "fan_out"),
+    (check_kaiming_normal, lambda t, g: _kaiming(t, g, std=lambda f: 2 / f), "variance"),
+    (check_kaiming_normal, lambda t, g: _kaiming(t, g, std=lambda f: f**-0.5), "LeCun"),
+    (check_kaiming_normal, lambda t, g: _kaiming(t, g, fan=lambda s: s[1]), "kernel"),
+    (check_fan_in, _fan_out, "fan_out"),
+    (check_fan_in, lambda s: s[1], "kernel"),
+    (check_fan_in, lambda s: math.prod(s), "every weight"),
+    (check_predicted_std, lambda k, s, w, x: x * (w * s * s) ** k, "variance"),
+    (check_predicted_std, lambda k, s, w, x: (s * math.sqrt(w)) ** k, "input's own"),
+    (check_predicted_std, lambda k, s, w, x: x * (s * math.sqrt(w)) ** (k - 1), "k - 1"),
+    (check_relu_std, init.predicted_linear_std, "linear network"),
+    (check_relu_std, lambda k, s, w, x: x * (s * math.sqrt(w / 2)) ** k, "layer 1 too"),
+    (
+        check_relu_std,
+        lambda k, s, w, x: x * s * w**0.5 * (s * w**0.5 / 2) ** (k - 1),
+        "halved the standard deviation",
+    ),
+    (check_leaky_relu_gain, lambda a: math.sqrt(2 / (1 + a)), "square"),
+    (check_leaky_relu_gain, lambda a: 2 / (1 + a * a), "variance factor"),
+    (check_leaky_relu_gain, lambda a: math.sqrt(2), "negative slope"),
+]
+
+
+@pytest.mark.parametrize("checker", RIGHT, ids=lambda c: c.__name__)
+def test_right_answers_pass_and_stubs_wait(checker):
+    assert checker(RIGHT[checker]), checker(RIGHT[checker]).message
+    assert "not implemented yet" in checker(_stub).message
+
+
+@pytest.mark.parametrize("checker, wrong, words", MISTAKES)
+def test_known_mistakes_are_named(checker, wrong, words):
+    result = checker(wrong)
+    assert not result
+    assert "known mistake" in result.message and words in result.message, result.message
+
+
+def test_calling_the_reference_is_caught():
+    result = check_kaiming_normal(
+        lambda t, g: init.kaiming_normal_(t, nonlinearity="relu", generator=g)
+    )
+    assert not result and "calls" in result.message
+    assert not check_relu_std(init.predicted_relu_std)
+    assert torch.is_tensor(torch.empty(1))

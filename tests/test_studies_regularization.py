@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from nnlib import regularization as R
+from nnlib.studies import regularization as sparse_study
+from nnlib.studies import sparsity
+from nnlib.viz import regularization as reg_viz
+
+
+def test_l1_proximal_step_is_a_gradient_step_then_soft_thresholding():
+    w = torch.tensor([1.0, -1.0, 0.05, -0.02, 0.0], dtype=torch.float64)
+    grad = torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0], dtype=torch.float64)
+    before = w.clone()
+    new = R.l1_proximal_step(w, grad, lr=0.1, l1=0.5)  # threshold 0.05
+    torch.testing.assert_close(new, torch.tensor([0.85, -0.95, 0.0, 0.0, 0.0], dtype=torch.float64))
+    assert torch.equal(w, before)  # the input is left alone
+    assert torch.equal(R.l1_proximal_step(w, grad, lr=0.1, l1=0.0), w - 0.1 * grad)
+    with pytest.raises(ValueError, match="Invalid lr"):
+        R.l1_proximal_step(w, grad, lr=0.0, l1=0.1)
+    with pytest.raises(ValueError, match="Invalid l1"):
+        R.l1_proximal_step(w, grad, lr=0.1, l1=-1.0)
+
+
+def test_proximal_descent_gives_exact_zeros_where_subgradient_descent_does_not():
+    x, y, w_true = sparsity.sparse_regression(seed=1)
+    assert int((w_true != 0).sum()) == 5
+    prox = sparsity.l1_descent(R.l1_proximal_step, x, y, l1=0.1)
+    sub = sparsity.l1_descent(sparsity.subgradient_step, x, y, l1=0.1)
+    assert torch.equal(prox != 0, w_true != 0)
+    assert int((sub == 0).sum()) == 0
+    with pytest.raises(ValueError, match="Invalid nonzero"):
+        sparsity.sparse_regression(d=3, nonzero=4)
+
+
+def test_digits_study_seeds_draw_their_own_training_images():
+    study = sparse_study.DigitsStudy(epochs=1)
+    (x0, y0), (x1, _) = study.tensors("train", 0), study.tensors("train", 1)
+    assert len(y0) == 108 and len(study.tensors("val", 0)[1]) == 288
+    assert not torch.equal(x0, x1)
+    assert torch.equal(study.tensors("test", 0)[0], study.tensors("test", 1)[0])
+    pool = torch.cat([study.splits.train.tensors[1], study.splits.val.tensors[1]])
+    drawn = torch.cat([y0, study.tensors("val", 0)[1]])
+    assert torch.equal(pool.sort().values, drawn.sort().values)  # the same 396 images
+    fixed = sparse_study.DigitsStudy(epochs=1, vary_split=False)
+    assert torch.equal(fixed.tensors("train", 3)[0], fixed.splits.train.tensors[0])
+    model, _ = study.train(2)
+    assert 0.0 <= study.accuracy(model, "train", 2) <= 1.0
+
+
+def test_lecture6_figures_draw():
+    fig = reg_viz.boundary_grid_figure([(1e-5, 0.0), (0.1, 0.0), (1e-5, 0.5)])
+    assert sum(ax.get_visible() for ax in fig.axes) == 3
+    probs = torch.softmax(torch.randn(50, 3, generator=torch.Generator().manual_seed(0)), 1)
+    diagrams = {"a": R.reliability(probs, torch.zeros(50, dtype=torch.long))}
+    assert reg_viz.reliability_figure(diagrams).axes[0].get_xlim() == (0.0, 1.0)
