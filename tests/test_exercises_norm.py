@@ -285,7 +285,7 @@ def test_batch_renorm_names_each_mistake():
     def running(x, rm, rv, r_max, d_max, eps=1e-5):
         return (x - rm) / torch.sqrt(rv + eps)
 
-    _named(ex.check_batch_renorm(running), "eval mode")
+    _named(ex.check_batch_renorm(running), "did not clip")
 
 
 def test_weight_norm_names_each_mistake_and_catches_the_reference():

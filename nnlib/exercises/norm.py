@@ -474,10 +474,6 @@ def _renorm_plain_bn(x, running_mean, running_var, r_max, d_max, eps=1e-5):
     return (x - mean) / std
 
 
-def _renorm_running_only(x, running_mean, running_var, r_max, d_max, eps=1e-5):
-    return (x - running_mean) / torch.sqrt(running_var + eps)
-
-
 def _renorm_cases():
     g = _gen(9)
     cases = []
@@ -503,16 +499,14 @@ def check_batch_renorm(student_fn) -> CheckResult:
         name="batch_renorm",
         misconceptions=[
             Misconception(
-                "you did not clip r to [1/r_max, r_max] and d to [-d_max, d_max]", _renorm_unclipped
+                "you did not clip r to [1/r_max, r_max] and d to [-d_max, d_max] (unclipped, "
+                "the output is the same as normalizing with the running statistics alone)",
+                _renorm_unclipped,
             ),
             Misconception(
                 "your r is inverted: r = sigma_B / sigma (batch over running)", _renorm_inverted
             ),
             Misconception("you returned plain batch norm (r = 1, d = 0)", _renorm_plain_bn),
-            Misconception(
-                "you normalized with the running statistics alone (that is eval mode)",
-                _renorm_running_only,
-            ),
         ],
         forbid=[norm.BatchRenorm1d],
         rtol=1e-9,
