@@ -14,12 +14,12 @@ def _stub(*args, **kwargs):
     raise NotImplementedError
 
 
-def _batchnorm_forward(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
+def _batchnorm_forward(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
     if training:
         mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
     else:
         mean, var = running_mean, running_var
-    return gamma * (x - mean) / torch.sqrt(var + eps) + beta
+    return gamma * (x - mean) / torch.sqrt(var + eps) + delta
 
 
 def _update_running_stats(running_mean, running_var, x, momentum):
@@ -42,13 +42,13 @@ def _unbiased_factor(batch_size):
     return ((batch_size - 1) / batch_size) ** 0.5
 
 
-def _group_norm(x, num_groups, gamma, beta, eps=1e-5):
+def _group_norm(x, num_groups, gamma, delta, eps=1e-5):
     grouped = x.reshape(x.shape[0], num_groups, -1)
     mean = grouped.mean(dim=2, keepdim=True)
     var = grouped.var(dim=2, unbiased=False, keepdim=True)
     y = ((grouped - mean) / torch.sqrt(var + eps)).reshape(x.shape)
     shape = [1, -1] + [1] * (x.dim() - 2)
-    return y * gamma.view(shape) + beta.view(shape)
+    return y * gamma.view(shape) + delta.view(shape)
 
 
 SOLUTIONS = [
@@ -84,40 +84,40 @@ def _named(result, words):
 
 
 def test_batchnorm_forward_names_each_mistake():
-    def unbiased(x, gamma, beta, rm, rv, training, eps=1e-5):
+    def unbiased(x, gamma, delta, rm, rv, training, eps=1e-5):
         if not training:
-            return _batchnorm_forward(x, gamma, beta, rm, rv, training, eps)
-        return gamma * (x - x.mean(0)) / torch.sqrt(x.var(0) + eps) + beta
+            return _batchnorm_forward(x, gamma, delta, rm, rv, training, eps)
+        return gamma * (x - x.mean(0)) / torch.sqrt(x.var(0) + eps) + delta
 
     _named(ex.check_batchnorm_forward(unbiased), "unbiased variance")
 
-    def running_always(x, gamma, beta, rm, rv, training, eps=1e-5):
-        return _batchnorm_forward(x, gamma, beta, rm, rv, False, eps)
+    def running_always(x, gamma, delta, rm, rv, training, eps=1e-5):
+        return _batchnorm_forward(x, gamma, delta, rm, rv, False, eps)
 
     _named(ex.check_batchnorm_forward(running_always), "running statistics in training mode")
 
-    def batch_always(x, gamma, beta, rm, rv, training, eps=1e-5):
-        return _batchnorm_forward(x, gamma, beta, rm, rv, True, eps)
+    def batch_always(x, gamma, delta, rm, rv, training, eps=1e-5):
+        return _batchnorm_forward(x, gamma, delta, rm, rv, True, eps)
 
     _named(ex.check_batchnorm_forward(batch_always), "batch statistics in eval mode")
 
-    def eps_outside(x, gamma, beta, rm, rv, training, eps=1e-5):
+    def eps_outside(x, gamma, delta, rm, rv, training, eps=1e-5):
         mean, var = (x.mean(0), x.var(0, unbiased=False)) if training else (rm, rv)
-        return gamma * (x - mean) / (torch.sqrt(var) + eps) + beta
+        return gamma * (x - mean) / (torch.sqrt(var) + eps) + delta
 
     _named(ex.check_batchnorm_forward(eps_outside), "eps outside the square root")
 
-    def no_affine(x, gamma, beta, rm, rv, training, eps=1e-5):
+    def no_affine(x, gamma, delta, rm, rv, training, eps=1e-5):
         return _batchnorm_forward(
-            x, torch.ones_like(gamma), torch.zeros_like(beta), rm, rv, training, eps
+            x, torch.ones_like(gamma), torch.zeros_like(delta), rm, rv, training, eps
         )
 
     _named(ex.check_batchnorm_forward(no_affine), "gamma and the shift")
 
 
 def test_batchnorm_forward_catches_the_reference():
-    def cheat(x, gamma, beta, rm, rv, training, eps=1e-5):
-        return norm.batch_norm(x, x.mean(0), x.var(0, unbiased=False), gamma, beta, eps)
+    def cheat(x, gamma, delta, rm, rv, training, eps=1e-5):
+        return norm.batch_norm(x, x.mean(0), x.var(0, unbiased=False), gamma, delta, eps)
 
     result = ex.check_batchnorm_forward(cheat)
     assert not result and "batch_norm" in result.message
@@ -186,36 +186,36 @@ def test_unbiased_factor_names_each_mistake():
 
 
 def test_group_norm_names_each_mistake():
-    def instance(x, groups, gamma, beta, eps=1e-5):
-        return _group_norm(x, x.shape[1], gamma, beta, eps)
+    def instance(x, groups, gamma, delta, eps=1e-5):
+        return _group_norm(x, x.shape[1], gamma, delta, eps)
 
     _named(ex.check_group_norm(instance), "instance norm")
 
-    def layer(x, groups, gamma, beta, eps=1e-5):
-        return _group_norm(x, 1, gamma, beta, eps)
+    def layer(x, groups, gamma, delta, eps=1e-5):
+        return _group_norm(x, 1, gamma, delta, eps)
 
     _named(ex.check_group_norm(layer), "layer norm")
 
-    def batch(x, groups, gamma, beta, eps=1e-5):
+    def batch(x, groups, gamma, delta, eps=1e-5):
         dims = (0, *range(2, x.dim()))
         mean, var = x.mean(dims, keepdim=True), x.var(dims, unbiased=False, keepdim=True)
         shape = [1, -1] + [1] * (x.dim() - 2)
-        return (x - mean) / torch.sqrt(var + eps) * gamma.view(shape) + beta.view(shape)
+        return (x - mean) / torch.sqrt(var + eps) * gamma.view(shape) + delta.view(shape)
 
     _named(ex.check_group_norm(batch), "over the batch")
 
-    def unbiased(x, groups, gamma, beta, eps=1e-5):
+    def unbiased(x, groups, gamma, delta, eps=1e-5):
         grouped = x.reshape(x.shape[0], groups, -1)
         y = (grouped - grouped.mean(2, keepdim=True)) / torch.sqrt(
             grouped.var(2, keepdim=True) + eps
         )
         shape = [1, -1] + [1] * (x.dim() - 2)
-        return y.reshape(x.shape) * gamma.view(shape) + beta.view(shape)
+        return y.reshape(x.shape) * gamma.view(shape) + delta.view(shape)
 
     _named(ex.check_group_norm(unbiased), "unbiased variance")
 
-    def cheat(x, groups, gamma, beta, eps=1e-5):
-        return torch.nn.functional.group_norm(x, groups, gamma, beta, eps)
+    def cheat(x, groups, gamma, delta, eps=1e-5):
+        return torch.nn.functional.group_norm(x, groups, gamma, delta, eps)
 
     result = ex.check_group_norm(cheat)
     assert not result and "group_norm" in result.message
@@ -224,9 +224,9 @@ def test_group_norm_names_each_mistake():
 def test_running_average_and_layer_norm_name_mistakes():
     _named(ex.check_running_average(lambda r, b, m: m * r + (1 - m) * b), "weighs the old value")
 
-    def over_batch(x, gamma, beta, eps=1e-5):
+    def over_batch(x, gamma, delta, eps=1e-5):
         mean, var = x.mean(0), x.var(0, unbiased=False)
-        return gamma * (x - mean) / torch.sqrt(var + eps) + beta
+        return gamma * (x - mean) / torch.sqrt(var + eps) + delta
 
     _named(ex.check_layer_norm(over_batch), "over the batch")
 
@@ -285,7 +285,7 @@ def test_batch_renorm_names_each_mistake():
     def running(x, rm, rv, r_max, d_max, eps=1e-5):
         return (x - rm) / torch.sqrt(rv + eps)
 
-    _named(ex.check_batch_renorm(running), "eval mode")
+    _named(ex.check_batch_renorm(running), "did not clip")
 
 
 def test_weight_norm_names_each_mistake_and_catches_the_reference():

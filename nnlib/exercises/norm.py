@@ -31,11 +31,11 @@ def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _layer(x, gamma, beta, running_mean, running_var, eps):
+def _layer(x, gamma, delta, running_mean, running_var, eps):
     layer = norm.BatchNorm1d(x.shape[1], eps=eps).double()
     with torch.no_grad():
         layer.weight.copy_(gamma)
-        layer.bias.copy_(beta)
+        layer.bias.copy_(delta)
         layer.running_mean.copy_(running_mean)
         layer.running_var.copy_(running_var)
     return layer
@@ -44,15 +44,15 @@ def _layer(x, gamma, beta, running_mean, running_var, eps):
 # ---- exercise 4.1: the forward pass ------------------------------------------------------
 
 
-def _reference_batchnorm(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
-    layer = _layer(x, gamma, beta, running_mean, running_var, eps)
+def _reference_batchnorm(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
+    layer = _layer(x, gamma, delta, running_mean, running_var, eps)
     layer.train(training)
     with torch.no_grad():
         return layer(x)
 
 
-def _normalize(x, mean, var, gamma, beta, eps):
-    return gamma * (x - mean) / torch.sqrt(var + eps) + beta
+def _normalize(x, mean, var, gamma, delta, eps):
+    return gamma * (x - mean) / torch.sqrt(var + eps) + delta
 
 
 def _bn_cases():
@@ -67,40 +67,40 @@ def _bn_cases():
     ):
         x = torch.randn(n, c, generator=g, dtype=_F64) * 3 + 1
         gamma = torch.rand(c, generator=g, dtype=_F64) + 0.5
-        beta = torch.randn(c, generator=g, dtype=_F64)
+        delta = torch.randn(c, generator=g, dtype=_F64)
         mean = torch.randn(c, generator=g, dtype=_F64)
         var = torch.rand(c, generator=g, dtype=_F64) + 0.5
-        cases.append(Case(label, x, gamma, beta, mean, var, training))
+        cases.append(Case(label, x, gamma, delta, mean, var, training))
     return cases
 
 
-def _bn_unbiased(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
+def _bn_unbiased(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
     if not training:
-        return _normalize(x, running_mean, running_var, gamma, beta, eps)
-    return _normalize(x, x.mean(0), x.var(0, unbiased=True), gamma, beta, eps)
+        return _normalize(x, running_mean, running_var, gamma, delta, eps)
+    return _normalize(x, x.mean(0), x.var(0, unbiased=True), gamma, delta, eps)
 
 
-def _bn_running_in_training(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
-    return _normalize(x, running_mean, running_var, gamma, beta, eps)
+def _bn_running_in_training(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
+    return _normalize(x, running_mean, running_var, gamma, delta, eps)
 
 
-def _bn_batch_in_eval(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
-    return _normalize(x, x.mean(0), x.var(0, unbiased=False), gamma, beta, eps)
+def _bn_batch_in_eval(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
+    return _normalize(x, x.mean(0), x.var(0, unbiased=False), gamma, delta, eps)
 
 
-def _bn_eps_outside(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
+def _bn_eps_outside(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
     mean, var = (x.mean(0), x.var(0, unbiased=False)) if training else (running_mean, running_var)
-    return gamma * (x - mean) / (torch.sqrt(var) + eps) + beta
+    return gamma * (x - mean) / (torch.sqrt(var) + eps) + delta
 
 
-def _bn_no_affine(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
+def _bn_no_affine(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
     mean, var = (x.mean(0), x.var(0, unbiased=False)) if training else (running_mean, running_var)
     return (x - mean) / torch.sqrt(var + eps)
 
 
-def _bn_std_as_var(x, gamma, beta, running_mean, running_var, training, eps=1e-5):
+def _bn_std_as_var(x, gamma, delta, running_mean, running_var, training, eps=1e-5):
     mean, std = (x.mean(0), x.std(0, unbiased=False)) if training else (running_mean, running_var)
-    return gamma * (x - mean) / (std + eps) + beta
+    return gamma * (x - mean) / (std + eps) + delta
 
 
 def check_batchnorm_forward(student_fn) -> CheckResult:
@@ -125,7 +125,7 @@ def check_batchnorm_forward(student_fn) -> CheckResult:
                 _bn_batch_in_eval,
             ),
             Misconception("you added eps outside the square root", _bn_eps_outside),
-            Misconception("you forgot the scale gamma and the shift beta", _bn_no_affine),
+            Misconception("you forgot the scale gamma and the shift delta", _bn_no_affine),
             Misconception(
                 "you divided by the standard deviation in training but by the running "
                 "variance (not its square root) in eval mode",
@@ -346,17 +346,17 @@ def check_unbiased_factor(student_fn) -> CheckResult:
 # ---- exercise 4.5: group norm --------------------------------------------------------------
 
 
-def _reference_group_norm(x, num_groups, gamma, beta, eps=1e-5):
+def _reference_group_norm(x, num_groups, gamma, delta, eps=1e-5):
     layer = norm.GroupNorm(num_groups, x.shape[1], eps=eps).double()
     with torch.no_grad():
         layer.weight.copy_(gamma)
-        layer.bias.copy_(beta)
+        layer.bias.copy_(delta)
         return layer(x)
 
 
-def _affine(y, gamma, beta):
+def _affine(y, gamma, delta):
     shape = [1, -1] + [1] * (y.dim() - 2)
-    return y * gamma.view(shape) + beta.view(shape)
+    return y * gamma.view(shape) + delta.view(shape)
 
 
 def _standardize(x, dims, eps, unbiased=False):
@@ -365,30 +365,30 @@ def _standardize(x, dims, eps, unbiased=False):
     return (x - mean) / torch.sqrt(var + eps)
 
 
-def _gn_instance(x, num_groups, gamma, beta, eps=1e-5):
-    return _affine(_standardize(x, tuple(range(2, x.dim())), eps), gamma, beta)
+def _gn_instance(x, num_groups, gamma, delta, eps=1e-5):
+    return _affine(_standardize(x, tuple(range(2, x.dim())), eps), gamma, delta)
 
 
-def _gn_layer(x, num_groups, gamma, beta, eps=1e-5):
-    return _affine(_standardize(x, tuple(range(1, x.dim())), eps), gamma, beta)
+def _gn_layer(x, num_groups, gamma, delta, eps=1e-5):
+    return _affine(_standardize(x, tuple(range(1, x.dim())), eps), gamma, delta)
 
 
-def _gn_batch(x, num_groups, gamma, beta, eps=1e-5):
+def _gn_batch(x, num_groups, gamma, delta, eps=1e-5):
     dims = (0, *range(2, x.dim()))
-    return _affine(_standardize(x, dims, eps), gamma, beta)
+    return _affine(_standardize(x, dims, eps), gamma, delta)
 
 
-def _gn_unbiased(x, num_groups, gamma, beta, eps=1e-5):
+def _gn_unbiased(x, num_groups, gamma, delta, eps=1e-5):
     grouped = x.reshape(x.shape[0], num_groups, -1)
-    return _affine(_standardize(grouped, (2,), eps, unbiased=True).reshape(x.shape), gamma, beta)
+    return _affine(_standardize(grouped, (2,), eps, unbiased=True).reshape(x.shape), gamma, delta)
 
 
-def _gn_interleaved(x, num_groups, gamma, beta, eps=1e-5):
+def _gn_interleaved(x, num_groups, gamma, delta, eps=1e-5):
     # groups formed from every num_groups-th channel instead of consecutive channels
     n, c = x.shape[:2]
     moved = x.reshape(n, c // num_groups, num_groups, *x.shape[2:]).transpose(1, 2)
     y = _standardize(moved.reshape(n, num_groups, -1), (2,), eps).reshape(moved.shape)
-    return _affine(y.transpose(1, 2).reshape(x.shape), gamma, beta)
+    return _affine(y.transpose(1, 2).reshape(x.shape), gamma, delta)
 
 
 def _group_cases():
@@ -405,8 +405,8 @@ def _group_cases():
             1, -1, *[1] * (len(shape) - 2)
         )
         gamma = torch.rand(c, generator=g, dtype=_F64) + 0.5
-        beta = torch.randn(c, generator=g, dtype=_F64)
-        cases.append(Case(label, x, groups, gamma, beta))
+        delta = torch.randn(c, generator=g, dtype=_F64)
+        cases.append(Case(label, x, groups, gamma, delta))
     return cases
 
 
@@ -474,10 +474,6 @@ def _renorm_plain_bn(x, running_mean, running_var, r_max, d_max, eps=1e-5):
     return (x - mean) / std
 
 
-def _renorm_running_only(x, running_mean, running_var, r_max, d_max, eps=1e-5):
-    return (x - running_mean) / torch.sqrt(running_var + eps)
-
-
 def _renorm_cases():
     g = _gen(9)
     cases = []
@@ -503,16 +499,14 @@ def check_batch_renorm(student_fn) -> CheckResult:
         name="batch_renorm",
         misconceptions=[
             Misconception(
-                "you did not clip r to [1/r_max, r_max] and d to [-d_max, d_max]", _renorm_unclipped
+                "you did not clip r to [1/r_max, r_max] and d to [-d_max, d_max] (unclipped, "
+                "the output is the same as normalizing with the running statistics alone)",
+                _renorm_unclipped,
             ),
             Misconception(
                 "your r is inverted: r = sigma_B / sigma (batch over running)", _renorm_inverted
             ),
             Misconception("you returned plain batch norm (r = 1, d = 0)", _renorm_plain_bn),
-            Misconception(
-                "you normalized with the running statistics alone (that is eval mode)",
-                _renorm_running_only,
-            ),
         ],
         forbid=[norm.BatchRenorm1d],
         rtol=1e-9,
@@ -643,11 +637,11 @@ def check_running_average(student_fn) -> CheckResult:
     )
 
 
-def _reference_layer_norm(x, gamma, beta, eps=1e-5):
+def _reference_layer_norm(x, gamma, delta, eps=1e-5):
     layer = norm.LayerNorm(x.shape[-1], eps=eps).double()
     with torch.no_grad():
         layer.weight.copy_(gamma)
-        layer.bias.copy_(beta)
+        layer.bias.copy_(delta)
         return layer(x)
 
 
@@ -673,12 +667,12 @@ def check_layer_norm(student_fn) -> CheckResult:
         misconceptions=[
             Misconception(
                 "you normalized over the batch (dim 0) instead of each example's features",
-                lambda x, gamma, beta, eps=1e-5: gamma * _standardize(x, (0,), eps) + beta,
+                lambda x, gamma, delta, eps=1e-5: gamma * _standardize(x, (0,), eps) + delta,
             ),
             Misconception(
                 "you normalized with the unbiased variance",
-                lambda x, gamma, beta, eps=1e-5: (
-                    gamma * _standardize(x, (-1,), eps, unbiased=True) + beta
+                lambda x, gamma, delta, eps=1e-5: (
+                    gamma * _standardize(x, (-1,), eps, unbiased=True) + delta
                 ),
             ),
         ],
