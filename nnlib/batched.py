@@ -89,11 +89,11 @@ class BatchedMLP(nn.Module):
 
 
 def per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) -> losses (S,)."""
+    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) shared by all networks
+    or (S, B), one batch per network -> losses (S,)."""
     n_models, batch, classes = logits.shape
-    flat = nn.functional.cross_entropy(
-        logits.reshape(-1, classes), targets.repeat(n_models), reduction="none"
-    )
+    targets = targets.repeat(n_models) if targets.dim() == 1 else targets.reshape(-1)
+    flat = nn.functional.cross_entropy(logits.reshape(-1, classes), targets, reduction="none")
     return flat.view(n_models, batch).mean(dim=1)
 
 
@@ -102,7 +102,9 @@ def fit_batched(
 ):
     """Train all networks of ``model`` together; returns per-network mean training loss per epoch
     (epochs, S) and, when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after
-    each epoch. ``scheduler.step()`` is called after every minibatch step."""
+    each epoch. ``scheduler.step()`` is called after every minibatch step. The loader yields
+    (inputs (B, d_in), targets (B,)) shared by all networks, or (S, B, d_in), (S, B): one
+    batch per network (e.g. a different data order per seed)."""
     check_positive_int("epochs", epochs)
     train_curve, eval_curve, eval_accuracy = [], [], []
     for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
@@ -115,8 +117,8 @@ def fit_batched(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            total += losses.detach() * len(inputs)
-            count += len(inputs)
+            total += losses.detach() * targets.shape[-1]
+            count += targets.shape[-1]
         train_curve.append(total / count)
         if eval_data is not None:
             with torch.no_grad():
