@@ -11,7 +11,15 @@ from nnlib.exercises.convexity import (
     check_exact_quadratic_step,
     check_predicted_steps,
 )
-from nnlib.exercises.core import CheckResult, check
+from nnlib.exercises.core import (
+    Case,
+    CheckResult,
+    Misconception,
+    check,
+    check_value,
+    configure,
+    named,
+)
 from nnlib.exercises.init import check_fan_in, check_kaiming_normal, check_predicted_std
 from nnlib.exercises.norm import check_batchnorm_forward, check_layer_norm, check_running_average
 from nnlib.exercises.optimizers import check_adam_step, check_cosine_schedule, check_momentum_step
@@ -32,7 +40,9 @@ from nnlib.exercises.transfer import (
 )
 
 __all__ = [
+    "Case",
     "CheckResult",
+    "Misconception",
     "check",
     "check_adam_step",
     "check_backtracking_step",
@@ -57,4 +67,7 @@ __all__ = [
     "check_predicted_steps",
     "check_running_average",
     "check_swa_update",
+    "check_value",
+    "configure",
+    "named",
 ]

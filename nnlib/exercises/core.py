@@ -1,16 +1,56 @@
-"""The generic checker behind every exercise."""
+"""The generic checker behind every exercise.
+
+Presentation module. :func:`check` calls a student's function and the nnlib reference on named
+:class:`Case` inputs and explains the first difference: the case, its inputs, what was expected and
+what came back, and, when the answer matches a known wrong answer (a :class:`Misconception`), which
+mistake it looks like. A stub that still raises ``NotImplementedError`` gets "not implemented
+yet"; a student function that calls the reference itself (listed in ``forbid``) is caught and
+told so. :func:`check_value` does the same for a single predicted number.
+
+Instructors can hide the expected values and hints (a student then sees which case fails, the
+inputs, their own output and the misconception, but not the reference's answer): set the
+environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel, or call
+``configure(reveal=False)``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import torch
 
-__all__ = ["CheckResult", "check"]
+__all__ = [
+    "Case",
+    "CheckResult",
+    "Misconception",
+    "check",
+    "check_value",
+    "configure",
+    "named",
+    "reveal_enabled",
+]
 
 NOT_IMPLEMENTED = "not implemented yet"
+_SETTINGS: dict[str, bool | None] = {"reveal": None}
+
+
+def configure(*, reveal: bool) -> None:
+    """Show (``True``) or hide (``False``) expected values and hints in checker feedback."""
+    if not isinstance(reveal, bool):
+        raise ValueError(f"Invalid reveal: {reveal!r} (must be True or False)")
+    _SETTINGS["reveal"] = reveal
+
+
+def reveal_enabled() -> bool:
+    """Whether feedback shows the reference's answer (``configure`` wins over the environment)."""
+    if _SETTINGS["reveal"] is not None:
+        return bool(_SETTINGS["reveal"])
+    return os.environ.get("NNLIB_EXERCISES_REVEAL", "1").strip().lower() not in ("0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -27,6 +67,34 @@ class CheckResult:
         return self.message
 
 
+class Case:
+    """One named set of inputs: ``Case("a batch of one", x, 1e-5)``."""
+
+    def __init__(self, label: str, *args) -> None:
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"Invalid label: {label!r} (must be a non-empty string)")
+        self.label = label
+        self.args = args
+
+    def __repr__(self) -> str:
+        return f"Case({self.label!r})"
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known wrong answer: ``fn`` takes the reference's arguments and returns what a student
+    with this misunderstanding would return; ``description`` says the mistake in words."""
+
+    description: str
+    fn: Callable
+
+
+def named(fn: Callable, description: str) -> Callable:
+    """Attach a readable description to a function passed as a case input (e.g. a loss)."""
+    fn.description = description
+    return fn
+
+
 def _describe(value) -> str:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
@@ -35,6 +103,12 @@ def _describe(value) -> str:
             return f"array of shape {value.shape}: {value}"
     if isinstance(value, float):
         return f"{value:.6g}"
+    if callable(value) and not isinstance(value, type):
+        description = getattr(value, "description", None)
+        if description:
+            return str(description)
+        name = getattr(value, "__qualname__", None) or type(value).__name__
+        return "a lambda function" if "<lambda>" in name else f"function {name}"
     return repr(value)
 
 
@@ -48,74 +122,194 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
             if reason:
                 return f"item {i}: {reason}"
         return None
-    if isinstance(expected, torch.Tensor | np.ndarray | float | int):
+    if isinstance(expected, torch.Tensor | np.ndarray | Real):
         try:
             got_t = torch.as_tensor(
-                np.asarray(got.detach() if isinstance(got, torch.Tensor) else got)
+                np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got)
             )
         except (TypeError, ValueError, RuntimeError):
             return f"expected a number or tensor, got {type(got).__name__}"
         expected_t = torch.as_tensor(np.asarray(expected))
         if got_t.shape != expected_t.shape:
             return f"expected shape {tuple(expected_t.shape)}, got shape {tuple(got_t.shape)}"
+        if got_t.dtype == torch.bool or expected_t.dtype == torch.bool:
+            return None if torch.equal(got_t.bool(), expected_t.bool()) else "values differ"
         if not torch.allclose(
             got_t.double(), expected_t.double(), atol=atol, rtol=rtol, equal_nan=True
         ):
             worst = (got_t.double() - expected_t.double()).abs().max().item()
-            return (
-                f"values differ (largest gap {worst:.3g}; allowed {atol:g} + {rtol:g}*|expected|)"
-            )
+            return f"values differ (largest gap {worst:.3g})"
         return None
     return None if got == expected else "values differ"
+
+
+def _codes(forbid: Sequence) -> dict:
+    """Code objects (Python functions) and objects (C functions) that count as forbidden calls."""
+    codes = {}
+    for fn in forbid:
+        targets = [fn]
+        if isinstance(fn, type):
+            targets = [getattr(fn, "__init__", None), getattr(fn, "forward", None)]
+        for target in targets:
+            target = getattr(target, "__func__", target)
+            code = getattr(target, "__code__", None)
+            if code is not None:
+                codes[code] = fn
+            elif target is not None:
+                codes[id(target)] = fn
+    return codes
+
+
+def _qualified(fn) -> str:
+    module = getattr(fn, "__module__", "") or ""
+    return f"{module}.{getattr(fn, '__qualname__', repr(fn))}".lstrip(".")
+
+
+def _call_watching(student_fn: Callable, args: Sequence, forbid: Sequence):
+    """Call ``student_fn(*args)``; return (result, the forbidden function it called or None)."""
+    codes = _codes(forbid)
+    if not codes:
+        return student_fn(*args), None
+    seen: list = []
+
+    def profiler(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            seen.append(codes[frame.f_code])
+        elif event == "c_call" and id(arg) in codes:
+            seen.append(codes[id(arg)])
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = student_fn(*args)
+    finally:
+        sys.setprofile(previous)
+    return result, (seen[0] if seen else None)
+
+
+def _label(case, number: int) -> tuple[str, tuple]:
+    if isinstance(case, Case):
+        return f"case {number} ({case.label})", case.args
+    return f"case {number}", tuple(case)
+
+
+def _recognise(misconceptions, args, got, expected, atol, rtol) -> str | None:
+    for mistake in misconceptions:
+        try:
+            wrong = mistake.fn(*_copy(args))
+        except Exception:  # a misconception that cannot run on this case says nothing
+            continue
+        if _mismatch(expected, wrong, atol, rtol) is None:
+            continue  # this mistake gives the right answer here: no evidence either way
+        if _mismatch(wrong, got, atol, rtol) is None:
+            return mistake.description
+    return None
+
+
+def _not_implemented(name: str) -> CheckResult:
+    return CheckResult(
+        False,
+        f"⏳ {name}: {NOT_IMPLEMENTED}. Replace `raise NotImplementedError` with your code "
+        "and run the cell again.",
+    )
 
 
 def check(
     student_fn: Callable,
     reference_fn: Callable,
-    cases: Iterable[Sequence],
+    cases: Iterable,
     *,
     name: str,
+    misconceptions: Sequence[Misconception] = (),
+    forbid: Sequence[Callable] = (),
     atol: float = 1e-6,
     rtol: float = 1e-5,
     hint: str = "",
 ) -> CheckResult:
-    """Call ``student_fn(*case)`` and ``reference_fn(*case)`` for each case and compare.
+    """Call ``student_fn`` and ``reference_fn`` on each case and compare.
 
-    Stops at the first failing case and explains it; inputs are cloned for each call so a
-    function that changes its arguments in place cannot spoil the comparison.
+    ``cases`` holds :class:`Case` objects (or plain argument tuples). Stops at the first failing
+    case and explains it. Inputs are cloned for each call, so a function that changes its
+    arguments in place cannot spoil the comparison. ``misconceptions`` are tried on the failing
+    case; ``forbid`` lists reference functions the student's code must not call.
     """
     cases = list(cases)
+    if not cases:
+        raise ValueError("Invalid cases: need at least one case")
+    reveal = reveal_enabled()
     for number, case in enumerate(cases, start=1):
-        expected = reference_fn(*_copy(case))
+        label, args = _label(case, number)
+        expected = reference_fn(*_copy(args))
         try:
-            got = student_fn(*_copy(case))
+            got, called = _call_watching(student_fn, _copy(args), forbid)
         except NotImplementedError:
-            return CheckResult(
-                False,
-                f"⏳ {name}: {NOT_IMPLEMENTED}. Replace `raise NotImplementedError` with your code "
-                "and run the cell again.",
-            )
+            return _not_implemented(name)
         except Exception as error:  # the student should see any error, explained
-            inputs = ", ".join(_describe(a) for a in case)
+            inputs = ", ".join(_describe(a) for a in args)
             return CheckResult(
                 False,
-                f"✗ {name}: case {number} raised {type(error).__name__}: {error}\n"
-                f"  inputs: {inputs}",
+                f"✗ {name}: {label} raised {type(error).__name__}: {error}\n  inputs: {inputs}",
+            )
+        if called is not None:
+            return CheckResult(
+                False,
+                f"✗ {name}: your function calls `{_qualified(called)}`, the function this "
+                "exercise asks you to write. Write the computation yourself.",
             )
         reason = _mismatch(expected, got, atol, rtol)
         if reason:
-            inputs = "\n    ".join(_describe(a) for a in case)
-            lines = [
-                f"✗ {name}: case {number} of {len(cases)} is wrong: {reason}.",
-                f"  inputs:\n    {inputs}",
-                f"  expected: {_describe(expected)}",
-                f"  got:      {_describe(got)}",
-            ]
-            if hint:
+            inputs = "\n    ".join(_describe(a) for a in args)
+            lines = [f"✗ {name}: {label} of {len(cases)} is wrong: {reason}."]
+            mistake = _recognise(misconceptions, args, got, expected, atol, rtol)
+            if mistake:
+                lines.append(f"  this looks like a known mistake: {mistake}")
+            lines.append(f"  inputs:\n    {inputs}")
+            if reveal:
+                lines.append(f"  expected: {_describe(expected)}")
+            lines.append(f"  got:      {_describe(got)}")
+            if hint and reveal:
                 lines.append(f"  hint: {hint}")
             return CheckResult(False, "\n".join(lines))
     return CheckResult(True, f"✓ {name}: all {len(cases)} cases pass.")
 
 
-def _copy(case: Sequence) -> list:
-    return [a.clone() if isinstance(a, torch.Tensor) else a for a in case]
+def check_value(
+    student,
+    expected,
+    *,
+    name: str,
+    misconceptions: Mapping[str, object] | None = None,
+    atol: float = 0.0,
+    rtol: float = 0.05,
+    hint: str = "",
+) -> CheckResult:
+    """Compare one predicted value (or a zero-argument function returning it) with ``expected``.
+
+    ``misconceptions`` maps a description of a mistake to the value that mistake produces.
+    """
+    if callable(student):
+        try:
+            student = student()
+        except NotImplementedError:
+            return _not_implemented(name)
+        except Exception as error:
+            return CheckResult(False, f"✗ {name}: raised {type(error).__name__}: {error}")
+    reason = _mismatch(expected, student, atol, rtol)
+    if reason is None:
+        return CheckResult(True, f"✓ {name}: your value agrees.")
+    reveal = reveal_enabled()
+    lines = [f"✗ {name}: your value is off: {reason}."]
+    for description, wrong in (misconceptions or {}).items():
+        if _mismatch(expected, wrong, atol, rtol) and _mismatch(wrong, student, atol, rtol) is None:
+            lines.append(f"  this looks like a known mistake: {description}")
+            break
+    if reveal:
+        lines.append(f"  expected: {_describe(expected)}")
+    lines.append(f"  got:      {_describe(student)}")
+    if hint and reveal:
+        lines.append(f"  hint: {hint}")
+    return CheckResult(False, "\n".join(lines))
+
+
+def _copy(args: Sequence) -> list:
+    return [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
