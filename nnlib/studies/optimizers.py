@@ -5,7 +5,8 @@
 * :func:`effective_steps`: Adagrad's and RMSprop's per-coordinate step lr / (sqrt(state) + eps)
   read from the optimizer state at every step of a noisy quadratic;
 * :func:`adam_step_lengths`: ``optim.Adam``'s own step under a constant gradient, and the step it
-  would take without bias correction, computed from its state (exp_avg, exp_avg_sq);
+  would take without bias correction, computed from its state (exp_avg, exp_avg_sq), and
+  :func:`adam_bias_steps`, how long the difference lasts;
 * :class:`SeedBatches` and :func:`optimizer_sweep`: MNIST-1D networks trained per (optimizer,
   learning rate), several seeds at once, each seed with its own initialization and data order;
 * :func:`state_bytes` and :func:`traced_peak_bytes`: the memory an optimizer keeps, measured.
@@ -23,6 +24,7 @@ from nnlib.utils import check_positive_int
 
 __all__ = [
     "SeedBatches",
+    "adam_bias_steps",
     "adam_step_lengths",
     "effective_steps",
     "heavy_ball_rates",
@@ -242,3 +244,19 @@ def traced_peak_bytes(fn: Callable):
     finally:
         tracemalloc.stop()
     return result, peak
+
+
+def adam_bias_steps(beta1: float, beta2: float, tol: float) -> int:
+    """The last step t at which ``optim.Adam`` under a constant gradient would step more than the
+    fraction ``tol`` differently without bias correction (measured with :func:`adam_step_lengths`,
+    run until the uncorrected step is within ``tol`` for good)."""
+    if not (0 <= beta1 < 1 and 0 < beta2 < 1):
+        raise ValueError(f"Invalid betas: ({beta1}, {beta2}) (each must be in [0, 1))")
+    if not tol > 0:
+        raise ValueError(f"Invalid tol: {tol} (must be > 0)")
+    # past this many steps sqrt(1 - beta2^t) > 1 / (1 + tol) and beta1^t is negligible
+    horizon = math.log(1 - 1 / (1 + tol) ** 2) / math.log(beta2)
+    steps = int(1.2 * horizon) + int(20 / (1 - beta1)) + 10
+    lengths = adam_step_lengths((beta2,), steps, beta1=beta1)[beta2]
+    off = ((lengths["uncorrected"] / lengths["corrected"] - 1).abs() > tol).nonzero()
+    return int(off.max()) + 1 if len(off) else 0

@@ -56,8 +56,15 @@ def heavy_ball_map_figure(
             xytext=(8, -14),
             textcoords="offset points",
         )
-        ax.text(0.97, 0.04, "red: diverges\n×: simulation diverged", transform=ax.transAxes,
-                ha="right", fontsize=8, color=DIVERGED_COLOR)
+        ax.text(
+            0.97,
+            0.04,
+            "red: diverges\n×: simulation diverged",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=8,
+            color=DIVERGED_COLOR,
+        )
         ax.set(
             xlabel="learning rate η",
             ylabel="momentum β",
@@ -76,10 +83,18 @@ def effective_step_figure(steps: Mapping[str, torch.Tensor], labels: Sequence[st
         for (name, history), color in zip(steps.items(), ("#1f77b4", "#d62728"), strict=False):
             t = np.arange(1, len(history) + 1)
             for k in range(history.shape[1]):
-                ax.loglog(t, history[:, k].numpy(), styles[k % 3], color=color,
-                          label=f"{name}, {labels[k]}")
-        ax.set(xlabel="step t", ylabel="effective step η / (√s_t + ε)",
-               title="per-coordinate step on a noisy quadratic")
+                ax.loglog(
+                    t,
+                    history[:, k].numpy(),
+                    styles[k % 3],
+                    color=color,
+                    label=f"{name}, {labels[k]}",
+                )
+        ax.set(
+            xlabel="step t",
+            ylabel="effective step η / (√s_t + ε)",
+            title="per-coordinate step on a noisy quadratic",
+        )
         ax.legend(fontsize=8)
     return fig
 
@@ -91,13 +106,25 @@ def adam_bias_figure(lengths: Mapping[float, Mapping[str, torch.Tensor]]):
     with mpl.rc_context(STYLE):
         for (beta2, pair), color in zip(lengths.items(), ("#1f77b4", "#d62728"), strict=False):
             t = np.arange(1, len(pair["corrected"]) + 1)
-            ax.semilogx(t, pair["uncorrected"].numpy(), color=color,
-                        label=f"β₂ = {beta2}: without correction")
-            ax.semilogx(t, pair["corrected"].numpy(), "--", color=color,
-                        label=f"β₂ = {beta2}: optim.Adam (corrected)")
+            ax.semilogx(
+                t,
+                pair["uncorrected"].numpy(),
+                color=color,
+                label=f"β₂ = {beta2}: without correction",
+            )
+            ax.semilogx(
+                t,
+                pair["corrected"].numpy(),
+                "--",
+                color=color,
+                label=f"β₂ = {beta2}: optim.Adam (corrected)",
+            )
             ax.axvline(1 / (1 - beta2), color=color, linewidth=0.8, linestyle=":")
-        ax.set(xlabel="step t (dotted: t = 1/(1 − β₂))", ylabel="step length / η",
-               title="Adam under a constant gradient, β₁ = 0.9")
+        ax.set(
+            xlabel="step t (dotted: t = 1/(1 − β₂))",
+            ylabel="step length / η",
+            title="Adam under a constant gradient, β₁ = 0.9",
+        )
         ax.legend(fontsize=8)
     return fig
 
@@ -105,8 +132,18 @@ def adam_bias_figure(lengths: Mapping[float, Mapping[str, torch.Tensor]]):
 def sweep_figure(results: Mapping[str, Mapping]):
     """Training and test loss per epoch (mean over seeds, band from min to max) of each optimizer
     at its chosen learning rate, one distinct colour per optimizer, shared y axis."""
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf",
-              "#e377c2", "#7f7f7f", "#bcbd22"]
+    colors = [
+        "#1f77b4",
+        "#d62728",
+        "#2ca02c",
+        "#ff7f0e",
+        "#9467bd",
+        "#8c564b",
+        "#17becf",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+    ]
     fig, axes = new_figure(ncols=2, width=4.3, height=3.4)
     with mpl.rc_context(STYLE):
         for (name, result), color in zip(results.items(), colors, strict=False):
@@ -114,8 +151,9 @@ def sweep_figure(results: Mapping[str, Mapping]):
             for ax, key in zip(axes, ("train_loss", "eval_loss"), strict=True):
                 values = curves[key].numpy()
                 epochs = np.arange(1, len(values) + 1)
-                ax.plot(epochs, values.mean(1), color=color,
-                        label=f"{name} (η = {result['best_lr']:g})")
+                ax.plot(
+                    epochs, values.mean(1), color=color, label=f"{name} (η = {result['best_lr']:g})"
+                )
                 ax.fill_between(epochs, values.min(1), values.max(1), color=color, alpha=0.2)
         axes[0].set(xlabel="epoch", ylabel="cross-entropy", title="training loss")
         axes[1].set(xlabel="epoch", title="test loss")
