@@ -50,10 +50,10 @@ def heavy_ball_map_figure(
                 ax.annotate(text, (lr, beta), ha="center", va="center", fontsize=7, color="k")
         ax.plot(lr_opt, beta_opt, marker="*", color="white", markersize=14, markeredgecolor="k")
         ax.annotate(
-            f"optimum, rate {rate_opt:.3f}",
+            f"optimum: rate {rate_opt:.3f}",
             (lr_opt, beta_opt),
-            color="white",
-            xytext=(8, -14),
+            color="k",
+            xytext=(-110, 14),
             textcoords="offset points",
         )
         ax.text(
@@ -68,7 +68,7 @@ def heavy_ball_map_figure(
         ax.set(
             xlabel="learning rate η",
             ylabel="momentum β",
-            title=f"heavy ball, κ = {L / mu:.0f}: radius (colour), simulated (numbers)",
+            title=f"heavy ball, κ = {L / mu:.0f}: radius (colour), simulation (numbers)",
         )
         ax.grid(False)
     return fig
