@@ -1,4 +1,5 @@
 # The two commands a new user needs: `make book` and `make test`. Both set up .venv first.
+# TORCH_INDEX=<index url> installs torch from that index first (e.g. PyTorch's CPU-only index).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 SETUP_STAMP := $(VENV)/.setup-done
 NOTEBOOKS := $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup browser book test lint unit nbval browser-test execute lab student bench clean
+.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute lab student bench clean
 
 help:
 	@echo "make book     build the HTML book into _build/html (sets up .venv first)"
@@ -14,11 +15,13 @@ help:
 	@echo "make execute  re-run every notebook in place, storing outputs and widget state"
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make student  write student versions of the notebooks into student/"
+	@echo "make book-student  build the student edition of the book into _build/student-html"
 	@echo "make bench    run the benchmarks in bench/"
 
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
@@ -32,12 +35,15 @@ book: setup
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
+book-student: setup
+	$(PY) .ci/build_student_book.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 unit: setup
-	$(PY) -m pytest tests -n 2 --dist loadfile -m "not browser"
+	$(PY) -m pytest tests -n 2 --dist loadfile -m "not browser and not student_book"
 
 # nbval checks outputs executed natively under another BLAS path (MKL_CBWR, MKL_ENABLE_INSTRUCTIONS),
 # so digits that depend on one CPU's arithmetic fail here as they would on a second machine.
@@ -48,10 +54,14 @@ nbval: setup
 browser-test: setup
 	$(PY) -m pytest tests -m browser
 
-test: setup browser lint unit nbval book browser-test
+student-book-test: setup
+	$(PY) -m pytest tests -m student_book
+
+test: setup browser lint unit nbval book browser-test book-student student-book-test
 
 execute: setup
 	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) .ci/instructors_table.py
 
 lab: setup
 	$(PY) -m pip install --quiet jupyterlab

@@ -1,9 +1,10 @@
 """Notebook hygiene and the student versions.
 
 Hygiene: every lecture notebook is in the table of contents; its stored outputs are present, in
-execution order, free of errors and of machine paths; its recorded run time is within budget; it
-opens with the Colab set-up cell for the repository named in _config.yml; every solution cell is
-hidden in the book.
+execution order, free of errors, machine paths, progress bars and raw round-off; its recorded run
+time is within budget; it opens with the Colab set-up cell for the repository named in _config.yml;
+its measured results are claims, listed in its summary; its exercises follow the nbgrader layout
+(solutions hidden in the book) and its student version runs with every checker waiting.
 """
 
 from __future__ import annotations
@@ -92,19 +93,76 @@ def test_notebook_starts_with_the_colab_cell_for_this_repository(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 
+MIN_EXERCISES = 4
+PROGRESS_BAR = re.compile(r"\d+%\|[^\n]*\||\d+(\.\d+)?it/s\]|s/it\]")
+# A float of magnitude below 1e-9 printed as a value rather than as a bound ("< 1e-12").
+ROUND_OFF = re.compile(
+    r"(?<![<≤] )(?<![<≤])(?<!<= )(?<!tol = )(?<!tolerance = )(?<!bound = )"
+    r"\b\d(\.\d+)?e-(09|[1-9]\d)\b"
+)
+
+
+def _nbgrader(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _texts(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(str(output.get("text", "")))
+        for mime, value in output.get("data", {}).items():
+            if mime in ("text/plain", "text/markdown"):
+                parts.append(str(value))
+    return "".join(parts)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_exercises_have_stub_hidden_solution_and_checker(path):
+def test_exercises_follow_the_nbgrader_layout(path):
+    """Task (locked), solution region (hidden in the book), feedback (passing), hidden test."""
     nb = nbformat.read(path, as_version=4)
-    cells = _code_cells(nb)
-    solutions = [i for i, c in enumerate(cells) if "solution" in c.metadata.get("tags", [])]
-    assert solutions, "every lecture has exercises"
+    cells = nb.cells
+    solutions = [i for i, c in enumerate(cells) if _nbgrader(c).get("solution")]
+    assert len(solutions) >= MIN_EXERCISES, f"{len(solutions)} exercises, need {MIN_EXERCISES}"
+    ids = [_nbgrader(c)["grade_id"] for c in cells if _nbgrader(c)]
+    assert len(ids) == len(set(ids)), "nbgrader grade_ids must be unique"
     for i in solutions:
-        assert "hide-input" in cells[i].metadata["tags"], "solutions are hidden in the book"
-        assert "raise NotImplementedError" in cells[i - 1].source, "a stub precedes each solution"
-        checker = cells[i + 1]
-        assert "check_" in checker.source
-        shown = "".join(str(o.get("data", {}).get("text/plain", "")) for o in checker.outputs)
-        assert "cases pass" in shown, "the stored checker output shows the solution passing"
+        solution, feedback, test = cells[i], cells[i + 1], cells[i + 2]
+        task = cells[i - 1]
+        assert task.cell_type == "markdown" and _nbgrader(task).get("locked"), "a locked task"
+        assert {"solution", "hide-input"} <= set(solution.metadata.get("tags", []))
+        assert "### BEGIN SOLUTION" in solution.source and "### END SOLUTION" in solution.source
+        assert _nbgrader(feedback).get("locked") and "feedback_" in feedback.source
+        assert "✓" in _texts(feedback), "the stored feedback shows the solution passing"
+        grade = _nbgrader(test)
+        assert grade.get("grade") and grade.get("points", 0) > 0 and grade.get("locked")
+        assert "remove-cell" in test.metadata.get("tags", [])
+        assert (
+            test.source.startswith("### BEGIN HIDDEN TESTS") and "assert feedback_" in test.source
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_measured_results_are_claims_and_the_summary_lists_them(path):
+    nb = nbformat.read(path, as_version=4)
+    code = _code_cells(nb)
+    claims = sum(_texts(c).count("\n✓ ") + _texts(c).startswith("✓ ") for c in code)
+    assert claims >= 3, f"only {claims} claim lines in the stored outputs"
+    summaries = [c for c in code if "evidence.summary()" in c.source]
+    assert summaries, "the summary section lists the notebook's claims"
+    assert "claims checked in this notebook" in _texts(summaries[-1])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_progress_bars_or_raw_round_off_in_stored_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in _code_cells(nb):
+        text = _texts(cell)
+        assert not PROGRESS_BAR.search(text), f"a progress bar is stored: {cell.source[:60]!r}"
+        match = ROUND_OFF.search(text)
+        assert match is None, (
+            f"round-off {match.group(0)!r} printed as a value (print the bound it is checked "
+            f"against instead): {cell.source[:60]!r}"
+        )
 
 
 def _run(nb, cwd: Path):
@@ -117,8 +175,8 @@ def _run(nb, cwd: Path):
 def _checker_messages(nb) -> list[str]:
     return [
         "".join(str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
-        for cell in _code_cells(nb)
-        if cell.source.startswith("check_")
+        for cell in nb.cells
+        if cell.cell_type == "code" and _nbgrader(cell).get("grade_id", "").endswith("_feedback")
     ]
 
 
@@ -131,7 +189,9 @@ def test_student_version_runs_and_its_checkers_wait_for_the_student(path, tmp_pa
     )
     student_path = tmp_path / "notebooks" / path.name
     student = nbformat.read(student_path, as_version=4)
-    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    assert not any(
+        "BEGIN SOLUTION" in c.source or "BEGIN HIDDEN" in c.source for c in student.cells
+    )
     assert all(not c.get("outputs") for c in _code_cells(student)), "outputs are cleared"
     messages = _checker_messages(_run(student, student_path.parent))
     assert messages and all("not implemented yet" in m for m in messages), messages

@@ -236,7 +236,6 @@ def check(
     cases = list(cases)
     if not cases:
         raise ValueError("Invalid cases: need at least one case")
-    reveal = reveal_enabled()
     for number, case in enumerate(cases, start=1):
         label, args = _label(case, number)
         expected = reference_fn(*_copy(args))
@@ -258,19 +257,32 @@ def check(
             )
         reason = _mismatch(expected, got, atol, rtol)
         if reason:
-            inputs = "\n    ".join(_describe(a) for a in args)
-            lines = [f"✗ {name}: {label} of {len(cases)} is wrong: {reason}."]
-            mistake = _recognise(misconceptions, args, got, expected, atol, rtol)
-            if mistake:
-                lines.append(f"  this looks like a known mistake: {mistake}")
-            lines.append(f"  inputs:\n    {inputs}")
-            if reveal:
-                lines.append(f"  expected: {_describe(expected)}")
-            lines.append(f"  got:      {_describe(got)}")
-            if hint and reveal:
-                lines.append(f"  hint: {hint}")
-            return CheckResult(False, "\n".join(lines))
+            return _explain(
+                f"✗ {name}: {label} of {len(cases)} is wrong: {reason}.",
+                mistake=_recognise(misconceptions, args, got, expected, atol, rtol),
+                inputs=args,
+                expected=expected,
+                got=got,
+                hint=hint,
+            )
     return CheckResult(True, f"✓ {name}: all {len(cases)} cases pass.")
+
+
+def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
+    """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
+    and got, and the hint (if revealed)."""
+    reveal = reveal_enabled()
+    lines = [headline]
+    if mistake:
+        lines.append(f"  this looks like a known mistake: {mistake}")
+    if inputs:
+        lines.append("  inputs:\n    " + "\n    ".join(_describe(a) for a in inputs))
+    if reveal:
+        lines.append(f"  expected: {_describe(expected)}")
+    lines.append(f"  got:      {_describe(got)}")
+    if hint and reveal:
+        lines.append(f"  hint: {hint}")
+    return CheckResult(False, "\n".join(lines))
 
 
 def check_value(
@@ -297,18 +309,23 @@ def check_value(
     reason = _mismatch(expected, student, atol, rtol)
     if reason is None:
         return CheckResult(True, f"✓ {name}: your value agrees.")
-    reveal = reveal_enabled()
-    lines = [f"✗ {name}: your value is off: {reason}."]
-    for description, wrong in (misconceptions or {}).items():
-        if _mismatch(expected, wrong, atol, rtol) and _mismatch(wrong, student, atol, rtol) is None:
-            lines.append(f"  this looks like a known mistake: {description}")
-            break
-    if reveal:
-        lines.append(f"  expected: {_describe(expected)}")
-    lines.append(f"  got:      {_describe(student)}")
-    if hint and reveal:
-        lines.append(f"  hint: {hint}")
-    return CheckResult(False, "\n".join(lines))
+    mistake = next(
+        (
+            description
+            for description, wrong in (misconceptions or {}).items()
+            if _mismatch(expected, wrong, atol, rtol)
+            and _mismatch(wrong, student, atol, rtol) is None
+        ),
+        None,
+    )
+    return _explain(
+        f"✗ {name}: your value is off: {reason}.",
+        mistake=mistake,
+        inputs=(),
+        expected=expected,
+        got=student,
+        hint=hint,
+    )
 
 
 def _copy(args: Sequence) -> list:

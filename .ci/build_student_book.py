@@ -1,0 +1,80 @@
+"""Build the student edition of the HTML book (``make book-student``) into _build/student-html.
+
+The student edition is the course book with every exercise's solution removed: from the pages,
+from the downloadable .ipynb sources, and from the notebooks its launch buttons open. It is built
+from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions`` and
+``ClearHiddenTests`` (as in ``make student``), keeping every other output so that the lectures'
+figures and evidence still show; the stub and the checker's cells are shown without outputs.
+
+Launch buttons point at the branch named by ``STUDENT_BRANCH`` (default ``student-edition``): an
+instructor publishes the student notebooks there (``make student-branch`` prints how).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_student import clear_solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BRANCH = "student-edition"
+
+
+def student_book_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Solutions and hidden tests removed; outputs kept except those of the exercise cells."""
+    nb = clear_solutions(nb)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type == "code" and grade_id.endswith(("_solution", "_feedback", "_test")):
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def prepare_source(out: Path, branch: str) -> Path:
+    """A copy of the book's sources with student notebooks and a student configuration."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["title"] = f"{config['title']} (student edition)"
+    config["repository"]["branch"] = branch
+    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    shutil.copy(ROOT / "_toc.yml", out / "_toc.yml")
+    shutil.copytree(ROOT / "book", out / "book")
+    (out / "notebooks").mkdir()
+    for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
+        nb = student_book_notebook(nbformat.read(path, as_version=4))
+        nbformat.write(nb, out / "notebooks" / path.name)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--src", type=Path, default=ROOT / "_build" / "student-src")
+    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "student-html")
+    args = parser.parse_args()
+    branch = os.environ.get("STUDENT_BRANCH", DEFAULT_BRANCH)
+    source = prepare_source(args.src, branch)
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    subprocess.run(
+        [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"], check=True
+    )
+    if args.html.exists():
+        shutil.rmtree(args.html)
+    shutil.copytree(source / "_build" / "html", args.html)
+    print(f"student edition: {args.html / 'index.html'} (launch buttons open branch {branch!r})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Write book/instructors_table.md: exercises, points and time per lecture, read from the notebooks.
+
+Counts and points come from the nbgrader metadata of each notebook, so the instructors' page cannot
+drift from the notebooks (tests/test_front_matter.py regenerates the table and compares). An
+exercise "needs the experiments" when its feedback cell uses a name that neither the exercise's own
+cells nor an import defines: a value the lecture's experiments computed.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "book" / "instructors_table.md"
+READING_MINUTES = {  # an estimate for reading and running each lecture in class
+    "00": 30,
+    "01": 90,
+    "02": 90,
+    "03": 75,
+    "04": 75,
+    "05a": 75,
+    "05b": 75,
+    "06": 90,
+    "07": 75,
+}
+MINUTES_PER_EXERCISE = 12  # an estimate; the predict-and-measure ones take longer
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """Names a cell defines and names it loads (IPython magics ignored)."""
+    tree = _parse(source)
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, ast.alias):
+            defined.add((node.asname or node.name).split(".")[0])
+    return defined, used
+
+
+def _parse(source: str) -> ast.Module:
+    """Parse a code cell, with IPython magics and shell escapes read as ``pass``."""
+    lines = [
+        line[: len(line) - len(line.lstrip())] + "pass"
+        if line.lstrip().startswith(("%", "!"))
+        else line
+        for line in source.splitlines()
+    ]
+    return ast.parse("\n".join(lines))
+
+
+def exercises(path: Path) -> list[dict]:
+    nb = nbformat.read(path, as_version=4)
+    imported: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "import " in cell.source:
+            tree = _parse(cell.source)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.alias):
+                    imported.add((node.asname or node.name).split(".")[0])
+    found = []
+    for i, cell in enumerate(nb.cells):
+        grade = cell.metadata.get("nbgrader", {})
+        if not grade.get("solution"):
+            continue
+        feedback, test = nb.cells[i + 1], nb.cells[i + 2]
+        own, _ = _names(cell.source)
+        defined_by_feedback, used = _names(feedback.source)
+        outside = used - own - defined_by_feedback - imported - set(dir(__builtins__))
+        found.append(
+            {
+                "id": grade["grade_id"].removesuffix("_solution"),
+                "points": test.metadata.get("nbgrader", {}).get("points", 0),
+                "needs_experiments": bool(outside),
+            }
+        )
+    return found
+
+
+def table(notebooks: list[Path]) -> str:
+    rows = [
+        "| notebook | exercises | points | after the experiments | reading and running "
+        "| exercises (est.) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for path in notebooks:
+        lecture = path.stem.split("_")[0]
+        found = exercises(path)
+        after = [e["id"].split("_")[-1] for e in found if e["needs_experiments"]]
+        rows.append(
+            f"| {path.stem} | {len(found)} | {sum(e['points'] for e in found)} | "
+            f"{', '.join(after) if after else 'none'} | {READING_MINUTES.get(lecture, 75)} min | "
+            f"{MINUTES_PER_EXERCISE * len(found)} min |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def notebooks() -> list[Path]:
+    return sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
+
+
+def main() -> int:
+    TABLE.write_text(table(notebooks()))
+    print(f"wrote {TABLE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

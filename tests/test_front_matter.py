@@ -1,0 +1,61 @@
+"""The front matter says what is true of the repository.
+
+Checked here: the instructors' table of exercises and points is the one the notebooks give; the
+install command on the front pages and in every Colab cell is the one `_config.yml` sets; local
+links on the front pages point at files that exist; requirements.txt points at no notes that do
+not exist.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / ".ci"))
+import instructors_table  # noqa: E402
+
+FRONT = [ROOT / "README.md", *sorted((ROOT / "book").glob("*.md"))]
+NOTEBOOKS = instructors_table.notebooks()
+
+
+def _install_address() -> str:
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    return f"git+{repository['url']}@{repository['branch']}"
+
+
+def test_the_instructors_table_matches_the_notebooks():
+    stored = instructors_table.TABLE.read_text()
+    assert stored == instructors_table.table(NOTEBOOKS), "run: python .ci/instructors_table.py"
+
+
+@pytest.mark.parametrize("page", ["README.md", "book/instructors.md", "book/setup.md"])
+def test_front_pages_give_the_configured_install_command(page):
+    text = (ROOT / page).read_text()
+    assert f'pip install "nnlib @ {_install_address()}"' in text
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, ROOT / "notebooks" / "_template.ipynb"], ids=str)
+def test_colab_cells_install_from_the_configured_address(path):
+    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert f'"nnlib @ {_install_address()}"' in first.source
+
+
+@pytest.mark.parametrize("page", FRONT, ids=lambda p: p.name)
+def test_local_links_resolve(page):
+    for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", page.read_text()):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_requirements_comments_point_at_what_exists():
+    text = (ROOT / "requirements.txt").read_text()
+    assert "TOOLING notes in README" not in text
+    for doc in re.findall(r"see ([\w./]+\.md)", text):
+        assert (ROOT / doc).exists(), doc

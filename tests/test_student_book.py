@@ -1,0 +1,82 @@
+"""The student edition of the book (``make book-student``) carries no solution anywhere.
+
+Every line of every solution region in the source notebooks is looked for in the student edition's
+pages (tags stripped, entities decoded) and in its downloadable sources; none may appear. The same
+search over the default book must find them (behind the hide-input toggle), which shows that the
+search can fail. Launch buttons of the student edition open the student branch.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.student_book
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDENT_SITE = ROOT / "_build" / "student-html"
+DEFAULT_SITE = ROOT / "_build" / "html"
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
+TAG = re.compile(r"<[^>]+>")
+
+
+def _solution_lines(path: Path) -> list[str]:
+    """Distinctive lines of the notebook's solution regions (short or generic lines skipped)."""
+    lines, inside = [], False
+    for cell in nbformat.read(path, as_version=4).cells:
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped == "### BEGIN SOLUTION":
+                inside = True
+            elif stripped == "### END SOLUTION":
+                inside = False
+            elif inside and len(stripped) >= 20 and not stripped.startswith("#"):
+                lines.append(stripped)
+    return lines
+
+
+def _page_texts(site: Path, stem: str) -> dict[str, str]:
+    texts = {}
+    for path in site.rglob(f"{stem}.*"):
+        text = path.read_text(errors="replace")
+        if path.suffix == ".html":
+            text = html.unescape(TAG.sub("", text))
+        texts[str(path.relative_to(site))] = text
+    return texts
+
+
+@pytest.fixture(scope="module")
+def student_site() -> Path:
+    assert STUDENT_SITE.is_dir(), "build the student edition first: make book-student"
+    return STUDENT_SITE
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_solution_line_in_the_student_edition(student_site, path):
+    lines = _solution_lines(path)
+    assert lines, "every lecture has solutions to hide"
+    texts = _page_texts(student_site, path.stem)
+    assert any(name.endswith(".html") for name in texts), "the lecture's page was built"
+    assert any(name.endswith(".ipynb") for name in texts), "its source is downloadable"
+    for name, text in texts.items():
+        leaked = [line for line in lines if line in text]
+        assert not leaked, f"{name} shows solution lines: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_default_book_keeps_the_solutions_behind_a_toggle(path):
+    assert DEFAULT_SITE.is_dir(), "build the book first: make book"
+    page = (DEFAULT_SITE / "notebooks" / f"{path.stem}.html").read_text()
+    text = html.unescape(TAG.sub("", page))
+    assert all(line in text for line in _solution_lines(path)), "the search can find solutions"
+    assert "tag_hide-input" in page
+
+
+def test_launch_buttons_open_the_student_branch(student_site):
+    page = (student_site / "notebooks" / f"{NOTEBOOKS[0].stem}.html").read_text()
+    links = re.findall(r'href="(https://colab[^"]+)"', page)
+    assert links and all("/blob/student-edition/" in link for link in links), links
