@@ -9,7 +9,7 @@ import torch
 from _timing import best_of
 from torch import nn
 
-from nnlib import batched
+from nnlib import train
 from nnlib.studies import normalization as study
 
 STEPS = 20
@@ -37,7 +37,7 @@ def main() -> None:
         optimizer = torch.optim.SGD(stack.parameters(), lr=0.1, momentum=0.9)
 
         def stacked(stack=stack, optimizer=optimizer):
-            batched.fit_batched(stack, optimizer, [(x, y)] * STEPS, 1, progress=False)
+            train.fit_batched(stack, optimizer, [(x, y)] * STEPS, 1, progress=False)
 
         t_seq, t_stack = best_of(sequential), best_of(stacked)
         print(

@@ -102,14 +102,14 @@ def kl_divergence(log_p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 
 def per_model_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) -> losses (S,)."""
-    if logits.ndim != 3 or targets.shape != logits.shape[1:2]:
+    """Mean cross-entropy of each network: logits (S, B, C), targets (B,) shared by all networks
+    or (S, B), one batch per network (e.g. a different data order per seed) -> losses (S,)."""
+    if logits.ndim != 3 or targets.shape not in (logits.shape[1:2], logits.shape[:2]):
         raise ValueError(
             f"Invalid shapes: logits {tuple(logits.shape)} must be (S, B, C) and targets "
-            f"{tuple(targets.shape)} must be (B,)"
+            f"{tuple(targets.shape)} must be (B,) or (S, B)"
         )
     n_models, batch, classes = logits.shape
-    flat = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, classes), targets.repeat(n_models), reduction="none"
-    )
+    targets = targets.repeat(n_models) if targets.ndim == 1 else targets.reshape(-1)
+    flat = torch.nn.functional.cross_entropy(logits.reshape(-1, classes), targets, reduction="none")
     return flat.view(n_models, batch).mean(dim=1)

@@ -9,7 +9,7 @@ Each function returns the learning rate at step t (t = 0, 1, ...) for a base rat
 ``inverse_time_lr``             lr0 / (1 + decay t) (the "1/t" decay)
 ``cosine_lr``                   eta_min + (lr0 - eta_min) (1 + cos(pi t / T_max)) / 2
 ``cosine_warm_restarts_lr``     cosine within each cycle; cycles of T_0, T_0 T_mult, ... (SGDR)
-``cyclic_lr``                   triangle between base_lr and max_lr with half-period step_size_up
+``cyclic_lr``                   triangle between lr0 and max_lr, half-period step_size_up (modes)
 ``one_cycle_lr``                cosine warm-up to max_lr over pct_start of the run, then down
 ``linear_warmup_lr``            linear ramp from start_factor lr0 to lr0 over warmup steps
 ==============================  ==============================================================
@@ -42,6 +42,7 @@ __all__ = [
     "lr_range_test",
     "multistep_lr",
     "one_cycle_lr",
+    "plateau_lrs",
     "scheduler",
     "step_lr",
 ]
@@ -96,13 +97,25 @@ def cosine_warm_restarts_lr(
     return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * (t - start) / length)) / 2
 
 
-def cyclic_lr(t: int, lr0: float, max_lr: float, step_size_up: int = 2000) -> float:
-    """Triangular cyclical learning rate (Smith 2017) between lr0 and max_lr."""
+def cyclic_lr(
+    t: int,
+    lr0: float,
+    max_lr: float,
+    step_size_up: int = 2000,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+) -> float:
+    """Cyclical learning rate (Smith 2017): a triangle between lr0 and max_lr with half-period
+    ``step_size_up``. torch's modes: "triangular" (constant amplitude), "triangular2" (amplitude
+    halved every cycle), "exp_range" (amplitude scaled by gamma^t)."""
+    if mode not in ("triangular", "triangular2", "exp_range"):
+        raise ValueError(f"Invalid mode: {mode!r} (triangular, triangular2 or exp_range)")
     _check_t(t)
     check_positive_int("step_size_up", step_size_up)
     cycle = math.floor(1 + t / (2 * step_size_up))
     x = abs(t / step_size_up - 2 * cycle + 1)
-    return lr0 + (max_lr - lr0) * max(0.0, 1 - x)
+    scale = {"triangular": 1.0, "triangular2": 1 / 2.0 ** (cycle - 1), "exp_range": gamma**t}
+    return lr0 + (max_lr - lr0) * max(0.0, 1 - x) * scale[mode]
 
 
 def one_cycle_lr(
@@ -192,6 +205,20 @@ class ReduceLROnPlateau:
                     group["lr"] = new_lr
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
+
+
+def plateau_lrs(values, lr0: float, **kwargs) -> list[float]:
+    """The learning rate :class:`ReduceLROnPlateau` (with ``kwargs``) sets after each monitored
+    value in ``values``, starting from ``lr0``."""
+    check_positive("lr0", lr0)
+    group = {"lr": lr0}
+    holder = type("Holder", (), {"param_groups": [group]})()
+    plateau = ReduceLROnPlateau(holder, **kwargs)
+    lrs = []
+    for value in values:
+        plateau.step(value)
+        lrs.append(group["lr"])
+    return lrs
 
 
 def scheduler(optimizer, schedule, **kwargs) -> torch.optim.lr_scheduler.LambdaLR:

@@ -429,7 +429,9 @@ def fit_batched(
     """Train all networks of a :class:`nnlib.models.BatchedMLP` together with
     :func:`train_steps` (loss :func:`nnlib.losses.per_model_loss`, ``scheduler.step()`` after
     every minibatch step). Returns per-network mean training loss per epoch (epochs, S) and,
-    when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after each epoch."""
+    when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after each epoch.
+    The loader yields (inputs (B, d_in), targets (B,)) shared by all networks, or
+    (S, B, d_in), (S, B): one batch per network (e.g. a different data order per seed)."""
     check_positive_int("epochs", epochs)
     device = place(model, device)
     train_curve, eval_curve, eval_accuracy = [], [], []

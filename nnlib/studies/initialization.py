@@ -1,6 +1,7 @@
 """Experiment set-ups of lecture 3 (weight initialization).
 
-* :func:`train_mlps` trains S MLPs on MNIST-1D as one batched model (:class:`nnlib.models.BatchedMLP`),
+* :func:`train_mlps` trains S MLPs on MNIST-1D as one batched model
+  (:class:`nnlib.models.BatchedMLP`),
   initialised with a named scheme of :data:`nnlib.init.SCHEMES` or with N(0, std^2) weights, and
   returns the per-network training loss and validation accuracy after every epoch.
 * :func:`scaled_kaiming_stats` builds a deep ReLU MLP whose weights have variance

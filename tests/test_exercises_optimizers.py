@@ -1,0 +1,196 @@
+"""The lecture 5 checkers accept the reference answers, say "not implemented yet" to a stub,
+name each misconception they know when fed it, and catch a call to the reference."""
+
+import math
+
+import pytest
+import torch
+
+from nnlib import models, optim, schedules
+from nnlib.exercises import optimizers as ex5a
+from nnlib.exercises import schedules as ex5b
+from nnlib.exercises.core import NOT_IMPLEMENTED
+from nnlib.studies.optimizers import adam_bias_steps
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+def _momentum(theta, buffer, g, lr, momentum):
+    buffer = momentum * buffer + g
+    return theta - lr * buffer, buffer
+
+
+def _adam(theta, m, v, g, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / (v_hat.sqrt() + eps), m, v
+
+
+def _heavy_ball(lr, momentum, eigenvalues):
+    worst = 0.0
+    for lam in eigenvalues:
+        R = torch.tensor([[1 + momentum - lr * lam, -momentum], [1.0, 0.0]], dtype=torch.float64)
+        worst = max(worst, torch.linalg.eigvals(R).abs().max().item())
+    return worst
+
+
+def _bias_steps(beta1, beta2, tol):
+    t, last = 0, 0
+    while True:
+        t += 1
+        ratio = (1 - beta1**t) / math.sqrt(1 - beta2**t)
+        if abs(ratio - 1) > tol:
+            last = t
+        elif beta2**t < 1e-3 * tol and beta1**t < 1e-3 * tol:
+            return last
+
+
+def _cosine(t, lr0, T_max, eta_min):
+    return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def _cyclic2(t, lo, hi, half):
+    cycle = math.floor(1 + t / (2 * half))
+    x = abs(t / half - 2 * cycle + 1)
+    return lo + (hi - lo) * max(0.0, 1 - x) / 2 ** (cycle - 1)
+
+
+def _plateau(values, lr0, factor, patience):
+    lr, best, bad, out = lr0, math.inf, 0, []
+    for value in values:
+        if value < best:
+            best, bad = value, 0
+        else:
+            bad += 1
+        if bad > patience:
+            lr, bad = lr * factor, 0
+        out.append(lr)
+    return out
+
+
+def _rescale(W1, b1, W2, alpha):
+    return alpha * W1, alpha * b1, W2 / alpha
+
+
+CHECKERS = [
+    (ex5a.check_momentum_step, _momentum, ex5a._MOMENTUM_MISTAKES),
+    (ex5a.check_adam_step, _adam, ex5a._ADAM_MISTAKES),
+    (ex5a.check_heavy_ball_rate, _heavy_ball, None),
+    (ex5a.check_adam_bias_steps, _bias_steps, None),
+    (ex5b.check_cosine_schedule, _cosine, None),
+    (ex5b.check_cyclic_schedule, _cyclic2, None),
+    (ex5b.check_plateau_lrs, _plateau, None),
+    (ex5b.check_rescale_relu, _rescale, None),
+]
+
+
+@pytest.mark.parametrize("checker, right, _", CHECKERS, ids=lambda c: getattr(c, "__name__", ""))
+def test_reference_answers_pass_and_stubs_are_not_implemented(checker, right, _):
+    assert checker(right), checker(right).message
+    assert NOT_IMPLEMENTED in checker(_stub).message
+
+
+@pytest.mark.parametrize("mistake", ex5a._MOMENTUM_MISTAKES, ids=lambda m: m.description[:30])
+def test_momentum_misconceptions_are_named(mistake):
+    result = ex5a.check_momentum_step(mistake.fn)
+    assert not result and mistake.description in result.message
+
+
+@pytest.mark.parametrize("mistake", ex5a._ADAM_MISTAKES, ids=lambda m: m.description[:30])
+def test_adam_misconceptions_are_named(mistake):
+    result = ex5a.check_adam_step(mistake.fn)
+    assert not result and mistake.description in result.message
+
+
+def test_adam_without_bias_correction_is_named():
+    result = ex5a.check_adam_step(ex5a._adam_variant(correct_m=False, correct_v=False))
+    assert "no bias correction" in result.message and "3.2 times too large" in result.message
+
+
+def _named_by(checker, fn, words):
+    result = checker(fn)
+    assert not result and words in result.message, result.message
+
+
+def test_heavy_ball_misconceptions_are_named():
+    _named_by(ex5a.check_heavy_ball_rate, ex5a._rate_without_momentum, "ignored the momentum")
+    _named_by(ex5a.check_heavy_ball_rate, ex5a._rate_distill, "Distill's 2√β")
+    _named_by(ex5a.check_heavy_ball_rate, ex5a._rate_real_part, "real part")
+    _named_by(ex5a.check_heavy_ball_rate, ex5a._rate_largest_only, "largest eigenvalue")
+
+
+def test_bias_steps_misconceptions_are_named():
+    _named_by(
+        ex5a.check_adam_bias_steps, lambda b1, b2, tol: round(1 / (1 - b2)), "without measuring"
+    )
+
+    def first_inside(beta1, beta2, tol):
+        t = 1
+        while abs((1 - beta1**t) / math.sqrt(1 - beta2**t) - 1) > tol:
+            t += 1
+        return t
+
+    _named_by(ex5a.check_adam_bias_steps, first_inside, "first step inside")
+
+
+def test_schedule_misconceptions_are_named():
+    _named_by(
+        ex5b.check_cosine_schedule,
+        lambda t, lr0, T, lo: lr0 * (1 + math.cos(math.pi * t / T)) / 2,
+        "ignored eta_min",
+    )
+    _named_by(
+        ex5b.check_cyclic_schedule,
+        lambda t, lo, hi, half: (
+            lo + (hi - lo) * max(0.0, 1 - abs(t / half - 2 * math.floor(1 + t / (2 * half)) + 1))
+        ),
+        "kept the amplitude constant",
+    )
+
+
+def test_plateau_misconceptions_are_named():
+    def off_by_one(values, lr0, factor, patience):
+        lr, best, bad, out = lr0, math.inf, 0, []
+        for value in values:
+            if value < best:
+                best, bad = value, 0
+            else:
+                bad += 1
+            if bad >= patience and bad > 0:
+                lr, bad = lr * factor, 0
+            out.append(lr)
+        return out
+
+    _named_by(ex5b.check_plateau_lrs, off_by_one, "equals patience")
+
+
+def test_rescale_misconceptions_are_named():
+    _named_by(ex5b.check_rescale_relu, lambda W1, b1, W2, a: (a * W1, b1, W2 / a), "bias alone")
+    _named_by(ex5b.check_rescale_relu, lambda W1, b1, W2, a: (a * W1, a * b1, a * W2), "1/α")
+
+
+def test_calling_the_reference_is_caught():
+    result = ex5a.check_heavy_ball_rate(lambda lr, b, lams: optim.momentum_rate(lr, b, lams))
+    assert not result and "momentum_rate" in result.message
+    result = ex5b.check_cosine_schedule(lambda t, lr0, T, lo: schedules.cosine_lr(t, lr0, T, lo))
+    assert not result and "cosine_lr" in result.message
+
+
+def test_adam_bias_steps_matches_the_closed_form():
+    for beta1, beta2, tol in ((0.9, 0.99, 0.1), (0.9, 0.95, 0.05), (0.0, 0.9, 0.1)):
+        assert adam_bias_steps(beta1, beta2, tol) == _bias_steps(beta1, beta2, tol)
+    with pytest.raises(ValueError, match="betas"):
+        adam_bias_steps(0.9, 1.0, 0.1)
+
+
+def test_rescale_reference_keeps_the_function():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = torch.randn(5, 3)
+    before = net(x)
+    models.rescale_relu_layers(net, 0, 2, 5.0)
+    assert torch.allclose(net(x), before, atol=1e-5)

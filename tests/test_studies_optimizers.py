@@ -1,0 +1,115 @@
+"""Lecture 5's study set-ups measure what they say (small sizes, closed forms)."""
+
+import math
+
+import pytest
+import torch
+
+from nnlib import analytic_surfaces, models, optim, schedules, train
+from nnlib.studies import optimizers as study
+from nnlib.studies import search, sharpness
+
+
+def test_heavy_ball_rates_match_the_spectral_radius():
+    lrs, betas = [0.005, 0.015, 0.045], [0.0, 0.5, 0.9]
+    measured = study.heavy_ball_rates(lrs, betas, [1.0, 100.0], steps=300, tail=100)
+    for i, beta in enumerate(betas):
+        for j, lr in enumerate(lrs):
+            radius = optim.momentum_rate(lr, beta, [1.0, 100.0])
+            if abs(radius - 1) > 0.01:
+                assert (measured[i, j] > 1) == (radius > 1)
+            if radius < 0.99:
+                assert abs(measured[i, j] - radius) < 0.02
+
+
+def test_steps_to_tolerance_refuses_a_run_that_never_got_there():
+
+    surface = analytic_surfaces.Quadratic((1.0, 100.0))
+    with pytest.raises(RuntimeError, match="not reached"):
+        study.steps_to_tolerance(surface, lambda p: optim.SGD(p, lr=1e-4), [1.0, 1.0], max_steps=20)
+
+
+def test_adam_step_lengths_from_optim_adam():
+    lengths = study.adam_step_lengths((0.999,), 3)[0.999]
+    assert torch.allclose(lengths["corrected"], torch.ones(3, dtype=torch.float64), atol=1e-6)
+    assert lengths["uncorrected"][0].item() == pytest.approx(0.1 / math.sqrt(0.001), rel=1e-6)
+
+
+def test_effective_steps_read_the_optimizer_state():
+    steps = study.effective_steps({"Adagrad": lambda p: optim.Adagrad(p, lr=0.1)}, steps=5)
+    assert steps["Adagrad"].shape == (5, 2)
+    assert bool((steps["Adagrad"][1:] <= steps["Adagrad"][:-1] + 1e-12).all())  # never grows
+
+
+def test_seed_batches_give_each_network_its_own_order():
+    x = torch.arange(12.0).view(6, 2)
+    y = torch.arange(6)
+    batches = list(study.SeedBatches(x, y, 3, n_models=2, seed=0))
+    assert len(batches) == 2 and batches[0][0].shape == (2, 3, 2) and batches[0][1].shape == (2, 3)
+    seen = torch.cat([b[1] for b in batches], dim=1)
+    assert all(sorted(row.tolist()) == list(range(6)) for row in seen)
+    assert not torch.equal(seen[0], seen[1])
+
+
+def test_fit_batched_with_one_batch_per_network_equals_separate_runs():
+    torch.manual_seed(0)
+    x, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
+    loader = study.SeedBatches(x, y, 5, n_models=2, seed=0)
+    model = models.BatchedMLP([4, 6, 3], n_models=2, seed=0)
+    train.fit_batched(model, optim.SGD(model.parameters(), lr=0.1), loader, 2, progress=False)
+    for s in range(2):
+        single = models.BatchedMLP([4, 6, 3], n_models=1, seed=s)
+        own = study.SeedBatches(x, y, 5, n_models=1, seed=s)
+        train.fit_batched(single, optim.SGD(single.parameters(), lr=0.1), own, 2, progress=False)
+        assert torch.allclose(single.weights[0][0], model.weights[0][s], atol=1e-6)
+
+
+def test_state_bytes_counts_adam_and_lbfgs_state():
+    w = torch.zeros(10, requires_grad=True)
+    adam = optim.Adam([w])
+    w.grad = torch.ones(10)
+    adam.step()
+    assert study.state_bytes(adam) >= 2 * 10 * 4
+
+
+def test_grid_vs_random_and_the_grid_distance():
+    result = search.grid_vs_random(repetitions=200, per_axis=3, seed=1)
+    assert result["grid_best"].shape == (200,)
+    assert bool((result["random_distinct"] == 9).all())
+    fraction = search.distance_to_grid_fraction(result, 0.25)
+    assert abs(fraction - 0.25) < 0.1
+
+
+def test_plateau_lrs_follow_the_class():
+    assert schedules.plateau_lrs([1.0, 1.0, 1.0, 1.0], 1.0, factor=0.5, patience=1) == [
+        1.0,
+        1.0,
+        0.5,
+        0.5,
+    ]
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_modes_match_torch(mode):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    sched = torch.optim.lr_scheduler.CyclicLR(
+        opt, 0.01, 0.1, step_size_up=5, mode=mode, gamma=0.97, cycle_momentum=False
+    )
+    for t in range(30):
+        expected = opt.param_groups[0]["lr"]
+        assert schedules.cyclic_lr(t, 0.01, 0.1, 5, mode=mode, gamma=0.97) == pytest.approx(
+            expected
+        )
+        opt.step()
+        sched.step()
+
+
+def test_train_to_loss_and_sharpness_small():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    run = sharpness.train_to_loss(
+        x, y, 8, 0.1, widths=(4, 8, 2), seeds=2, target=0.5, max_steps=400, check_every=16
+    )
+    assert run["train_loss"].shape == (2,)
+    lam = sharpness.sharpness(run["model"], x, y, steps=5)
+    assert lam.shape == (2,) and bool((lam > 0).all())
