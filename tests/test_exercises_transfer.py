@@ -162,3 +162,34 @@ def test_probe_inverted_passes_the_reference_names_its_mistakes_and_reports_the_
     _named(
         ex.check_probe_inverted(lambda *a: _probes(*a, invert_test=False)), "tested on the original"
     )
+
+
+def _keep_bn_eval(model):
+    def hook(module, inputs):
+        module.train(False)
+
+    for bn in ex._bn_layers(model):
+        bn.eval()
+        bn.register_forward_pre_hook(hook)
+    return model
+
+
+def test_freeze_bn_stats():
+    assert ex.check_freeze_bn_stats(_keep_bn_eval)
+    assert "not implemented yet" in ex.check_freeze_bn_stats(_stub).message
+    _named(ex.check_freeze_bn_stats(ex._eval_once), "undoes a one-time eval()")
+    _named(ex.check_freeze_bn_stats(ex._bn_params_frozen), "requires_grad freezes only")
+    caught = ex.check_freeze_bn_stats(transfer.freeze_bn_statistics)
+    assert not caught and "freeze_bn_statistics" in caught.message
+
+
+def test_hint_loss():
+    def right(r, h):
+        return 0.5 * ((r - h) ** 2).sum(dim=(1, 2, 3)).mean()
+
+    assert ex.check_hint_loss(right)
+    assert "not implemented yet" in ex.check_hint_loss(_stub).message
+    _named(ex.check_hint_loss(lambda r, h: 0.5 * torch.nn.functional.mse_loss(r, h)), "mse_loss")
+    _named(ex.check_hint_loss(lambda r, h: 2 * right(r, h)), "1/2")
+    _named(ex.check_hint_loss(lambda r, h: len(r) * right(r, h)), "summed over the batch")
+    _named(ex.check_hint_loss(lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean()), "square")

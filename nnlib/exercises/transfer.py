@@ -22,6 +22,8 @@ __all__ = [
     "check_distillation_loss",
     "check_extract_codes",
     "check_freeze_all_but_head",
+    "check_freeze_bn_stats",
+    "check_hint_loss",
     "check_layerwise_lrs",
     "check_probe_inverted",
     "check_reestimate_bn",
@@ -460,4 +462,111 @@ def check_distillation_loss(student_fn) -> CheckResult:
         rtol=1e-5,
         hint="soften both sets of logits by the temperature; the result must not depend on how "
         "many examples the batch holds.",
+    )
+
+
+def _bn_forward_summary(fn):
+    """After ``fn(model)``, switch to train mode, run two batches of bright images: the outputs
+    and every BN layer's running statistics (they must not have moved)."""
+
+    def run(seed, shift):
+        model = _model(seed)
+        fn(model)
+        model.train()
+        g = torch.Generator().manual_seed(74)
+        x = shift + torch.rand(16, 1, 8, 8, generator=g)
+        with torch.no_grad():
+            model(x)
+            out = model(x)
+        stats = [t.flatten() for bn in _bn_layers(model) for t in (bn.running_mean, bn.running_var)]
+        return torch.cat([out.flatten(), *stats])
+
+    return run
+
+
+def _eval_once(model):
+    model.eval()
+
+
+def _bn_params_frozen(model):
+    for bn in _bn_layers(model):
+        bn.requires_grad_(False)
+
+
+def check_freeze_bn_stats(student_fn) -> CheckResult:
+    """Exercise 7b.3: ``freeze_bn_stats(model)``: from now on every BN layer normalizes with its
+    stored statistics and never updates them, also after ``model.train()``; the rest of the
+    model keeps its train-mode behaviour.
+
+    Compared: the outputs of a second forward pass in train mode, then every BN layer's running
+    statistics."""
+    from nnlib.transfer import freeze_bn_statistics
+
+    return check(
+        _bn_forward_summary(student_fn),
+        _bn_forward_summary(freeze_bn_statistics),
+        [Case("a fresh network, bright images", 0, 0.0), Case("shifted images", 1, 2.0)],
+        name="freeze_bn_stats",
+        misconceptions=[
+            Misconception(
+                "in train mode your batch norm still normalizes with each batch's statistics and "
+                "updates the stored ones: model.train() undoes a one-time eval(), and "
+                "requires_grad freezes only the scale and shift, not the statistics",
+                _bn_forward_summary(_eval_once),
+            ),
+        ],
+        forbid=[freeze_bn_statistics],
+        atol=1e-5,
+        rtol=1e-5,
+        hint="model.train() sets every module's mode; something must set the BN layers back "
+        "each time they run.",
+    )
+
+
+def _hint_cases():
+    g = torch.Generator().manual_seed(75)
+    return [
+        Case(
+            "a batch of 4, 32 channels of 4x4",
+            torch.randn(4, 32, 4, 4, generator=g),
+            torch.randn(4, 32, 4, 4, generator=g),
+        ),
+        Case(
+            "a batch of 9, 2 channels of 2x2",
+            torch.randn(9, 2, 2, 2, generator=g),
+            torch.randn(9, 2, 2, 2, generator=g),
+        ),
+    ]
+
+
+def check_hint_loss(student_fn) -> CheckResult:
+    """Exercise 7b.4: ``hint_loss(regressed, hints)``, FitNets' stage-1 loss: half the squared
+    distance over all features of an example, averaged over the examples."""
+    from nnlib.transfer.distill import hint_loss
+
+    return check(
+        student_fn,
+        hint_loss,
+        _hint_cases(),
+        name="hint_loss",
+        misconceptions=[
+            Misconception(
+                "you averaged over every element (torch's mse_loss) instead of summing over an "
+                "example's features",
+                lambda r, h: 0.5 * ((r - h) ** 2).mean(),
+            ),
+            Misconception("you left out the factor 1/2", lambda r, h: 2 * hint_loss(r, h)),
+            Misconception(
+                "you summed over the batch instead of averaging",
+                lambda r, h: len(r) * hint_loss(r, h),
+            ),
+            Misconception(
+                "you took the distance, not its square",
+                lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean(),
+            ),
+        ],
+        forbid=[hint_loss],
+        atol=1e-5,
+        rtol=1e-5,
+        hint="the loss of one example sums over its channels and positions.",
     )

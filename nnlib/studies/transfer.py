@@ -44,9 +44,9 @@ __all__ = [
     "greedy_pretraining",
     "held_out_glyphs",
     "invert",
-    "rescale",
     "lr_sweep",
     "relative_change",
+    "rescale",
     "size_similarity",
 ]
 

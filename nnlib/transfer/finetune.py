@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from nnlib.data import TensorBatches
 from nnlib.train import fit_steps
+from nnlib.transfer.distill import hint_loss
 from nnlib.transfer.layers import (
     extract_features,
     freeze_bn_statistics,
@@ -307,5 +308,5 @@ def hint_pretrain(
         [{"params": model.parameters(), "lr": lr}],
         steps=steps,
         seed=seed,
-        loss_fn=lambda out, target: 0.5 * ((out - target) ** 2).sum(dim=(1, 2, 3)).mean(),
+        loss_fn=hint_loss,
     )
