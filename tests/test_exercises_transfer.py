@@ -1,23 +1,37 @@
-"""Lecture 7 checkers: a correct solution passes, a wrong one fails with a useful message, and
-a stub is told that it is not implemented yet."""
+"""Lecture 7 checkers: the reference passes, a stub is told "not implemented yet", and each known
+wrong answer is named by its misconception."""
 
 import pytest
 import torch
 
 from nnlib import transfer
-from nnlib.exercises import check_extract_codes, check_freeze_all_but_head, check_layerwise_lrs
+from nnlib.exercises import transfer as ex
+from nnlib.regularization.averaging import update_bn
+from nnlib.transfer.distill import distillation_loss
 
 
 def _stub(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize(
-    "checker", [check_freeze_all_but_head, check_extract_codes, check_layerwise_lrs]
-)
+CHEAP = [
+    ex.check_freeze_all_but_head,
+    ex.check_extract_codes,
+    ex.check_layerwise_lrs,
+    ex.check_reestimate_bn,
+    ex.check_distillation_loss,
+]
+
+
+@pytest.mark.parametrize("checker", CHEAP)
 def test_stubs_are_not_implemented_yet(checker):
     result = checker(_stub)
     assert not result and "not implemented yet" in result.message
+
+
+def _named(result, words):
+    assert not result, result.message
+    assert "known mistake" in result.message and words in result.message, result.message
 
 
 def test_freeze_all_but_head():
@@ -31,42 +45,31 @@ def test_freeze_all_but_head():
             if name != "head":
                 block.requires_grad_(False)
 
-    def freezes_everything(model):
-        model.requires_grad_(False)
-        return model
+    assert ex.check_freeze_all_but_head(right)
+    half = ex.check_freeze_all_but_head(forgets_to_unfreeze_head)
+    _named(half, "did not make the head trainable again")
+    assert "head was frozen" in half.message  # the case is named
+    _named(ex.check_freeze_all_but_head(lambda m: m.requires_grad_(False)), "head included")
 
-    assert check_freeze_all_but_head(right)
-    half = check_freeze_all_but_head(forgets_to_unfreeze_head)
-    assert not half and "case 2 of 2" in half.message and "hint" in half.message
-    assert not check_freeze_all_but_head(freezes_everything)
+
+@torch.no_grad()
+def _codes(model, x, upto, flatten=True, mode="eval", extra=0):
+    model.train(mode == "train")
+    names = [n for n, _ in model.named_children()]
+    stop = names[names.index(upto) + extra]
+    for name, block in model.named_children():
+        x = block(x)
+        if name == stop:
+            return x.flatten(1) if flatten else x
 
 
 def test_extract_codes():
-    def right(model, x, upto):
-        model.eval()
-        with torch.no_grad():
-            for name, block in model.named_children():
-                x = block(x)
-                if name == upto:
-                    return x.flatten(1)
-
-    def train_mode(model, x, upto):
-        with torch.no_grad():
-            for name, block in model.named_children():
-                x = block(x)
-                if name == upto:
-                    return x.flatten(1)
-
-    def one_block_too_far(model, x, upto):
-        names = [n for n, _ in model.named_children()]
-        nxt = names[min(names.index(upto) + 1, len(names) - 1)]
-        return transfer.extract_features(model, x, nxt)
-
-    assert check_extract_codes(right)
-    wrong = check_extract_codes(train_mode)
-    assert not wrong and "values differ" in wrong.message and "model.eval()" in wrong.message
-    shape = check_extract_codes(one_block_too_far)
-    assert not shape and "shape" in shape.message
+    assert ex.check_extract_codes(_codes)
+    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, mode="train")), "train mode")
+    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, extra=1)), "one block past")
+    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, flatten=False)), "flatten")
+    caught = ex.check_extract_codes(lambda m, x, u: transfer.extract_features(m, x, u))
+    assert not caught and "extract_features" in caught.message
 
 
 def test_layerwise_lrs():
@@ -79,19 +82,114 @@ def test_layerwise_lrs():
                 lr *= decay
         return groups[::-1]
 
-    def counts_frozen_blocks(model, base_lr, decay):
-        groups, lr = [], base_lr
-        for _, block in reversed(list(model.named_children())):
-            params = [p for p in block.parameters() if p.requires_grad]
-            if params:
-                groups.append({"params": params, "lr": lr})
-            lr *= decay
-        return groups[::-1]
+    assert ex.check_layerwise_lrs(right)
+    _named(ex.check_layerwise_lrs(ex._groups_counting_frozen), "frozen block still counted")
+    _named(ex.check_layerwise_lrs(ex._groups_upside_down), "wrong way")
 
     def one_rate(model, base_lr, decay):
         return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": base_lr}]
 
-    assert check_layerwise_lrs(right)
-    frozen = check_layerwise_lrs(counts_frozen_blocks)
-    assert not frozen and "case 4 of 4" in frozen.message
-    assert not check_layerwise_lrs(one_rate)
+    _named(ex.check_layerwise_lrs(one_rate), "same rate")
+
+
+def _reestimate(model, x):
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    model.train()
+    with torch.no_grad():
+        model(x)
+    return model.eval()
+
+
+def test_reestimate_bn():
+    assert ex.check_reestimate_bn(_reestimate)
+    _named(ex.check_reestimate_bn(ex._one_pass_with_momentum), "momentum")
+    _named(ex.check_reestimate_bn(ex._biased_variance), "biased variance")
+    _named(ex.check_reestimate_bn(ex._trained_a_step), "changed weights")
+    caught = ex.check_reestimate_bn(lambda m, x: update_bn([(x,)], m))
+    assert not caught and "update_bn" in caught.message
+
+
+def test_distillation_loss():
+    def right(s, t, temperature):
+        log_s = torch.log_softmax(s / temperature, 1)
+        log_t = torch.log_softmax(t / temperature, 1)
+        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
+
+    assert ex.check_distillation_loss(right)
+    _named(ex.check_distillation_loss(lambda s, t, T: right(s, t, T) / T**2), "T²")
+    _named(ex.check_distillation_loss(lambda s, t, T: len(s) * right(s, t, T)), "summed")
+    _named(ex.check_distillation_loss(lambda s, t, T: right(t, s, T)), "swapped")
+
+    def teacher_raw(s, t, temperature):
+        log_s = torch.log_softmax(s / temperature, 1)
+        log_t = torch.log_softmax(t, 1)
+        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
+
+    _named(ex.check_distillation_loss(teacher_raw), "only the student")
+    caught = ex.check_distillation_loss(distillation_loss)
+    assert not caught and "distillation_loss" in caught.message
+
+
+def _probes(pretrained, train_xy, test_xy, k, seeds, invert_train=True, invert_test=True):
+    train = (1 - train_xy[0] if invert_train else train_xy[0], train_xy[1])
+    test = (1 - test_xy[0] if invert_test else test_xy[0], test_xy[1])
+    return {
+        cut: torch.tensor(
+            [
+                transfer.linear_probe(
+                    pretrained, transfer.few_shot_subset(*train, k, seed=s), test, cut, seed=s
+                )
+                for s in seeds
+            ]
+        )
+        for cut in ex.PROBE_CUTS
+    }
+
+
+def test_probe_inverted_passes_the_reference_names_its_mistakes_and_reports_the_prediction():
+    right = ex.check_probe_inverted(_probes, prediction="fc")
+    assert (
+        right and "Best cut measured" in right.message and "not what you predicted" in right.message
+    )
+    assert "not implemented yet" in ex.check_probe_inverted(_stub).message
+    _named(
+        ex.check_probe_inverted(lambda *a: _probes(*a, invert_train=False, invert_test=False)),
+        "original digits",
+    )
+    _named(
+        ex.check_probe_inverted(lambda *a: _probes(*a, invert_test=False)), "tested on the original"
+    )
+
+
+def _keep_bn_eval(model):
+    def hook(module, inputs):
+        module.train(False)
+
+    for bn in ex._bn_layers(model):
+        bn.eval()
+        bn.register_forward_pre_hook(hook)
+    return model
+
+
+def test_freeze_bn_stats():
+    assert ex.check_freeze_bn_stats(_keep_bn_eval)
+    assert "not implemented yet" in ex.check_freeze_bn_stats(_stub).message
+    _named(ex.check_freeze_bn_stats(ex._eval_once), "undoes a one-time eval()")
+    _named(ex.check_freeze_bn_stats(ex._bn_params_frozen), "requires_grad freezes only")
+    caught = ex.check_freeze_bn_stats(transfer.freeze_bn_statistics)
+    assert not caught and "freeze_bn_statistics" in caught.message
+
+
+def test_hint_loss():
+    def right(r, h):
+        return 0.5 * ((r - h) ** 2).sum(dim=(1, 2, 3)).mean()
+
+    assert ex.check_hint_loss(right)
+    assert "not implemented yet" in ex.check_hint_loss(_stub).message
+    _named(ex.check_hint_loss(lambda r, h: 0.5 * torch.nn.functional.mse_loss(r, h)), "mse_loss")
+    _named(ex.check_hint_loss(lambda r, h: 2 * right(r, h)), "1/2")
+    _named(ex.check_hint_loss(lambda r, h: len(r) * right(r, h)), "summed over the batch")
+    _named(ex.check_hint_loss(lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean()), "square")

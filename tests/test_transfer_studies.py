@@ -110,3 +110,15 @@ def test_bn_shift_returns_four_paired_arms():
         "fine-tune, updated",
     }
     assert all(len(v) == 2 for v in out.values())
+
+
+def test_few_labels_figure_takes_different_seed_counts_per_k():
+    from nnlib import viz
+
+    table = {
+        (m, k): torch.full((n,), 0.5 + 0.1 * i)
+        for i, m in enumerate(("scratch", "all layers"))
+        for k, n in ((1, 5), (10, 5), (None, 3))
+    }
+    fig = viz.few_labels_figure({"digits": table}, "digits", k_index=2)
+    assert len(fig.axes) == 2

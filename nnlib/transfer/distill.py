@@ -1,5 +1,13 @@
-r"""Knowledge distillation (Hinton et al. 2015), the second stage of FitNets (lecture 7).
+r"""The two losses of FitNets (Romero et al. 2015, lecture 7): the hint loss of stage 1 and
+knowledge distillation (Hinton et al. 2015) in stage 2.
 
+**Hints.** The student's guided layer, mapped by a regressor r to the teacher's shape, is pulled
+towards the teacher's hint layer, per example the squared distance over all features:
+
+.. math:: \mathcal{L}_{hint} = \frac{1}{n} \sum_{i=1}^{n}
+          \tfrac12 \lVert u_h(x_i) - r(v_g(x_i))\rVert^2.
+
+**Distillation.**
 A student learns from a teacher's *softened* class probabilities: both sets of logits are
 divided by a temperature :math:`T > 1` before the softmax, which lifts the small probabilities
 of the wrong classes (which digits a 3 resembles), and the student minimises
@@ -19,7 +27,7 @@ import torch
 
 from nnlib.utils import check_positive
 
-__all__ = ["distillation_loss"]
+__all__ = ["distillation_loss", "hint_loss"]
 
 
 def distillation_loss(
@@ -37,3 +45,13 @@ def distillation_loss(
     p_teacher = log_p_teacher.exp()
     kl = (p_teacher * (log_p_teacher - log_p_student)).sum(dim=1)
     return temperature**2 * kl.mean()
+
+
+def hint_loss(regressed: torch.Tensor, hints: torch.Tensor) -> torch.Tensor:
+    """The hint loss above: half the squared distance over every feature of an example (all
+    dimensions but the first), averaged over the examples."""
+    if regressed.shape != hints.shape:
+        raise ValueError(
+            f"regressed {tuple(regressed.shape)} and hints {tuple(hints.shape)} differ in shape"
+        )
+    return 0.5 * ((regressed - hints) ** 2).flatten(1).sum(dim=1).mean()

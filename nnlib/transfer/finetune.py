@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from nnlib.data import TensorBatches
 from nnlib.train import accuracy, fit_steps
+from nnlib.transfer.distill import hint_loss
 from nnlib.transfer.features import extract_features
 from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
 from nnlib.transfer.network import glyph_cnn
@@ -292,5 +293,5 @@ def hint_pretrain(
         [{"params": model.parameters(), "lr": lr}],
         steps=steps,
         seed=seed,
-        loss_fn=lambda out, target: 0.5 * ((out - target) ** 2).sum(dim=(1, 2, 3)).mean(),
+        loss_fn=hint_loss,
     )

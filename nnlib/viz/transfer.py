@@ -81,13 +81,14 @@ def few_labels_figure(
     fig, (left, right) = new_figure(2, width=4.0, height=3.0, margins=WIDGET_MARGINS)
     with mpl.rc_context(STYLE):
         for i, method in enumerate(methods):
-            values = torch.stack([table[(method, k)] for k in ks])
+            runs = [table[(method, k)] for k in ks]  # seeds per k may differ
             color = f"C{i}"
-            left.plot(xs, values.mean(1).tolist(), marker="o", ms=3, label=method, color=color)
+            means = [v.mean().item() for v in runs]
+            left.plot(xs, means, marker="o", ms=3, label=method, color=color)
             left.fill_between(
                 xs,
-                values.min(1).values.tolist(),
-                values.max(1).values.tolist(),
+                [v.min().item() for v in runs],
+                [v.max().item() for v in runs],
                 alpha=0.15,
                 color=color,
             )
