@@ -223,6 +223,7 @@ def fit_with_nn(x, y, coeffs0, lr: float = 5e-3, steps: int = 2000) -> FitResult
 
 def fit_with_optim(x, y, coeffs0, lr: float = 5e-3, steps: int = 2000) -> FitResult:
     """Level 4: torch.optim.SGD performs the update."""
+    # repeats fit_with_nn line for line on purpose (a teaching contrast): only the update differs
     _check_fit_args(lr, steps)
     features = cubic_features(x)[:, 1:]
     model = _linear_model(coeffs0)

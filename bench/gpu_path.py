@@ -2,7 +2,8 @@
 against the CPU, each printed as a speed-up; where no GPU exists it says so and checks the path
 with ``device="cpu"`` given explicitly.
 
-Run as ``python bench/cuda.py``.
+Run as ``python bench/gpu_path.py`` (not ``cuda.py``: a script of that name in bench/ would
+shadow the ``cuda`` package that torch imports).
 """
 
 import torch
