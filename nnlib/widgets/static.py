@@ -237,11 +237,13 @@ def static_html(frames: StaticFrames, title: str = "") -> str:
         if moving
         else "A precomputed frame. Run the notebook to change the parameters."
     )
-    if fixed:
+    if 0 < len(fixed) <= 4:
         note += " Fixed in the book: " + ", ".join(
             f"{p.title} = {p.format(frames.grid[p.name][0])}" for p in fixed
         )
         note += "."
+    elif fixed:
+        note += f" The other {len(fixed)} controls stay at their defaults in the book."
     alt = html.escape(title or "interactive figure, precomputed")
     first = frames.frames[frames.index[default]]
     return (
