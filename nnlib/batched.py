@@ -105,7 +105,9 @@ def fit_batched(
     each epoch. ``scheduler.step()`` is called after every minibatch step."""
     check_positive_int("epochs", epochs)
     train_curve, eval_curve, eval_accuracy = [], [], []
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+    # disable only when asked, so that TQDM_DISABLE=1 (stored outputs, CI) still switches it off
+    bar = {} if progress else {"disable": True}
+    for _ in tqdm(range(epochs), desc="epochs", leave=False, **bar):
         model.train()
         total, count = torch.zeros(model.n_models), 0
         for inputs, targets in loader:
