@@ -9,6 +9,7 @@ S networks independently, as S sequential runs would (the tests check this).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import torch
@@ -105,9 +106,9 @@ def fit_batched(
     each epoch. ``scheduler.step()`` is called after every minibatch step."""
     check_positive_int("epochs", epochs)
     train_curve, eval_curve, eval_accuracy = [], [], []
-    # disable only when asked, so that TQDM_DISABLE=1 (stored outputs, CI) still switches it off
-    bar = {} if progress else {"disable": True}
-    for _ in tqdm(range(epochs), desc="epochs", leave=False, **bar):
+    # TQDM_DISABLE=1 (stored outputs, CI) switches the bar off too: tqdm.notebook ignores it
+    hide = not progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+    for _ in tqdm(range(epochs), desc="epochs", disable=hide, leave=False):
         model.train()
         total, count = torch.zeros(model.n_models), 0
         for inputs, targets in loader:
