@@ -282,10 +282,13 @@ def check_probe_inverted(student_fn, prediction=None) -> CheckResult:
         hint="invert training and test images alike; for each seed draw one k-shot subset "
         "and use it at every cut, passing the same seed to linear_probe.",
     )
-    if result and prediction is not None:
+    if result:
         measured = best_cut(dict(zip(PROBE_CUTS, reference(5, (0,)), strict=True)))
-        verdict = "as you predicted" if prediction == measured else "not what you predicted"
         shown = measured or "pixels"
+        if prediction not in PROBE_CUTS:
+            verdict = "write your prediction into prediction_07_4 before measuring to compare"
+        else:
+            verdict = "as you predicted" if prediction == measured else "not what you predicted"
         result = CheckResult(True, f"{result.message} Best cut measured: {shown} ({verdict}).")
     return result
 
