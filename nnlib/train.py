@@ -24,10 +24,15 @@ from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from nnlib.losses import per_model_loss
-from nnlib.utils import DivergenceError, check_finite, check_positive_int, get_device
+from nnlib.utils import (
+    DivergenceError,
+    check_finite,
+    check_positive_int,
+    get_device,
+    progress_bar,
+)
 
 __all__ = [
     "Callback",
@@ -367,7 +372,7 @@ def fit(
     device = place(model, device)
     callbacks = list(callbacks)
     history = History()
-    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
+    bar = progress_bar(range(1, epochs + 1), progress=progress, desc="epochs")
     for epoch in bar:
         meter = EpochMeans()
         train_steps(
@@ -435,7 +440,7 @@ def fit_batched(
     check_positive_int("epochs", epochs)
     device = place(model, device)
     train_curve, eval_curve, eval_accuracy = [], [], []
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+    for _ in progress_bar(range(epochs), progress=progress, desc="epochs"):
         meter = EpochMeans()
         train_steps(
             model,

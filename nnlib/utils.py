@@ -23,8 +23,22 @@ __all__ = [
     "check_positive_int",
     "format_bytes",
     "get_device",
+    "progress_bar",
     "seed_everything",
 ]
+
+
+def progress_bar(iterable, *, progress: bool = True, **kwargs):
+    """``tqdm.auto.tqdm(iterable)``, off when ``progress=False`` or ``TQDM_DISABLE`` is set.
+
+    tqdm reads ``TQDM_DISABLE`` only as a default, so a caller passing ``disable=`` overrides it;
+    this helper keeps the variable in force. The notebooks' stored outputs are made with it set,
+    so the book shows no frozen bars.
+    """
+    from tqdm.auto import tqdm
+
+    hidden = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+    return tqdm(iterable, disable=hidden or not progress, leave=False, **kwargs)
 
 
 def seed_everything(seed: int) -> int:

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from nnlib.data import TensorBatches
 from nnlib.train import accuracy, fit_steps
@@ -35,7 +34,7 @@ from nnlib.transfer.distill import hint_loss
 from nnlib.transfer.features import extract_features
 from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
 from nnlib.transfer.network import glyph_cnn
-from nnlib.utils import check_positive, check_positive_int
+from nnlib.utils import check_positive, check_positive_int, progress_bar
 
 __all__ = [
     "METHODS",
@@ -222,7 +221,7 @@ def compare_methods(
     cache: dict = {}
     results: dict = {}
     runs = [(k, seed) for k in ks for seed in seeds]
-    for k, seed in tqdm(runs, desc="k x seeds", disable=not progress, leave=False):
+    for k, seed in progress_bar(runs, progress=progress, desc="k x seeds"):
         x, y = few_shot_subset(*train_xy, k, seed=seed)
         for method in methods:
             value = _run(
