@@ -21,11 +21,14 @@ READING_MINUTES = {  # an estimate for reading and running each lecture in class
     "01": 90,
     "02": 90,
     "03": 75,
-    "04": 75,
+    "04": 50,
+    "04b": 35,
     "05a": 75,
-    "05b": 75,
+    "05b": 60,
+    "05c": 60,
     "06": 90,
-    "07": 75,
+    "07": 60,
+    "07b": 45,
 }
 MINUTES_PER_EXERCISE = 12  # an estimate; the predict-and-measure ones take longer
 
