@@ -142,3 +142,23 @@ def test_check_value_predictions():
 
     assert "not implemented yet" in check_value(stub, 1.0, name="steps").message
     assert check_value(3, 3, name="exact", rtol=0)
+
+
+def test_forbidding_a_decorated_function_does_not_forbid_its_decorator():
+    @torch.no_grad()
+    def reference(x):
+        return x * 2
+
+    @torch.no_grad()
+    def honest(x):
+        return x + x
+
+    assert check(honest, reference, [Case("two", torch.ones(2))], name="double", forbid=[reference])
+    sneaky = check(
+        lambda x: reference(x),
+        reference,
+        [Case("two", torch.ones(2))],
+        name="double",
+        forbid=[reference],
+    )
+    assert not sneaky and "calls `" in sneaky.message

@@ -26,9 +26,10 @@ def _example() -> dict:
 
 
 @register(example=_example)
-def few_labels(results: dict) -> FigureApp:
+def few_labels(results: dict, n_all: int = 126) -> FigureApp:
     """Test accuracy against labels per class for each method, on a chosen target task;
-    ``results[task][(method, k)]`` as ``transfer.compare_methods`` returns it."""
+    ``results[task][(method, k)]`` as ``transfer.compare_methods`` returns it, with "all labels"
+    drawn at ``n_all`` labels per class."""
     ks = list(dict.fromkeys(k for table in results.values() for _, k in table))
     names = ", ".join("all" if k is None else str(k) for k in ks)
     return FigureApp(
@@ -40,4 +41,5 @@ def few_labels(results: dict) -> FigureApp:
         static={"k_index": list(range(len(ks)))},
         title="accuracy against labels per class",
         results=results,
+        n_all=n_all,
     )

@@ -15,6 +15,7 @@ environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel, or
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -152,6 +153,8 @@ def _codes(forbid: Sequence) -> dict:
             targets = [getattr(fn, "__init__", None), getattr(fn, "forward", None)]
         for target in targets:
             target = getattr(target, "__func__", target)
+            # decorators such as torch.no_grad share one wrapper code object: look beneath them
+            target = inspect.unwrap(target) if callable(target) else target
             code = getattr(target, "__code__", None)
             if code is not None:
                 codes[code] = fn
