@@ -125,7 +125,7 @@ def random_direction(
             d = torch.zeros_like(d) if one_dim == "zero" else d
         elif filter_normalize:
             w = p.detach()
-            d_norm = d.reshape(len(d), -1).norm(dim=1).clamp_min(1e-12)
+            d_norm = d.reshape(len(d), -1).norm(dim=1).clamp_min(torch.finfo(d.dtype).tiny)
             w_norm = w.reshape(len(w), -1).norm(dim=1)
             d = d * (w_norm / d_norm).view(-1, *([1] * (d.dim() - 1)))
         pieces.append(d.reshape(-1))
