@@ -37,12 +37,16 @@ list (``tests/test_layering.py`` reads every import with ``ast`` and enforces it
   - :mod:`nnlib.transfer`: the pretrained glyph network, freezing, features (lecture 7).
 
 * **studies**: :mod:`nnlib.studies`, experiment set-ups (data, model and recipe of one
-  experiment: ``cubic_fit``, ``wilson``, ``regularization``, ``moons``); they may import
-  techniques.
+  experiment, one module per study: ``cubic_fit``, ``gd_rates``, ``sgd_least_squares``,
+  ``newton_cost``, ``early_stopping``, ``minima``, ``plateaus``, ``cliffs``, ``initialization``,
+  ``normalization``, ``optimizers``, ``search``, ``sharpness``, ``wilson``, ``regularization``,
+  ``sparsity``, ``moons``, ``transfer``); they may import techniques.
 
 * **presentation**, which owns no maths: :mod:`nnlib.viz` (figures as pure functions),
-  :mod:`nnlib.widgets` (sliders bound to them), :mod:`nnlib.exercises` (checkers that call the
-  nnlib function they compare with), :mod:`nnlib.evidence` (claims checked in the notebooks).
+  :mod:`nnlib.widgets` (sliders bound to them, and their kernel-free versions for the book),
+  :mod:`nnlib.apps` (every interactive figure's controls, in one registry),
+  :mod:`nnlib.exercises` (checkers that call the nnlib function they compare with),
+  :mod:`nnlib.evidence` (claims checked in the notebooks).
 """
 
 from nnlib.utils import DivergenceError, Timer, get_device, seed_everything

@@ -101,7 +101,10 @@ def scale_shift(x_hat, weight, bias, channel_dim: int = 1) -> torch.Tensor:
 
 
 def running_average(
-    running: torch.Tensor, batch_value: torch.Tensor, momentum: float | None, num_batches: int
+    running: torch.Tensor,
+    batch_value: torch.Tensor,
+    momentum: float | None,
+    num_batches: int | torch.Tensor,
 ) -> torch.Tensor:
     r"""The running statistic after one more batch: returns the new running value.
 
@@ -207,7 +210,7 @@ class _BatchNorm(nn.modules.batchnorm._BatchNorm):
     @torch.no_grad()
     def _update_running(self, mean, var, count: int, unbiased: bool = True) -> None:
         self.num_batches_tracked += 1
-        t = self.num_batches_tracked.item()
+        t = self.num_batches_tracked  # a tensor, not .item(): the layer also runs under vmap
         if unbiased:
             var = var * count / (count - 1)
         self.running_mean.copy_(running_average(self.running_mean, mean, self.momentum, t))
