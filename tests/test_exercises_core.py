@@ -162,3 +162,8 @@ def test_forbidding_a_decorated_function_does_not_forbid_its_decorator():
         forbid=[reference],
     )
     assert not sneaky and "calls `" in sneaky.message
+
+
+def test_named_wraps_bound_methods():
+    described = named(torch.tensor([1.0, 2.0]).sum, "the sum of a fixed tensor")
+    assert described() == 3.0 and described.description == "the sum of a fixed tensor"

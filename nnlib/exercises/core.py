@@ -91,8 +91,18 @@ class Misconception:
 
 
 def named(fn: Callable, description: str) -> Callable:
-    """Attach a readable description to a function passed as a case input (e.g. a loss)."""
-    fn.description = description
+    """Attach a readable description to a function passed as a case input (e.g. a loss).
+
+    Bound methods and builtins cannot take attributes, so they are wrapped in a function first."""
+    try:
+        fn.description = description
+    except AttributeError:
+        original = fn
+
+        def fn(*args, **kwargs):
+            return original(*args, **kwargs)
+
+        fn.description = description
     return fn
 
 
