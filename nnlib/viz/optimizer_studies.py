@@ -25,7 +25,7 @@ def heavy_ball_map_figure(
     """The spectral radius of heavy ball over (lr, momentum) for eigenvalues {mu, L}, divergence
     (radius >= 1) in its own colour, with simulated rates on a coarse grid written on top (an x
     where the simulation diverged) and Polyak's optimum marked."""
-    lr_axis = np.linspace(0.0, 4.4 / L, resolution)
+    lr_axis = np.linspace(4.4 / L / resolution, 4.4 / L, resolution)  # lr > 0
     beta_axis = np.linspace(0.0, 0.99, resolution)
     rates = np.array([[optim.momentum_rate(a, b, [mu, L]) for a in lr_axis] for b in beta_axis])
     lr_opt, beta_opt, rate_opt = optim.optimal_momentum(mu, L)
