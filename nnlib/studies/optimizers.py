@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from nnlib import losses, models, optim
+from nnlib.train import fit_batched
 from nnlib.utils import check_positive_int
 
 __all__ = [
@@ -199,7 +200,7 @@ def optimizer_sweep(
         for lr in lrs:
             model = models.BatchedMLP(list(widths), n_models=seeds, seed=0)
             loader = SeedBatches(*train, batch_size, seeds, seed=0)
-            curve = train.fit_batched(
+            curve = fit_batched(
                 model, make(model.parameters(), lr), loader, epochs, eval_data=test, progress=False
             )
             with torch.no_grad():
