@@ -25,8 +25,9 @@ TAG = re.compile(r"<[^>]+>")
 
 
 def _solution_lines(path: Path) -> list[str]:
-    """Distinctive lines of the notebook's solution regions (short or generic lines skipped)."""
-    lines, inside = [], False
+    """Distinctive lines of the notebook's solution regions: long enough, not comments, and not
+    also written anywhere outside the solutions (``with torch.no_grad():`` proves nothing)."""
+    lines, elsewhere, inside = [], set(), False
     for cell in nbformat.read(path, as_version=4).cells:
         for line in cell.source.splitlines():
             stripped = line.strip()
@@ -36,7 +37,9 @@ def _solution_lines(path: Path) -> list[str]:
                 inside = False
             elif inside and len(stripped) >= 20 and not stripped.startswith("#"):
                 lines.append(stripped)
-    return lines
+            elif not inside:
+                elsewhere.add(stripped)
+    return [line for line in lines if line not in elsewhere]
 
 
 def _page_texts(site: Path, stem: str) -> dict[str, str]:
