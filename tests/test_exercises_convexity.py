@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from exercise_helpers import assert_named, stub
 
 from nnlib import optim
 from nnlib.exercises.convexity import (
@@ -46,10 +47,6 @@ def early_stop(val_losses, patience):
     return best_step, len(val_losses) - 1
 
 
-def _stub(*args):
-    raise NotImplementedError
-
-
 SOLUTIONS = [
     (check_exact_quadratic_step, exact_quadratic_step),
     (check_backtracking_step, backtracking_step),
@@ -62,18 +59,13 @@ SOLUTIONS = [
 def test_solution_passes_and_stub_is_not_implemented(checker, solution):
     result = checker(solution)
     assert result, result.message
-    assert "not implemented yet" in checker(_stub).message
-
-
-def _named(result, words):
-    assert not result
-    assert "known mistake" in result.message and words in result.message, result.message
+    assert "not implemented yet" in checker(stub).message
 
 
 def test_exact_step_mistakes_are_named():
-    _named(check_exact_quadratic_step(lambda g, H: (g @ H @ g) / (g @ g)), "upside down")
-    _named(check_exact_quadratic_step(lambda g, H: 1 / torch.linalg.eigvalsh(H).max()), "1/L")
-    _named(check_exact_quadratic_step(lambda g, H: g.norm() / (g @ H @ g)), "||g||,")
+    assert_named(check_exact_quadratic_step(lambda g, H: (g @ H @ g) / (g @ g)), "upside down")
+    assert_named(check_exact_quadratic_step(lambda g, H: 1 / torch.linalg.eigvalsh(H).max()), "1/L")
+    assert_named(check_exact_quadratic_step(lambda g, H: g.norm() / (g @ H @ g)), "||g||,")
     assert (
         "calls"
         in check_exact_quadratic_step(lambda g, H: optim.exact_step(g[None], H[None])[0]).message
@@ -96,9 +88,9 @@ def test_backtracking_mistakes_are_named():
             eta *= shrink
         return eta
 
-    _named(check_backtracking_step(gradient_norm), "g^T d")
-    _named(check_backtracking_step(shrink_first), "lr itself")
-    _named(check_backtracking_step(any_decrease), "sufficient decrease")
+    assert_named(check_backtracking_step(gradient_norm), "g^T d")
+    assert_named(check_backtracking_step(shrink_first), "lr itself")
+    assert_named(check_backtracking_step(any_decrease), "sufficient decrease")
 
 
 def test_predicted_steps_mistakes_are_named():
@@ -114,9 +106,9 @@ def test_predicted_steps_mistakes_are_named():
         rho = max(abs(1 - lr * mu), abs(1 - lr * L))
         return steps if rho >= 1 else math.ceil(math.log(tol) / (2 * math.log(rho)))
 
-    _named(check_predicted_steps(flat_end), "flat direction")
-    _named(check_predicted_steps(best_step), "(kappa - 1)/(kappa + 1)")
-    _named(check_predicted_steps(loss), "for the loss")
+    assert_named(check_predicted_steps(flat_end), "flat direction")
+    assert_named(check_predicted_steps(best_step), "(kappa - 1)/(kappa + 1)")
+    assert_named(check_predicted_steps(loss), "for the loss")
 
 
 def test_early_stopping_mistakes_are_named():
@@ -141,7 +133,7 @@ def test_early_stopping_mistakes_are_named():
                     return best_step, step
         return best_step, len(val_losses) - 1
 
-    _named(check_early_stopping(first_increase), "patience is ignored")
-    _named(check_early_stopping(one_more), "one step too long")
-    _named(check_early_stopping(stop_as_best), "stopping step as the best")
-    _named(check_early_stopping(ties), "equal loss")
+    assert_named(check_early_stopping(first_increase), "patience is ignored")
+    assert_named(check_early_stopping(one_more), "one step too long")
+    assert_named(check_early_stopping(stop_as_best), "stopping step as the best")
+    assert_named(check_early_stopping(ties), "equal loss")
