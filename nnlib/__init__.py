@@ -11,6 +11,7 @@ list (``tests/test_layering.py`` reads every import with ``ast`` and enforces it
 * **foundation**
 
   - :mod:`nnlib.utils`: seeding, device choice (``get_device``), timers, argument checks;
+  - :mod:`nnlib.parallel`: ``parallel_map``, independent runs (seeds, settings) on every core;
   - :mod:`nnlib.params`: the one parameter flattener (trainable parameters as one vector);
   - :mod:`nnlib.data`: offline datasets and loaders;
   - :mod:`nnlib.models`: MLP and small-CNN builders, many MLPs stacked (``BatchedMLP``);

@@ -15,7 +15,7 @@ import nnlib
 ROOT = Path(nnlib.__file__).parent
 
 LAYERS = {
-    "foundation": {"utils", "params", "data", "models", "losses", "train"},
+    "foundation": {"utils", "parallel", "params", "data", "models", "losses", "train"},
     "techniques": {
         "activations",
         "analytic_surfaces",

@@ -53,3 +53,22 @@ def test_lecture6_figures_draw():
     probs = torch.softmax(torch.randn(50, 3, generator=torch.Generator().manual_seed(0)), 1)
     diagrams = {"a": R.reliability(probs, torch.zeros(50, dtype=torch.long))}
     assert reg_viz.reliability_figure(diagrams).axes[0].get_xlim() == (0.0, 1.0)
+
+
+def test_train_seeds_gives_the_serial_runs():
+    study = sparse_study.DigitsStudy(epochs=2)
+    side_by_side = study.train_seeds([1, 0], dropout=0.5)
+    for seed, (model, history) in zip([1, 0], side_by_side, strict=True):
+        serial, serial_history = study.train(seed, dropout=0.5)
+        for a, b in zip(model.parameters(), serial.parameters(), strict=True):
+            torch.testing.assert_close(a, b)
+        assert history["val_loss"] == pytest.approx(serial_history["val_loss"], rel=1e-5)
+
+
+def test_skipping_validation_trains_the_same_weights():
+    study = sparse_study.DigitsStudy(epochs=3)
+    checked, history = study.train(1, dropout=0.3)
+    unchecked, bare = study.train(1, dropout=0.3, validate=False)
+    for a, b in zip(checked.parameters(), unchecked.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert "val_loss" in history and "val_loss" not in bare and len(bare) == 3

@@ -122,3 +122,14 @@ def test_few_labels_figure_takes_different_seed_counts_per_k():
     }
     fig = viz.few_labels_figure({"digits": table}, "digits", k_index=2)
     assert len(fig.axes) == 2
+
+
+def test_lr_sweep_rows_are_rates_columns_seeds_and_match_a_single_run():
+    pretrained = transfer.load_pretrained()
+    train, val = _tiny_digits()
+    sweep = study.lr_sweep(pretrained, train, val, [1e-3, 1e-2], k=2, seeds=(5, 6), steps=3)
+    assert set(sweep) == {"scratch", "all layers"}
+    assert all(v.shape == (2, 2) for v in sweep.values())
+    x, y = transfer.few_shot_subset(*train, 2, seed=6)
+    tuned = transfer.fine_tune(pretrained, x, y, lr=1e-2, decay=1.0, bn="train", steps=3, seed=6)
+    assert sweep["all layers"][1, 1].item() == pytest.approx(transfer.accuracy(tuned, *val))

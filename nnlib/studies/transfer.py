@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from nnlib import data
+from nnlib.parallel import parallel_map
 from nnlib.regularization.averaging import update_bn
 from nnlib.train import fit_steps
 from nnlib.transfer import (
@@ -120,20 +121,21 @@ def lr_sweep(
 ) -> dict[str, torch.Tensor]:
     """Validation accuracy of training from scratch and of fine-tuning every layer (one
     learning rate for all blocks, BN statistics updated) at each learning rate: rows = lrs,
-    columns = seeds. The tuning seeds differ from the study's, so the study's subsets are new."""
-    out = {
-        "scratch": torch.zeros(len(lrs), len(seeds)),
-        "all layers": torch.zeros(len(lrs), len(seeds)),
-    }
-    for i, lr in enumerate(lrs):
-        for j, seed in enumerate(seeds):
-            x, y = few_shot_subset(*train_xy, k, seed=seed)
-            out["scratch"][i, j] = accuracy(_scratch(x, y, lr, steps, seed), *val_xy)
-            tuned = fine_tune(
-                pretrained, x, y, lr=lr, decay=1.0, bn="train", steps=steps, seed=seed
-            )
-            out["all layers"][i, j] = accuracy(tuned, *val_xy)
-    return out
+    columns = seeds. The tuning seeds differ from the study's, so the study's subsets are new.
+    The runs are independent and run side by side (:func:`nnlib.parallel.parallel_map`)."""
+    arms = ("scratch", "all layers")
+    runs = [(arm, lr, seed) for arm in arms for lr in lrs for seed in seeds]
+
+    def run(arm_lr_seed) -> float:
+        arm, lr, seed = arm_lr_seed
+        x, y = few_shot_subset(*train_xy, k, seed=seed)
+        if arm == "scratch":
+            return accuracy(_scratch(x, y, lr, steps, seed), *val_xy)
+        tuned = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn="train", steps=steps, seed=seed)
+        return accuracy(tuned, *val_xy)
+
+    table = torch.tensor(parallel_map(run, runs)).reshape(len(arms), len(lrs), len(seeds))
+    return dict(zip(arms, table, strict=True))
 
 
 def size_similarity(
@@ -156,11 +158,17 @@ def size_similarity(
         lr=lrs["all layers"],
         decay=1.0,
         bn="train",
-        progress=False,
     )
     small = compare_methods(pretrained, train_xy, test_xy, small_ks, seeds=small_seeds, **options)
     large = compare_methods(pretrained, train_xy, test_xy, large_ks, seeds=large_seeds, **options)
     return {**small, **large}
+
+
+def _per_seed(run_seed, seeds: Sequence[int]) -> dict[str, torch.Tensor]:
+    """Run ``run_seed(seed) -> {name: value}`` for every seed, side by side on the CPU's cores
+    (:func:`nnlib.parallel.parallel_map`), and stack each name's values into a tensor."""
+    rows = parallel_map(run_seed, seeds)
+    return {key: torch.tensor([row[key] for row in rows]) for key in rows[0]}
 
 
 def invert(xy):
@@ -193,8 +201,9 @@ def bn_shift(
     adapted = copy.deepcopy(pretrained)
     update_bn([(train_xy[0],)], adapted)
     adapted.eval()
-    out: dict[str, list[float]] = {}
-    for seed in seeds:
+
+    def run_seed(seed: int) -> dict[str, float]:
+        out = {}
         x, y = few_shot_subset(*train_xy, k, seed=seed)
         for name, net in (("source", pretrained), ("target", adapted)):
             codes = extract_features(net, x, "fc")
@@ -204,14 +213,14 @@ def bn_shift(
             train_classifier(
                 linear, codes, y, [{"params": linear.parameters(), "lr": 1e-2}], steps, seed=seed
             )
-            out.setdefault(f"features, {name} statistics", []).append(
-                accuracy(linear, codes_test, test_xy[1])
-            )
+            out[f"features, {name} statistics"] = accuracy(linear, codes_test, test_xy[1])
         for bn in ("frozen", "updated"):
             mode = "frozen" if bn == "frozen" else "train"
             tuned = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn=mode, steps=steps, seed=seed)
-            out.setdefault(f"fine-tune, {bn}", []).append(accuracy(tuned, *test_xy))
-    return {key: torch.tensor(values) for key, values in out.items()}
+            out[f"fine-tune, {bn}"] = accuracy(tuned, *test_xy)
+        return out
+
+    return _per_seed(run_seed, seeds)
 
 
 def deep_mlp(depth: int, width: int = 64, n_in: int = 64, n_classes: int = 10) -> nn.Sequential:
@@ -244,13 +253,13 @@ def greedy_pretraining(
     so far (kept fixed) and trains the two for ``steps_per_stage`` steps. End to end: all
     layers from the start for ``depth * steps_per_stage`` steps, the same number. Returns test
     accuracies per seed, including the accuracy after every greedy stage (``"stage l"``)."""
-    out: dict[str, list[float]] = {}
     x, y = train_xy
-    for seed in seeds:
+
+    def run_seed(seed: int) -> dict[str, float]:
         torch.manual_seed(seed)
         model = deep_mlp(depth)
         _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
-        out.setdefault("end to end", []).append(accuracy(model, *test_xy))
+        out = {"end to end": accuracy(model, *test_xy)}
         torch.manual_seed(seed)
         full = deep_mlp(depth)
         for stage in range(1, depth + 1):
@@ -259,8 +268,10 @@ def greedy_pretraining(
             stack = nn.Sequential(trunk, head)
             new = list(getattr(full, f"hidden{stage}").parameters()) + list(head.parameters())
             _sgd_fit(stack, new, x, y, steps_per_stage, lr, seed + 1000 * stage)
-            out.setdefault(f"stage {stage}", []).append(accuracy(stack, *test_xy))
-    return {key: torch.tensor(values) for key, values in out.items()}
+            out[f"stage {stage}"] = accuracy(stack, *test_xy)
+        return out
+
+    return _per_seed(run_seed, seeds)
 
 
 def fitnets(
@@ -293,11 +304,14 @@ def fitnets(
             random_teacher.eval(), x_all, "conv2", flatten=False
         ),
     }
-    out: dict[str, list[float]] = {}
-    for seed in seeds:
+
+    def loss_fn(out, target):
+        return distillation_loss(out, target, temperature)
+
+    def run_seed(seed: int) -> dict[str, float]:
         x, y = few_shot_subset(*train_xy, k, seed=seed)
         teacher = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn="train", steps=steps, seed=seed)
-        out.setdefault("teacher", []).append(accuracy(teacher, *test_xy))
+        out = {"teacher": accuracy(teacher, *test_xy)}
         students = {}
         for name in ("labels only", "hints", "random-teacher hints"):
             torch.manual_seed(seed)
@@ -308,15 +322,13 @@ def fitnets(
         students["hints + distillation"] = copy.deepcopy(students["hints"])
         with torch.no_grad():
             teacher_logits = teacher.eval()(x_all)
-
-        def loss_fn(out, target):
-            return distillation_loss(out, target, temperature)
-
         student = students["hints + distillation"]
         groups = [{"params": student.parameters(), "lr": 1e-3}]
         train_classifier(student, x_all, teacher_logits, groups, steps, seed=seed, loss_fn=loss_fn)
         for name, student in students.items():
             groups = [{"params": student.parameters(), "lr": 1e-3}]
             train_classifier(student, x, y, groups, steps, seed=seed)
-            out.setdefault(name, []).append(accuracy(student, *test_xy))
-    return {key: torch.tensor(values) for key, values in out.items()}
+            out[name] = accuracy(student, *test_xy)
+        return out
+
+    return _per_seed(run_seed, seeds)

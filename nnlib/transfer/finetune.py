@@ -29,12 +29,13 @@ import torch
 from torch import nn
 
 from nnlib.data import TensorBatches
+from nnlib.parallel import parallel_map
 from nnlib.train import accuracy, fit_steps
 from nnlib.transfer.distill import hint_loss
 from nnlib.transfer.features import extract_features
 from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
 from nnlib.transfer.network import glyph_cnn
-from nnlib.utils import check_positive, check_positive_int, progress_bar
+from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
     "METHODS",
@@ -203,7 +204,6 @@ def compare_methods(
     methods: Sequence[str] = METHODS,
     seeds: Sequence[int] = (0, 1, 2),
     steps: int = 150,
-    progress: bool = True,
     scratch_lr: float = 1e-3,
     **options,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
@@ -211,6 +211,8 @@ def compare_methods(
 
     Seed s draws the same k-shot subset for every method (a paired comparison) and seeds the
     initialization and the minibatch order. Returns ``{(method, k): accuracies per seed}``.
+    Every (k, seed, method) run is independent: they run side by side on the CPU's cores
+    (:func:`nnlib.parallel.parallel_map`).
     ``scratch_lr`` is the Adam learning rate of ``"scratch"``; ``options`` go to ``fine_tune``
     (``decay``, ``bn``, ``lr``).
     """
@@ -219,15 +221,16 @@ def compare_methods(
             raise ValueError(f"Invalid methods: unknown method {method!r} (choose from {METHODS})")
     check_positive_int("steps", steps)
     cache: dict = {}
-    results: dict = {}
-    runs = [(k, seed) for k in ks for seed in seeds]
-    for k, seed in progress_bar(runs, progress=progress, desc="k x seeds"):
+    runs = [(k, seed, method) for k in ks for seed in seeds for method in methods]
+
+    def run(k_seed_method) -> float:
+        k, seed, method = k_seed_method
         x, y = few_shot_subset(*train_xy, k, seed=seed)
-        for method in methods:
-            value = _run(
-                method, pretrained, x, y, *test_xy, seed, steps, cache, scratch_lr, **options
-            )
-            results.setdefault((method, k), []).append(value)
+        return _run(method, pretrained, x, y, *test_xy, seed, steps, cache, scratch_lr, **options)
+
+    results: dict = {}
+    for (k, _, method), value in zip(runs, parallel_map(run, runs), strict=True):
+        results.setdefault((method, k), []).append(value)
     return {key: torch.tensor(values) for key, values in results.items()}
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from matplotlib.ticker import NullLocator
 
+from nnlib.parallel import parallel_map
 from nnlib.widgets.params import Param
 
 __all__ = [
@@ -152,6 +153,7 @@ def render_frames(
 ) -> StaticFrames:
     """Render ``figure_fn(**fixed, **values)`` for every combination in ``grid``.
 
+    The frames are rendered side by side on the CPU's cores (:func:`nnlib.parallel.parallel_map`).
     Identical frames are stored once. Raises :class:`FrameError` naming the combination when
     the figure function raises, :class:`DeadControlError` when moving a control from the default
     frame changes nothing, and ValueError when the frames exceed ``budget`` bytes.
@@ -159,19 +161,22 @@ def render_frames(
     params = list(params)
     fixed = dict(fixed or {})
     result = StaticFrames(params, {p.name: list(grid[p.name]) for p in params})
-    seen: dict[bytes, int] = {}
     start = time.perf_counter()
-    axes = [range(len(result.grid[p.name])) for p in params]
-    for key in itertools.product(*axes):
+    keys = list(itertools.product(*[range(len(result.grid[p.name])) for p in params]))
+
+    def render(key: tuple[int, ...]) -> bytes:
         values = {p.name: result.grid[p.name][i] for p, i in zip(params, key, strict=True)}
         try:
-            frame = encode(figure_fn(**fixed, **values))
+            return encode(figure_fn(**fixed, **values))
         except Exception as error:
             combination = ", ".join(f"{name}={value!r}" for name, value in values.items())
             raise FrameError(
                 f"{getattr(figure_fn, '__name__', figure_fn)} failed for {combination}: "
                 f"{type(error).__name__}: {error}"
             ) from error
+
+    seen: dict[bytes, int] = {}
+    for key, frame in zip(keys, parallel_map(render, keys), strict=True):
         if frame not in seen:
             seen[frame] = len(result.frames)
             result.frames.append(frame)
