@@ -124,24 +124,24 @@ def running_average(
 def batch_norm_input_grad(
     dy: torch.Tensor, x: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-5
 ):
-    r"""dL/dx of training-mode batch norm for inputs (m, C), derived by hand.
+    r"""dL/dx of training-mode batch norm for inputs (B, C), derived by hand.
 
     Every output depends on every input of its channel through mu_B and sigma_B, which gives
 
     .. math::
-        \frac{\partial L}{\partial x_i} = \frac{\gamma}{m\,\sigma}\Big(m\,\delta_i - \sum_j \delta_j
-        - \hat x_i \sum_j \delta_j \hat x_j\Big), \qquad \delta = \partial L / \partial y,
+        \frac{\partial L}{\partial x_i} = \frac{\gamma}{B\,\sigma}\Big(B\,g_i - \sum_j g_j
+        - \hat x_i \sum_j g_j \hat x_j\Big), \qquad g = \partial L / \partial y,
         \ \sigma = \sqrt{\sigma_B^2 + \epsilon}.
 
     The two sums remove the components of the gradient that would only shift or rescale the batch,
     which normalization undoes anyway.
     """
-    m = x.shape[0]
+    batch = x.shape[0]  # B
     sigma = torch.sqrt(x.var(dim=0, unbiased=False) + eps)
     x_hat = (x - x.mean(dim=0)) / sigma
-    sum_dy = dy.sum(dim=0)
-    sum_dy_xhat = (dy * x_hat).sum(dim=0)
-    return gamma / (m * sigma) * (m * dy - sum_dy - x_hat * sum_dy_xhat)
+    sum_g = dy.sum(dim=0)
+    sum_g_xhat = (dy * x_hat).sum(dim=0)
+    return gamma / (batch * sigma) * (batch * dy - sum_g - x_hat * sum_g_xhat)
 
 
 class _BatchNorm(nn.modules.batchnorm._BatchNorm):

@@ -1,8 +1,9 @@
 r"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay (lecture 5a).
 
-The maths is :func:`sgd_update`; :class:`SGD` keeps the momentum buffer per parameter. The lecture
-decks write momentum as a velocity, v_t = beta v_{t-1} + eta g_t and theta_t = theta_{t-1} - v_t:
-with a constant learning rate that is the same iteration with v_t = eta b_t
+The maths is :func:`sgd_update`; :class:`SGD` keeps the momentum buffer (the velocity u_t of the
+notation page) per parameter. The lecture decks fold the learning rate into the velocity,
+v_t = beta v_{t-1} + eta g_t and theta_t = theta_{t-1} - v_t: with a constant learning rate that is
+the same iteration with v_t = eta u_t
 (:class:`nnlib.optim.VelocityMomentum`; lecture 5a shows both giving identical iterates).
 """
 
@@ -18,7 +19,7 @@ __all__ = ["SGD", "sgd_update"]
 def sgd_update(
     theta: torch.Tensor,
     g: torch.Tensor,
-    b: torch.Tensor | None,
+    u: torch.Tensor | None,
     *,
     lr: float,
     momentum: float = 0.0,
@@ -26,7 +27,7 @@ def sgd_update(
     weight_decay: float = 0.0,
     nesterov: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    r"""One step of SGD; returns the new parameter and momentum buffer (theta, b).
+    r"""One step of SGD; returns the new parameter and velocity (theta, u).
 
     .. math::
         \begin{aligned}
@@ -36,22 +37,22 @@ def sgd_update(
         &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
         &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda \theta_{t-1} \\
         &\qquad \textbf{if } \beta \neq 0: \\
-        &\qquad\qquad b_t = g_t \text{ if } t = 1 \text{ else } \beta b_{t-1} + (1 - \tau) g_t \\
-        &\qquad\qquad d_t = g_t + \beta b_t \text{ if } \textit{nesterov} \text{ else } b_t \\
+        &\qquad\qquad u_t = g_t \text{ if } t = 1 \text{ else } \beta u_{t-1} + (1 - \tau) g_t \\
+        &\qquad\qquad d_t = g_t + \beta u_t \text{ if } \textit{nesterov} \text{ else } u_t \\
         &\qquad \textbf{else}: d_t = g_t \\
         &\qquad \theta_t = \theta_{t-1} - \eta\, d_t \\
         &\textbf{return } \theta_t
         \end{aligned}
 
-    Note, as in torch: the buffer starts as the first gradient (pass ``b=None`` at step 1), so
-    dampening applies from step 2. With ``momentum=0`` no buffer is kept (b stays None).
+    Note, as in torch: the velocity starts as the first gradient (pass ``u=None`` at step 1), so
+    dampening applies from step 2. With ``momentum=0`` no velocity is kept (u stays None).
     """
     theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     if momentum == 0:
-        return theta - lr * g, b
-    b = g.clone() if b is None else momentum * b + (1 - dampening) * g
-    d = g + momentum * b if nesterov else b
-    return theta - lr * d, b
+        return theta - lr * g, u
+    u = g.clone() if u is None else momentum * u + (1 - dampening) * g
+    d = g + momentum * u if nesterov else u
+    return theta - lr * d, u
 
 
 class SGD(ElementwiseOptimizer):
@@ -89,10 +90,10 @@ class SGD(ElementwiseOptimizer):
         return {"momentum_buffer": None}
 
     def update(self, theta, g, state, group):
-        new_theta, b = sgd_update(
+        new_theta, u = sgd_update(
             theta,
             g,
             state["momentum_buffer"],
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, momentum_buffer=b)
+        self.store(theta, new_theta, state, momentum_buffer=u)
