@@ -286,9 +286,7 @@ def test_compare_methods_returns_one_accuracy_per_seed_and_rejects_unknown_metho
     pretrained = transfer.load_pretrained()
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(60, 1, 8, 8, generator=g), torch.arange(60) % 3
-    results = transfer.compare_methods(
-        pretrained, (x, y), (x, y), ks=(2,), seeds=(0, 1), steps=3
-    )
+    results = transfer.compare_methods(pretrained, (x, y), (x, y), ks=(2,), seeds=(0, 1), steps=3)
     assert set(results) == {(m, 2) for m in transfer.METHODS}
     assert all(v.shape == (2,) and ((v >= 0) & (v <= 1)).all() for v in results.values())
     with pytest.raises(ValueError, match="unknown method 'magic'"):
