@@ -99,3 +99,15 @@ def test_the_checker_sees_a_violation():
     imported = _imported_nnlib_modules(source)
     assert imported == {"viz", "widgets", "exercises"}
     assert all(RANK[name] > RANK["optim"] for name in imported)
+
+
+def test_every_name_a_module_exports_exists():
+    import importlib
+
+    missing = []
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        module = importlib.import_module(name)
+        missing += [f"{name}.{n}" for n in getattr(module, "__all__", []) if not hasattr(module, n)]
+    assert missing == [], f"__all__ names that do not exist: {missing}"

@@ -56,7 +56,7 @@ from nnlib.optim.saddles import (
     predicted_escape_steps,
     saddle_free_direction,
 )
-from nnlib.optim.sgd import SGD
+from nnlib.optim.sgd import SGD, sgd_update
 from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
