@@ -5,7 +5,6 @@ message: all cases pass, the first mismatch (inputs, expected, got), an exceptio
 implemented yet" for a stub that still raises ``NotImplementedError``.
 """
 
-from nnlib.exercises.basics import check_cubic_gradient, check_largest_stable_lr
 from nnlib.exercises.convexity import (
     check_backtracking_step,
     check_exact_quadratic_step,
@@ -20,6 +19,12 @@ from nnlib.exercises.core import (
     configure,
     named,
 )
+from nnlib.exercises.curvature import (
+    check_classify_critical_point,
+    check_hessian_vector_product,
+    check_power_iteration,
+)
+from nnlib.exercises.descent import check_cubic_gradient, check_largest_stable_lr
 from nnlib.exercises.init import check_fan_in, check_kaiming_normal, check_predicted_std
 from nnlib.exercises.norm import check_batchnorm_forward, check_layer_norm, check_running_average
 from nnlib.exercises.optimizers import check_adam_step, check_cosine_schedule, check_momentum_step
@@ -27,11 +32,6 @@ from nnlib.exercises.regularization import (
     check_inverted_dropout,
     check_mixup_pairs,
     check_swa_update,
-)
-from nnlib.exercises.surfaces import (
-    check_classify_critical_point,
-    check_hessian_vector_product,
-    check_power_iteration,
 )
 from nnlib.exercises.transfer import (
     check_extract_codes,

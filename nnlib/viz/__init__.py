@@ -4,8 +4,10 @@ Presentation layer: these modules call technique modules for numbers and own no 
 bind sliders to these pure functions (:mod:`nnlib.widgets`).
 
 * :mod:`nnlib.viz.core`: style, ``new_figure``, curves and training histories;
-* :mod:`nnlib.viz.cubic_fit`: lecture 0; :mod:`nnlib.viz.descent`: lecture 1;
-  :mod:`nnlib.viz.surfaces`: lecture 2; :mod:`nnlib.viz.regularization`: lecture 6.
+* :mod:`nnlib.viz.cubic_fit`: the cubic fit of the first notebook; :mod:`nnlib.viz.descent`:
+  gradient descent on convex surfaces; :mod:`nnlib.viz.nonconvex`: non-convex surfaces, loss slices,
+  Hessian spectra, saddles and minima; :mod:`nnlib.viz.regularization`: decision boundaries,
+  reliability diagrams and the other figures of regularization; the rest likewise by concept.
 """
 
 from nnlib.viz.core import (
@@ -25,6 +27,15 @@ from nnlib.viz.descent import (
     plot_trajectory,
 )
 from nnlib.viz.init import layer_stats_figure, layer_stats_for
+from nnlib.viz.nonconvex import (
+    activations_figure,
+    escape_figure,
+    minima_figure,
+    plane_figure,
+    seed_bands_figure,
+    spectrum_figure,
+    tiny_mlp_figure,
+)
 from nnlib.viz.norm import norm_axes_figure, preprocessing_figure, two_feature_problem
 from nnlib.viz.optimizers import (
     RACE_SURFACES,
@@ -37,15 +48,6 @@ from nnlib.viz.regularization import (
     augmentation_gallery,
     boundary_figure,
     weight_histograms,
-)
-from nnlib.viz.surfaces import (
-    activations_figure,
-    escape_figure,
-    minima_figure,
-    plane_figure,
-    seed_bands_figure,
-    spectrum_figure,
-    tiny_mlp_figure,
 )
 from nnlib.viz.transfer import (
     few_labels_figure,

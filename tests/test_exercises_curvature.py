@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nnlib import analytic_surfaces
-from nnlib.exercises.surfaces import (
+from nnlib.exercises.curvature import (
     check_classify_critical_point,
     check_escape_steps,
     check_hessian_vector_product,

@@ -6,7 +6,7 @@ import pytest
 import torch
 from exercise_helpers import assert_named, stub
 
-from nnlib.exercises.basics import (
+from nnlib.exercises.descent import (
     check_cubic_gradient,
     check_divergence_step,
     check_largest_stable_lr,

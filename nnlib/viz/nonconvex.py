@@ -1,4 +1,5 @@
-"""Lecture 2 figures: the tanh-MLP surface, real loss slices, Hessian spectra, activations."""
+"""Figures of non-convex losses (lecture 2): the tanh-MLP surface, slices of real losses, Hessian
+spectra, activations, escapes from saddles and the spread of minima."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkers for lecture 2 (non-convex surfaces and saddle points).
+"""Checkers for curvature: Hessians, critical points and saddles (lecture 2).
 
 * :func:`check_hessian_vector_product` (2.1): H v without forming H;
 * :func:`check_classify_critical_point` (2.2): the second-order test;

@@ -1,4 +1,4 @@
-"""Checkers for lecture 0 (from hand-written gradients to torch.optim).
+"""Checkers for gradient descent by hand (lecture 0: from hand-written gradients to torch.optim).
 
 Exercise 0.1 asks for the gradient of the cubic fit by hand, 0.2 for the largest stable
 learning rate, 0.3 to predict from the Hessian how many steps GD needs to shrink the excess loss
