@@ -26,7 +26,8 @@ TAG = re.compile(r"<[^>]+>")
 
 def _solution_lines(path: Path) -> list[str]:
     """Distinctive lines of the notebook's solution regions: long enough, not comments, and not
-    also written anywhere outside the solutions (``with torch.no_grad():`` proves nothing)."""
+    also written anywhere outside the solutions, whole or as part of a line
+    (``with torch.no_grad():`` or a call's first line ``transfer.linear_probe(`` proves nothing)."""
     lines, elsewhere, inside = [], set(), False
     for cell in nbformat.read(path, as_version=4).cells:
         for line in cell.source.splitlines():
@@ -39,7 +40,8 @@ def _solution_lines(path: Path) -> list[str]:
                 lines.append(stripped)
             elif not inside:
                 elsewhere.add(stripped)
-    return [line for line in lines if line not in elsewhere]
+    visible = "\n".join(elsewhere)
+    return [line for line in lines if line not in visible]
 
 
 def _page_texts(site: Path, stem: str) -> dict[str, str]:
