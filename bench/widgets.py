@@ -17,7 +17,6 @@ against the budget (nnlib.widgets.static: 2 MB per app, 4 MB per page).
 from __future__ import annotations
 
 import argparse
-import io
 import time
 
 import matplotlib
@@ -26,8 +25,7 @@ matplotlib.use("Agg")
 
 from nnlib import apps
 from nnlib.widgets import APP_BUDGET_BYTES
-from nnlib.widgets.app import LIVE_DPI
-from nnlib.widgets.static import lean
+from nnlib.widgets.app import live_png
 
 COMPUTE_TARGET = 0.100
 REDRAW_TARGET = 0.300
@@ -40,7 +38,7 @@ def time_one(app, values: dict, repeat: int) -> tuple[float, float, float, float
         wall, cpu = time.perf_counter(), time.process_time()
         fig = app.compute(**values)
         mid_wall, mid_cpu = time.perf_counter(), time.process_time()
-        lean(fig).savefig(io.BytesIO(), format="png", dpi=LIVE_DPI)
+        live_png(fig)
         end_wall, end_cpu = time.perf_counter(), time.process_time()
         sample = (mid_wall - wall, mid_cpu - cpu, end_wall - wall, end_cpu - cpu)
         best = [min(b, s) for b, s in zip(best, sample, strict=True)]

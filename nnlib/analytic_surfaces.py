@@ -8,6 +8,9 @@ Every method is vectorised over points of shape ``(..., dim)``: a whole contour 
 starting points, is one call. ``value`` returns shape ``(...)``, ``gradient`` ``(..., dim)`` and
 ``hessian`` ``(..., dim, dim)``. Gradients and Hessians are written out by hand and tested against
 autograd and finite differences; the base class falls back on autograd where a surface has none.
+The hand-written gradients also take float64 numpy arrays and return numpy arrays: the optimizer
+race (:func:`nnlib.optim.race`) steps 2-D points, where a numpy operation costs about a
+microsecond and a torch one about five.
 
 Use :func:`get` to build a surface by name (``get("rosenbrock")``), or the classes directly.
 """
@@ -80,7 +83,8 @@ class Landscape:
         return self.value(p)
 
     def _points(self, p) -> torch.Tensor:
-        p = torch.as_tensor(p, dtype=DTYPE)
+        if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
+            p = torch.as_tensor(p, dtype=DTYPE)
         if p.ndim == 0 or p.shape[-1] != self.dim:
             raise ValueError(
                 f"Invalid points of shape {tuple(p.shape)} for {self.name}: "
@@ -101,6 +105,12 @@ class Landscape:
 
 def _split(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return p[..., 0], p[..., 1]
+
+
+def _xp(p):
+    """The array library that ``Landscape._points(p)`` returns: numpy for float64 numpy arrays,
+    else torch (the same names for stack and tanh; ``axis=`` works in both)."""
+    return np if isinstance(p, np.ndarray) and p.dtype == np.float64 else torch
 
 
 def _matrix(rows) -> torch.Tensor:
@@ -141,10 +151,11 @@ class Quadratic(Landscape):
 
     def value(self, p):
         p = self._points(p)
-        return 0.5 * torch.einsum("...i,ij,...j->...", p, self.A, p)
+        return 0.5 * (p * (p @ self.A.T)).sum(dim=-1)
 
     def gradient(self, p):
-        return self._points(p) @ self.A.T
+        p = self._points(p)
+        return p @ (self.A.numpy() if isinstance(p, np.ndarray) else self.A).T
 
     def hessian(self, p):
         p = self._points(p)
@@ -183,7 +194,7 @@ class Rosenbrock(Landscape):
         x, y = _split(self._points(p))
         dx = -2 * (self.a - x) - 4 * self.b * x * (y - x**2)
         dy = 2 * self.b * (y - x**2)
-        return torch.stack([dx, dy], dim=-1)
+        return _xp(p).stack([dx, dy], axis=-1)
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -213,7 +224,7 @@ class Beale(Landscape):
 
     def gradient(self, p):
         parts = [
-            torch.stack([2 * t * dt[0], 2 * t * dt[1]], dim=-1) for *_, t, dt in self._terms(p)
+            _xp(p).stack([2 * t * dt[0], 2 * t * dt[1]], axis=-1) for *_, t, dt in self._terms(p)
         ]
         return sum(parts)
 
@@ -242,7 +253,7 @@ class Himmelblau(Landscape):
     def gradient(self, p):
         x, y = _split(self._points(p))
         u, v = x**2 + y - 11, x + y**2 - 7
-        return torch.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], dim=-1)
+        return _xp(p).stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], axis=-1)
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -264,7 +275,7 @@ class MonkeySaddle(Landscape):
 
     def gradient(self, p):
         x, y = _split(self._points(p))
-        return torch.stack([3 * x**2 - 3 * y**2, -6 * x * y], dim=-1)
+        return _xp(p).stack([3 * x**2 - 3 * y**2, -6 * x * y], axis=-1)
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -288,7 +299,7 @@ class TwinValleys(Landscape):
 
     def gradient(self, p):
         x, y = _split(self._points(p))
-        return torch.stack([2 * x, y * (y**2 - 1)], dim=-1)
+        return _xp(p).stack([2 * x, y * (y**2 - 1)], axis=-1)
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -317,12 +328,12 @@ class TinyMLP(Landscape):
 
     def gradient(self, p):
         w1, w2 = _split(self._points(p))
-        h = torch.tanh(w2 * self.x)
-        y = torch.tanh(w1 * h)
+        h = _xp(p).tanh(w2 * self.x)
+        y = _xp(p).tanh(w1 * h)
         dl_dy = -2 * (self.t - y)
         dy_dw1 = (1 - y**2) * h
         dy_dw2 = (1 - y**2) * w1 * (1 - h**2) * self.x
-        return torch.stack([dl_dy * dy_dw1, dl_dy * dy_dw2], dim=-1)
+        return _xp(p).stack([dl_dy * dy_dw1, dl_dy * dy_dw2], axis=-1)
 
     def origin_hessian(self) -> torch.Tensor:
         """The Hessian at the saddle w = 0 in closed form, from the example (x, t).

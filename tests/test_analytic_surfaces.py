@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -31,6 +32,17 @@ def test_analytic_derivatives_match_autograd(name, seed):
     hess = torch.vmap(torch.func.hessian(surface.value))(p)
     torch.testing.assert_close(surface.gradient(p), grad, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(surface.hessian(p), hess, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", [*NAMED, "twin valleys"])
+def test_gradient_of_numpy_points_is_the_tensor_gradient(name):
+    """The optimizer race steps float64 numpy arrays through the same gradients."""
+    surface = analytic_surfaces.get(name)
+    p = _points(3, n=5)
+    from_numpy = surface.gradient(p.numpy())
+    assert isinstance(from_numpy, np.ndarray) and from_numpy.shape == (5, 2)
+    np.testing.assert_allclose(from_numpy, surface.gradient(p).numpy(), rtol=1e-13, atol=1e-13)
+    assert isinstance(surface.gradient(p.numpy().astype(np.float32)), torch.Tensor)
 
 
 @pytest.mark.parametrize("name", NAMED)

@@ -3,6 +3,7 @@ the Gram-matrix loss, sampling with replacement, and the study set-ups."""
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -57,6 +58,21 @@ def test_divergence_step_matches_the_run():
         assert run.diverged is not None
         assert cubic_fit.divergence_step(x, y, theta0, lr) == run.diverged.step
     assert cubic_fit.divergence_step(x, y, theta0, 0.5 * cubic_fit.largest_stable_lr(x)) == -1
+
+
+@pytest.mark.parametrize("factor", [0.01, 0.5, 0.9, 1.05, 1.3])
+def test_closed_form_fit_is_the_loop(factor):
+    x, y = cubic_fit.sine_data(500)
+    theta0 = cubic_fit.initial_coefficients(1)
+    lr = factor * cubic_fit.largest_stable_lr(x)
+    loop = cubic_fit.fit_by_hand(x, y, theta0, lr=lr, steps=1500)
+    closed = cubic_fit.fit_in_closed_form(x, y, theta0, lr=lr, steps=1500)
+    assert len(closed.losses) == len(loop.losses)
+    np.testing.assert_allclose(closed.losses, loop.losses, rtol=1e-8, atol=1e-12)
+    torch.testing.assert_close(closed.coeffs, loop.coeffs, rtol=1e-7, atol=1e-9)
+    assert (closed.diverged is None) == (loop.diverged is None)
+    if loop.diverged is not None:
+        assert str(closed.diverged) == str(loop.diverged)
 
 
 def test_full_loss_equals_the_value():

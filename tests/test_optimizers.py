@@ -222,20 +222,60 @@ def test_optimal_momentum_rate_is_sqrt_beta():
     assert optim.momentum_rate(lr * 0.8, beta, [1.0, 100.0]) > rate  # nearby settings are slower
 
 
-def test_race_uses_the_same_optimizers_and_freezes_divergent_paths():
+RACERS = {
+    "SGD": (optim.SGD, {"lr": 1e-3}),
+    "momentum": (optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
+    "Nesterov": (optim.SGD, {"lr": 1e-3, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    "Adagrad": (optim.Adagrad, {"lr": 0.3, "lr_decay": 0.01}),
+    "RMSprop": (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    "Adam": (optim.Adam, {"lr": 0.05}),
+    "AdamW": (optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}),
+}
+
+
+@pytest.mark.parametrize("name", list(RACERS))
+def test_race_steps_numpy_points_exactly_as_the_class_steps_a_tensor(name):
+    from nnlib import analytic_surfaces
+
+    surface = analytic_surfaces.Rosenbrock()
+    optimizer_class, kwargs = RACERS[name]
+    result = optim.race(surface, {name: RACERS[name]}, [-1.5, 2.0], 60)
+    single = optim.run(surface, lambda p: optimizer_class(p, **kwargs), [-1.5, 2.0], 60)
+    torch.testing.assert_close(result.paths[name], single.points[:, 0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(result.values[name], surface.value(single.points[:, 0]))
+
+
+def test_race_freezes_divergent_paths_and_checks_its_racers():
     from nnlib import analytic_surfaces
 
     surface = analytic_surfaces.running_example()
     result = optim.race(
         surface,
-        {"gd": lambda p: optim.SGD(p, lr=0.1), "too big": lambda p: optim.SGD(p, lr=0.5)},
+        {"gd": (optim.SGD, {"lr": 0.1}), "too big": (optim.SGD, {"lr": 0.5})},
         [1.0, 1.0],
         100,
     )
-    single = optim.run(surface, lambda p: optim.SGD(p, lr=0.1), [1.0, 1.0], 100)
-    torch.testing.assert_close(result.paths["gd"], single.points[:, 0])
-    assert result.diverged_at["gd"] is None and result.diverged_at["too big"] is not None
+    at = result.diverged_at["too big"]
+    assert result.diverged_at["gd"] is None and at is not None
     assert result.paths["too big"].shape == (101, 2)
+    assert (result.paths["too big"][at:] == result.paths["too big"][at]).all()
+    assert result.paths["gd"][-1].norm() < 1e-6
+    with pytest.raises(ValueError, match="racer"):
+        optim.race(surface, {"torch's": (torch.optim.SGD, {"lr": 0.1})}, [1.0, 1.0], 5)
+    with pytest.raises(ValueError, match="learning rate"):
+        optim.race(surface, {"bad": (optim.SGD, {"lr": -1.0})}, [1.0, 1.0], 5)
+    with pytest.raises(ValueError, match="torch tensors only"):
+        optim.race(surface, {"ams": (optim.Adam, {"amsgrad": True})}, [1.0, 1.0], 5)
+
+
+def test_race_noise_of_one_racer_does_not_depend_on_the_others():
+    from nnlib import analytic_surfaces
+
+    surface = analytic_surfaces.running_example()
+    both = optim.race(surface, RACERS, [1.0, 1.0], 30, noise=0.3, seed=2)
+    alone = optim.race(surface, {"SGD": RACERS["SGD"]}, [1.0, 1.0], 30, noise=0.3, seed=2)
+    assert (both.paths["SGD"] == alone.paths["SGD"]).all()
+    assert not (both.paths["SGD"] == both.paths["momentum"]).all()
 
 
 def test_race_widget_and_figures_survive_every_extreme():

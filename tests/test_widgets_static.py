@@ -181,3 +181,31 @@ def test_app_rejects_repeated_names_and_bad_overrides():
         FigureApp(small_figure, [SMALL_PARAMS[0], SMALL_PARAMS[0]])
     with pytest.raises(ValueError, match="no parameters named"):
         FigureApp(small_figure, SMALL_PARAMS, static={"nope": 2})
+
+
+def test_lean_labels_log_axes_in_plain_text_at_the_same_ticks():
+    import io
+
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from nnlib.widgets.static import PlainLogFormatter, lean
+
+    def figure(low, high):
+        fig, (ax,) = viz.new_figure()
+        ax.semilogy([1, 2, 3], [low, (low * high) ** 0.5, high])
+        return fig
+
+    for low, high in ((1e-6, 1e3), (0.2, 0.9)):  # decades only; labels between decades
+        plain, mathtext = figure(low, high), figure(low, high)
+        lean(plain).savefig(io.BytesIO(), format="png")
+        mathtext.savefig(io.BytesIO(), format="png")
+        for get in ("get_majorticklabels", "get_minorticklabels"):
+            new = [t.get_text() for t in getattr(plain.axes[0].yaxis, get)()]
+            old = [t.get_text() for t in getattr(mathtext.axes[0].yaxis, get)()]
+            assert len(new) == len(old) and not any("$" in label for label in new)
+            converted = [widgets.static._plain_power(label) for label in old]
+            assert new == converted
+        assert isinstance(plain.axes[0].yaxis.get_major_formatter(), PlainLogFormatter)
+        assert type(mathtext.axes[0].yaxis.get_major_formatter()) is LogFormatterSciNotation
+    assert widgets.static._plain_power(r"$\mathdefault{2\times10^{-3}}$") == "2×10⁻³"
+    assert widgets.static._plain_power(r"$\mathdefault{10^{12}}$") == "10¹²"

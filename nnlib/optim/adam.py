@@ -82,7 +82,7 @@ def adam_update(
         v_max = torch.maximum(v_max, v)
     m_hat = m / (1 - beta1**t)
     v_hat = (v if v_max is None else v_max) / (1 - beta2**t)
-    theta = theta - lr * m_hat / (v_hat.sqrt() + eps)
+    theta = theta - lr * m_hat / (v_hat**0.5 + eps)
     return theta, m, v, v_max
 
 

@@ -57,7 +57,7 @@ def adagrad_update(
     theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     eta_t = lr / (1 + (t - 1) * lr_decay)
     s = s + g**2
-    theta = theta - eta_t * g / (s.sqrt() + eps)
+    theta = theta - eta_t * g / (s**0.5 + eps)
     return theta, s
 
 
@@ -102,9 +102,9 @@ def rmsprop_update(
     s = alpha * s + (1 - alpha) * g**2
     if m is not None:
         m = alpha * m + (1 - alpha) * g
-        r = (s - m**2).sqrt() + eps
+        r = (s - m**2) ** 0.5 + eps
     else:
-        r = s.sqrt() + eps
+        r = s**0.5 + eps
     if momentum > 0:
         b = momentum * b + g / r
         return theta - lr * b, s, b, m

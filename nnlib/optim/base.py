@@ -2,7 +2,9 @@ r"""Shared bookkeeping for nnlib's optimizers, and the one weight-decay rule the
 
 Each optimizer module holds a pure function per algorithm (``sgd_update``, ``adam_update``, ...):
 tensors in, tensors out, one statement per line of the formula, so the same function steps a
-2-D trajectory or a network and a notebook can show it beside the formula. The optimizer class
+2-D trajectory or a network and a notebook can show it beside the formula. The functions that
+the optimizer race uses (SGD, Adagrad, RMSprop, Adam) are plain arithmetic (``x ** 0.5``, which
+torch computes as ``sqrt``), so they step float64 numpy arrays too. The optimizer class
 validates its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
 parameter, and implements ``update(theta, g, state, group)``, which calls the pure function and
 stores its results. The base class loops over groups and parameters, so param groups and
@@ -83,8 +85,11 @@ class ElementwiseOptimizer(Optimizer):
 
     @staticmethod
     def store(theta: torch.Tensor, new_theta: torch.Tensor, state: dict, **new_state) -> None:
-        """Write a pure update's results back: the parameter in place, the state by key."""
-        theta.copy_(new_theta)
+        """Write a pure update's results back: the parameter in place, the state by key.
+
+        ``theta[...] = new_theta`` writes a torch tensor or a numpy array in place (the optimizer
+        race steps numpy arrays through ``update``: :func:`nnlib.optim.race`)."""
+        theta[...] = new_theta
         state.update(new_state)
 
     @torch.no_grad()

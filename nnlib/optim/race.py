@@ -1,17 +1,23 @@
 """Several optimizers on one 2-D surface, side by side (lecture 5).
 
-Each optimizer gets its own parameter tensor; one vectorised call computes the gradients of all
-of them per step, and each optimizer then takes its own ``step()``, so the race uses exactly the
-optimizer classes that train networks. Paths that blow up are frozen and reported.
+Each racer is one of nnlib's optimizer classes with its keyword arguments. The class is built once,
+which checks the arguments with torch's messages and fills in its defaults; the race then calls
+the class's own ``update`` (its pure update function, :mod:`nnlib.optim.base`) at every step, so
+the race uses exactly the maths that trains networks. The points and the optimizer state are
+float64 numpy arrays: a 2-D step is a dozen operations on two numbers, and a numpy operation costs
+about a microsecond where a torch one costs five (the race of six optimizers over 1000 steps
+takes about 60 ms instead of 500). One vectorised call computes the gradients of all racers per
+step. Paths that blow up are frozen and reported.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from nnlib.optim.base import ElementwiseOptimizer
 from nnlib.utils import check_positive_int
 
 __all__ = ["RaceResult", "race"]
@@ -24,6 +30,42 @@ class RaceResult:
     diverged_at: dict[str, int | None]
 
 
+class _Racer:
+    """One optimizer stepping a numpy point through its class's ``update``, as ``step()`` would."""
+
+    def __init__(self, optimizer_class, kwargs: dict, start: np.ndarray):
+        if not (
+            isinstance(optimizer_class, type) and issubclass(optimizer_class, ElementwiseOptimizer)
+        ):
+            raise ValueError(
+                f"Invalid racer: {optimizer_class!r} (need one of nnlib.optim's optimizer classes)"
+            )
+        probe = torch.zeros(len(start), dtype=torch.float64, requires_grad=True)
+        self.optimizer = optimizer_class([probe], **kwargs)  # checks kwargs, fills defaults
+        self.group = self.optimizer.param_groups[0]
+        state = self.optimizer.init_state(probe.detach(), self.group)
+        self.state = {k: v.numpy().copy() if torch.is_tensor(v) else v for k, v in state.items()}
+        self.theta = start.copy()
+        try:  # a trial step on copies: is this rule plain arithmetic (numpy-ready)?
+            trial = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.state.items()}
+            if "step" in trial:
+                trial["step"] = trial["step"] + 1
+            self.optimizer.update(start.copy(), np.ones_like(start), trial, self.group)
+        except (TypeError, AttributeError) as error:
+            raise ValueError(
+                f"Invalid racer: {optimizer_class.__name__}({kwargs}) steps torch tensors only "
+                f"({error}); the race steps SGD, Adagrad, RMSprop and Adam (without amsgrad)"
+            ) from error
+
+    def step(self, g: np.ndarray) -> np.ndarray:
+        if "step" in self.state:
+            self.state["step"] += 1
+        if self.group.get("maximize", False):
+            g = -g
+        self.optimizer.update(self.theta, g, self.state, self.group)
+        return self.theta
+
+
 def race(
     landscape,
     optimizers: dict,
@@ -33,52 +75,50 @@ def race(
     noise: float = 0.0,
     seed: int = 0,
 ) -> RaceResult:
-    """Run each ``optimizers[name](params)`` for ``steps`` steps from ``x0`` on ``landscape``.
+    """Run each racer ``optimizers[name] = (optimizer class, keyword arguments)`` for ``steps``
+    steps from ``x0`` on ``landscape``, e.g. ``{"Adam": (optim.Adam, {"lr": 0.05})}``.
 
     ``noise`` > 0 adds Gaussian noise of that standard deviation to every gradient coordinate
-    (a stochastic-gradient stand-in: each racer draws its own noise, the same for a given
-    ``seed``); the recorded values are the noise-free surface's.
+    (a stochastic-gradient stand-in). Each racer draws its own noise from its own generator
+    (seeded by ``seed`` and its position in ``optimizers``), so switching one racer off leaves
+    the others' paths unchanged. The recorded values are the noise-free surface's.
     """
     check_positive_int("steps", steps)
     if not noise >= 0.0:
         raise ValueError(f"Invalid noise: {noise} (must be >= 0)")
-    start = landscape._points(x0).reshape(-1)
-    generator = torch.Generator().manual_seed(seed)
+    start = np.asarray(landscape._points(x0), dtype=np.float64).reshape(-1)
     names = list(optimizers)
-    params = {name: start.clone().requires_grad_(True) for name in optimizers}
-    opts = {name: make([params[name]]) for name, make in optimizers.items()}
-    # torch.optim wraps every step() in profiler and hook bookkeeping that costs more than a
-    # 2-D step; the race registers no hooks, so it calls the unwrapped step (same maths).
-    steppers = {
-        name: functools.partial(type(opt).step.__wrapped__, opt)
-        if hasattr(type(opt).step, "__wrapped__") and not opt._optimizer_step_pre_hooks
-        else opt.step
-        for name, opt in opts.items()
+    racers = {name: _Racer(*optimizers[name], start) for name in names}
+    draws = {
+        name: np.random.default_rng([seed, k]).standard_normal((steps, start.size)) * noise
+        for k, name in enumerate(names)
+        if noise > 0
     }
-    paths = {name: [start.clone()] for name in optimizers}
-    diverged: dict[str, int | None] = dict.fromkeys(optimizers)
-    for t in range(1, steps + 1):
-        running = [name for name in optimizers if diverged[name] is None]
-        if not running:
-            break
-        grads = landscape.gradient(torch.stack([params[name].detach() for name in running]))
-        if noise > 0:
-            draw = torch.randn(len(names), start.numel(), generator=generator, dtype=grads.dtype)
-            grads = grads + noise * draw[[names.index(name) for name in running]]
-        for name, g in zip(running, grads, strict=True):
-            params[name].grad = g
-            steppers[name]()
-        points = torch.stack([params[name].detach() for name in running])
-        blown = (~torch.isfinite(points).all(dim=1)) | (points.abs().amax(dim=1) > divergence_limit)
-        for k, name in enumerate(running):  # one check for all racers: a single sync per step
-            paths[name].append(points[k])
-        for k in blown.nonzero().flatten().tolist():
-            diverged[running[k]] = t
-    stacked = {}
-    for name, path in paths.items():
-        path = torch.stack(path)
-        if len(path) < steps + 1:  # frozen after divergence: repeat the last point
-            path = torch.cat([path, path[-1:].expand(steps + 1 - len(path), -1)])
-        stacked[name] = path
+    paths = {name: np.empty((steps + 1, start.size)) for name in names}
+    for path in paths.values():
+        path[0] = start
+    diverged: dict[str, int | None] = dict.fromkeys(names)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below
+        _run(landscape, racers, draws, paths, diverged, noise, steps, divergence_limit)
+    stacked = {name: torch.from_numpy(path) for name, path in paths.items()}
     values = {name: landscape.value(path) for name, path in stacked.items()}
     return RaceResult(stacked, values, diverged)
+
+
+def _run(landscape, racers, draws, paths, diverged, noise, steps, divergence_limit) -> None:
+    """Step every racer that has not diverged; fill ``paths`` and ``diverged`` in place."""
+    running = list(racers)
+    for t in range(1, steps + 1):
+        grads = landscape.gradient(np.stack([racers[name].theta for name in running]))
+        for name, g in zip(running, grads, strict=True):
+            if draws:
+                g = g + draws[name][t - 1]
+            paths[name][t] = racers[name].step(g)
+        for name in running:
+            point = paths[name][t]
+            if not all(abs(x) <= divergence_limit for x in point.tolist()):  # also inf, nan
+                diverged[name] = t
+                paths[name][t:] = point  # frozen after divergence: repeat the last point
+        running = [name for name in running if diverged[name] is None]
+        if not running:
+            break

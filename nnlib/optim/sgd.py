@@ -9,6 +9,8 @@ the same iteration with v_t = eta u_t
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from nnlib.optim.base import ElementwiseOptimizer, apply_weight_decay, check_non_negative
@@ -50,7 +52,7 @@ def sgd_update(
     theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     if momentum == 0:
         return theta - lr * g, u
-    u = g.clone() if u is None else momentum * u + (1 - dampening) * g
+    u = g if u is None else momentum * u + (1 - dampening) * g
     d = g + momentum * u if nesterov else u
     return theta - lr * d, u
 
@@ -96,4 +98,6 @@ class SGD(ElementwiseOptimizer):
             state["momentum_buffer"],
             **self.hyperparameters(group),
         )
+        if u is g:  # the first velocity is the gradient itself: keep a copy, as torch does
+            u = copy.deepcopy(g)  # (autograd accumulates into .grad in place)
         self.store(theta, new_theta, state, momentum_buffer=u)

@@ -42,6 +42,7 @@ __all__ = [
     "cubic_loss",
     "divergence_step",
     "fit_by_hand",
+    "fit_in_closed_form",
     "fit_with_autograd",
     "fit_with_nn",
     "fit_with_optim",
@@ -128,9 +129,7 @@ def divergence_step(x, y, coeffs0, lr: float, limit: float = 1e12, max_steps: in
     L(theta_t) = L* + 1/2 sum_k lambda_k c_k^2 (1 - lr lambda_k)^(2t).
     """
     check_positive("lr", lr)
-    eigenvalues, Q = torch.linalg.eigh(cubic_hessian(x))
-    best = least_squares_coefficients(x, y)
-    c = Q.T @ (coeffs0 - best)
+    eigenvalues, _, best, c = _eigenbasis(x, y, coeffs0)
     floor = cubic_loss(best, x, y).item()
     steps = torch.arange(max_steps + 1, dtype=torch.float64).unsqueeze(-1)
     factors = (1 - lr * eigenvalues).abs()
@@ -138,6 +137,37 @@ def divergence_step(x, y, coeffs0, lr: float, limit: float = 1e12, max_steps: in
     losses = floor + torch.logsumexp(log_terms, dim=-1).exp()
     above = (losses > limit).nonzero()
     return int(above[0, 0]) if len(above) else -1
+
+
+def _eigenbasis(x, y, coeffs0):
+    """H's eigenvalues and eigenvectors Q, the minimiser theta*, and c = Q^T (theta_0 - theta*)."""
+    eigenvalues, Q = torch.linalg.eigh(cubic_hessian(x))
+    best = least_squares_coefficients(x, y)
+    return eigenvalues, Q, best, Q.T @ (coeffs0 - best)
+
+
+def fit_in_closed_form(
+    x, y, coeffs0, lr: float = 5e-3, steps: int = 2000, limit: float = 1e12
+) -> FitResult:
+    """What :func:`fit_by_hand` returns, without its loop (the lecture-0 widget redraws with it).
+
+    Gradient descent on a quadratic loss is a linear recursion: in H's eigenbasis,
+    theta_t = theta* + Q diag((1 - lr lambda)^t) c and
+    L(theta_t) = L* + 1/2 sum_k lambda_k c_k^2 (1 - lr lambda_k)^(2t), for all t at once. The
+    run stops, as the loop does (:func:`nnlib.utils.check_finite`), at the first loss that is
+    not finite or exceeds ``limit``. Tests check both against the loop.
+    """
+    _check_fit_args(lr, steps)
+    eigenvalues, Q, best, c = _eigenbasis(x, y, coeffs0)
+    factors = 1 - lr * eigenvalues
+    t = torch.arange(steps, dtype=torch.float64).unsqueeze(-1)
+    losses = cubic_loss(best, x, y) + (0.5 * eigenvalues * c**2 * factors ** (2 * t)).sum(-1)
+    bad = (~torch.isfinite(losses) | (losses.abs() > limit)).nonzero()
+    stop = int(bad[0, 0]) if len(bad) else steps
+    result = FitResult(best + Q @ (factors**stop * c), losses[:stop].tolist())
+    if stop < steps:
+        result.diverged = DivergenceError(stop, losses[stop].item(), "loss")
+    return result
 
 
 def _check_fit_args(lr: float, steps: int) -> None:

@@ -35,9 +35,7 @@ def contour(landscape, ax=None, resolution: int = 121, levels: int = 25, log: bo
             ax.plot(*point, marker="x", color="white", markersize=9, markeredgewidth=2)
         for point in landscape.saddles:
             ax.plot(*point, marker="+", color="white", markersize=11, markeredgewidth=2)
-        ax.set(
-            xlim=landscape.window.xlim, ylim=landscape.window.ylim, xlabel="$x_1$", ylabel="$x_2$"
-        )
+        ax.set(xlim=landscape.window.xlim, ylim=landscape.window.ylim, xlabel="x₁", ylabel="x₂")
         ax.set_title(landscape.name)
         ax.grid(False)
     return fig if fig is not None else ax.figure

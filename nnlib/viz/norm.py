@@ -67,8 +67,8 @@ def preprocessing_figure(
         plot_trajectory(ax, run, color="white")
         distance = (run.final()[0] - solution).norm().item()
         ax.set(
-            xlabel="$w_1$",
-            ylabel="$w_2$",
+            xlabel="w₁",
+            ylabel="w₂",
             title=f"{transform}: κ = {kappa:.3g}; GD distance after {steps} steps {distance:.1e}",
         )
         ax.title.set_fontsize(9)

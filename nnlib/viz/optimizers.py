@@ -35,14 +35,15 @@ RACE_SURFACES = {
 
 
 def race_optimizers(lr: float) -> dict:
-    """Six optimizers, scaled from one base learning rate (adaptive ones use their own scale)."""
+    """Six racers (optimizer class, keyword arguments), scaled from one base learning rate
+    (adaptive ones use their own scale)."""
     return {
-        "SGD": lambda p: optim.SGD(p, lr=lr),
-        "momentum": lambda p: optim.SGD(p, lr=lr, momentum=0.9),
-        "Nesterov": lambda p: optim.SGD(p, lr=lr, momentum=0.9, nesterov=True),
-        "Adagrad": lambda p: optim.Adagrad(p, lr=0.3),
-        "RMSprop": lambda p: optim.RMSprop(p, lr=0.01),
-        "Adam": lambda p: optim.Adam(p, lr=0.05),
+        "SGD": (optim.SGD, {"lr": lr}),
+        "momentum": (optim.SGD, {"lr": lr, "momentum": 0.9}),
+        "Nesterov": (optim.SGD, {"lr": lr, "momentum": 0.9, "nesterov": True}),
+        "Adagrad": (optim.Adagrad, {"lr": 0.3}),
+        "RMSprop": (optim.RMSprop, {"lr": 0.01}),
+        "Adam": (optim.Adam, {"lr": 0.05}),
     }
 
 
@@ -119,32 +120,32 @@ def race_figure(
         "RMSprop": ADAPTIVE_LR["RMSprop"] * rmsprop_lr,
         "Adam": ADAPTIVE_LR["Adam"] * adam_lr,
     }
-    racers = {
-        "SGD": (sgd, lambda p: optim.SGD(p, lr=lrs["SGD"]), ""),
+    racers = {  # name: (switched on, optimizer class and keyword arguments, legend suffix)
+        "SGD": (sgd, (optim.SGD, {"lr": lrs["SGD"]}), ""),
         "momentum": (
             momentum,
-            lambda p: optim.SGD(p, lr=lrs["momentum"], momentum=momentum_beta),
+            (optim.SGD, {"lr": lrs["momentum"], "momentum": momentum_beta}),
             f", β {momentum_beta:g}",
         ),
         "Nesterov": (
             nesterov,
-            lambda p: optim.SGD(p, lr=lrs["Nesterov"], momentum=nesterov_beta, nesterov=True),
+            (optim.SGD, {"lr": lrs["Nesterov"], "momentum": nesterov_beta, "nesterov": True}),
             f", β {nesterov_beta:g}",
         ),
-        "Adagrad": (adagrad, lambda p: optim.Adagrad(p, lr=lrs["Adagrad"]), ""),
+        "Adagrad": (adagrad, (optim.Adagrad, {"lr": lrs["Adagrad"]}), ""),
         "RMSprop": (
             rmsprop,
-            lambda p: optim.RMSprop(p, lr=lrs["RMSprop"], alpha=rmsprop_alpha),
+            (optim.RMSprop, {"lr": lrs["RMSprop"], "alpha": rmsprop_alpha}),
             f", α {rmsprop_alpha:g}",
         ),
         "Adam": (
             adam,
-            lambda p: optim.Adam(p, lr=lrs["Adam"], betas=(adam_beta1, adam_beta2)),
+            (optim.Adam, {"lr": lrs["Adam"], "betas": (adam_beta1, adam_beta2)}),
             f", β {adam_beta1:g}/{adam_beta2:g}",
         ),
     }
     colors = dict(zip(racers, STYLE["axes.prop_cycle"].by_key()["color"], strict=False))
-    chosen = {name: make for name, (on, make, _) in racers.items() if on}
+    chosen = {name: racer for name, (on, racer, _) in racers.items() if on}
     fig, (left, right) = new_figure(ncols=2, width=4.6, height=3.9, margins=WIDGET_MARGINS)
     with mpl.rc_context(STYLE):
         left.imshow(
@@ -173,7 +174,7 @@ def race_figure(
         else:
             right.text(0.5, 0.5, "no optimizer selected", ha="center", transform=right.transAxes)
         right.set_yscale("log")
-        left.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
+        left.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="x₁", ylabel="x₂")
         left.set_title(landscape.name, fontsize=10)
         left.grid(False)
         what = "noise-free gradients" if noise == 0 else f"gradient noise σ = {noise:g} |∇f(x₀)|"

@@ -20,12 +20,13 @@ import html
 import io
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import LogFormatterSciNotation, NullLocator
 
 from nnlib.parallel import parallel_map
 from nnlib.widgets.params import Param
@@ -95,15 +96,51 @@ def choose_grid(
     return grid
 
 
+_SUPERSCRIPTS = str.maketrans("-−0123456789", "⁻⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _plain_power(label: str) -> str:
+    r"""A log axis's mathtext label as plain text: ``$\mathdefault{2\times10^{-3}}$`` ->
+    ``2×10⁻³``. Plain text draws without the mathtext parser (about 15 ms a label, parsed
+    again for every new figure)."""
+    match = re.fullmatch(r"\$\\mathdefault\{(.*)\}\$", label)
+    if match is None:
+        return label
+    body = match.group(1).replace("\\times", "×").replace("\\cdot", "·")
+    return re.sub(r"\^\{([^}]*)\}", lambda power: power.group(1).translate(_SUPERSCRIPTS), body)
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """matplotlib's log-axis labels (same ticks, same numbers) in plain text."""
+
+    def __call__(self, x, pos=None) -> str:
+        return _plain_power(super().__call__(x, pos))
+
+
 def lean(fig):
     """Drop what costs render time and shows little: minor ticks of log axes (matplotlib makes
-    a tick object, line and label for each). Returns ``fig``."""
+    a tick object, line and label for each), and mathtext in log axes' labels (the same labels
+    in plain text). Returns ``fig``."""
     for ax in fig.axes:
         for axis, limits in ((ax.xaxis, ax.get_xlim), (ax.yaxis, ax.get_ylim)):
             if axis.get_scale() == "log":
                 low, high = sorted(limits())
                 if low > 0 and high / low > 30:  # labelled major ticks remain: at least two
                     axis.set_minor_locator(NullLocator())
+                for get, put in (
+                    (axis.get_major_formatter, axis.set_major_formatter),
+                    (axis.get_minor_formatter, axis.set_minor_formatter),
+                ):
+                    old = get()
+                    if type(old) is LogFormatterSciNotation:
+                        put(
+                            PlainLogFormatter(
+                                old._base,
+                                labelOnlyBase=old.labelOnlyBase,
+                                minor_thresholds=old.minor_thresholds,
+                                linthresh=old._linthresh,
+                            )
+                        )
     return fig
 
 
