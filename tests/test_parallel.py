@@ -88,3 +88,14 @@ def test_grid_groups_results_by_setting_in_seed_order():
     for name, rows in grid.items():
         assert [(n, s) for n, s, _ in rows] == [(name, 2), (name, 0)]
         assert [v for *_, v in rows] == [seeded_draw(2).sum().item(), seeded_draw(0).sum().item()]
+
+
+def test_one_thread_sets_one_and_restores_the_count_even_on_error():
+    before = torch.get_num_threads()
+    with parallel.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="inside"):
+        with parallel.one_thread():
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before

@@ -30,7 +30,12 @@ def layer_stats_for(
 ):
     """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs."""
     torch.manual_seed(seed)
-    model = models.mlp([40] + [width] * depth + [10], activation=activation)
+    sizes = [40] + [width] * depth + [10]
+    if scheme == "default":  # torch's own layer initialization
+        model = models.mlp(sizes, activation=activation)
+    else:  # init_model sets every weight and bias: skip torch's initialization, then fill
+        with torch.device("meta"):
+            model = models.mlp(sizes, activation=activation).to_empty(device="cpu")
     init.init_model(model, scheme, seed=seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, 40, generator=g)
@@ -63,7 +68,8 @@ def layer_stats_figure(
         picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
         for k in picks:
             values = rows[k].values.numpy()
-            right.hist(values, bins=40, histtype="step", density=True, label=f"layer {k + 1}")
+            density, edges = np.histogram(values, bins=40, density=True)
+            right.stairs(density, edges, label=f"layer {k + 1}")
         right.set(xlabel="activation value", title="activation histograms")
         right.legend(fontsize=8)
         saturated = np.mean([r.saturated for r in rows])

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import ipywidgets as W
 from IPython.display import Image, clear_output, display
 
+from nnlib.parallel import one_thread
 from nnlib.widgets.params import Param
 from nnlib.widgets.static import (
     APP_BUDGET_BYTES,
@@ -105,8 +106,11 @@ class FigureApp:
         return {name: control.value for name, control in self.controls.items()}
 
     def compute(self, **values):
-        """The figure for ``values`` (defaults of the controls for the rest)."""
-        return self.figure_fn(**self.fixed, **(self.values() | values))
+        """The figure for ``values`` (defaults of the controls for the rest), computed with one
+        torch thread (:func:`nnlib.parallel.one_thread`: a redraw is small, and must not wait
+        for a busy core)."""
+        with one_thread():
+            return self.figure_fn(**self.fixed, **(self.values() | values))
 
     def redraw(self) -> None:
         start = time.perf_counter()
