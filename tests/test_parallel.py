@@ -95,7 +95,6 @@ def test_one_thread_sets_one_and_restores_the_count_even_on_error():
     with parallel.one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError, match="inside"):
-        with parallel.one_thread():
-            raise RuntimeError("inside")
+    with pytest.raises(RuntimeError, match="inside"), parallel.one_thread():
+        raise RuntimeError("inside")
     assert torch.get_num_threads() == before
