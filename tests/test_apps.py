@@ -1,14 +1,16 @@
 """Every interactive figure of the course, from its one spec in nnlib.apps: each control driven
 to its extremes, and every notebook's app taken from the registry."""
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from matplotlib import image as mpl_image
 from matplotlib.figure import Figure
 
-from nnlib import apps, optim, viz, widgets
+from nnlib import apps, optim, parallel, viz, widgets
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 APP_CALL = re.compile(r"\bapps\.(\w+)\.(\w+)\(")
@@ -25,6 +27,29 @@ def test_every_app_survives_every_control_at_its_extremes(name):
         assert got == (pytest.approx(want) if isinstance(want, float) else want)
     assert isinstance(app.last_figure, Figure)
     assert app.values() == pytest.approx(start)
+
+
+def _pixels(png: bytes):
+    return mpl_image.imread(io.BytesIO(png), format="png")
+
+
+@pytest.mark.parametrize("name", list(apps.REGISTRY))
+def test_a_recycled_figure_renders_the_pixels_of_a_new_one(name):
+    """FigureApp.compute redraws into its previous figure (viz.core.recycling): at the default
+    and at each control's extremes, in turn, the pixels equal those of a new figure."""
+    app = apps.REGISTRY[name].build()
+    visits = [{}] + [{p.name: v} for p in app.params for v in p.extremes() if v != p.value]
+    previous, recycled = app.compute(), 0
+    for values in visits[:10]:
+        figure = app.compute(**values)
+        recycled += figure is previous
+        with parallel.one_thread():  # as compute(): the same numbers, a new figure
+            fresh = app.figure_fn(**app.fixed, **(app.values() | values))
+        got, want = _pixels(widgets.live_png(figure)), _pixels(widgets.live_png(fresh))
+        assert got.shape == want.shape and (got == want).all(), f"{name} at {values}"
+        previous = figure
+    # every redraw reuses the figure, unless the layout changes (tiny_mlp's 3-D view)
+    assert recycled >= min(len(visits), 10) - 1
 
 
 def test_every_app_has_a_book_grid_with_its_default():

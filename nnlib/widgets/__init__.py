@@ -9,7 +9,7 @@ itself (:mod:`nnlib.widgets.static`). :func:`drive_to_extremes` moves every cont
 and back, as the tests do. Every app of the course is specified once, in :mod:`nnlib.apps`.
 """
 
-from nnlib.widgets.app import STATIC_ENV, FigureApp, drive_to_extremes
+from nnlib.widgets.app import LIVE_DPI, STATIC_ENV, FigureApp, drive_to_extremes, live_png
 from nnlib.widgets.params import Param
 from nnlib.widgets.static import (
     APP_BUDGET_BYTES,
@@ -26,6 +26,7 @@ from nnlib.widgets.static import (
 __all__ = [
     "APP_BUDGET_BYTES",
     "BOOK_BUDGET_BYTES",
+    "LIVE_DPI",
     "PAGE_BUDGET_BYTES",
     "STATIC_ENV",
     "DeadControlError",
@@ -35,6 +36,7 @@ __all__ = [
     "StaticFrames",
     "choose_grid",
     "drive_to_extremes",
+    "live_png",
     "render_frames",
     "static_html",
 ]

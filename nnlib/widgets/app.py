@@ -12,6 +12,7 @@ import ipywidgets as W
 from IPython.display import Image, clear_output, display
 
 from nnlib.parallel import one_thread
+from nnlib.viz.core import recycling
 from nnlib.widgets.params import Param
 from nnlib.widgets.static import (
     APP_BUDGET_BYTES,
@@ -76,6 +77,7 @@ class FigureApp:
         self.last_seconds = 0.0  # compute: the figure function
         self.last_render_seconds = 0.0  # render: the figure to PNG
         self._frames: StaticFrames | None = None
+        self._spare = None  # the last computed figure, reused by the next compute
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = W.VBox([self._layout(), self.output])
@@ -106,11 +108,15 @@ class FigureApp:
         return {name: control.value for name, control in self.controls.items()}
 
     def compute(self, **values):
-        """The figure for ``values`` (defaults of the controls for the rest), computed with one
-        torch thread (:func:`nnlib.parallel.one_thread`: a redraw is small, and must not wait
-        for a busy core)."""
-        with one_thread():
-            return self.figure_fn(**self.fixed, **(self.values() | values))
+        """The figure for ``values`` (defaults of the controls for the rest).
+
+        Computed with one torch thread (:func:`nnlib.parallel.one_thread`: a redraw is small,
+        and must not wait for a busy core), into the previous call's figure when the layout is
+        the same (:func:`nnlib.viz.core.recycling`): render a figure before computing the next.
+        """
+        with one_thread(), recycling(self._spare):
+            self._spare = self.figure_fn(**self.fixed, **(self.values() | values))
+        return self._spare
 
     def redraw(self) -> None:
         start = time.perf_counter()
