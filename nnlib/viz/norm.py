@@ -57,7 +57,7 @@ def preprocessing_figure(
     lr = 1.0 / eigenvalues[-1].item()
     run = optim.run(problem, lambda p: optim.GradientDescent(p, lr=lr), [0.0, 0.0], steps)
     fig, (ax,) = new_figure(width=4.8, height=4.2, margins=WIDGET_MARGINS | {"left": 0.14})
-    grid = torch.linspace(-reach, reach, 81, dtype=torch.float64)
+    grid = torch.linspace(-reach, reach, 51, dtype=torch.float64)
     w1, w2 = torch.meshgrid(grid, grid, indexing="xy")
     values = problem.value(torch.stack([w1, w2], dim=-1))
     with mpl.rc_context(STYLE):
