@@ -151,7 +151,7 @@ class Quadratic(Landscape):
 
     def value(self, p):
         p = self._points(p)
-        return 0.5 * (p * (p @ self.A.T)).sum(dim=-1)
+        return 0.5 * torch.einsum("...i,ij,...j->...", p, self.A, p)
 
     def gradient(self, p):
         p = self._points(p)
