@@ -3,7 +3,8 @@
 Finds every app in :data:`nnlib.apps.REGISTRY` (the one place notebooks take their apps from;
 ``tests/test_apps.py`` checks that every notebook's app is registered) and times, at the default
 and at each control's extremes, the compute (the figure function) and the redraw (compute plus
-rendering to PNG, what a slider move costs in a live kernel). Targets: compute <= 100 ms and
+rendering to PNG, what a slider move costs in a live kernel: FigureApp.compute with one torch
+thread, into the previous figure as a live redraw does). Targets: compute <= 100 ms and
 redraw <= 300 ms on the course's 2-core CPU. Each time is the best of ``--repeat`` runs; both
 wall-clock and CPU time (``time.process_time``, one thread) are printed: on a shared machine
 the wall clock includes waiting for a core, the CPU time does not.
