@@ -120,6 +120,7 @@ def test_early_stopping_mistakes_are_named():
         stop = early_stop(val_losses, patience)[1]
         return stop, stop
 
+    # a copy of early_stop with < made <=, on purpose: the mistake under test
     def ties(val_losses, patience):
         best, best_step, wait = math.inf, 0, 0
         for step, value in enumerate(val_losses):

@@ -16,7 +16,7 @@ from nnlib.exercises.curvature import (
 )
 
 
-# --- 2.1 Hessian-vector product
+# --- 2.1 Hessian-vector product (the wrong answers copy _hvp with one line changed, on purpose)
 def _hvp(f, x, v):
     x = x.detach().requires_grad_(True)
     (g,) = torch.autograd.grad(f(x), x, create_graph=True)

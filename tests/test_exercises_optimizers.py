@@ -148,6 +148,7 @@ def test_schedule_misconceptions_are_named():
 
 
 def test_plateau_misconceptions_are_named():
+    # a copy of _plateau with one condition changed, on purpose: the mistake under test
     def off_by_one(values, lr0, factor, patience):
         lr, best, bad, out = lr0, math.inf, 0, []
         for value in values:
