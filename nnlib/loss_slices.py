@@ -12,7 +12,8 @@ parameter space:
   to zero in the direction by default, as in Li et al.; ``one_dim="keep"`` keeps them Gaussian;
 * :func:`plane_losses`: L(theta + a d1 + b d2) on a grid. For an ``nn.Sequential`` MLP the first
   layer's pre-activations are affine in (a, b), X (W + a D + b E)^T = X W^T + a X D^T + b X E^T, so
-  they cost three matrix products for the whole grid; deeper layers run batched over grid points;
+  they cost three matrix products for the whole grid; each grid point then runs the later
+  layers as plain tensor operations, without module dispatch;
 * :func:`pca_projection`: the top two principal directions of a training trajectory;
 * :func:`permute_hidden_units` and :func:`align_hidden_units`: weight-space symmetry of a
   one-hidden-layer MLP. Permuting the hidden units (rows of W_1 and b_1, columns of W_2) leaves the
