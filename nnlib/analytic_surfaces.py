@@ -345,6 +345,17 @@ class TinyMLP(Landscape):
         c = -2.0 * self.t * self.x
         return torch.tensor([[0.0, c], [c, 0.0]], dtype=DTYPE)
 
+    def ravine(self, w2) -> torch.Tensor:
+        """The floor of the two ravines (loss 0): w1 = artanh(t) / tanh(w2 x) for each w2.
+
+        NaN everywhere when there is none: |t| >= 1 (tanh cannot reach t) or x = 0; +-inf where
+        tanh(w2 x) = 0.
+        """
+        w2 = torch.as_tensor(w2, dtype=DTYPE)
+        if abs(self.t) >= 1 or self.x == 0:
+            return torch.full_like(w2, float("nan"))
+        return math.atanh(self.t) / torch.tanh(w2 * self.x)
+
 
 class LinearRecurrence(Landscape):
     """A one-unit linear recurrent net with a cliff (lecture 2; Pascanu et al. 2013).

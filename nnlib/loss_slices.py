@@ -12,7 +12,8 @@ parameter space:
   to zero in the direction by default, as in Li et al.; ``one_dim="keep"`` keeps them Gaussian;
 * :func:`plane_losses`: L(theta + a d1 + b d2) on a grid. For an ``nn.Sequential`` MLP the first
   layer's pre-activations are affine in (a, b), X (W + a D + b E)^T = X W^T + a X D^T + b X E^T, so
-  they cost three matrix products for the whole grid; deeper layers run batched over grid points;
+  they cost three matrix products for the whole grid; each grid point then runs the later
+  layers as plain tensor operations, without module dispatch;
 * :func:`pca_projection`: the top two principal directions of a training trajectory;
 * :func:`permute_hidden_units` and :func:`align_hidden_units`: weight-space symmetry of a
   one-hidden-layer MLP. Permuting the hidden units (rows of W_1 and b_1, columns of W_2) leaves the
@@ -154,45 +155,81 @@ def _mlp_layers(model: nn.Module):
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
 
 
-def _combine(p0, p1, p2, key, a, b):
-    return p0[key].add(p1[key], alpha=a).add_(p2[key], alpha=b)
-
-
 def _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas):
-    """Fast path for Sequential MLPs: the first layer by linearity in (a, b), then plain tensor
-    operations per grid point (no module dispatch)."""
+    """Fast path for Sequential MLPs. The first layer's pre-activations are affine in (a, b), so
+    they cost three matrix products for the whole grid; each later layer's weights W + a D + b E
+    are formed for a whole row at once. Activations are kept as (1, units, samples): BLAS
+    multiplies W h faster than h^T W^T for narrow layers, and torch's cross-entropy is fastest
+    with the classes along dim 1."""
     p0, p1, p2 = (unflatten_params(model, v) for v in (center, d1, d2))
     layers = _mlp_layers(model)
     has_bias = layers[0].bias is not None
 
-    def first_layer(p):
-        return torch.nn.functional.linear(inputs, p["0.weight"], p["0.bias"] if has_bias else None)
+    def first_layer(p):  # W x^T (+ b): (1, units, samples)
+        bias = p["0.bias"] if has_bias else None
+        return torch.nn.functional.linear(inputs, p["0.weight"], bias).T.contiguous().unsqueeze(0)
 
     z0, z1, z2 = first_layer(p0), first_layer(p1), first_layer(p2)  # three products for the grid
-    betas = torch.as_tensor(betas).tolist()
+    betas = torch.as_tensor(betas, dtype=z0.dtype).reshape(-1).to(z0.device)
+    loss_of = _loss_of_columns(loss_fn, targets)
     rows = []
     for a in torch.as_tensor(alphas).tolist():
         z_a = z0.add(z1, alpha=a)  # shared by the whole row
+        weights = _row_weights(layers, p0, p1, p2, a, betas)
         row = [
-            loss_fn(_rest_of_mlp(layers, p0, p1, p2, z_a.add(z2, alpha=b), a, b), targets)
-            for b in betas
+            loss_of(_rest_of_mlp(layers, weights, j, z_a.add(z2, alpha=b)))
+            for j, b in enumerate(betas.tolist())
         ]
         rows.append(torch.stack(row))
     return torch.stack(rows)
 
 
-def _rest_of_mlp(layers, p0, p1, p2, h, a, b):
+def _row_weights(layers, p0, p1, p2, a, betas):
+    """For each layer after the first: name -> the weights p0 + a p1 + b p2 of every grid point
+    (a, b) of the row, one (1, out, in) weight and (1, out, 1) bias per b."""
+    b = betas.view(-1, 1, 1)
+    weights = {}
     for index, module in enumerate(layers[1:], start=1):
         if isinstance(module, nn.Linear):
-            weight = _combine(p0, p1, p2, f"{index}.weight", a, b)
-            h = (weight @ h.T).T  # h W^T, as W h^T: faster for narrow layers on CPU BLAS
-            if module.bias is not None:
-                h = h + _combine(p0, p1, p2, f"{index}.bias", a, b)
+            names = [f"{index}.weight"] + ([f"{index}.bias"] if module.bias is not None else [])
+            for name in names:
+                w0, w1, w2 = (
+                    p[name] if p[name].dim() == 2 else p[name][:, None] for p in (p0, p1, p2)
+                )
+                weights[name] = torch.addcmul(w0.add(w1, alpha=a), b, w2).split(1)
+    return weights
+
+
+def _rest_of_mlp(layers, weights, j, h):
+    """The layers after the first on pre-activations h (1, units, samples) at grid point j of the
+    row; returns the outputs (1, outputs, samples)."""
+    for index, module in enumerate(layers[1:], start=1):
+        if isinstance(module, nn.Linear):
+            weight = weights[f"{index}.weight"][j]
+            if module.bias is None:
+                h = torch.bmm(weight, h)
+            else:
+                h = torch.baddbmm(weights[f"{index}.bias"][j], weight, h)
         elif type(module) in _IN_PLACE:
             h = _IN_PLACE[type(module)](h)  # h is a fresh tensor: safe to overwrite
         elif not isinstance(module, nn.Dropout):
             h = module(h)
     return h
+
+
+def _loss_of_columns(loss_fn, targets):
+    """``loss_fn`` as a function of outputs laid out (1, outputs, samples). A reducing
+    cross-entropy of class indices takes them as they are (torch's (N, C, d_1) form, with the
+    same value, and its fastest layout: the classes along dim 1); any other loss gets the usual
+    (samples, outputs) view ``outputs[0].T``."""
+    if targets.dim() == 1 and not targets.is_floating_point():
+        reduces = loss_fn is torch.nn.functional.cross_entropy or (
+            type(loss_fn) is nn.CrossEntropyLoss and loss_fn.reduction != "none"
+        )
+        if reduces:
+            column = targets[None]
+            return lambda outputs: loss_fn(outputs, column)
+    return lambda outputs: loss_fn(outputs[0].T, targets)
 
 
 @torch.no_grad()

@@ -1,9 +1,19 @@
 """Helpers shared by the exercise-checker tests (pytest puts tests/ on the import path)."""
 
 
-def stub(*args):
+def stub(*args, **kwargs):
     """A student's untouched exercise: it still raises NotImplementedError."""
     raise NotImplementedError
+
+
+def assert_solves(checker, solution):
+    """``checker`` accepts ``solution`` and tells an untouched :func:`stub` it is not implemented
+    yet; returns the solution's result for further checks."""
+    result = checker(solution)
+    assert result, result.message
+    waiting = checker(stub)
+    assert not waiting and "not implemented yet" in waiting.message, waiting.message
+    return result
 
 
 def assert_named(result, words):

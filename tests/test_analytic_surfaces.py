@@ -119,6 +119,18 @@ def test_tiny_mlp_origin_hessian_closed_form_matches_autograd(x, t):
     assert closed.diagonal().abs().max() == 0
 
 
+@pytest.mark.parametrize("x, t", [(0.5, 0.5), (-2.0, 0.3), (1.0, -0.9)])
+def test_tiny_mlp_ravine_is_where_the_loss_is_zero(x, t):
+    surface = analytic_surfaces.TinyMLP(x=x, t=t)
+    w2 = torch.linspace(0.2, 3.0, 15, dtype=torch.float64)
+    w1 = surface.ravine(w2)
+    assert w1.shape == w2.shape and torch.isfinite(w1).all()
+    losses = surface.value(torch.stack([w1, w2], dim=-1))
+    assert losses.abs().max().item() < 1e-20
+    assert torch.isnan(analytic_surfaces.TinyMLP(x=x, t=1.2).ravine(w2)).all()  # |t| >= 1
+    assert torch.isnan(analytic_surfaces.TinyMLP(x=0.0, t=t).ravine(w2)).all()
+
+
 def test_linear_recurrence_unrolls_and_has_a_cliff():
     rnn = analytic_surfaces.LinearRecurrence(steps=20, target=1.0)
     w, b = 0.5, 0.3

@@ -166,7 +166,7 @@ def test_losses_match_torch():
 
 
 def test_tiny_mlp_widget_survives_every_extreme():
-    app = apps.surfaces.tiny_mlp()
+    app = apps.nonconvex.tiny_mlp()
     widgets.drive_to_extremes(app)
     assert viz.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
     with pytest.raises(ValueError, match="view"):

@@ -3,16 +3,12 @@ wrong answer is named by its misconception."""
 
 import pytest
 import torch
+from exercise_helpers import assert_named, stub
 
 from nnlib import transfer
 from nnlib.exercises import transfer as ex
 from nnlib.regularization.averaging import update_bn
 from nnlib.transfer.distill import distillation_loss
-
-
-def _stub(*args):
-    raise NotImplementedError
-
 
 CHEAP = [
     ex.check_freeze_all_but_head,
@@ -25,13 +21,8 @@ CHEAP = [
 
 @pytest.mark.parametrize("checker", CHEAP)
 def test_stubs_are_not_implemented_yet(checker):
-    result = checker(_stub)
+    result = checker(stub)
     assert not result and "not implemented yet" in result.message
-
-
-def _named(result, words):
-    assert not result, result.message
-    assert "known mistake" in result.message and words in result.message, result.message
 
 
 def test_freeze_all_but_head():
@@ -47,9 +38,9 @@ def test_freeze_all_but_head():
 
     assert ex.check_freeze_all_but_head(right)
     half = ex.check_freeze_all_but_head(forgets_to_unfreeze_head)
-    _named(half, "did not make the head trainable again")
+    assert_named(half, "did not make the head trainable again")
     assert "head was frozen" in half.message  # the case is named
-    _named(ex.check_freeze_all_but_head(lambda m: m.requires_grad_(False)), "head included")
+    assert_named(ex.check_freeze_all_but_head(lambda m: m.requires_grad_(False)), "head included")
 
 
 @torch.no_grad()
@@ -65,9 +56,11 @@ def _codes(model, x, upto, flatten=True, mode="eval", extra=0):
 
 def test_extract_codes():
     assert ex.check_extract_codes(_codes)
-    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, mode="train")), "train mode")
-    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, extra=1)), "one block past")
-    _named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, flatten=False)), "flatten")
+    assert_named(
+        ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, mode="train")), "train mode"
+    )
+    assert_named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, extra=1)), "one block past")
+    assert_named(ex.check_extract_codes(lambda m, x, u: _codes(m, x, u, flatten=False)), "flatten")
     caught = ex.check_extract_codes(lambda m, x, u: transfer.extract_features(m, x, u))
     assert not caught and "extract_features" in caught.message
 
@@ -83,13 +76,13 @@ def test_layerwise_lrs():
         return groups[::-1]
 
     assert ex.check_layerwise_lrs(right)
-    _named(ex.check_layerwise_lrs(ex._groups_counting_frozen), "frozen block still counted")
-    _named(ex.check_layerwise_lrs(ex._groups_upside_down), "wrong way")
+    assert_named(ex.check_layerwise_lrs(ex._groups_counting_frozen), "frozen block still counted")
+    assert_named(ex.check_layerwise_lrs(ex._groups_upside_down), "wrong way")
 
     def one_rate(model, base_lr, decay):
         return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": base_lr}]
 
-    _named(ex.check_layerwise_lrs(one_rate), "same rate")
+    assert_named(ex.check_layerwise_lrs(one_rate), "same rate")
 
 
 def _reestimate(model, x):
@@ -105,9 +98,9 @@ def _reestimate(model, x):
 
 def test_reestimate_bn():
     assert ex.check_reestimate_bn(_reestimate)
-    _named(ex.check_reestimate_bn(ex._one_pass_with_momentum), "momentum")
-    _named(ex.check_reestimate_bn(ex._biased_variance), "biased variance")
-    _named(ex.check_reestimate_bn(ex._trained_a_step), "changed weights")
+    assert_named(ex.check_reestimate_bn(ex._one_pass_with_momentum), "momentum")
+    assert_named(ex.check_reestimate_bn(ex._biased_variance), "biased variance")
+    assert_named(ex.check_reestimate_bn(ex._trained_a_step), "changed weights")
     caught = ex.check_reestimate_bn(lambda m, x: update_bn([(x,)], m))
     assert not caught and "update_bn" in caught.message
 
@@ -119,16 +112,16 @@ def test_distillation_loss():
         return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
 
     assert ex.check_distillation_loss(right)
-    _named(ex.check_distillation_loss(lambda s, t, T: right(s, t, T) / T**2), "T²")
-    _named(ex.check_distillation_loss(lambda s, t, T: len(s) * right(s, t, T)), "summed")
-    _named(ex.check_distillation_loss(lambda s, t, T: right(t, s, T)), "swapped")
+    assert_named(ex.check_distillation_loss(lambda s, t, T: right(s, t, T) / T**2), "T²")
+    assert_named(ex.check_distillation_loss(lambda s, t, T: len(s) * right(s, t, T)), "summed")
+    assert_named(ex.check_distillation_loss(lambda s, t, T: right(t, s, T)), "swapped")
 
     def teacher_raw(s, t, temperature):
         log_s = torch.log_softmax(s / temperature, 1)
         log_t = torch.log_softmax(t, 1)
         return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
 
-    _named(ex.check_distillation_loss(teacher_raw), "only the student")
+    assert_named(ex.check_distillation_loss(teacher_raw), "only the student")
     caught = ex.check_distillation_loss(distillation_loss)
     assert not caught and "distillation_loss" in caught.message
 
@@ -154,12 +147,12 @@ def test_probe_inverted_passes_the_reference_names_its_mistakes_and_reports_the_
     assert (
         right and "Best cut measured" in right.message and "not what you predicted" in right.message
     )
-    assert "not implemented yet" in ex.check_probe_inverted(_stub).message
-    _named(
+    assert "not implemented yet" in ex.check_probe_inverted(stub).message
+    assert_named(
         ex.check_probe_inverted(lambda *a: _probes(*a, invert_train=False, invert_test=False)),
         "original digits",
     )
-    _named(
+    assert_named(
         ex.check_probe_inverted(lambda *a: _probes(*a, invert_test=False)), "tested on the original"
     )
 
@@ -176,9 +169,9 @@ def _keep_bn_eval(model):
 
 def test_freeze_bn_stats():
     assert ex.check_freeze_bn_stats(_keep_bn_eval)
-    assert "not implemented yet" in ex.check_freeze_bn_stats(_stub).message
-    _named(ex.check_freeze_bn_stats(ex._eval_once), "undoes a one-time eval()")
-    _named(ex.check_freeze_bn_stats(ex._bn_params_frozen), "requires_grad freezes only")
+    assert "not implemented yet" in ex.check_freeze_bn_stats(stub).message
+    assert_named(ex.check_freeze_bn_stats(ex._eval_once), "undoes a one-time eval()")
+    assert_named(ex.check_freeze_bn_stats(ex._bn_params_frozen), "requires_grad freezes only")
     caught = ex.check_freeze_bn_stats(transfer.freeze_bn_statistics)
     assert not caught and "freeze_bn_statistics" in caught.message
 
@@ -188,8 +181,12 @@ def test_hint_loss():
         return 0.5 * ((r - h) ** 2).sum(dim=(1, 2, 3)).mean()
 
     assert ex.check_hint_loss(right)
-    assert "not implemented yet" in ex.check_hint_loss(_stub).message
-    _named(ex.check_hint_loss(lambda r, h: 0.5 * torch.nn.functional.mse_loss(r, h)), "mse_loss")
-    _named(ex.check_hint_loss(lambda r, h: 2 * right(r, h)), "1/2")
-    _named(ex.check_hint_loss(lambda r, h: len(r) * right(r, h)), "summed over the batch")
-    _named(ex.check_hint_loss(lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean()), "square")
+    assert "not implemented yet" in ex.check_hint_loss(stub).message
+    assert_named(
+        ex.check_hint_loss(lambda r, h: 0.5 * torch.nn.functional.mse_loss(r, h)), "mse_loss"
+    )
+    assert_named(ex.check_hint_loss(lambda r, h: 2 * right(r, h)), "1/2")
+    assert_named(ex.check_hint_loss(lambda r, h: len(r) * right(r, h)), "summed over the batch")
+    assert_named(
+        ex.check_hint_loss(lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean()), "square"
+    )

@@ -76,6 +76,32 @@ def test_fast_plane_equals_point_by_point_loop(activation):
     assert fast[1, 2].item() == pytest.approx(loss_fn(out, y).item(), rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    "loss_fn",
+    [
+        nn.functional.cross_entropy,
+        nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1),
+        nn.CrossEntropyLoss(weight=torch.linspace(0.5, 2, 4), ignore_index=2),
+        lambda out, y: nn.functional.mse_loss(out, nn.functional.one_hot(y, 4).float()),
+    ],
+    ids=["functional", "sum-smoothing", "weight-ignore", "other loss"],
+)
+def test_fast_plane_equals_loop_for_every_cross_entropy_option_and_other_losses(loss_fn):
+    """The fast path hands cross-entropy its outputs as (1, classes, samples): every option of
+    torch's loss must give the value it gives on (samples, classes); other losses get those."""
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 12, bias=False), nn.Tanh(), nn.Linear(12, 4)
+    )
+    x, y = torch.randn(50, 8), torch.randint(0, 4, (50,))
+    d1, d2 = loss_slices.random_direction(model, 0), loss_slices.random_direction(model, 1)
+    alphas, betas = torch.linspace(-1, 1, 3), torch.linspace(-0.5, 1.5, 4)
+    fast = loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas)
+    slow = loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, alphas, betas, fast=False)
+    assert fast.shape == (3, 4)
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
+
+
 def test_plane_falls_back_for_other_models_and_keeps_the_model():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 4))

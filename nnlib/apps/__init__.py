@@ -59,11 +59,11 @@ from nnlib.apps import (  # noqa: E402
     convexity,
     descent,
     init,
+    nonconvex,
     optimizers,
     preprocessing,
     regularization,
     schedules,
-    surfaces,
     transfer,
 )
 
@@ -72,10 +72,10 @@ __all__ += [
     "convexity",
     "descent",
     "init",
+    "nonconvex",
     "optimizers",
     "preprocessing",
     "regularization",
     "schedules",
-    "surfaces",
     "transfer",
 ]

@@ -37,8 +37,7 @@ def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach
         contour(surface, ax=ax, log=False, levels=30)
         if abs(t) < 1 and x != 0:
             w2 = np.linspace(-reach, reach, 400)
-            with np.errstate(divide="ignore"):
-                w1 = np.arctanh(t) / np.tanh(w2 * x)
+            w1 = surface.ravine(w2).numpy()
             w1[np.abs(w1) > reach] = np.nan
             ax.plot(w1, w2, "--", color="white", linewidth=1.2, label="ravine floor (loss 0)")
             ax.legend(loc="lower left", fontsize=8)

@@ -97,9 +97,7 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
         for ax, (l2, dropout) in zip(axes, settings, strict=False):
             model = _fitted(float(l2), float(dropout), seed)
             gx, gy, probs = probability_grid(model, BOUNDS)
-            with torch.no_grad():
-                train_acc = (model(x).argmax(1) == y).float().mean().item()
-                test_acc = (model(xt).argmax(1) == yt).float().mean().item()
+            train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
             ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)
             ax.contour(gx, gy, probs, levels=[0.5], colors="black", linewidths=1.5)
             ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=20, vmin=-0.2, vmax=1.2)
