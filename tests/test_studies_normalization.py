@@ -1,5 +1,6 @@
 """Lecture 4's batched study set-ups agree with the one-network-at-a-time computations."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -153,3 +154,30 @@ def test_small_batch_study_shapes_and_same_numbers_per_seed():
         # seed 1 trains alike whatever it is stacked with (up to a prediction flipped by round-off)
         torch.testing.assert_close(first[name][:, 1], other_stack[name][:, 0], atol=2e-3, rtol=0)
     assert study.small_batch_study(splits, ["none"], [4], [0], steps=2)["none"].shape == (1, 1)
+
+
+def test_small_batch_figure_draws_one_panel_per_study_on_a_shared_accuracy_axis():
+    from nnlib.viz import norm_studies
+
+    g = torch.Generator().manual_seed(0)
+    mlp = {"none": torch.rand(3, 2, generator=g), "batch norm": torch.rand(3, 2, generator=g)}
+    cnn = {**mlp, "instance norm": torch.rand(3, 2, generator=g)}
+    fig = norm_studies.small_batch_figure([2, 8, 32], mlp, cnn, titles=("MLP", "CNN"))
+    left, right = fig.axes
+    assert "chance (10 classes)" in [t.get_text() for t in left.get_legend().get_texts()]
+    assert len(right.get_legend().get_texts()) == 4 and right.get_title() == "CNN"
+    assert left.get_shared_y_axes().joined(left, right)
+    assert len(norm_studies.small_batch_figure([2, 8, 32], mlp).axes) == 1
+    with pytest.raises(ValueError, match="titles"):
+        norm_studies.small_batch_figure([2, 8, 32], mlp, cnn, titles=("MLP",))
+
+
+def test_small_batch_table_rows_and_columns():
+    from nnlib.viz import norm_studies
+
+    table = norm_studies.small_batch_table(
+        [2, 8], {"instance norm": torch.tensor([[0.1, 0.3]] * 2)}
+    )
+    header, row = table.splitlines()
+    assert "B = 2" in header and "B = 8" in header
+    assert row.startswith("instance norm") and row.count("0.20 ± 0.14") == 2
