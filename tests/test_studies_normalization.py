@@ -1,5 +1,6 @@
 """Lecture 4's batched study set-ups agree with the one-network-at-a-time computations."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -74,3 +75,109 @@ def test_lr_sweep_shapes_and_divergence_flag():
     result = study.lr_sweep(splits, [0.01, 100.0], [0], use_bn=False, epochs=1, batch_size=400)
     assert result["accuracy"].shape == (2, 1) and result["diverged"].shape == (2, 1)
     assert not result["diverged"][0, 0] and result["diverged"][1, 0]
+
+
+def _x(n: int, seed: int = 0) -> torch.Tensor:
+    return torch.randn(n, 40, generator=torch.Generator().manual_seed(seed)) * 2 + 1
+
+
+def test_every_cnn_arm_maps_mnist1d_inputs_to_logits_and_stacks():
+    for name in study.CONV_NORMALIZATIONS:
+        torch.manual_seed(0)
+        assert study.small_cnn1d(name)(_x(5)).shape == (5, 10), name
+    stack = study.StackedModels(lambda: study.small_cnn1d("instance norm"), [0, 1, 2])
+    assert stack(_x(4)).shape == (3, 4, 10)
+
+
+def test_cnn_arms_use_nnlib_layers_on_channels_and_positions():
+    expected = {
+        "batch norm": norm.BatchNorm1d,
+        "batch renorm": norm.BatchRenorm1d,
+        "group norm (4 groups)": norm.GroupNorm,
+        "layer norm (1 group)": norm.GroupNorm,
+        "instance norm": norm.InstanceNorm1d,
+    }
+    for name, kind in expected.items():
+        layers = [m for m in study.small_cnn1d(name) if isinstance(m, kind)]
+        assert len(layers) == 2, name
+    assert study.small_cnn1d("layer norm (1 group)")[2].num_groups == 1
+    assert not any(isinstance(m, nn.Conv1d) and m.bias is None for m in study.small_cnn1d("none"))
+
+
+def test_instance_norm_arm_normalises_each_example_and_channel_over_positions():
+    torch.manual_seed(0)
+    net = study.small_cnn1d("instance norm")
+    layer = net[2]
+    assert isinstance(layer, norm.InstanceNorm1d)
+    seen = []
+    layer.register_forward_hook(lambda module, inputs, output: seen.append((inputs[0], output)))
+    net(_x(6))
+    before, after = seen[0]
+    assert after.shape == (6, 8, 20)  # (n, c, positions)
+    var, mean = torch.var_mean(after, dim=2, correction=0)
+    torch.testing.assert_close(mean, torch.zeros_like(mean), atol=1e-5, rtol=0)
+    torch.testing.assert_close(var, torch.ones_like(var), atol=1e-3, rtol=0)
+    # the input of the layer was not normalized per (n, c): the check above is not vacuous
+    assert before.mean(dim=2).abs().max() > 0.1
+
+
+def test_per_example_arms_give_an_example_the_same_output_in_any_batch():
+    x = _x(8)
+    for name in ("group norm (4 groups)", "layer norm (1 group)", "instance norm"):
+        torch.manual_seed(0)
+        net = study.small_cnn1d(name).train()
+        torch.testing.assert_close(net(x)[:2], net(x[:2]), atol=1e-5, rtol=1e-5)
+    torch.manual_seed(0)
+    net = study.small_cnn1d("batch norm").train()
+    assert (net(x)[:2] - net(x[:2])).abs().max() > 1e-3  # batch norm's depends on the batch
+
+
+def test_batch_renorm_on_channels_and_positions_is_torch_batch_norm_without_correction():
+    ours = norm.BatchRenorm1d(4, momentum=0.1, r_max=1.0, d_max=0.0).double()
+    x = torch.randn(3, 4, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    expected = nn.functional.batch_norm(x, None, None, training=True)
+    torch.testing.assert_close(ours(x), expected, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(ours.running_mean, 0.1 * x.mean(dim=(0, 2)))
+
+
+def test_small_batch_study_shapes_and_same_numbers_per_seed():
+    splits = data.mnist1d()
+    names = ["batch norm", "instance norm"]
+    kwargs = {"batch_sizes": [2, 8], "steps": 3, "model": study.small_cnn1d}
+    first = study.small_batch_study(splits, names, seeds=[0, 1], **kwargs)
+    repeat = study.small_batch_study(splits, names, seeds=[0, 1], **kwargs)
+    other_stack = study.small_batch_study(splits, names, seeds=[1, 5], **kwargs)
+    assert list(first) == names
+    for name in names:
+        assert first[name].shape == (2, 2)
+        assert torch.equal(first[name], repeat[name]), name
+        # seed 1 trains alike whatever it is stacked with (up to a prediction flipped by round-off)
+        torch.testing.assert_close(first[name][:, 1], other_stack[name][:, 0], atol=2e-3, rtol=0)
+    assert study.small_batch_study(splits, ["none"], [4], [0], steps=2)["none"].shape == (1, 1)
+
+
+def test_small_batch_figure_draws_one_panel_per_study_on_a_shared_accuracy_axis():
+    from nnlib.viz import norm_studies
+
+    g = torch.Generator().manual_seed(0)
+    mlp = {"none": torch.rand(3, 2, generator=g), "batch norm": torch.rand(3, 2, generator=g)}
+    cnn = {**mlp, "instance norm": torch.rand(3, 2, generator=g)}
+    fig = norm_studies.small_batch_figure([2, 8, 32], mlp, cnn, titles=("MLP", "CNN"))
+    left, right = fig.axes
+    assert "chance (10 classes)" in [t.get_text() for t in left.get_legend().get_texts()]
+    assert len(right.get_legend().get_texts()) == 4 and right.get_title() == "CNN"
+    assert left.get_shared_y_axes().joined(left, right)
+    assert len(norm_studies.small_batch_figure([2, 8, 32], mlp).axes) == 1
+    with pytest.raises(ValueError, match="titles"):
+        norm_studies.small_batch_figure([2, 8, 32], mlp, cnn, titles=("MLP",))
+
+
+def test_small_batch_table_rows_and_columns():
+    from nnlib.viz import norm_studies
+
+    table = norm_studies.small_batch_table(
+        [2, 8], {"instance norm": torch.tensor([[0.1, 0.3]] * 2)}
+    )
+    header, row = table.splitlines()
+    assert "B = 2" in header and "B = 8" in header
+    assert row.startswith("instance norm") and row.count("0.20 ± 0.14") == 2

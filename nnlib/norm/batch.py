@@ -254,7 +254,7 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchRenorm1d(BatchNorm1d):
-    """Batch renormalization (Ioffe 2017) for inputs (N, C).
+    """Batch renormalization (Ioffe 2017) for inputs (N, C) or (N, C, L), per channel.
 
     Training uses x_hat = (x - mu_B) / sigma_B * r + d, with r = clip(sigma_B / sigma, 1/r_max,
     r_max) and d = clip((mu_B - mu) / sigma, -d_max, d_max) treated as constants (no gradient),

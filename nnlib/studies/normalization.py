@@ -8,7 +8,8 @@
 * :func:`lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
 * :func:`smoothness_over_training`: Santurkar et al. (2018)'s probes along the gradient direction
   at checkpoints of training, per seed.
-* :func:`small_batch_study`: a small MLP with each normalization, trained at several batch sizes.
+* :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
+  with each normalization, trained at several batch sizes.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from nnlib import analytic_surfaces, data, init, models, norm, train
 from nnlib.losses import per_model_loss
+from nnlib.parallel import parallel_map
 from nnlib.utils import check_positive_int
 
 __all__ = [
+    "CONV_NORMALIZATIONS",
     "NORMALIZATIONS",
     "StackedModels",
     "accuracy_per_model",
@@ -33,6 +36,7 @@ __all__ = [
     "loss_along_gradient",
     "lr_sweep",
     "small_batch_study",
+    "small_cnn1d",
     "small_mlp",
     "smoothness_over_training",
 ]
@@ -275,11 +279,45 @@ NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
     "layer norm": norm.LayerNorm,
 }
 
+#: The normalizations of :func:`small_cnn1d`, each a factory ``channels -> layer`` for inputs
+#: (N, C, L). Layer norm over (C, L) is group norm with one group (nnlib's ``LayerNorm(C)``
+#: would average over L alone); instance norm averages over L alone, per example and channel,
+#: and gets a learnt scale and shift (``affine=True``, torch's default is False) like the others.
+CONV_NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
+    "none": None,
+    "batch norm": norm.BatchNorm1d,
+    "batch renorm": norm.BatchRenorm1d,
+    "group norm (4 groups)": lambda channels: norm.GroupNorm(4, channels),
+    "layer norm (1 group)": lambda channels: norm.GroupNorm(1, channels),
+    "instance norm": lambda channels: norm.InstanceNorm1d(channels, affine=True),
+}
+
 
 def small_mlp(normalization: str) -> nn.Sequential:
     """MLP 40-64-64-64-10 for MNIST-1D with one of :data:`NORMALIZATIONS` before each ReLU."""
     net = models.mlp([40, 64, 64, 64, 10], norm=NORMALIZATIONS[normalization])
     return init.init_model(net, "kaiming", seed=torch.initial_seed())
+
+
+def small_cnn1d(normalization: str, channels: Sequence[int] = (8, 16)) -> nn.Sequential:
+    """1-D CNN for MNIST-1D with one of :data:`CONV_NORMALIZATIONS` after each convolution.
+
+    The 40 features are read as a signal of length 40 with one channel. Each stage is
+    Conv1d (kernel 5, stride 2, padding 2; no bias when a normalization follows, which would
+    remove it) -> normalization -> ReLU, halving the length: 40 -> 20 -> 10 with the default
+    ``channels``; then flatten and a linear layer to the 10 classes. Kaiming-initialised.
+    """
+    make_norm = CONV_NORMALIZATIONS[normalization]
+    layers: list[nn.Module] = [nn.Unflatten(1, (1, 40))]
+    c_in, length = 1, 40
+    for c_out in channels:
+        layers.append(nn.Conv1d(c_in, c_out, 5, stride=2, padding=2, bias=make_norm is None))
+        if make_norm is not None:
+            layers.append(make_norm(c_out))
+        layers.append(nn.ReLU())
+        c_in, length = c_out, (length + 1) // 2
+    layers += [nn.Flatten(), nn.Linear(c_in * length, 10)]
+    return init.init_model(nn.Sequential(*layers), "kaiming", seed=torch.initial_seed())
 
 
 def small_batch_study(
@@ -289,21 +327,26 @@ def small_batch_study(
     seeds: Sequence[int],
     steps: int = 400,
     lr: float = 0.02,
+    model: Callable[[str], nn.Module] = small_mlp,
 ) -> dict[str, torch.Tensor]:
-    """Validation accuracy (eval mode) of :func:`small_mlp` per normalization, batch size and
-    seed after ``steps`` SGD steps (momentum 0.9), the seeds trained at once. Returns
-    name -> tensor (len(batch_sizes), len(seeds))."""
+    """Validation accuracy (eval mode) of ``model(name)`` (:func:`small_mlp` or
+    :func:`small_cnn1d`) per normalization name, batch size and seed after ``steps`` SGD steps
+    (momentum 0.9). The seeds of one (name, batch size) are trained at once
+    (:class:`StackedModels`), the pairs side by side on the CPU's cores
+    (:func:`nnlib.parallel.parallel_map`). Returns name -> tensor (len(batch_sizes), len(seeds)).
+    """
     train_x, train_y = splits.train.tensors
     val_x, val_y = splits.val.tensors
-    result = {}
-    for name in names:
-        rows = []
-        for batch_size in batch_sizes:
-            stack = StackedModels(lambda name=name: small_mlp(name), seeds)
-            optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
-            loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
-            batches = list(itertools.islice(_forever(loader), steps))
-            train.fit_batched(stack, optimizer, batches, 1, progress=False)
-            rows.append(accuracy_per_model(stack, val_x, val_y))
-        result[name] = torch.stack(rows)
-    return result
+    steps = check_positive_int("steps", steps)
+
+    def run(config) -> torch.Tensor:
+        name, batch_size = config
+        stack = StackedModels(lambda: model(name), seeds)
+        optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+        loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
+        batches = list(itertools.islice(_forever(loader), steps))
+        train.fit_batched(stack, optimizer, batches, 1, progress=False)
+        return accuracy_per_model(stack, val_x, val_y)
+
+    accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
+    return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}

@@ -9,7 +9,7 @@ import torch
 
 from nnlib.viz.core import STYLE, new_figure
 
-__all__ = ["lr_sweep_figure", "small_batch_figure", "smoothness_figure"]
+__all__ = ["lr_sweep_figure", "small_batch_figure", "small_batch_table", "smoothness_figure"]
 
 
 def _mean_std(values: torch.Tensor):
@@ -67,22 +67,42 @@ def smoothness_figure(steps, results: dict):
     return fig
 
 
-def small_batch_figure(batch_sizes, results: dict, chance: float = 0.1):
+def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0.1):
     """Validation accuracy (mean ± std over seeds) against batch size, one line per
-    normalization; ``results`` maps a name to accuracies of shape (batch sizes, seeds)."""
-    fig, (ax,) = new_figure(width=5.6, height=3.6)
+    normalization; each ``results`` (one panel each, on a shared accuracy axis, titled by
+    ``titles``) maps a name to accuracies of shape (batch sizes, seeds). Lines keep the colour of
+    their position in the dict, so listing the normalizations in the same order in every panel
+    gives each the same colour."""
+    if not results:
+        raise ValueError("Invalid results: give at least one dict of accuracies")
+    if titles and len(titles) != len(results):
+        raise ValueError(f"Invalid titles: {len(titles)} titles for {len(results)} panels")
+    fig, axes = new_figure(ncols=len(results), width=5.6 if len(results) == 1 else 4.4, height=3.6)
     with mpl.rc_context(STYLE):
-        for name, accuracy in results.items():
-            mean, std = _mean_std(accuracy)
-            ax.errorbar(batch_sizes, mean, yerr=std, marker="o", capsize=3, label=name)
-        ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
-        ax.set(
-            xscale="log",
-            xlabel="batch size B",
-            ylabel="validation accuracy after training",
-            title="mean ± std over seeds, same number of steps for every B",
-        )
-        ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
-        ax.title.set_fontsize(9)
-        ax.legend(fontsize=8)
+        for ax, panel in zip(axes, results, strict=True):
+            for name, accuracy in panel.items():
+                mean, std = _mean_std(accuracy)
+                ax.errorbar(batch_sizes, mean, yerr=std, marker="o", capsize=3, label=name)
+            ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
+            ax.set(xscale="log", xlabel="batch size B")
+            ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
+            ax.legend(fontsize=7 if len(results) > 1 else 8)
+        axes[0].set_ylabel("validation accuracy after training")
+        for ax in axes[1:]:
+            ax.sharey(axes[0])
+        for ax, title in zip(axes, titles, strict=False):
+            ax.set_title(title)
+        fig.suptitle("mean ± std over seeds, same number of steps for every B", fontsize=9)
     return fig
+
+
+def small_batch_table(batch_sizes, results: dict) -> str:
+    """The accuracies of :func:`small_batch_figure` as text: one row per normalization, one
+    column per batch size, mean ± std over seeds to two decimals."""
+    width = max(len("normalization"), *map(len, results))
+    lines = [f"{'normalization':<{width}} | " + " | ".join(f"B = {b:<10}" for b in batch_sizes)]
+    for name, accuracy in results.items():
+        mean, std = _mean_std(accuracy)
+        cells = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, std, strict=True)]
+        lines.append(f"{name:<{width}} | " + " | ".join(f"{c:<14}" for c in cells))
+    return "\n".join(lines)
