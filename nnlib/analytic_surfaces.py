@@ -455,6 +455,10 @@ class LeastSquares(Landscape):
     def hessian(self, w=None):
         return self.X.T @ self.X / self.n
 
+    def eigenvalues(self) -> torch.Tensor:
+        """The Hessian's eigenvalues, ascending: lambda_min ... lambda_max = L."""
+        return torch.linalg.eigvalsh(self.hessian())
+
     def solution(self) -> torch.Tensor:
         return torch.linalg.lstsq(self.X, self.y.unsqueeze(-1)).solution.squeeze(-1)
 

@@ -178,3 +178,14 @@ def test_bad_inputs_raise_clear_errors():
         analytic_surfaces.Quadratic((1.0, 2.0, 3.0))
     with pytest.raises(ValueError, match="Invalid shapes"):
         analytic_surfaces.LeastSquares(torch.zeros(5, 2), torch.zeros(4))
+
+
+def test_least_squares_eigenvalues_are_the_hessians():
+    g = torch.Generator().manual_seed(0)
+    problem = analytic_surfaces.LeastSquares(
+        torch.randn(30, 3, generator=g), torch.randn(30, generator=g)
+    )
+    eigenvalues = problem.eigenvalues()
+    assert (eigenvalues[1:] >= eigenvalues[:-1]).all()
+    torch.testing.assert_close(eigenvalues.sum(), torch.trace(problem.hessian()))
+    torch.testing.assert_close(eigenvalues.prod(), torch.linalg.det(problem.hessian()))

@@ -21,9 +21,7 @@ GRADIENT_MODULES = ("torch.autograd", "torch.func")
 DECOMPOSITIONS = ("torch.linalg", "torch.lobpcg", "torch.svd", "torch.svd_lowrank", "torch.pca")
 
 # (path relative to nnlib/, rule) -> why it stays for now
-EXCEPTIONS = {
-    ("viz/norm.py", "decomposition"): "moved by the lead (issue 16)",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _dotted(node: ast.AST) -> str:

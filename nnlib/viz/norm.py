@@ -49,7 +49,7 @@ def preprocessing_figure(
         x = TRANSFORMS[transform]().fit_transform(x)
     problem = analytic_surfaces.LeastSquares(x, y - y.mean() if transform != "raw" else y)
     solution = problem.solution()
-    eigenvalues = torch.linalg.eigvalsh(problem.hessian())
+    eigenvalues = problem.eigenvalues()
     kappa = (eigenvalues[-1] / eigenvalues[0]).item()
     reach = 1.5 * max(solution.abs().max().item(), 0.5)
     problem.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
