@@ -46,7 +46,15 @@ def test_a_recycled_figure_renders_the_pixels_of_a_new_one(name):
         with parallel.one_thread():  # as compute(): the same numbers, a new figure
             fresh = app.figure_fn(**app.fixed, **(app.values() | values))
         got, want = _pixels(widgets.live_png(figure)), _pixels(widgets.live_png(fresh))
-        assert got.shape == want.shape and (got == want).all(), f"{name} at {values}"
+        # A handful of pixels may flip: the same maths can differ in the last bit between calls
+        # (MKL picks code paths by memory alignment), which moves an antialiased edge. A state
+        # that leaks from the previous figure (a title, a colour, limits) changes far more.
+        differ = (got != want).any(axis=-1).nonzero() if got.shape == want.shape else ((),)
+        count = len(differ[0]) if got.shape == want.shape else "all"
+        where = list(zip(*differ, strict=True))[:3]
+        assert got.shape == want.shape and len(differ[0]) <= 20, (
+            f"{name} at {values}: {count} pixels differ, at (row, column) {where}"
+        )
         previous = figure
     # every redraw reuses the figure, unless the layout changes (tiny_mlp's 3-D view)
     assert recycled >= min(len(visits), 10) - 1

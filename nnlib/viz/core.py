@@ -13,6 +13,7 @@ from contextvars import ContextVar
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 __all__ = [
     "DIVERGED_COLOR",
@@ -137,7 +138,9 @@ def _empty(ax: Axes) -> None:
     ax.set_axis_on()
     ax.grid(mpl.rcParams["axes.grid"])
     ax.margins(mpl.rcParams["axes.xmargin"], mpl.rcParams["axes.ymargin"])
-    ax.relim()
+    ax.dataLim = Bbox.null()  # relim() would keep the smallest positive value seen (log axes)
+    ax.ignore_existing_data_limits = True
+    ax._tight = None  # as Axes.clear() leaves it
     ax.set_autoscale_on(True)
     ax.autoscale_view()
 

@@ -42,7 +42,10 @@ def cubic_fit_figure(lr: float = 5e-3, steps: int = 2000, seed: int = 0):
         left.set(xlabel="x", ylim=(-1.6, 1.6))
         left.legend(loc="upper left")
         right.plot(result.losses, label="gradient descent")
-        right.axhline(best, linestyle="--", color="gray", label="least-squares optimum")
+        # In data coordinates (axhline's limits go through a transform round trip, which
+        # makes the log axis's limits jump with the last bit of the losses).
+        span = [0, max(len(result.losses) - 1, 1)]
+        right.plot(span, [best, best], linestyle="--", color="gray", label="least-squares optimum")
         right.set(xlabel="step", ylabel="mean squared error", yscale="log")
         if result.diverged is not None:
             right.set_title(str(result.diverged), color=DIVERGED_COLOR)

@@ -69,7 +69,8 @@ def preprocessing_figure(
         ax.set(
             xlabel="w₁",
             ylabel="w₂",
-            title=f"{transform}: κ = {kappa:.3g}; GD distance after {steps} steps {distance:.1e}",
+            title=f"{transform}: κ = {kappa:.3g}; GD distance after {steps} steps "
+            + (f"{distance:.1e}" if distance > 1e-12 else "< 1e-12"),  # not round-off digits
         )
         ax.title.set_fontsize(9)
         ax.grid(False)
