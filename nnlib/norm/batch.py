@@ -35,6 +35,7 @@ __all__ = [
     "register_running_stats",
     "running_average",
     "scale_shift",
+    "set_up_statistics_layer",
 ]
 
 
@@ -69,6 +70,30 @@ def register_running_stats(
         module.register_buffer("running_mean", None)
         module.register_buffer("running_var", None)
         module.register_buffer("num_batches_tracked", None)
+
+
+def set_up_statistics_layer(
+    module: nn.Module,
+    num_features: int,
+    eps: float,
+    momentum: float | None,
+    affine: bool,
+    track_running_stats: bool,
+    bias: bool = True,
+    device=None,
+    dtype=None,
+) -> None:
+    """The checked attributes, parameters and buffers that torch's batch and instance norm
+    constructors set up (their arguments, in their order; the defaults differ per layer)."""
+    module.num_features = check_positive_int("num_features", num_features)
+    module.eps = check_positive("eps", eps, allow_zero=True)
+    module.momentum = (
+        None if momentum is None else check_fraction("momentum", momentum, closed=True)
+    )
+    module.affine = affine
+    module.track_running_stats = track_running_stats
+    register_affine(module, num_features, affine, bias, device=device, dtype=dtype)
+    register_running_stats(module, num_features, track_running_stats, device=device, dtype=dtype)
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
@@ -167,16 +192,9 @@ class _BatchNorm(nn.modules.batchnorm._BatchNorm):
         bias: bool = True,
     ):
         nn.Module.__init__(self)
-        factory = {"device": device, "dtype": dtype}
-        self.num_features = check_positive_int("num_features", num_features)
-        self.eps = check_positive("eps", eps, allow_zero=True)
-        self.momentum = (
-            None if momentum is None else check_fraction("momentum", momentum, closed=True)
+        set_up_statistics_layer(
+            self, num_features, eps, momentum, affine, track_running_stats, bias, device, dtype
         )
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        register_affine(self, num_features, affine, bias, **factory)
-        register_running_stats(self, num_features, track_running_stats, **factory)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, no batches seen (what update_bn calls first)."""

@@ -19,11 +19,11 @@ from torch import nn
 from nnlib.norm.batch import (
     batch_norm,
     register_affine,
-    register_running_stats,
     running_average,
     scale_shift,
+    set_up_statistics_layer,
 )
-from nnlib.utils import check_fraction, check_positive, check_positive_int
+from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
 
@@ -127,16 +127,9 @@ class _InstanceNorm(nn.modules.instancenorm._InstanceNorm):
         bias: bool = True,
     ):
         nn.Module.__init__(self)
-        factory = {"device": device, "dtype": dtype}
-        self.num_features = check_positive_int("num_features", num_features)
-        self.eps = check_positive("eps", eps, allow_zero=True)
-        self.momentum = (
-            None if momentum is None else check_fraction("momentum", momentum, closed=True)
+        set_up_statistics_layer(
+            self, num_features, eps, momentum, affine, track_running_stats, bias, device, dtype
         )
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        register_affine(self, num_features, affine, bias, **factory)
-        register_running_stats(self, num_features, track_running_stats, **factory)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:
