@@ -311,7 +311,8 @@ class BatchRenorm1d(BatchNorm1d):
             running_std = torch.sqrt(self.running_var + self.eps)
             r = (std / running_std).clamp(1 / self.r_max, self.r_max)
             d = ((mean - self.running_mean) / running_std).clamp(-self.d_max, self.d_max)
-        # the running sigma tracks the batch sigma itself (Ioffe 2017), so no unbiasing here
+        # averages the biased sigma_B^2 itself, no unbiasing (Ioffe 2017's Algorithm 1 averages
+        # sigma_B; the two differ at small B, see lecture 4b)
         self._update_running(mean.detach(), std.detach() ** 2 - self.eps, count, unbiased=False)
         shape = [1, -1] + [1] * (x.dim() - 2)
         x_hat = (x - mean.view(shape)) / std.view(shape) * r.view(shape) + d.view(shape)

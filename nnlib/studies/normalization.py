@@ -280,9 +280,10 @@ NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
 }
 
 #: The normalizations of :func:`small_cnn1d`, each a factory ``channels -> layer`` for inputs
-#: (N, C, L). Layer norm over (C, L) is group norm with one group (nnlib's ``LayerNorm(C)``
-#: would average over L alone); instance norm averages over L alone, per example and channel,
-#: and gets a learnt scale and shift (``affine=True``, torch's default is False) like the others.
+#: (N, C, L). Layer norm over (C, L) is group norm with one group (``LayerNorm(C)`` wants C as
+#: the last dimension and rejects (N, C, L)); instance norm averages over L alone, per example
+#: and channel, and gets a learnt scale and shift (``affine=True``, torch's default is False)
+#: like the others.
 CONV_NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
     "none": None,
     "batch norm": norm.BatchNorm1d,
