@@ -105,8 +105,13 @@ class ElementwiseOptimizer(Optimizer):
                 state = self.state[theta]
                 if not state:
                     state.update(self.init_state(theta, group))
-                if "step" in state:  # SGD keeps no step count, like torch's
-                    state["step"] += 1
-                g = -theta.grad if group.get("maximize", False) else theta.grad
-                self.update(theta, g, state, group)
+                self.advance(theta, theta.grad, state, group)
         return loss
+
+    def advance(self, theta, grad, state: dict, group: dict) -> None:
+        """One step of one parameter: count it, negate ``grad`` to maximize, then ``update``.
+        (The optimizer race calls it on numpy arrays: :func:`nnlib.optim.race`.)"""
+        if "step" in state:  # SGD keeps no step count, like torch's
+            state["step"] += 1
+        g = -grad if group.get("maximize", False) else grad
+        self.update(theta, g, state, group)

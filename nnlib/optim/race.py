@@ -5,9 +5,9 @@ which checks the arguments with torch's messages and fills in its defaults; the 
 the class's own ``update`` (its pure update function, :mod:`nnlib.optim.base`) at every step, so
 the race uses exactly the maths that trains networks. The points and the optimizer state are
 float64 numpy arrays: a 2-D step is a dozen operations on two numbers, and a numpy operation costs
-about a microsecond where a torch one costs five (the race of six optimizers over 1000 steps
-takes about 60 ms instead of 500). One vectorised call computes the gradients of all racers per
-step. Paths that blow up are frozen and reported.
+about a microsecond where a torch one costs five (six racers over 300 steps took about 40 ms
+instead of about 200 on the course's 2-core CPU). One vectorised call computes the gradients of
+all racers per step. Paths that blow up are frozen and reported.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class RaceResult:
 
 
 class _Racer:
-    """One optimizer stepping a numpy point through its class's ``update``, as ``step()`` would."""
+    """One optimizer stepping a numpy point through its class's ``advance``, as ``step()`` does."""
 
     def __init__(self, optimizer_class, kwargs: dict, start: np.ndarray):
         if not (
@@ -48,9 +48,7 @@ class _Racer:
         self.theta = start.copy()
         try:  # a trial step on copies: is this rule plain arithmetic (numpy-ready)?
             trial = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.state.items()}
-            if "step" in trial:
-                trial["step"] = trial["step"] + 1
-            self.optimizer.update(start.copy(), np.ones_like(start), trial, self.group)
+            self.optimizer.advance(start.copy(), np.ones_like(start), trial, self.group)
         except (TypeError, AttributeError) as error:
             raise ValueError(
                 f"Invalid racer: {optimizer_class.__name__}({kwargs}) steps torch tensors only "
@@ -58,11 +56,7 @@ class _Racer:
             ) from error
 
     def step(self, g: np.ndarray) -> np.ndarray:
-        if "step" in self.state:
-            self.state["step"] += 1
-        if self.group.get("maximize", False):
-            g = -g
-        self.optimizer.update(self.theta, g, self.state, self.group)
+        self.optimizer.advance(self.theta, g, self.state, self.group)
         return self.theta
 
 
@@ -99,13 +93,13 @@ def race(
         path[0] = start
     diverged: dict[str, int | None] = dict.fromkeys(names)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below
-        _run(landscape, racers, draws, paths, diverged, noise, steps, divergence_limit)
+        _run(landscape, racers, draws, paths, diverged, steps, divergence_limit)
     stacked = {name: torch.from_numpy(path) for name, path in paths.items()}
     values = {name: landscape.value(path) for name, path in stacked.items()}
     return RaceResult(stacked, values, diverged)
 
 
-def _run(landscape, racers, draws, paths, diverged, noise, steps, divergence_limit) -> None:
+def _run(landscape, racers, draws, paths, diverged, steps, divergence_limit) -> None:
     """Step every racer that has not diverged; fill ``paths`` and ``diverged`` in place."""
     running = list(racers)
     for t in range(1, steps + 1):

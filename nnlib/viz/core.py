@@ -125,10 +125,9 @@ def _empty(ax: Axes) -> None:
     if ax.legend_ is not None:
         ax.legend_.remove()
     ax.set_prop_cycle(None)
+    color = mpl.rcParams["axes.titlecolor"]
     for loc in ("center", "left", "right"):
-        ax.set_title("", loc=loc)
-        title = {"center": ax.title, "left": ax._left_title, "right": ax._right_title}[loc]
-        color = mpl.rcParams["axes.titlecolor"]
+        title = ax.set_title("", loc=loc)  # size and weight from rc; the colour is kept, so:
         title.set_color(mpl.rcParams["text.color"] if color == "auto" else color)
     ax.set_xlabel("")
     ax.set_ylabel("")
