@@ -8,9 +8,10 @@ Every method is vectorised over points of shape ``(..., dim)``: a whole contour 
 starting points, is one call. ``value`` returns shape ``(...)``, ``gradient`` ``(..., dim)`` and
 ``hessian`` ``(..., dim, dim)``. Gradients and Hessians are written out by hand and tested against
 autograd and finite differences; the base class falls back on autograd where a surface has none.
-The hand-written gradients also take float64 numpy arrays and return numpy arrays: the optimizer
-race (:func:`nnlib.optim.race`) steps 2-D points, where a numpy operation costs about a
-microsecond and a torch one about five.
+A 2-D surface writes its gradient as ``partials(x, y)`` in plain arithmetic, so the same formula
+takes tensors of coordinates (``gradient``) or one point's Python floats (``gradient_at``): the
+optimizer race (:func:`nnlib.optim.race`) steps single 2-D points, where a Python float operation
+costs tens of nanoseconds and a torch one microseconds.
 
 Use :func:`get` to build a surface by name (``get("rosenbrock")``), or the classes directly.
 """
@@ -65,12 +66,33 @@ class Landscape:
     def value(self, p: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def partials(self, x, y) -> tuple:
+        """(df/dx, df/dy) at coordinates x and y, in plain arithmetic: tensors or Python floats.
+        2-D surfaces whose derivatives are written by hand override this."""
+        raise NotImplementedError
+
     def gradient(self, p: torch.Tensor) -> torch.Tensor:
-        """Autograd fallback: gradient of the summed values (points are independent)."""
-        p = self._points(p).detach().requires_grad_(True)
+        """The gradient at points p (..., dim): the stacked ``partials`` where the surface has
+        them, else autograd on the summed values (points are independent)."""
+        p = self._points(p)
+        if self._has_partials():
+            return torch.stack(self.partials(*_split(p)), dim=-1)
+        p = p.detach().requires_grad_(True)
         with torch.enable_grad():
             (grad,) = torch.autograd.grad(self.value(p).sum(), p)
         return grad
+
+    def gradient_at(self, point) -> tuple[float, ...]:
+        """The gradient at one point given as Python floats, as Python floats: ``partials`` on
+        the floats themselves where the surface has them, else ``gradient`` on a tensor."""
+        if len(point) != self.dim:
+            raise ValueError(f"Invalid point {point} for {self.name}: need {self.dim} coordinates")
+        if self._has_partials():
+            return self.partials(*point)
+        return tuple(self.gradient(torch.tensor(point, dtype=DTYPE)).tolist())
+
+    def _has_partials(self) -> bool:
+        return type(self).partials is not Landscape.partials
 
     def hessian(self, p: torch.Tensor) -> torch.Tensor:
         """Autograd fallback: one Hessian per point, by vmap over torch.func.hessian."""
@@ -83,8 +105,7 @@ class Landscape:
         return self.value(p)
 
     def _points(self, p) -> torch.Tensor:
-        if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
-            p = torch.as_tensor(p, dtype=DTYPE)
+        p = torch.as_tensor(p, dtype=DTYPE)
         if p.ndim == 0 or p.shape[-1] != self.dim:
             raise ValueError(
                 f"Invalid points of shape {tuple(p.shape)} for {self.name}: "
@@ -107,10 +128,9 @@ def _split(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return p[..., 0], p[..., 1]
 
 
-def _xp(p):
-    """The array library that ``Landscape._points(p)`` returns: numpy for float64 numpy arrays,
-    else torch (the same names for stack and tanh; ``axis=`` works in both)."""
-    return np if isinstance(p, np.ndarray) and p.dtype == np.float64 else torch
+def _tanh(v):
+    """tanh of a tensor or of a Python float (see ``Landscape.partials``)."""
+    return math.tanh(v) if isinstance(v, float) else torch.tanh(v)
 
 
 def _matrix(rows) -> torch.Tensor:
@@ -138,6 +158,7 @@ class Quadratic(Landscape):
         c, s = math.cos(self.angle), math.sin(self.angle)
         self.rotation = torch.tensor([[c, -s], [s, c]], dtype=DTYPE)
         self.A = self.rotation @ torch.diag(eigenvalues) @ self.rotation.T
+        self._entries = self.A.tolist()  # for partials on Python floats
         self.name = name
         self.minima = ((0.0, 0.0),) if (eigenvalues > 0).all() else ()
         self.saddles = ((0.0, 0.0),) if (eigenvalues > 0).any() and (eigenvalues < 0).any() else ()
@@ -153,9 +174,10 @@ class Quadratic(Landscape):
         p = self._points(p)
         return 0.5 * torch.einsum("...i,ij,...j->...", p, self.A, p)
 
-    def gradient(self, p):
-        p = self._points(p)
-        return p @ (self.A.numpy() if isinstance(p, np.ndarray) else self.A).T
+    def partials(self, x, y):
+        """A p, written out."""
+        (a, b), (c, d) = self._entries
+        return a * x + b * y, c * x + d * y
 
     def hessian(self, p):
         p = self._points(p)
@@ -190,11 +212,10 @@ class Rosenbrock(Landscape):
         x, y = _split(self._points(p))
         return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
 
-    def gradient(self, p):
-        x, y = _split(self._points(p))
+    def partials(self, x, y):
         dx = -2 * (self.a - x) - 4 * self.b * x * (y - x**2)
         dy = 2 * self.b * (y - x**2)
-        return _xp(p).stack([dx, dy], axis=-1)
+        return dx, dy
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -213,7 +234,10 @@ class Beale(Landscape):
     C = (1.5, 2.25, 2.625)
 
     def _terms(self, p):
-        x, y = _split(self._points(p))
+        return self._terms_of(*_split(self._points(p)))
+
+    def _terms_of(self, x, y):
+        """Per term i: (x, y, i, t_i, (dt_i/dx, dt_i/dy)) with t_i = c_i - x + x y^i."""
         for i, c in enumerate(self.C, start=1):
             t = c - x + x * y**i
             dt = (y**i - 1, i * x * y ** (i - 1))
@@ -222,11 +246,11 @@ class Beale(Landscape):
     def value(self, p):
         return sum(t**2 for *_, t, _ in self._terms(p))
 
-    def gradient(self, p):
-        parts = [
-            _xp(p).stack([2 * t * dt[0], 2 * t * dt[1]], axis=-1) for *_, t, dt in self._terms(p)
-        ]
-        return sum(parts)
+    def partials(self, x, y):
+        terms = list(self._terms_of(x, y))
+        return sum(2 * t * tx for *_, t, (tx, _) in terms), sum(
+            2 * t * ty for *_, t, (_, ty) in terms
+        )
 
     def hessian(self, p):
         total = 0
@@ -250,10 +274,9 @@ class Himmelblau(Landscape):
         x, y = _split(self._points(p))
         return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
 
-    def gradient(self, p):
-        x, y = _split(self._points(p))
+    def partials(self, x, y):
         u, v = x**2 + y - 11, x + y**2 - 7
-        return _xp(p).stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], axis=-1)
+        return 4 * x * u + 2 * v, 2 * u + 4 * y * v
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -273,9 +296,8 @@ class MonkeySaddle(Landscape):
         x, y = _split(self._points(p))
         return x**3 - 3 * x * y**2
 
-    def gradient(self, p):
-        x, y = _split(self._points(p))
-        return _xp(p).stack([3 * x**2 - 3 * y**2, -6 * x * y], axis=-1)
+    def partials(self, x, y):
+        return 3 * x**2 - 3 * y**2, -6 * x * y
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -297,9 +319,8 @@ class TwinValleys(Landscape):
         x, y = _split(self._points(p))
         return x**2 + (y**2 - 1) ** 2 / 4
 
-    def gradient(self, p):
-        x, y = _split(self._points(p))
-        return _xp(p).stack([2 * x, y * (y**2 - 1)], axis=-1)
+    def partials(self, x, y):
+        return 2 * x, y * (y**2 - 1)
 
     def hessian(self, p):
         x, y = _split(self._points(p))
@@ -326,14 +347,13 @@ class TinyMLP(Landscape):
         w1, w2 = _split(self._points(p))
         return (self.t - torch.tanh(w1 * torch.tanh(w2 * self.x))) ** 2
 
-    def gradient(self, p):
-        w1, w2 = _split(self._points(p))
-        h = _xp(p).tanh(w2 * self.x)
-        y = _xp(p).tanh(w1 * h)
+    def partials(self, w1, w2):
+        h = _tanh(w2 * self.x)
+        y = _tanh(w1 * h)
         dl_dy = -2 * (self.t - y)
         dy_dw1 = (1 - y**2) * h
         dy_dw2 = (1 - y**2) * w1 * (1 - h**2) * self.x
-        return _xp(p).stack([dl_dy * dy_dw1, dl_dy * dy_dw2], axis=-1)
+        return dl_dy * dy_dw1, dl_dy * dy_dw2
 
     def origin_hessian(self) -> torch.Tensor:
         """The Hessian at the saddle w = 0 in closed form, from the example (x, t).

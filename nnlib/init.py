@@ -234,10 +234,9 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None) -> torch
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     tensor.normal_(0, std, generator=generator)
-    for col in range(cols):
-        zero_rows = torch.randperm(rows, generator=generator)[:num_zeros]
-        tensor[zero_rows, col] = 0
-    return tensor
+    # each column's zeros: the first num_zeros rows of a random permutation of its rows
+    permutations = torch.rand(rows, cols, generator=generator).argsort(dim=0)
+    return tensor.scatter_(0, permutations[:num_zeros], 0.0)
 
 
 @torch.no_grad()

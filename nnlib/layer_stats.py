@@ -1,7 +1,7 @@
 """Per-layer statistics of a network's forward and backward pass (lecture 3).
 
 :func:`layer_statistics` runs one batch through the model with hooks on every activation module
-and every Linear/Conv layer and reports, per layer:
+and reports, per hidden layer (an activation module and the Linear/Conv layer before it):
 
 * the mean and standard deviation of the activations (outputs of the activation module),
 * the fraction of saturated units (|tanh| > 0.99, sigmoid outside [0.01, 0.99]) or dead ones
@@ -10,7 +10,7 @@ and every Linear/Conv layer and reports, per layer:
   gradient,
 * the update-to-weight ratio lr ||grad W|| / ||W|| that one SGD step of size ``lr`` would make.
 
-The hooks are removed afterwards, gradients are restored to what they were, and no step is taken:
+The gradients come from ``torch.autograd.grad``: no ``.grad`` is written and no step is taken, so
 the model leaves exactly as it came.
 """
 
@@ -36,8 +36,8 @@ class LayerStats:
     activation_std: float
     saturated: float
     activation_grad_std: float
-    weight_grad_std: float
-    update_ratio: float
+    weight_grad_std: float | None  # None when the weight gradients were not asked for
+    update_ratio: float | None
     values: torch.Tensor  # a sample of activation values, for histograms
 
 
@@ -52,48 +52,65 @@ def _saturation(module: nn.Module, out: torch.Tensor) -> float:
 
 
 def layer_statistics(
-    model: nn.Module, inputs, targets, loss_fn=None, lr: float = 0.1, sample: int = 2000
+    model: nn.Module,
+    inputs,
+    targets,
+    loss_fn=None,
+    lr: float = 0.1,
+    sample: int = 2000,
+    weight_gradients: bool = True,
 ) -> list[LayerStats]:
-    """Forward and backward statistics of every activation layer of ``model`` on one batch."""
+    """Forward and backward statistics of every activation layer of ``model`` on one batch.
+
+    ``weight_gradients=False`` leaves out the weight gradients' statistics (None): the backward
+    pass then computes only the gradients that reach the activations, about half the work.
+    """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     acts = [m for m in model.modules() if isinstance(m, _ACTIVATIONS)]
-    weights = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)]
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)]
+    pairs = list(zip(acts, layers, strict=False))
     outputs: dict[nn.Module, torch.Tensor] = {}
-    grads: dict[nn.Module, torch.Tensor] = {}
-
-    def keep_output(module, args, out):
-        outputs[module] = out.detach()
-        out.register_hook(lambda g, module=module: grads.__setitem__(module, g.detach()))
-
-    handles = [m.register_forward_hook(keep_output) for m in acts]
-    saved_grads = [p.grad for p in model.parameters()]
+    handles = [
+        act.register_forward_hook(lambda module, args, out: outputs.__setitem__(module, out))
+        for act in acts
+    ]
     try:
-        for p in model.parameters():
-            p.grad = None
-        loss_fn(model(inputs), targets).backward()
-        rows = []
-        for index, (act, layer) in enumerate(zip(acts, weights, strict=False)):
-            out = outputs[act]
-            w = layer.weight
-            gw = w.grad if w.grad is not None else torch.zeros_like(w)
-            flat = out.reshape(-1)
-            pick = torch.linspace(0, flat.numel() - 1, min(sample, flat.numel())).long()
-            rows.append(
-                LayerStats(
-                    index=index,
-                    kind=type(act).__name__,
-                    activation_mean=out.mean().item(),
-                    activation_std=out.std().item(),
-                    saturated=_saturation(act, out),
-                    activation_grad_std=grads[act].std().item() if act in grads else 0.0,
-                    weight_grad_std=gw.std().item(),
-                    update_ratio=(lr * gw.norm() / w.detach().norm().clamp_min(1e-30)).item(),
-                    values=flat[pick].clone(),
-                )
-            )
-        return rows
+        loss = loss_fn(model(inputs), targets)
     finally:
         for handle in handles:
             handle.remove()
-        for p, g in zip(model.parameters(), saved_grads, strict=True):
-            p.grad = g
+    trained = [
+        layer.weight for _, layer in pairs if weight_gradients and layer.weight.requires_grad
+    ]
+    grads = torch.autograd.grad(
+        loss, [outputs[act] for act, _ in pairs] + trained, allow_unused=True
+    )
+    act_grads, weight_grads = (
+        grads[: len(pairs)],
+        dict(zip(trained, grads[len(pairs) :], strict=True)),
+    )
+    rows = []
+    for index, ((act, layer), act_grad) in enumerate(zip(pairs, act_grads, strict=True)):
+        out = outputs[act].detach()
+        w = layer.weight.detach()
+        gw = weight_grads.get(layer.weight)
+        if weight_gradients and gw is None:  # frozen or unused: a zero gradient
+            gw = torch.zeros_like(w)
+        flat = out.reshape(-1)
+        pick = torch.linspace(0, flat.numel() - 1, min(sample, flat.numel())).long()
+        rows.append(
+            LayerStats(
+                index=index,
+                kind=type(act).__name__,
+                activation_mean=out.mean().item(),
+                activation_std=out.std().item(),
+                saturated=_saturation(act, out),
+                activation_grad_std=0.0 if act_grad is None else act_grad.std().item(),
+                weight_grad_std=None if gw is None else gw.std().item(),
+                update_ratio=None
+                if gw is None
+                else (lr * gw.norm() / w.norm().clamp_min(1e-30)).item(),
+                values=flat[pick].clone(),
+            )
+        )
+    return rows

@@ -34,15 +34,22 @@ def test_analytic_derivatives_match_autograd(name, seed):
     torch.testing.assert_close(surface.hessian(p), hess, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", [*NAMED, "twin valleys"])
-def test_gradient_of_numpy_points_is_the_tensor_gradient(name):
-    """The optimizer race steps float64 numpy arrays through the same gradients."""
+@pytest.mark.parametrize(
+    "name", [*NAMED, "quadratic", "twin valleys", "linear recurrence", "tilted double well"]
+)
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_gradient_at_a_point_of_floats_is_the_tensor_gradient(name, seed):
+    """The optimizer race steps Python floats through the same partial derivatives (the linear
+    recurrence and the double well have none: their floats go through autograd)."""
     surface = analytic_surfaces.get(name)
-    p = _points(3, n=5)
-    from_numpy = surface.gradient(p.numpy())
-    assert isinstance(from_numpy, np.ndarray) and from_numpy.shape == (5, 2)
-    np.testing.assert_allclose(from_numpy, surface.gradient(p).numpy(), rtol=1e-13, atol=1e-13)
-    assert isinstance(surface.gradient(p.numpy().astype(np.float32)), torch.Tensor)
+    points = _points(seed, dim=surface.dim)
+    for point, grad in zip(points.tolist(), surface.gradient(points).tolist(), strict=True):
+        at = surface.gradient_at(point)
+        assert len(at) == surface.dim and all(type(g) is float for g in at)
+        np.testing.assert_allclose(at, grad, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match="coordinates"):
+        surface.gradient_at([0.0] * (surface.dim + 1))
 
 
 @pytest.mark.parametrize("name", NAMED)

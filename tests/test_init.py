@@ -101,6 +101,16 @@ def test_sparse_zeros_per_column():
     assert w[w != 0].std().item() == pytest.approx(0.5, rel=0.15)
 
 
+def test_sparse_zeros_fall_on_every_row_alike_and_at_the_ends():
+    """Each column's zeros are a uniform random subset of its rows: over 4000 columns every row
+    is zero in about 30 % of them (a binomial spread of 0.7 % each way)."""
+    w = init.sparse_(torch.empty(40, 4000), 0.3, generator=torch.Generator().manual_seed(1))
+    per_row = (w == 0).float().mean(dim=1)
+    assert ((per_row - 0.3).abs() < 0.035).all()
+    assert (init.sparse_(torch.empty(5, 7), 0.0) != 0).all()
+    assert (init.sparse_(torch.empty(5, 7), 1.0) == 0).all()
+
+
 def test_init_model_applies_to_every_layer_and_bias():
     net = init.init_model(models.mlp([10, 20, 20, 3]), "kaiming", bias=0.1, seed=1)
     for layer in (net[0], net[2], net[4]):
@@ -168,6 +178,28 @@ def test_layer_statistics_leave_the_model_unchanged_and_measure_saturation():
     nn.functional.cross_entropy(net(x), y).backward()
     ratio = 0.5 * net[0].weight.grad.norm() / net[0].weight.norm()
     assert rows[0].update_ratio == pytest.approx(ratio.item(), rel=1e-5)
+
+
+def test_layer_statistics_gradients_match_a_backward_pass_and_can_be_left_out():
+    torch.manual_seed(1)
+    net = init.init_model(models.mlp([6, 16, 16, 3], activation="relu"), "kaiming")
+    net[2].weight.requires_grad_(False)  # a frozen layer: its weight gradient counts as zero
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    rows = layer_stats.layer_statistics(net, x, y)
+    lean = layer_stats.layer_statistics(net, x, y, weight_gradients=False)
+    h1 = torch.relu(net[0](x))
+    h1.retain_grad()
+    h2 = torch.relu(net[2](h1))
+    h2.retain_grad()
+    nn.functional.cross_entropy(net[4](h2), y).backward()
+    for row, h in zip(rows, (h1, h2), strict=True):
+        assert row.activation_grad_std == pytest.approx(h.grad.std().item(), rel=1e-5)
+    assert rows[0].weight_grad_std == pytest.approx(net[0].weight.grad.std().item(), rel=1e-5)
+    assert rows[1].weight_grad_std == 0.0 and rows[1].update_ratio == 0.0
+    for full, part in zip(rows, lean, strict=True):
+        assert part.weight_grad_std is None and part.update_ratio is None
+        assert part.activation_grad_std == full.activation_grad_std
+        assert part.activation_std == full.activation_std
 
 
 def test_clipping_matches_torch():

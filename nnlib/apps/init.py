@@ -17,7 +17,9 @@ def layer_stats() -> FigureApp:
         viz.layer_stats_figure,
         [
             Param("depth", "int", 20, min=1, max=50, label="hidden layers"),
-            Param("width", "int", 128, min=16, max=512, step=16),
+            # Up to 256 units: initialising and running 20 layers costs width² (at 512 a redraw
+            # took about 110 ms to compute, over the 100 ms target; bench/widgets.py).
+            Param("width", "int", 128, min=16, max=256, step=16),
             Param(
                 "activation", "choice", "tanh", options=["tanh", "relu", "sigmoid", "leaky_relu"]
             ),

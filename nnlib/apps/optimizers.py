@@ -27,7 +27,9 @@ def race() -> FigureApp:
     size of the gradient noise."""
     params = [
         Param("surface", "choice", "rosenbrock", options=list(viz.RACE_SURFACES)),
-        Param("steps", "int", 300, min=10, max=1000, step=10),
+        # Up to 600 steps: a redraw steps six racers through their classes in Python, about 50
+        # microseconds per step for all six on the course's CPU (bench/widgets.py).
+        Param("steps", "int", 300, min=10, max=600, step=10),
         Param("noise", "float", 0.0, min=0.0, max=0.2, step=0.01, label="gradient noise"),
         Param("start_dx", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₁"),
         Param("start_dy", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₂"),

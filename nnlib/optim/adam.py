@@ -238,13 +238,14 @@ class Adam(ElementwiseOptimizer):
             g,
             state["exp_avg"],
             state["exp_avg_sq"],
-            state["step"].item(),
+            float(state["step"]),
             v_max=state.get("max_exp_avg_sq"),
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v)
+        new_state = {"exp_avg": m, "exp_avg_sq": v}
         if v_max is not None:
-            state["max_exp_avg_sq"] = v_max
+            new_state["max_exp_avg_sq"] = v_max
+        return new_theta, new_state
 
 
 class AdamW(Adam):
@@ -308,10 +309,10 @@ class Adamax(ElementwiseOptimizer):
             g,
             state["exp_avg"],
             state["exp_inf"],
-            state["step"].item(),
+            float(state["step"]),
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, exp_avg=m, exp_inf=u)
+        return new_theta, {"exp_avg": m, "exp_inf": u}
 
 
 class NAdam(ElementwiseOptimizer):
@@ -367,10 +368,10 @@ class NAdam(ElementwiseOptimizer):
             state["exp_avg"],
             state["exp_avg_sq"],
             state["mu_product"],
-            state["step"].item(),
+            float(state["step"]),
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, exp_avg=m, exp_avg_sq=v, mu_product=mu_product)
+        return new_theta, {"exp_avg": m, "exp_avg_sq": v, "mu_product": mu_product}
 
 
 def adam_first_steps(

@@ -187,10 +187,10 @@ class Adagrad(ElementwiseOptimizer):
             theta,
             g,
             state["sum"],
-            state["step"].item(),
+            float(state["step"]),
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, sum=s)
+        return new_theta, {"sum": s}
 
 
 class RMSprop(ElementwiseOptimizer):
@@ -243,11 +243,12 @@ class RMSprop(ElementwiseOptimizer):
             m=state.get("grad_avg"),
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, square_avg=s)
+        new_state = {"square_avg": s}
         if b is not None:
-            state["momentum_buffer"] = b
+            new_state["momentum_buffer"] = b
         if m is not None:
-            state["grad_avg"] = m
+            new_state["grad_avg"] = m
+        return new_theta, new_state
 
 
 class Adadelta(ElementwiseOptimizer):
@@ -285,4 +286,4 @@ class Adadelta(ElementwiseOptimizer):
             state["acc_delta"],
             **self.hyperparameters(group),
         )
-        self.store(theta, new_theta, state, square_avg=s, acc_delta=u)
+        return new_theta, {"square_avg": s, "acc_delta": u}

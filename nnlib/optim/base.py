@@ -4,11 +4,12 @@ Each optimizer module holds a pure function per algorithm (``sgd_update``, ``ada
 tensors in, tensors out, one statement per line of the formula, so the same function steps a
 2-D trajectory or a network and a notebook can show it beside the formula. The functions that
 the optimizer race uses (SGD, Adagrad, RMSprop, Adam) are plain arithmetic (``x ** 0.5``, which
-torch computes as ``sqrt``), so they step float64 numpy arrays too. The optimizer class
-validates its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
+torch computes as ``sqrt``), so they step Python floats too. The optimizer class validates
+its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
 parameter, and implements ``update(theta, g, state, group)``, which calls the pure function and
-stores its results. The base class loops over groups and parameters, so param groups and
-``state_dict`` work as in torch.optim.
+returns its results, the new parameter and state entries, without storing them. The base class
+stores them and loops over groups and parameters, so param groups and ``state_dict`` work as in
+torch.optim.
 
 Weight decay with strength :math:`\lambda` (``weight_decay``) comes in two kinds, chosen by one
 flag (:func:`apply_weight_decay`):
@@ -80,17 +81,11 @@ class ElementwiseOptimizer(Optimizer):
             state[key] = torch.zeros_like(theta, memory_format=torch.preserve_format)
         return state
 
-    def update(self, theta: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
+    def update(self, theta, g, state: dict, group: dict) -> tuple:
+        """One step's results, computed and not stored: ``(new_theta, {state key: new value})``
+        for the state entries the step changes (the pure update function's outputs). Nothing is
+        written here; :meth:`advance` writes the state and ``step()`` the parameter."""
         raise NotImplementedError
-
-    @staticmethod
-    def store(theta: torch.Tensor, new_theta: torch.Tensor, state: dict, **new_state) -> None:
-        """Write a pure update's results back: the parameter in place, the state by key.
-
-        ``theta[...] = new_theta`` writes a torch tensor or a numpy array in place (the optimizer
-        race steps numpy arrays through ``update``: :func:`nnlib.optim.race`)."""
-        theta[...] = new_theta
-        state.update(new_state)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -105,13 +100,16 @@ class ElementwiseOptimizer(Optimizer):
                 state = self.state[theta]
                 if not state:
                     state.update(self.init_state(theta, group))
-                self.advance(theta, theta.grad, state, group)
+                theta.copy_(self.advance(theta, theta.grad, state, group))
         return loss
 
-    def advance(self, theta, grad, state: dict, group: dict) -> None:
-        """One step of one parameter: count it, negate ``grad`` to maximize, then ``update``.
-        (The optimizer race calls it on numpy arrays: :func:`nnlib.optim.race`.)"""
+    def advance(self, theta, grad, state: dict, group: dict):
+        """One step of one parameter: count it, negate ``grad`` to maximize, ``update``, write
+        the new state into ``state``; returns the new parameter. Plain arithmetic on whatever
+        ``theta`` is: the optimizer race (:func:`nnlib.optim.race`) steps Python floats."""
         if "step" in state:  # SGD keeps no step count, like torch's
             state["step"] += 1
         g = -grad if group.get("maximize", False) else grad
-        self.update(theta, g, state, group)
+        new_theta, new_state = self.update(theta, g, state, group)
+        state.update(new_state)
+        return new_theta

@@ -43,4 +43,4 @@ class GradientDescent(ElementwiseOptimizer):
         return {}  # plain gradient descent keeps no state
 
     def update(self, theta, g, state, group):
-        self.store(theta, gd_update(theta, g, group["lr"]), state)
+        return gd_update(theta, g, group["lr"]), {}

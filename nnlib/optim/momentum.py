@@ -68,7 +68,7 @@ class VelocityMomentum(ElementwiseOptimizer):
         new_theta, v = velocity_momentum_update(
             theta, g, state["velocity"], lr=group["lr"], momentum=group["momentum"]
         )
-        self.store(theta, new_theta, state, velocity=v)
+        return new_theta, {"velocity": v}
 
 
 def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:

@@ -1,17 +1,19 @@
 """Several optimizers on one 2-D surface, side by side (lecture 5).
 
 Each racer is one of nnlib's optimizer classes with its keyword arguments. The class is built once,
-which checks the arguments with torch's messages and fills in its defaults; the race then calls
-the class's own ``update`` (its pure update function, :mod:`nnlib.optim.base`) at every step, so
-the race uses exactly the maths that trains networks. The points and the optimizer state are
-float64 numpy arrays: a 2-D step is a dozen operations on two numbers, and a numpy operation costs
-about a microsecond where a torch one costs five (six racers over 300 steps took about 40 ms
-instead of about 200 on the course's 2-core CPU). One vectorised call computes the gradients of
-all racers per step. Paths that blow up are frozen and reported.
+which checks the arguments with torch's messages and fills in its defaults; the race then steps
+through the class's own ``advance`` and ``update`` (its pure update function,
+:mod:`nnlib.optim.base`), so it uses exactly the maths that trains networks. These rules are
+elementwise, so each coordinate of a racer's point is a parameter of its own, held as a Python
+float: a 2-D step is a dozen operations on two numbers, and a Python float operation costs tens
+of nanoseconds where a numpy one costs about a microsecond and a torch one five.
+The surface's gradient comes from its hand-written partial derivatives on the same floats
+(``Landscape.gradient_at``). Paths that blow up are frozen and reported.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,32 +33,38 @@ class RaceResult:
 
 
 class _Racer:
-    """One optimizer stepping a numpy point through its class's ``advance``, as ``step()`` does."""
+    """One optimizer stepping a point, one Python float per coordinate, as ``step()`` steps a
+    tensor: each coordinate has its own state and goes through the class's ``advance``."""
 
-    def __init__(self, optimizer_class, kwargs: dict, start: np.ndarray):
+    def __init__(self, optimizer_class, kwargs: dict, start: list[float]):
         if not (
             isinstance(optimizer_class, type) and issubclass(optimizer_class, ElementwiseOptimizer)
         ):
             raise ValueError(
                 f"Invalid racer: {optimizer_class!r} (need one of nnlib.optim's optimizer classes)"
             )
-        probe = torch.zeros(len(start), dtype=torch.float64, requires_grad=True)
+        probe = torch.zeros(1, dtype=torch.float64, requires_grad=True)
         self.optimizer = optimizer_class([probe], **kwargs)  # checks kwargs, fills defaults
         self.group = self.optimizer.param_groups[0]
         state = self.optimizer.init_state(probe.detach(), self.group)
-        self.state = {k: v.numpy().copy() if torch.is_tensor(v) else v for k, v in state.items()}
-        self.theta = start.copy()
-        try:  # a trial step on copies: is this rule plain arithmetic (numpy-ready)?
-            trial = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.state.items()}
-            self.optimizer.advance(start.copy(), np.ones_like(start), trial, self.group)
+        self.states = [
+            {k: v.item() if torch.is_tensor(v) else v for k, v in state.items()} for _ in start
+        ]
+        self.theta = list(start)
+        try:  # a trial step on copies: is this rule plain arithmetic (float-ready)?
+            self.optimizer.advance(start[0], 1.0, dict(self.states[0]), self.group)
         except (TypeError, AttributeError) as error:
             raise ValueError(
                 f"Invalid racer: {optimizer_class.__name__}({kwargs}) steps torch tensors only "
                 f"({error}); the race steps SGD, Adagrad, RMSprop and Adam (without amsgrad)"
             ) from error
 
-    def step(self, g: np.ndarray) -> np.ndarray:
-        self.optimizer.advance(self.theta, g, self.state, self.group)
+    def step(self, g: list[float]) -> list[float]:
+        advance, group = self.optimizer.advance, self.group
+        self.theta = [
+            advance(x, g_x, state, group)
+            for x, g_x, state in zip(self.theta, g, self.states, strict=True)
+        ]
         return self.theta
 
 
@@ -80,39 +88,48 @@ def race(
     check_positive_int("steps", steps)
     if not noise >= 0.0:
         raise ValueError(f"Invalid noise: {noise} (must be >= 0)")
-    start = np.asarray(landscape._points(x0), dtype=np.float64).reshape(-1)
+    start = np.asarray(landscape._points(x0), dtype=np.float64).reshape(-1).tolist()
     names = list(optimizers)
     racers = {name: _Racer(*optimizers[name], start) for name in names}
-    draws = {
-        name: np.random.default_rng([seed, k]).standard_normal((steps, start.size)) * noise
+    draws = {  # each racer's noise, (steps, dim), as Python floats
+        name: (
+            np.random.default_rng([seed, k]).standard_normal((steps, len(start))) * noise
+        ).tolist()
         for k, name in enumerate(names)
         if noise > 0
     }
-    paths = {name: np.empty((steps + 1, start.size)) for name in names}
-    for path in paths.values():
-        path[0] = start
+    paths = {name: [start] for name in names}
     diverged: dict[str, int | None] = dict.fromkeys(names)
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below
-        _run(landscape, racers, draws, paths, diverged, steps, divergence_limit)
-    stacked = {name: torch.from_numpy(path) for name, path in paths.items()}
+    _run(landscape, racers, draws, paths, diverged, steps, divergence_limit)
+    stacked = {  # a path that diverged stays at its last point
+        name: torch.tensor(path + path[-1:] * (steps + 1 - len(path)), dtype=torch.float64)
+        for name, path in paths.items()
+    }
     values = {name: landscape.value(path) for name, path in stacked.items()}
     return RaceResult(stacked, values, diverged)
 
 
 def _run(landscape, racers, draws, paths, diverged, steps, divergence_limit) -> None:
-    """Step every racer that has not diverged; fill ``paths`` and ``diverged`` in place."""
+    """Step every racer that has not diverged; extend ``paths`` and fill ``diverged`` in place.
+
+    Where a tensor would hold inf or nan, Python floats raise (``x ** 2`` overflows, ``x / 0``)
+    or turn complex (a negative ``x ** 0.5``): all of these count as diverging, at a point of nans
+    when the step raised."""
     running = list(racers)
     for t in range(1, steps + 1):
-        grads = landscape.gradient(np.stack([racers[name].theta for name in running]))
-        for name, g in zip(running, grads, strict=True):
-            if draws:
-                g = g + draws[name][t - 1]
-            paths[name][t] = racers[name].step(g)
         for name in running:
-            point = paths[name][t]
-            if not all(abs(x) <= divergence_limit for x in point.tolist()):  # also inf, nan
-                diverged[name] = t
-                paths[name][t:] = point  # frozen after divergence: repeat the last point
+            racer = racers[name]
+            g = landscape.gradient_at(racer.theta)
+            if draws:
+                g = [g_x + noise for g_x, noise in zip(g, draws[name][t - 1], strict=True)]
+            try:
+                point = racer.step(g)
+            except (OverflowError, ZeroDivisionError):
+                point = [math.nan] * len(g)
+            if not all(type(x) is float and abs(x) <= divergence_limit for x in point):
+                diverged[name] = t  # also inf and nan, which fail the comparison
+                point = [x if type(x) is float else math.nan for x in point]
+            paths[name].append(point)
         running = [name for name in running if diverged[name] is None]
         if not running:
             break

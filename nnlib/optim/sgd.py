@@ -100,4 +100,4 @@ class SGD(ElementwiseOptimizer):
         )
         if u is g:  # the first velocity is the gradient itself: keep a copy, as torch does
             u = copy.deepcopy(g)  # (autograd accumulates into .grad in place)
-        self.store(theta, new_theta, state, momentum_buffer=u)
+        return new_theta, {"momentum_buffer": u}

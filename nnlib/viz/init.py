@@ -27,20 +27,28 @@ def layer_stats_for(
     scheme: str = "xavier",
     seed: int = 0,
     batch: int = 256,
+    weight_gradients: bool = True,
 ):
-    """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs."""
+    """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs
+    (:func:`nnlib.layer_stats.layer_statistics`)."""
     torch.manual_seed(seed)
-    sizes = [40] + [width] * depth + [10]
+    sizes = (40, *[width] * depth, 10)
     if scheme == "default":  # torch's own layer initialization
         model = models.mlp(sizes, activation=activation)
-    else:  # init_model sets every weight and bias: skip torch's initialization, then fill
-        with torch.device("meta"):
-            model = models.mlp(sizes, activation=activation).to_empty(device="cpu")
-    init.init_model(model, scheme, seed=seed)
+    else:  # init_model sets every weight and bias
+        model = init.init_model(_unfilled_mlp(sizes, activation), scheme, seed=seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, 40, generator=g)
     y = torch.randint(0, 10, (batch,), generator=g)
-    return layer_stats.layer_statistics(model, x, y)
+    return layer_stats.layer_statistics(model, x, y, weight_gradients=weight_gradients)
+
+
+def _unfilled_mlp(sizes: tuple[int, ...], activation: str) -> torch.nn.Module:
+    """An MLP for ``init_model`` to fill: built on the meta device, which skips torch's own
+    initialization (init_model would overwrite it), then given uninitialised memory."""
+    with torch.device("meta"):
+        model = models.mlp(list(sizes), activation=activation)
+    return model.to_empty(device="cpu")
 
 
 def layer_stats_figure(
@@ -54,7 +62,7 @@ def layer_stats_figure(
     """Activation std and gradient std per layer, and activation histograms of four layers, of
     one batch of ``batch`` Gaussian inputs (64 by default: at width 16 that is still 1024
     values per layer, and a redraw of 20 layers of 512 costs a quarter of a 256-input batch)."""
-    rows = layer_stats_for(depth, width, activation, scheme, seed, batch=batch)
+    rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
     layers = np.arange(1, len(rows) + 1)
     margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
     fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
@@ -69,7 +77,9 @@ def layer_stats_figure(
         for k in picks:
             values = rows[k].values.numpy()
             density, edges = np.histogram(values, bins=40, density=True)
-            right.stairs(density, edges, label=f"layer {k + 1}")
+            right.plot(
+                edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k + 1}"
+            )
         right.set(xlabel="activation value", title="activation histograms")
         right.legend(fontsize=8)
         saturated = np.mean([r.saturated for r in rows])
