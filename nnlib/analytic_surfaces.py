@@ -248,9 +248,9 @@ class Beale(Landscape):
 
     def partials(self, x, y):
         terms = list(self._terms_of(x, y))
-        return sum(2 * t * tx for *_, t, (tx, _) in terms), sum(
-            2 * t * ty for *_, t, (_, ty) in terms
-        )
+        dx = sum(2 * t * tx for *_, t, (tx, _) in terms)
+        dy = sum(2 * t * ty for *_, t, (_, ty) in terms)
+        return dx, dy
 
     def hessian(self, p):
         total = 0

@@ -234,7 +234,7 @@ RACERS = {
 
 
 @pytest.mark.parametrize("name", list(RACERS))
-def test_race_steps_numpy_points_exactly_as_the_class_steps_a_tensor(name):
+def test_race_steps_python_floats_exactly_as_the_class_steps_a_tensor(name):
     from nnlib import analytic_surfaces
 
     surface = analytic_surfaces.Rosenbrock()
@@ -266,6 +266,28 @@ def test_race_freezes_divergent_paths_and_checks_its_racers():
         optim.race(surface, {"bad": (optim.SGD, {"lr": -1.0})}, [1.0, 1.0], 5)
     with pytest.raises(ValueError, match="torch tensors only"):
         optim.race(surface, {"ams": (optim.Adam, {"amsgrad": True})}, [1.0, 1.0], 5)
+
+
+def test_race_reports_what_would_be_inf_or_nan_in_a_tensor_as_divergence():
+    """Python floats raise where tensors hold inf or nan: Adagrad with eps = 0 at a point of zero
+    gradient divides 0 by 0 (a tensor gives nan), and a huge step overflows x ** 2."""
+    from nnlib import analytic_surfaces
+
+    bowl = analytic_surfaces.running_example()
+    zero_by_zero = (optim.Adagrad, {"lr": 0.1, "eps": 0.0})
+    tensor = optim.run(bowl, lambda p: zero_by_zero[0](p, **zero_by_zero[1]), [0.0, 0.0], 1)
+    assert tensor.points[1].isnan().all()
+    result = optim.race(bowl, {"0/0": zero_by_zero}, [0.0, 0.0], 5)
+    assert result.diverged_at["0/0"] == 1 and result.paths["0/0"][1:].isnan().all()
+    steep, far = analytic_surfaces.Rosenbrock(), [1e200, 0.0]  # its gradient has x ** 2 = 1e400
+    tensor = optim.run(steep, lambda p: optim.SGD(p, lr=1e-3), far, 1)
+    assert not tensor.points[1].isfinite().all()
+    result = optim.race(steep, {"far": (optim.SGD, {"lr": 1e-3})}, far, 5, divergence_limit=1e300)
+    assert result.diverged_at["far"] == 1 and result.paths["far"][1:].isnan().all()
+    result = optim.race(steep, {"huge": (optim.SGD, {"lr": 10.0})}, [-1.5, 2.0], 50, 1e300)
+    at = result.diverged_at["huge"]  # here a product overflows to inf, as in a tensor
+    assert at is not None and result.paths["huge"][:at].isfinite().all()
+    assert result.paths["huge"][at].isinf().any()
 
 
 def test_race_noise_of_one_racer_does_not_depend_on_the_others():

@@ -112,20 +112,20 @@ def race(
 def _run(landscape, racers, draws, paths, diverged, steps, divergence_limit) -> None:
     """Step every racer that has not diverged; extend ``paths`` and fill ``diverged`` in place.
 
-    Where a tensor would hold inf or nan, Python floats raise (``x ** 2`` overflows, ``x / 0``)
+    Where a tensor would hold inf or nan, Python floats may raise (``x ** 2`` overflows, ``x / 0``)
     or turn complex (a negative ``x ** 0.5``): all of these count as diverging, at a point of nans
-    when the step raised."""
+    when the gradient or the step raised."""
     running = list(racers)
     for t in range(1, steps + 1):
         for name in running:
             racer = racers[name]
-            g = landscape.gradient_at(racer.theta)
-            if draws:
-                g = [g_x + noise for g_x, noise in zip(g, draws[name][t - 1], strict=True)]
             try:
+                g = landscape.gradient_at(racer.theta)
+                if draws:
+                    g = [g_x + noise for g_x, noise in zip(g, draws[name][t - 1], strict=True)]
                 point = racer.step(g)
             except (OverflowError, ZeroDivisionError):
-                point = [math.nan] * len(g)
+                point = [math.nan] * len(racer.theta)
             if not all(type(x) is float and abs(x) <= divergence_limit for x in point):
                 diverged[name] = t  # also inf and nan, which fail the comparison
                 point = [x if type(x) is float else math.nan for x in point]
