@@ -82,20 +82,18 @@ def layer_statistics(
     trained = [
         layer.weight for _, layer in pairs if weight_gradients and layer.weight.requires_grad
     ]
-    grads = torch.autograd.grad(
-        loss, [outputs[act] for act, _ in pairs] + trained, allow_unused=True
-    )
-    act_grads, weight_grads = (
-        grads[: len(pairs)],
-        dict(zip(trained, grads[len(pairs) :], strict=True)),
-    )
+    wanted = [outputs[act] for act, _ in pairs] + trained
+    grads = torch.autograd.grad(loss, wanted, allow_unused=True)  # None where unused
+    act_grads = grads[: len(pairs)]
+    weight_grads = dict(zip(trained, grads[len(pairs) :], strict=True))
     rows = []
     for index, ((act, layer), act_grad) in enumerate(zip(pairs, act_grads, strict=True)):
-        out = outputs[act].detach()
-        w = layer.weight.detach()
-        gw = weight_grads.get(layer.weight)
-        if weight_gradients and gw is None:  # frozen or unused: a zero gradient
-            gw = torch.zeros_like(w)
+        out, w = outputs[act].detach(), layer.weight.detach()
+        gw, ratio = None, None
+        if weight_gradients:  # a frozen or unused layer has a zero gradient
+            gw = weight_grads.get(layer.weight)
+            gw = torch.zeros_like(w) if gw is None else gw
+            ratio = (lr * gw.norm() / w.norm().clamp_min(1e-30)).item()
         flat = out.reshape(-1)
         pick = torch.linspace(0, flat.numel() - 1, min(sample, flat.numel())).long()
         rows.append(
@@ -107,9 +105,7 @@ def layer_statistics(
                 saturated=_saturation(act, out),
                 activation_grad_std=0.0 if act_grad is None else act_grad.std().item(),
                 weight_grad_std=None if gw is None else gw.std().item(),
-                update_ratio=None
-                if gw is None
-                else (lr * gw.norm() / w.norm().clamp_min(1e-30)).item(),
+                update_ratio=ratio,
                 values=flat[pick].clone(),
             )
         )
