@@ -1,10 +1,11 @@
 """What one text label costs when a figure is drawn, against a line of 1000 points drawn in the
 same run.
 
-Every live widget redraw draws 30-60 labels (tick labels, axis labels, titles, legend entries),
-so the cost of a label is a large part of a redraw. Run it under two matplotlib versions to
-compare them (``requirements.txt`` says why the course pins 3.10): on the course's 2-core CPU a
-label cost 2.3 ms with matplotlib 3.11.2 and 0.7 ms with 3.10.9 (a 1000-point line 4.2 and 2.7).
+Every live widget redraw draws dozens of labels (tick labels, axis labels, titles, legend
+entries), so the cost of a label is a large part of a redraw. Run it under two matplotlib
+versions to compare them (``requirements.txt`` says why the course pins 3.10): on the course's
+2-core CPU a label cost 2.3 ms with matplotlib 3.11.2 and 0.7 ms with 3.10.9 (a 1000-point line
+4.2 and 2.7: lines were slower too, by less).
 
     python bench/text_rendering.py
 """

@@ -235,7 +235,7 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None) -> torch
     num_zeros = math.ceil(sparsity * rows)
     tensor.normal_(0, std, generator=generator)
     # each column's zeros: the first num_zeros rows of a random permutation of its rows
-    permutations = torch.rand(rows, cols, generator=generator).argsort(dim=0)
+    permutations = torch.rand(rows, cols, generator=generator).argsort(dim=0).to(tensor.device)
     return tensor.scatter_(0, permutations[:num_zeros], 0.0)
 
 

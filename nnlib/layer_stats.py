@@ -1,7 +1,8 @@
 """Per-layer statistics of a network's forward and backward pass (lecture 3).
 
 :func:`layer_statistics` runs one batch through the model with hooks on every activation module
-and reports, per hidden layer (an activation module and the Linear/Conv layer before it):
+and reports, per hidden layer (the k-th activation module, paired with the k-th Linear/Conv layer
+in ``model.modules()`` order, which in an MLP or a plain CNN is the layer before it):
 
 * the mean and standard deviation of the activations (outputs of the activation module),
 * the fraction of saturated units (|tanh| > 0.99, sigmoid outside [0.01, 0.99]) or dead ones
@@ -11,7 +12,8 @@ and reports, per hidden layer (an activation module and the Linear/Conv layer be
 * the update-to-weight ratio lr ||grad W|| / ||W|| that one SGD step of size ``lr`` would make.
 
 The gradients come from ``torch.autograd.grad``: no ``.grad`` is written and no step is taken, so
-the model leaves exactly as it came.
+the parameters leave exactly as they came (a BatchNorm layer in training mode still updates its
+running statistics, as in any forward pass).
 """
 
 from __future__ import annotations
@@ -63,12 +65,15 @@ def layer_statistics(
     """Forward and backward statistics of every activation layer of ``model`` on one batch.
 
     ``weight_gradients=False`` leaves out the weight gradients' statistics (None): the backward
-    pass then computes only the gradients that reach the activations, about half the work.
+    pass then computes only the gradients that reach the activations, skipping each layer's
+    weight-gradient matrix product.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     acts = [m for m in model.modules() if isinstance(m, _ACTIVATIONS)]
     layers = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)]
     pairs = list(zip(acts, layers, strict=False))
+    if not pairs:
+        return []
     outputs: dict[nn.Module, torch.Tensor] = {}
     handles = [
         act.register_forward_hook(lambda module, args, out: outputs.__setitem__(module, out))

@@ -200,6 +200,7 @@ def test_layer_statistics_gradients_match_a_backward_pass_and_can_be_left_out():
         assert part.weight_grad_std is None and part.update_ratio is None
         assert part.activation_grad_std == full.activation_grad_std
         assert part.activation_std == full.activation_std
+    assert layer_stats.layer_statistics(nn.Linear(6, 3), x, y) == []  # no hidden layer
 
 
 def test_clipping_matches_torch():

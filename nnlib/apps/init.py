@@ -18,7 +18,7 @@ def layer_stats() -> FigureApp:
         [
             Param("depth", "int", 20, min=1, max=50, label="hidden layers"),
             # Up to 256 units: initialising and running 20 layers costs width² (at 512 a redraw
-            # took about 110 ms to compute, over the 100 ms target; bench/widgets.py).
+            # took 111 ms to compute in bench/widgets.py, over the 100 ms target).
             Param("width", "int", 128, min=16, max=256, step=16),
             Param(
                 "activation", "choice", "tanh", options=["tanh", "relu", "sigmoid", "leaky_relu"]

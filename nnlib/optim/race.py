@@ -5,8 +5,8 @@ which checks the arguments with torch's messages and fills in its defaults; the 
 through the class's own ``advance`` and ``update`` (its pure update function,
 :mod:`nnlib.optim.base`), so it uses exactly the maths that trains networks. These rules are
 elementwise, so each coordinate of a racer's point is a parameter of its own, held as a Python
-float: a 2-D step is a dozen operations on two numbers, and a Python float operation costs tens
-of nanoseconds where a numpy one costs about a microsecond and a torch one five.
+float: a 2-D step is a dozen operations on two numbers, where each torch or numpy call would
+cost its fixed overhead (``bench/race.py`` times the race against torch.optim with autograd).
 The surface's gradient comes from its hand-written partial derivatives on the same floats
 (``Landscape.gradient_at``). Paths that blow up are frozen and reported.
 """

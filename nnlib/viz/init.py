@@ -61,7 +61,7 @@ def layer_stats_figure(
 ):
     """Activation std and gradient std per layer, and activation histograms of four layers, of
     one batch of ``batch`` Gaussian inputs (64 by default: at width 16 that is still 1024
-    values per layer, and a redraw of 20 layers of 512 costs a quarter of a 256-input batch)."""
+    values per layer, and a redraw costs a quarter of what a 256-input batch would)."""
     rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
     layers = np.arange(1, len(rows) + 1)
     margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
