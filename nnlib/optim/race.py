@@ -88,7 +88,7 @@ def race(
     check_positive_int("steps", steps)
     if not noise >= 0.0:
         raise ValueError(f"Invalid noise: {noise} (must be >= 0)")
-    start = np.asarray(landscape._points(x0), dtype=np.float64).reshape(-1).tolist()
+    start = landscape._points(x0).reshape(-1).tolist()
     names = list(optimizers)
     racers = {name: _Racer(*optimizers[name], start) for name in names}
     draws = {  # each racer's noise, (steps, dim), as Python floats

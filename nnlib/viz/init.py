@@ -32,23 +32,17 @@ def layer_stats_for(
     """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs
     (:func:`nnlib.layer_stats.layer_statistics`)."""
     torch.manual_seed(seed)
-    sizes = (40, *[width] * depth, 10)
+    sizes = [40] + [width] * depth + [10]
     if scheme == "default":  # torch's own layer initialization
         model = models.mlp(sizes, activation=activation)
-    else:  # init_model sets every weight and bias
-        model = init.init_model(_unfilled_mlp(sizes, activation), scheme, seed=seed)
+    else:  # init_model sets every weight and bias: skip torch's initialization, then fill
+        with torch.device("meta"):
+            model = models.mlp(sizes, activation=activation).to_empty(device="cpu")
+    init.init_model(model, scheme, seed=seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, 40, generator=g)
     y = torch.randint(0, 10, (batch,), generator=g)
     return layer_stats.layer_statistics(model, x, y, weight_gradients=weight_gradients)
-
-
-def _unfilled_mlp(sizes: tuple[int, ...], activation: str) -> torch.nn.Module:
-    """An MLP for ``init_model`` to fill: built on the meta device, which skips torch's own
-    initialization (init_model would overwrite it), then given uninitialised memory."""
-    with torch.device("meta"):
-        model = models.mlp(list(sizes), activation=activation)
-    return model.to_empty(device="cpu")
 
 
 def layer_stats_figure(
