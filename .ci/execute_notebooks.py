@@ -38,7 +38,7 @@ def main() -> int:
     # sets the same variable) carry none, so the book shows no frozen bars.
     os.environ["TQDM_DISABLE"] = "1"
     # Every FigureApp displayed while executing for the book embeds its kernel-free version:
-    # frames precomputed over its grid (nnlib.widgets.static), shown by the built HTML.
+    # frames precomputed over its grid (nncourse.widgets.static), shown by the built HTML.
     os.environ["NNLIB_STATIC_FRAMES"] = "1"
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)

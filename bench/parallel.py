@@ -1,5 +1,5 @@
 """Six trainings of lecture 6's study: one after the other in this process (PyTorch's threads),
-against ``nnlib.parallel.parallel_map`` (one forked worker per core, one thread each); best of
+against ``nncourse.parallel.parallel_map`` (one forked worker per core, one thread each); best of
 two repeats, speed-up printed, and whether the accuracies agree."""
 
 import os
@@ -7,8 +7,8 @@ import os
 import torch
 from _timing import best_of
 
-from nnlib.parallel import default_workers, parallel_map
-from nnlib.studies.regularization import DigitsStudy
+from nncourse.lecture6.digits import DigitsStudy
+from nncourse.parallel import default_workers, parallel_map
 
 
 def main() -> None:

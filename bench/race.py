@@ -6,7 +6,9 @@ The widget's whole redraw is timed by ``bench/widgets.py``."""
 import torch
 from _timing import best_of
 
-from nnlib import analytic_surfaces, optim, viz
+from nncourse.lecture5 import race_figures
+from nncourse.lecture5.race import race
+from nnlib import analytic_surfaces
 
 
 def naive(surface, steps: int = 300) -> None:
@@ -29,11 +31,11 @@ def naive(surface, steps: int = 300) -> None:
 
 def main() -> None:
     surface = analytic_surfaces.Rosenbrock()
-    racers = viz.race_optimizers(1e-3)
-    optim.race(surface, racers, [-1.5, 2.0], 5)  # warm-up
+    racers = race_figures.race_optimizers(1e-3)
+    race(surface, racers, [-1.5, 2.0], 5)  # warm-up
     naive(surface, 5)
     for steps in (300, 1000):
-        fast = best_of(lambda: optim.race(surface, racers, [-1.5, 2.0], steps))  # noqa: B023
+        fast = best_of(lambda: race(surface, racers, [-1.5, 2.0], steps))  # noqa: B023
         slow = best_of(lambda: naive(surface, steps))  # noqa: B023
         print(f"6 optimizers x {steps} steps, optim.race:           {fast * 1e3:6.1f} ms")
         print(f"6 optimizers x {steps} steps, torch.optim+autograd: {slow * 1e3:6.1f} ms")

@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import torch
 from _timing import best_of
 
-from nnlib import analytic_surfaces, optim, viz
+from nncourse.lecture1 import figures
+from nnlib import analytic_surfaces, optim
 
 
 def main() -> None:
@@ -31,9 +32,11 @@ def main() -> None:
     print(f"64 starts x 500 steps, Python loop:   {looped * 1e3:8.1f} ms")
     print(f"speed-up from batching:               {looped / batched:8.1f}x")
 
-    compute = best_of(lambda: viz.gd_quadratic_figure(kappa=10, lr_factor=1.8))
+    compute = best_of(lambda: figures.gd_quadratic_figure(kappa=10, lr_factor=1.8))
     total = best_of(
-        lambda: viz.gd_quadratic_figure(kappa=10, lr_factor=1.8).savefig(io.BytesIO(), format="png")
+        lambda: figures.gd_quadratic_figure(kappa=10, lr_factor=1.8).savefig(
+            io.BytesIO(), format="png"
+        )
     )
     print(f"GD widget, figure built (compute):    {compute * 1e3:8.1f} ms")
     print(f"GD widget, built + rendered to PNG:   {total * 1e3:8.1f} ms")

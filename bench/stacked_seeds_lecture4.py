@@ -9,8 +9,8 @@ import torch
 from _timing import best_of
 from torch import nn
 
+from nncourse.lecture4 import normalization as study
 from nnlib import train
-from nnlib.studies import normalization as study
 
 STEPS = 20
 

@@ -14,8 +14,7 @@ matplotlib.use("Agg")
 
 from _timing import best_of
 
-from nnlib import viz
-from nnlib.studies import cubic_fit
+from nncourse.lecture0 import cubic_fit, figures
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     reference = best_of(lambda: cubic_fit.fit_with_optim(x, y, theta0, lr=5e-3, steps=2000))
 
     def render():
-        viz.cubic_fit_figure(lr=5e-3, steps=2000).savefig(io.BytesIO(), format="png")
+        figures.cubic_fit_figure(lr=5e-3, steps=2000).savefig(io.BytesIO(), format="png")
 
     total = best_of(render)
     print(f"compute (fit_by_hand, 2000 steps):     {compute * 1e3:7.1f} ms")

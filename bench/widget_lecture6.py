@@ -16,9 +16,10 @@ import torch
 import torch.nn.functional as F
 from _timing import best_of
 
-from nnlib import models, viz
+from nncourse.lecture6 import boundaries as moons
+from nncourse.lecture6 import figures
+from nnlib import models
 from nnlib import regularization as R
-from nnlib.studies import moons
 
 
 def torch_reference(x, y, l2=1e-3, dropout=0.2, steps=200):
@@ -40,7 +41,7 @@ def main() -> None:
     strengths = iter(1e-4 * 1.01**k for k in range(100))  # new values: the cache never answers
 
     def redraw():
-        viz.boundary_figure(l2=next(strengths), dropout=0.2).savefig(io.BytesIO(), format="png")
+        figures.boundary_figure(l2=next(strengths), dropout=0.2).savefig(io.BytesIO(), format="png")
 
     total = best_of(redraw)
     print(f"compute (nnlib Adam, 200 steps):        {compute * 1e3:7.1f} ms")

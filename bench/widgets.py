@@ -1,6 +1,6 @@
 """Every interactive figure of the course: compute and redraw times against the targets.
 
-Finds every app in :data:`nnlib.apps.REGISTRY` (the one place notebooks take their apps from;
+Finds every app in :data:`nncourse.apps.REGISTRY` (the one place notebooks take their apps from;
 ``tests/test_apps.py`` checks that every notebook's app is registered) and times, at the default
 and at each control's extremes, the compute (the figure function) and the redraw (compute plus
 rendering to PNG, what a slider move costs in a live kernel: FigureApp.compute with one torch
@@ -10,7 +10,7 @@ wall-clock and CPU time (``time.process_time``, one thread) are printed: on a sh
 the wall clock includes waiting for a core, the CPU time does not.
 
 ``--static`` also precomputes each app's book frames and prints their number, size and time
-against the budget (nnlib.widgets.static: 2 MB per app, 4 MB per page).
+against the budget (nncourse.widgets.static: 2 MB per app, 4 MB per page).
 
     python bench/widgets.py [--static] [--repeat 3] [name ...]
 """
@@ -24,9 +24,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from nnlib import apps
-from nnlib.widgets import APP_BUDGET_BYTES
-from nnlib.widgets.app import live_png
+from nncourse import apps
+from nncourse.widgets import APP_BUDGET_BYTES
+from nncourse.widgets.app import live_png
 
 COMPUTE_TARGET = 0.100
 REDRAW_TARGET = 0.300

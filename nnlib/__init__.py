@@ -5,13 +5,14 @@ formula, and is tested against PyTorch's own implementation or a closed form. Th
 rule is one pure tensor function (``nnlib.optim.adam_update``, ``nnlib.norm.batch_norm``, ...);
 classes keep state and call it.
 
-Module map, four layers. A module imports only its own layer and the layers above it in this
-list (``tests/test_layering.py`` reads every import with ``ast`` and enforces it):
+Module map, two layers. A module imports only its own layer and the layer above it in this list,
+and nothing of the course package ``nncourse`` (``tests/test_layering.py`` reads every import with
+``ast`` and enforces both):
 
 * **foundation**
 
-  - :mod:`nnlib.utils`: seeding, device choice (``get_device``), timers, argument checks;
-  - :mod:`nnlib.parallel`: ``parallel_map``, independent runs (seeds, settings) on every core;
+  - :mod:`nnlib.utils`: seeding (``seed_everything``, ``replicated_seed``), device choice,
+    timers, argument checks;
   - :mod:`nnlib.params`: the one parameter flattener (trainable parameters as one vector);
   - :mod:`nnlib.data`: offline datasets and loaders;
   - :mod:`nnlib.models`: MLP and small-CNN builders, many MLPs stacked (``BatchedMLP``);
@@ -37,17 +38,8 @@ list (``tests/test_layering.py`` reads every import with ``ast`` and enforces it
     averaging (lecture 6);
   - :mod:`nnlib.transfer`: the pretrained glyph network, freezing, features (lecture 7).
 
-* **studies**: :mod:`nnlib.studies`, experiment set-ups (data, model and recipe of one
-  experiment, one module per study: ``cubic_fit``, ``gd_rates``, ``sgd_least_squares``,
-  ``newton_cost``, ``early_stopping``, ``minima``, ``plateaus``, ``cliffs``, ``initialization``,
-  ``normalization``, ``optimizers``, ``search``, ``sharpness``, ``wilson``, ``regularization``,
-  ``sparsity``, ``moons``, ``transfer``); they may import techniques.
-
-* **presentation**, which owns no maths: :mod:`nnlib.viz` (figures as pure functions),
-  :mod:`nnlib.widgets` (sliders bound to them, and their kernel-free versions for the book),
-  :mod:`nnlib.apps` (every interactive figure's controls, in one registry),
-  :mod:`nnlib.exercises` (checkers that call the nnlib function they compare with),
-  :mod:`nnlib.evidence` (claims checked in the notebooks).
+The course's own code (experiment set-ups, figures, widgets, exercises, claims) is the package
+:mod:`nncourse`, which imports nnlib.
 """
 
 from nnlib.utils import DivergenceError, Timer, get_device, seed_everything

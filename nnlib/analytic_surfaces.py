@@ -10,8 +10,8 @@ starting points, is one call. ``value`` returns shape ``(...)``, ``gradient`` ``
 autograd and finite differences; the base class falls back on autograd where a surface has none.
 A 2-D surface writes its gradient as ``partials(x, y)`` in plain arithmetic, so the same formula
 takes tensors of coordinates (``gradient``) or one point's Python floats (``gradient_at``): the
-optimizer race (:func:`nnlib.optim.race`) steps single 2-D points, where a torch or numpy call's
-fixed overhead would cost far more than the arithmetic.
+course's optimizer race steps single 2-D points, where a torch or numpy call's fixed
+overhead would cost far more than the arithmetic.
 
 Use :func:`get` to build a surface by name (``get("rosenbrock")``), or the classes directly.
 """

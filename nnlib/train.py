@@ -26,13 +26,7 @@ import torch
 from torch import nn
 
 from nnlib.losses import per_model_loss
-from nnlib.utils import (
-    DivergenceError,
-    check_finite,
-    check_positive_int,
-    get_device,
-    progress_bar,
-)
+from nnlib.utils import DivergenceError, check_finite, check_positive_int, get_device, progress_bar
 
 __all__ = [
     "Callback",

@@ -22,10 +22,17 @@ __all__ = [
     "check_positive",
     "check_positive_int",
     "format_bytes",
+    "generator",
     "get_device",
+    "manual_seed",
     "progress_bar",
+    "replicated_seed",
+    "replication",
     "seed_everything",
 ]
+
+REPLICATION_VARIABLE = "NNLIB_REPLICATION"
+REPLICATION_STRIDE = 1000
 
 
 def progress_bar(iterable, *, progress: bool = True, **kwargs):
@@ -41,20 +48,51 @@ def progress_bar(iterable, *, progress: bool = True, **kwargs):
     return tqdm(iterable, disable=hidden or not progress, leave=False, **kwargs)
 
 
+def replication() -> int:
+    """The replication the course runs as: the integer in ``NNLIB_REPLICATION`` (0 when unset).
+
+    Replication 0 is the book as published. ``make replicate`` runs every notebook under 1 and 2,
+    where every seed is shifted (:func:`replicated_seed`), so each finding is tested on new draws.
+    """
+    text = os.environ.get(REPLICATION_VARIABLE, "").strip() or "0"
+    if not text.isdigit():
+        raise ValueError(f"Invalid {REPLICATION_VARIABLE}: {text!r} (must be an integer >= 0)")
+    return int(text)
+
+
+def replicated_seed(seed: int) -> int:
+    """``seed + 1000 r`` in replication ``r`` (:func:`replication`): the one place every seed of
+    the course passes through, so that a replication changes every random draw at once."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"Invalid seed: {seed!r} (must be an integer in [0, 2**32))")
+    return (int(seed) + REPLICATION_STRIDE * replication()) % 2**32
+
+
+def generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` seeded with :func:`replicated_seed` ``(seed)``."""
+    return torch.Generator(device=device).manual_seed(replicated_seed(seed))
+
+
+def manual_seed(seed: int) -> int:
+    """``torch.manual_seed(replicated_seed(seed))``: seeds torch's global generator (initial
+    weights, dropout masks) for run ``seed``; returns ``seed``."""
+    torch.manual_seed(replicated_seed(seed))
+    return int(seed)
+
+
 def seed_everything(seed: int) -> int:
     """Seed Python's ``random``, NumPy and PyTorch (CPU and CUDA) with one integer.
 
-    Every notebook calls this at the top so that its printed numbers repeat run after run.
-    Returns the seed, so ``seed = seed_everything(0)`` reads naturally.
+    Every notebook calls this at the top so that its printed numbers repeat run after run. The
+    generators get :func:`replicated_seed` ``(seed)``, so a replication shifts them too.
+    Returns ``seed``, so ``seed = seed_everything(0)`` reads naturally.
     """
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
-        raise ValueError(f"Invalid seed: {seed!r} (must be an integer in [0, 2**32))")
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    os.environ["PYTHONHASHSEED"] = str(seed)
-    return seed
+    shifted = replicated_seed(seed)
+    random.seed(shifted)
+    np.random.seed(shifted)
+    torch.manual_seed(shifted)  # also seeds every CUDA device
+    os.environ["PYTHONHASHSEED"] = str(shifted)
+    return int(seed)
 
 
 def get_device(prefer: str | None = None) -> torch.device:

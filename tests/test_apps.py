@@ -1,4 +1,4 @@
-"""Every interactive figure of the course, from its one spec in nnlib.apps: each control driven
+"""Every interactive figure of the course, from its one spec in nncourse.apps: each control driven
 to its extremes, and every notebook's app taken from the registry."""
 
 import io
@@ -10,10 +10,13 @@ import pytest
 from matplotlib import image as mpl_image
 from matplotlib.figure import Figure
 
-from nnlib import apps, optim, parallel, viz, widgets
+from nncourse import apps, parallel, widgets
+from nncourse.lecture5 import race_figures
+from nncourse.lecture5.race import race
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-APP_CALL = re.compile(r"\bapps\.(\w+)\.(\w+)\(")
+APP_IMPORT = re.compile(r"from nncourse\.(lecture\d) import apps")
+APP_CALL = re.compile(r"\bapps\.(\w+)\(")
 
 
 @pytest.mark.parametrize("name", list(apps.REGISTRY))
@@ -76,40 +79,44 @@ def _code_cells(path: Path) -> list[str]:
 def test_notebook_apps_come_from_the_registry(path):
     for source in _code_cells(path):
         assert "FigureApp(" not in source and "Param(" not in source, (
-            f"{path.name}: a widget spec written in the notebook; add it to nnlib.apps and "
-            f"display apps.<concept>.<app>() instead:\n{source}"
+            f"{path.name}: a widget spec written in the notebook; add it to nncourse.apps and "
+            f"display apps.<app>() instead:\n{source}"
         )
-        for concept, name in APP_CALL.findall(source):
-            assert f"{concept}.{name}" in apps.REGISTRY, f"{path.name}: apps.{concept}.{name}"
+    lectures = {lecture for source in _code_cells(path) for lecture in APP_IMPORT.findall(source)}
+    for source in _code_cells(path):
+        for name in APP_CALL.findall(source):
+            assert any(f"{lecture}.{name}" in apps.REGISTRY for lecture in lectures), (
+                f"{path.name}: apps.{name}"
+            )
 
 
 def test_race_noise_is_reproducible_and_changes_the_paths():
-    surface = viz.RACE_SURFACES["ill-conditioned quadratic"][0]()
-    racers = viz.race_optimizers(0.02)
-    clean = optim.race(surface, racers, [-1.8, 1.2], 50)
-    noisy = optim.race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
-    again = optim.race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
+    surface = race_figures.RACE_SURFACES["ill-conditioned quadratic"][0]()
+    racers = race_figures.race_optimizers(0.02)
+    clean = race(surface, racers, [-1.8, 1.2], 50)
+    noisy = race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
+    again = race(surface, racers, [-1.8, 1.2], 50, noise=0.5, seed=1)
     for name in racers:
         assert not (noisy.paths[name] == clean.paths[name]).all()
         assert (noisy.paths[name] == again.paths[name]).all()
     with pytest.raises(ValueError, match="noise"):
-        optim.race(surface, racers, [-1.8, 1.2], 5, noise=-1.0)
+        race(surface, racers, [-1.8, 1.2], 5, noise=-1.0)
 
 
 def test_race_figure_shows_the_chosen_racers_with_their_settings():
-    fig = viz.race_figure(
+    fig = race_figures.race_figure(
         "ill-conditioned quadratic", steps=20, sgd=False, adam_lr=2.0, adam_beta1=0.5
     )
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]  # one per racer
     assert len(labels) == 5 and not any(label.startswith("SGD") for label in labels)
     assert "Adam: lr 0.1, β 0.5/0.999" in labels
-    nobody = viz.race_figure(**dict.fromkeys(viz.optimizers.RACERS, False))
+    nobody = race_figures.race_figure(**dict.fromkeys(race_figures.RACERS, False))
     assert "no optimizer selected" in [t.get_text() for t in nobody.axes[1].texts]
     with pytest.raises(ValueError, match="surface"):
-        viz.race_figure("everest")
+        race_figures.race_figure("everest")
 
 
 def test_race_start_moves_with_the_offsets_and_stays_in_the_window():
-    fig = viz.race_figure("rosenbrock", steps=10, start_dx=0.25, start_dy=-0.5)
-    start = fig.axes[0].lines[-len(viz.optimizers.RACERS) - 1].get_xydata()[0]
+    fig = race_figures.race_figure("rosenbrock", steps=10, start_dx=0.25, start_dy=-0.5)
+    start = fig.axes[0].lines[-len(race_figures.RACERS) - 1].get_xydata()[0]
     assert start == pytest.approx([-1.5 + 0.25 * 4.0, 2.0 - 0.5 * 4.0])

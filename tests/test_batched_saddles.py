@@ -3,7 +3,11 @@ import math
 import pytest
 import torch
 
-from nnlib import activations, analytic_surfaces, apps, losses, models, optim, train, viz, widgets
+from nncourse import widgets
+from nncourse.lecture2 import apps as lecture2_apps
+from nncourse.lecture2 import figures
+from nncourse.lecture3 import apps as lecture3_apps
+from nnlib import activations, analytic_surfaces, losses, models, optim, train
 
 
 def test_batched_mlp_initialises_like_single_models():
@@ -166,13 +170,13 @@ def test_losses_match_torch():
 
 
 def test_tiny_mlp_widget_survives_every_extreme():
-    app = apps.nonconvex.tiny_mlp()
+    app = lecture2_apps.tiny_mlp()
     widgets.drive_to_extremes(app)
-    assert viz.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
+    assert figures.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
     with pytest.raises(ValueError, match="view"):
-        viz.tiny_mlp_figure(view="side")
+        figures.tiny_mlp_figure(view="side")
 
 
 def test_layer_stats_widget_survives_every_extreme():
-    app = apps.init.layer_stats()
+    app = lecture3_apps.layer_stats()
     widgets.drive_to_extremes(app)

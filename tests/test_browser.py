@@ -6,9 +6,9 @@ Playwright. A page fails on JavaScript errors and console errors (two harmless J
 messages excepted), failed requests, HTTP errors, requests to any other host, broken images, maths
 that MathJax did not typeset, or an ipywidgets control (a live widget's slider is dead without a
 kernel: the book shows each app's kernel-free version instead). Every kernel-free figure
-(``nnlib.widgets.static``) has each control moved through all its values: the frame shown must
+(``nncourse.widgets.static``) has each control moved through all its values: the frame shown must
 change at every move and be the frame Python rendered for those values. The frames of each page
-and of the whole book stay within the budgets of ``nnlib.widgets.static``.
+and of the whole book stay within the budgets of ``nncourse.widgets.static``.
 
 Needs ``make book`` first. Without Chromium it skips, unless NNLIB_REQUIRE_BROWSER=1 (set by CI).
 """
@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from nnlib.widgets import BOOK_BUDGET_BYTES, PAGE_BUDGET_BYTES
+from nncourse.widgets import BOOK_BUDGET_BYTES, PAGE_BUDGET_BYTES
 
 pytestmark = pytest.mark.browser
 

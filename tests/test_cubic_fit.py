@@ -3,7 +3,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlib.studies import cubic_fit
+from nncourse.lecture0 import cubic_fit
 
 LEVELS = [
     cubic_fit.fit_by_hand,

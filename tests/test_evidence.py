@@ -1,11 +1,11 @@
-"""nnlib.evidence.claim: passing and failing claims, rounding, bad arguments."""
+"""nncourse.evidence.claim: passing and failing claims, rounding, bad arguments."""
 
 import numpy as np
 import pytest
 import torch
 
-from nnlib import evidence
-from nnlib.evidence import ClaimFailed, claim, format_value
+from nncourse import evidence
+from nncourse.evidence import ClaimFailed, claim, format_value
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ import pytest
 import torch
 from exercise_helpers import assert_named, assert_solves
 
-from nnlib import optim
-from nnlib.exercises.convexity import (
+from nncourse.lecture1.exercises import (
     check_backtracking_step,
     check_early_stopping,
     check_exact_quadratic_step,
     check_predicted_steps,
 )
+from nnlib import optim
 
 
 def exact_quadratic_step(g, H):

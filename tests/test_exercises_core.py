@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from nnlib.exercises import core
-from nnlib.exercises.core import Case, Misconception, check, check_value, configure, named
+from nncourse import grading as core
+from nncourse.grading import Case, Misconception, check, check_value, configure, named
 
 
 @pytest.fixture(autouse=True)

@@ -6,14 +6,14 @@ import pytest
 import torch
 from exercise_helpers import assert_named, assert_solves
 
-from nnlib import analytic_surfaces
-from nnlib.exercises.curvature import (
+from nncourse.lecture2.exercises import (
     check_classify_critical_point,
     check_escape_steps,
     check_hessian_vector_product,
     check_power_iteration,
     check_tiny_hessian_at_origin,
 )
+from nnlib import analytic_surfaces
 
 
 # --- 2.1 Hessian-vector product (the wrong answers copy _hvp with one line changed, on purpose)

@@ -6,13 +6,13 @@ import pytest
 import torch
 from exercise_helpers import assert_named, assert_solves
 
-from nnlib.exercises.descent import (
+from nncourse.lecture0 import cubic_fit
+from nncourse.lecture0.exercises import (
     check_cubic_gradient,
     check_divergence_step,
     check_largest_stable_lr,
     check_loss_steps,
 )
-from nnlib.studies import cubic_fit
 
 
 def cubic_gradient(coeffs, x, y):

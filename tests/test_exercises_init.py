@@ -6,14 +6,14 @@ import pytest
 import torch
 from exercise_helpers import assert_named, assert_solves
 
-from nnlib import init
-from nnlib.exercises.init import (
+from nncourse.lecture3.exercises import (
     check_fan_in,
     check_kaiming_normal,
     check_leaky_relu_gain,
     check_predicted_std,
     check_relu_std,
 )
+from nnlib import init
 
 
 def _fan_in(shape):

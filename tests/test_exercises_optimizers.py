@@ -7,10 +7,10 @@ import pytest
 import torch
 from exercise_helpers import assert_solves
 
+from nncourse.lecture5 import optimizer_exercises as ex5a
+from nncourse.lecture5 import schedule_exercises as ex5b
+from nncourse.lecture5.optimizers import adam_bias_steps
 from nnlib import models, optim, schedules
-from nnlib.exercises import optimizers as ex5a
-from nnlib.exercises import schedules as ex5b
-from nnlib.studies.optimizers import adam_bias_steps
 
 
 def _momentum(theta, buffer, g, lr, momentum):

@@ -5,14 +5,14 @@ import torch
 from exercise_helpers import assert_named, assert_solves
 from torch import nn
 
-from nnlib import regularization as R
-from nnlib.exercises.regularization import (
+from nncourse.lecture6.exercises import (
     check_inverted_dropout,
     check_l1_prox_step,
     check_mixup_pairs,
     check_swa_update,
     check_update_bn,
 )
+from nnlib import regularization as R
 
 
 def _dropout(x, keep_mask, p, training):

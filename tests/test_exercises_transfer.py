@@ -5,8 +5,8 @@ import pytest
 import torch
 from exercise_helpers import assert_named, stub
 
+from nncourse.lecture7 import exercises as ex
 from nnlib import transfer
-from nnlib.exercises import transfer as ex
 from nnlib.regularization.averaging import update_bn
 from nnlib.transfer.distill import distillation_loss
 

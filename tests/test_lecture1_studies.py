@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from nncourse.lecture0 import cubic_fit
+from nncourse.lecture1 import early_stopping, gd_rates, newton_cost, sgd_least_squares
+from nncourse.lecture1.stochastic import full_loss, minibatch_descent
 from nnlib import analytic_surfaces, optim
 from nnlib.optim import linesearch, rates
-from nnlib.optim.stochastic import full_loss
-from nnlib.studies import cubic_fit, early_stopping, gd_rates, newton_cost, sgd_least_squares
 
 
 def test_steps_to_shrink_matches_the_closed_forms():
@@ -84,8 +85,8 @@ def test_full_loss_equals_the_value():
 def test_sampling_with_replacement_differs_but_converges():
     problem = analytic_surfaces.LeastSquares.random(n=200, d=10, noise=0.1, seed=0)
     kwargs = {"lr": 0.05, "batch_size": 20, "epochs": 20, "seed": 1}
-    without = optim.minibatch_descent(problem, **kwargs)
-    with_ = optim.minibatch_descent(problem, replacement=True, **kwargs)
+    without = minibatch_descent(problem, **kwargs)
+    with_ = minibatch_descent(problem, replacement=True, **kwargs)
     assert without.losses[-1] != with_.losses[-1]
     floor = problem.value(problem.solution()).item()
     assert with_.losses[-1] - floor < 0.1 * (with_.losses[0] - floor)

@@ -2,7 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import apps, data, loss_slices, models, norm, preprocessing, train, viz, widgets
+from nncourse import widgets
+from nncourse.lecture4 import apps, preprocessing_figures
+from nnlib import data, loss_slices, models, norm, preprocessing, train
 
 DT = torch.float64
 
@@ -208,12 +210,12 @@ def test_norm_position_and_fit_steps_and_loss_along_gradient():
 
 
 def test_preprocessing_widget_survives_every_extreme():
-    app = apps.preprocessing.preprocessing()
+    app = apps.preprocessing()
     widgets.drive_to_extremes(app)
-    title = viz.preprocessing_figure("ZCA-whitened").axes[0].get_title()
+    title = preprocessing_figures.preprocessing_figure("ZCA-whitened").axes[0].get_title()
     assert "κ = 1" in title
     with pytest.raises(ValueError, match="transform"):
-        viz.preprocessing_figure("sphered")
+        preprocessing_figures.preprocessing_figure("sphered")
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from nncourse.lecture1.stochastic import minibatch_descent
 from nnlib import analytic_surfaces, optim
 
 
@@ -85,23 +86,23 @@ def test_runner_rejects_bad_inputs():
 def test_minibatch_descent_full_batch_is_gradient_descent():
     problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
     lr = 0.5
-    gd = optim.minibatch_descent(problem, lr=lr, batch_size=200, epochs=5)
+    gd = minibatch_descent(problem, lr=lr, batch_size=200, epochs=5)
     w = torch.zeros(10, dtype=torch.float64)
     losses = [problem.value(w).item()]
     for _ in range(5):
         w = w - lr * problem.gradient(w)
         losses.append(problem.value(w).item())
     assert gd.losses == pytest.approx(losses, rel=1e-12)
-    sgd = optim.minibatch_descent(problem, lr=0.05, batch_size=20, epochs=3, seed=1)
+    sgd = minibatch_descent(problem, lr=0.05, batch_size=20, epochs=3, seed=1)
     assert sgd.iterations[-1] == 30 and sgd.epochs[-1] == 3.0
     assert sgd.losses[-1] < sgd.losses[0]
     with pytest.raises(ValueError, match="batch_size"):
-        optim.minibatch_descent(problem, lr=0.1, batch_size=500, epochs=1)
+        minibatch_descent(problem, lr=0.1, batch_size=500, epochs=1)
 
 
 def test_polyak_average_is_the_running_mean_of_iterates_and_beats_the_last_iterate():
     problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
-    full = optim.minibatch_descent(problem, lr=0.5, batch_size=200, epochs=4, average_from=2)
+    full = minibatch_descent(problem, lr=0.5, batch_size=200, epochs=4, average_from=2)
     ws, w = [], torch.zeros(10, dtype=torch.float64)
     for _ in range(4):
         w = w - 0.5 * problem.gradient(w)
@@ -109,8 +110,6 @@ def test_polyak_average_is_the_running_mean_of_iterates_and_beats_the_last_itera
     expected = problem.value(torch.stack(ws[1:]).mean(0)).item()
     assert full.averaged_losses[-1] == pytest.approx(expected, rel=1e-12)
     assert full.averaged_losses[1] == pytest.approx(full.losses[1])  # before averaging starts
-    noisy = optim.minibatch_descent(
-        problem, lr=0.05, batch_size=5, epochs=40, seed=2, average_from=400
-    )
+    noisy = minibatch_descent(problem, lr=0.05, batch_size=5, epochs=40, seed=2, average_from=400)
     floor = problem.value(problem.solution()).item()
     assert noisy.averaged_losses[-1] - floor < 0.5 * (noisy.losses[-1] - floor)

@@ -7,6 +7,8 @@ import itertools
 import pytest
 import torch
 
+from nncourse.lecture5 import apps, race_figures
+from nncourse.lecture5.race import race
 from nnlib import optim
 
 CASES = {
@@ -239,7 +241,7 @@ def test_race_steps_python_floats_exactly_as_the_class_steps_a_tensor(name):
 
     surface = analytic_surfaces.Rosenbrock()
     optimizer_class, kwargs = RACERS[name]
-    result = optim.race(surface, {name: RACERS[name]}, [-1.5, 2.0], 60)
+    result = race(surface, {name: RACERS[name]}, [-1.5, 2.0], 60)
     single = optim.run(surface, lambda p: optimizer_class(p, **kwargs), [-1.5, 2.0], 60)
     torch.testing.assert_close(result.paths[name], single.points[:, 0], rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(result.values[name], surface.value(single.points[:, 0]))
@@ -249,7 +251,7 @@ def test_race_freezes_divergent_paths_and_checks_its_racers():
     from nnlib import analytic_surfaces
 
     surface = analytic_surfaces.running_example()
-    result = optim.race(
+    result = race(
         surface,
         {"gd": (optim.SGD, {"lr": 0.1}), "too big": (optim.SGD, {"lr": 0.5})},
         [1.0, 1.0],
@@ -261,11 +263,11 @@ def test_race_freezes_divergent_paths_and_checks_its_racers():
     assert (result.paths["too big"][at:] == result.paths["too big"][at]).all()
     assert result.paths["gd"][-1].norm() < 1e-6
     with pytest.raises(ValueError, match="racer"):
-        optim.race(surface, {"torch's": (torch.optim.SGD, {"lr": 0.1})}, [1.0, 1.0], 5)
+        race(surface, {"torch's": (torch.optim.SGD, {"lr": 0.1})}, [1.0, 1.0], 5)
     with pytest.raises(ValueError, match="learning rate"):
-        optim.race(surface, {"bad": (optim.SGD, {"lr": -1.0})}, [1.0, 1.0], 5)
+        race(surface, {"bad": (optim.SGD, {"lr": -1.0})}, [1.0, 1.0], 5)
     with pytest.raises(ValueError, match="torch tensors only"):
-        optim.race(surface, {"ams": (optim.Adam, {"amsgrad": True})}, [1.0, 1.0], 5)
+        race(surface, {"ams": (optim.Adam, {"amsgrad": True})}, [1.0, 1.0], 5)
 
 
 def test_race_reports_what_would_be_inf_or_nan_in_a_tensor_as_divergence():
@@ -277,14 +279,14 @@ def test_race_reports_what_would_be_inf_or_nan_in_a_tensor_as_divergence():
     zero_by_zero = (optim.Adagrad, {"lr": 0.1, "eps": 0.0})
     tensor = optim.run(bowl, lambda p: zero_by_zero[0](p, **zero_by_zero[1]), [0.0, 0.0], 1)
     assert tensor.points[1].isnan().all()
-    result = optim.race(bowl, {"0/0": zero_by_zero}, [0.0, 0.0], 5)
+    result = race(bowl, {"0/0": zero_by_zero}, [0.0, 0.0], 5)
     assert result.diverged_at["0/0"] == 1 and result.paths["0/0"][1:].isnan().all()
     steep, far = analytic_surfaces.Rosenbrock(), [1e200, 0.0]  # its gradient has x ** 2 = 1e400
     tensor = optim.run(steep, lambda p: optim.SGD(p, lr=1e-3), far, 1)
     assert not tensor.points[1].isfinite().all()
-    result = optim.race(steep, {"far": (optim.SGD, {"lr": 1e-3})}, far, 5, divergence_limit=1e300)
+    result = race(steep, {"far": (optim.SGD, {"lr": 1e-3})}, far, 5, divergence_limit=1e300)
     assert result.diverged_at["far"] == 1 and result.paths["far"][1:].isnan().all()
-    result = optim.race(steep, {"huge": (optim.SGD, {"lr": 10.0})}, [-1.5, 2.0], 50, 1e300)
+    result = race(steep, {"huge": (optim.SGD, {"lr": 10.0})}, [-1.5, 2.0], 50, 1e300)
     at = result.diverged_at["huge"]  # here a product overflows to inf, as in a tensor
     assert at is not None and result.paths["huge"][:at].isfinite().all()
     assert result.paths["huge"][at].isinf().any()
@@ -294,23 +296,23 @@ def test_race_noise_of_one_racer_does_not_depend_on_the_others():
     from nnlib import analytic_surfaces
 
     surface = analytic_surfaces.running_example()
-    both = optim.race(surface, RACERS, [1.0, 1.0], 30, noise=0.3, seed=2)
-    alone = optim.race(surface, {"SGD": RACERS["SGD"]}, [1.0, 1.0], 30, noise=0.3, seed=2)
+    both = race(surface, RACERS, [1.0, 1.0], 30, noise=0.3, seed=2)
+    alone = race(surface, {"SGD": RACERS["SGD"]}, [1.0, 1.0], 30, noise=0.3, seed=2)
     assert (both.paths["SGD"] == alone.paths["SGD"]).all()
     assert not (both.paths["SGD"] == both.paths["momentum"]).all()
 
 
 def test_race_widget_and_figures_survive_every_extreme():
-    from nnlib import apps, viz, widgets
+    from nncourse import widgets
 
-    widgets.drive_to_extremes(apps.schedules.schedules())  # the race: tests/test_apps.py
-    rate_map = viz.momentum_rate_figure(resolution=8)
+    widgets.drive_to_extremes(apps.schedules())  # the race: tests/test_apps.py
+    rate_map = race_figures.momentum_rate_figure(resolution=8)
     rates = rate_map.axes[0].collections[0].get_array()  # the rate on the (lr, momentum) grid
     assert rates.size == 64 and 0 < float(rates.min()) < 1 and float(rates.max()) == 1.0
     with pytest.raises(ValueError, match="surface"):
-        viz.race_figure("everest")
+        race_figures.race_figure("everest")
     with pytest.raises(ValueError, match="schedule"):
-        viz.schedule_figure("triangle")
+        race_figures.schedule_figure("triangle")
 
 
 def test_adam_first_steps_closed_form():
@@ -319,7 +321,7 @@ def test_adam_first_steps_closed_form():
 
 
 def test_wilson_construction_separates_gd_from_adaptive_methods():
-    from nnlib.studies import wilson
+    from nncourse.lecture5 import adaptive_generalization as wilson
 
     x, y = wilson.wilson_problem(40, seed=0)
     assert x.shape == (40, 3 + 5 * 40) and torch.equal(x[:, 0], y)

@@ -6,8 +6,8 @@ import os
 import pytest
 import torch
 
-from nnlib import parallel
-from nnlib.parallel import default_workers, parallel_grid, parallel_map
+from nncourse import parallel
+from nncourse.parallel import default_workers, parallel_grid, parallel_map
 
 
 def seeded_draw(seed: int) -> torch.Tensor:

@@ -10,9 +10,11 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import nnlib.regularization as R
-from nnlib import apps, loss_slices, models, params, viz, widgets
-from nnlib.studies import moons
-from nnlib.studies import regularization as regularization_study
+from nncourse import plotting, widgets
+from nncourse.lecture6 import apps, figures
+from nncourse.lecture6 import boundaries as moons
+from nncourse.lecture6 import digits as regularization_study
+from nnlib import loss_slices, models, params
 
 BOUNDARY_PARAMS = [
     widgets.Param("l2", "log", 1e-5, min=1e-5, max=0.1),
@@ -21,7 +23,7 @@ BOUNDARY_PARAMS = [
 
 
 def test_boundary_widget_survives_every_control_at_its_extremes():
-    app = apps.regularization.boundary()
+    app = apps.boundary()
     visited = widgets.drive_to_extremes(app)
     assert {name for name, _, _ in visited} == {"l2", "dropout"}
     assert isinstance(app.last_figure, Figure)
@@ -42,14 +44,14 @@ def test_stronger_l2_gives_a_simpler_fit():
 
 def test_gallery_and_histograms_draw():
     images = torch.rand(3, 1, 8, 8)
-    fig = viz.augmentation_gallery(images, {"original": None, "rotate": R.RandomRotation(10)})
+    fig = figures.augmentation_gallery(images, {"original": None, "rotate": R.RandomRotation(10)})
     assert len(fig.axes) == 6 and fig.axes[1].get_title() == "rotate"
-    fig = viz.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
+    fig = figures.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
     assert len(fig.axes[0].get_legend().get_texts()) == 2
 
 
 def test_plot_curves_accepts_x_values():
-    fig = viz.plot_curves({"c": [1.0, 2.0, 3.0]}, x=[0.5, 1.0, 1.5])
+    fig = plotting.plot_curves({"c": [1.0, 2.0, 3.0]}, x=[0.5, 1.0, 1.5])
     assert list(fig.axes[0].lines[0].get_xdata()) == [0.5, 1.0, 1.5]
 
 

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
+from nncourse.lecture3 import figures as init_viz
+from nncourse.lecture3 import initialization as study
 from nnlib import data
-from nnlib.studies import initialization as study
-from nnlib.viz import init as init_viz
 
 
 @pytest.mark.parametrize("c", [0.5, 1.0, 2.0])

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from nnlib import analytic_surfaces, data, optim, viz
-from nnlib.studies import cliffs, minima, plateaus
+from nncourse.lecture2 import cliffs, figures, minima, plateaus
+from nnlib import analytic_surfaces, data, optim
 
 
 def _tiny_splits(n=64, seed=0):
@@ -61,11 +61,11 @@ def test_lecture2_figures_draw_labelled_shared_axes():
             valleys, lambda p: optim.NoisyGD(p, lr=0.1, seed=0), [[1.0, 0.0]] * 2, 30
         ),
     }
-    fig = viz.escape_figure(valleys, runs)
+    fig = figures.escape_figure(valleys, runs)
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel()
-    bands = viz.seed_bands_figure({"a": torch.rand(3, 40), "b": torch.rand(3, 40)})
+    bands = figures.seed_bands_figure({"a": torch.rand(3, 40), "b": torch.rand(3, 40)})
     assert bands.axes[0].get_xlabel() == "step"
     fake = {w: {"train_loss": torch.rand(5), "test_loss": torch.rand(5)} for w in (4, 16)}
-    fig = viz.minima_figure(fake)
+    fig = figures.minima_figure(fake)
     left, right = fig.axes
     assert left.get_shared_y_axes().joined(left, right)

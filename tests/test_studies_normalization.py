@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
+from nncourse.lecture4 import normalization as study
 from nnlib import data, loss_slices, norm, preprocessing, train
 from nnlib.optim import rates
-from nnlib.studies import normalization as study
 
 
 def _small_bn_mlp():
@@ -157,7 +157,7 @@ def test_small_batch_study_shapes_and_same_numbers_per_seed():
 
 
 def test_small_batch_figure_draws_one_panel_per_study_on_a_shared_accuracy_axis():
-    from nnlib.viz import norm_studies
+    from nncourse.lecture4 import figures as norm_studies
 
     g = torch.Generator().manual_seed(0)
     mlp = {"none": torch.rand(3, 2, generator=g), "batch norm": torch.rand(3, 2, generator=g)}
@@ -173,7 +173,7 @@ def test_small_batch_figure_draws_one_panel_per_study_on_a_shared_accuracy_axis(
 
 
 def test_small_batch_table_rows_and_columns():
-    from nnlib.viz import norm_studies
+    from nncourse.lecture4 import figures as norm_studies
 
     table = norm_studies.small_batch_table(
         [2, 8], {"instance norm": torch.tensor([[0.1, 0.3]] * 2)}

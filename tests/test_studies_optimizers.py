@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
+from nncourse.lecture5 import optimizers as study
+from nncourse.lecture5 import search, sharpness
 from nnlib import analytic_surfaces, models, optim, schedules, train
-from nnlib.studies import optimizers as study
-from nnlib.studies import search, sharpness
 
 
 def test_heavy_ball_rates_match_the_spectral_radius():

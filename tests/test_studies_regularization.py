@@ -1,10 +1,10 @@
 import pytest
 import torch
 
+from nncourse.lecture6 import digits as sparse_study
+from nncourse.lecture6 import figures as reg_viz
+from nncourse.lecture6 import sparsity
 from nnlib import regularization as R
-from nnlib.studies import regularization as sparse_study
-from nnlib.studies import sparsity
-from nnlib.viz import regularization as reg_viz
 
 
 def test_l1_proximal_step_is_a_gradient_step_then_soft_thresholding():

@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from nncourse.lecture7 import apps, figures
+from nncourse.lecture7 import transfer as study
+from nncourse.lecture7.transfer import _run
 from nnlib import transfer
 from nnlib.transfer import pretrain
-from nnlib.transfer.finetune import _run
 
 WEIGHTS = resources.files("nnlib.transfer") / "weights"
 
@@ -286,11 +288,11 @@ def test_compare_methods_returns_one_accuracy_per_seed_and_rejects_unknown_metho
     pretrained = transfer.load_pretrained()
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(60, 1, 8, 8, generator=g), torch.arange(60) % 3
-    results = transfer.compare_methods(pretrained, (x, y), (x, y), ks=(2,), seeds=(0, 1), steps=3)
-    assert set(results) == {(m, 2) for m in transfer.METHODS}
+    results = study.compare_methods(pretrained, (x, y), (x, y), ks=(2,), seeds=(0, 1), steps=3)
+    assert set(results) == {(m, 2) for m in study.METHODS}
     assert all(v.shape == (2,) and ((v >= 0) & (v <= 1)).all() for v in results.values())
     with pytest.raises(ValueError, match="unknown method 'magic'"):
-        transfer.compare_methods(pretrained, (x, y), (x, y), ks=(2,), methods=("magic",))
+        study.compare_methods(pretrained, (x, y), (x, y), ks=(2,), methods=("magic",))
     with pytest.raises(ValueError, match="Invalid bn"):
         transfer.fine_tune(pretrained, x, y, bn="sometimes", steps=1)
 
@@ -315,41 +317,41 @@ def test_hint_training_lowers_the_hint_loss_and_checks_shapes():
 def _fake_results():
     ks = (1, 5, None)
     g = torch.Generator().manual_seed(0)
-    table = {(m, k): torch.rand(3, generator=g) for m in transfer.METHODS for k in ks}
+    table = {(m, k): torch.rand(3, generator=g) for m in study.METHODS for k in ks}
     return {"digits": table, "permuted digits": dict(table)}
 
 
 def test_few_labels_widget_survives_every_control_at_its_extremes():
     from matplotlib.figure import Figure
 
-    from nnlib import apps, viz, widgets
+    from nncourse import widgets
 
     results = _fake_results()
-    app = apps.transfer.few_labels(results)
+    app = apps.few_labels(results)
     visited = widgets.drive_to_extremes(app)
     assert {v for n, v, _ in visited if n == "task"} == set(results)
     assert {v for n, v, _ in visited if n == "k_index"} == {0, 2}
     assert isinstance(app.last_figure, Figure)
     assert "k = all" in " ".join(
-        ax.get_title() for ax in viz.few_labels_figure(results, "digits", 2).axes
+        ax.get_title() for ax in figures.few_labels_figure(results, "digits", 2).axes
     )
     with pytest.raises(ValueError, match="Invalid k_index"):
-        viz.few_labels_figure(results, "digits", 3)
+        figures.few_labels_figure(results, "digits", 3)
     with pytest.raises(ValueError, match="Invalid task"):
-        viz.few_labels_figure(results, "letters", 0)
+        figures.few_labels_figure(results, "letters", 0)
 
 
 def test_static_transfer_figures_draw():
-    from nnlib import viz
+    from nncourse.lecture7 import figures
 
     model = transfer.load_pretrained()
     x = torch.rand(12, 1, 8, 8)
-    assert len(viz.image_grid_figure(x, ["a"] * 12, ncols=6).axes) == 12
+    assert len(figures.image_grid_figure(x, ["a"] * 12, ncols=6).axes) == 12
     angles, tuning = transfer.orientation_tuning(model, 4)
-    fig = viz.filters_figure(
+    fig = figures.filters_figure(
         model.conv1[0].weight.detach(), transfer.strongest_patches(model, x), angles, tuning
     )
     assert len(fig.axes) == 3 * 16
     grid = {(s, z): {"a": 0.5, "b": 0.7} for s in ("x", "y") for z in ("small", "large")}
-    texts = [t.get_text() for t in viz.size_similarity_figure(grid).axes[0].texts]
+    texts = [t.get_text() for t in figures.size_similarity_figure(grid).axes[0].texts]
     assert "b: 0.70" in texts and len(texts) == 8

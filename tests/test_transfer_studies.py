@@ -4,8 +4,8 @@ on tiny sizes (shapes, pairing, determinism; the notebook runs them at full size
 import pytest
 import torch
 
+from nncourse.lecture7 import transfer as study
 from nnlib import transfer
-from nnlib.studies import transfer as study
 from nnlib.transfer.distill import distillation_loss
 from nnlib.transfer.probing import best_cut, probe_layers
 
@@ -113,14 +113,14 @@ def test_bn_shift_returns_four_paired_arms():
 
 
 def test_few_labels_figure_takes_different_seed_counts_per_k():
-    from nnlib import viz
+    from nncourse.lecture7 import figures
 
     table = {
         (m, k): torch.full((n,), 0.5 + 0.1 * i)
         for i, m in enumerate(("scratch", "all layers"))
         for k, n in ((1, 5), (10, 5), (None, 3))
     }
-    fig = viz.few_labels_figure({"digits": table}, "digits", k_index=2)
+    fig = figures.few_labels_figure({"digits": table}, "digits", k_index=2)
     assert len(fig.axes) == 2
 
 

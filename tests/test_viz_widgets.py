@@ -2,7 +2,9 @@ import ipywidgets as W
 import pytest
 from matplotlib.figure import Figure
 
-from nnlib import train, viz, widgets
+from nncourse import plotting, widgets
+from nncourse.lecture0 import figures
+from nnlib import train
 
 CUBIC_PARAMS = [
     widgets.Param("lr", "log", 5e-3, min=1e-4, max=2e-2),
@@ -15,15 +17,15 @@ def _text(fig) -> str:
 
 
 def test_cubic_fit_figure_shows_convergence_and_divergence():
-    fine = viz.cubic_fit_figure(lr=5e-3, steps=200)
+    fine = figures.cubic_fit_figure(lr=5e-3, steps=200)
     assert isinstance(fine, Figure) and len(fine.axes) == 2
     assert "diverged" not in _text(fine)
-    blown = viz.cubic_fit_figure(lr=2e-2, steps=3000)
+    blown = figures.cubic_fit_figure(lr=2e-2, steps=3000)
     assert "diverged at step" in _text(blown)
 
 
 def test_cubic_app_survives_every_control_at_its_extremes():
-    app = widgets.FigureApp(viz.cubic_fit_figure, CUBIC_PARAMS)
+    app = widgets.FigureApp(figures.cubic_fit_figure, CUBIC_PARAMS)
     visited = widgets.drive_to_extremes(app)
     assert [(name, value) for name, value, _ in visited] == [
         ("lr", pytest.approx(1e-4)),
@@ -39,7 +41,7 @@ def test_cubic_app_survives_every_control_at_its_extremes():
 
 def test_controls_match_their_specs():
     app = widgets.FigureApp(
-        lambda kind, flag, x: viz.plot_curves({kind: [x, x + 1]}, title=str(flag)),
+        lambda kind, flag, x: plotting.plot_curves({kind: [x, x + 1]}, title=str(flag)),
         [
             widgets.Param("kind", "choice", "a", options=["a", "b"]),
             widgets.Param("flag", "bool", True),
@@ -59,7 +61,7 @@ def test_figure_errors_propagate_when_driven():
     def fragile(x):
         if x > 1.5:
             raise RuntimeError("boom")
-        return viz.plot_curves({"c": [x + 1.0]})
+        return plotting.plot_curves({"c": [x + 1.0]})
 
     app = widgets.FigureApp(fragile, [widgets.Param("x", "float", 1.0, min=0.0, max=2.0)])
     with pytest.raises(RuntimeError, match="boom"):
@@ -85,7 +87,7 @@ def test_plot_history_marks_divergence_and_early_stop():
     for epoch in (1, 2, 3):
         history.append({"epoch": epoch, "train_loss": 1.0 / epoch, "val_loss": 1.2 / epoch})
     history.stopped_at = 3
-    fig = viz.plot_history(history)
+    fig = plotting.plot_history(history)
     assert len(fig.axes) == 1
     history.diverged = train.DivergenceError(40, float("inf"))
-    assert "diverged at step 40" in _text(viz.plot_history(history))
+    assert "diverged at step 40" in _text(plotting.plot_history(history))

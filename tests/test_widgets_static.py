@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nnlib import viz, widgets
-from nnlib.widgets import (
+from nncourse import plotting, widgets
+from nncourse.widgets import (
     APP_BUDGET_BYTES,
     BOOK_BUDGET_BYTES,
     PAGE_BUDGET_BYTES,
@@ -26,7 +26,9 @@ SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
 
 def small_figure(kind: str = "a", x: float = 1.0, flag: bool = True):
     """A cheap figure that depends on every argument."""
-    return viz.plot_curves({kind: [x, x + (2 if flag else 1)]}, logy=False, title=f"{kind} {x}")
+    return plotting.plot_curves(
+        {kind: [x, x + (2 if flag else 1)]}, logy=False, title=f"{kind} {x}"
+    )
 
 
 SMALL_PARAMS = [
@@ -188,10 +190,10 @@ def test_lean_labels_log_axes_in_plain_text_at_the_same_ticks():
 
     from matplotlib.ticker import LogFormatterSciNotation
 
-    from nnlib.widgets.static import PlainLogFormatter, lean
+    from nncourse.widgets.static import PlainLogFormatter, lean
 
     def figure(low, high):
-        fig, (ax,) = viz.new_figure()
+        fig, (ax,) = plotting.new_figure()
         ax.semilogy([1, 2, 3], [low, (low * high) ** 0.5, high])
         return fig
 

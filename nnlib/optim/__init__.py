@@ -40,16 +40,8 @@ from nnlib.optim.momentum import (
     velocity_momentum_update,
 )
 from nnlib.optim.newton import Newton, newton_direction
-from nnlib.optim.race import RaceResult, race
 from nnlib.optim.rates import best_rate, measured_rate, predicted_rate, steps_to_tolerance
-from nnlib.optim.runner import (
-    StepRule,
-    Trajectory,
-    describe_run,
-    minimize_module,
-    run,
-    run_scipy,
-)
+from nnlib.optim.runner import StepRule, Trajectory, describe_run, minimize_module, run, run_scipy
 from nnlib.optim.saddles import (
     NoisyGD,
     SaddleFreeNewton,
@@ -57,7 +49,6 @@ from nnlib.optim.saddles import (
     saddle_free_direction,
 )
 from nnlib.optim.sgd import SGD, sgd_update
-from nnlib.optim.stochastic import LeastSquaresRun, minibatch_descent
 
 __all__ = [
     "SGD",
@@ -69,12 +60,10 @@ __all__ = [
     "Backtracking",
     "ExactQuadraticStep",
     "GradientDescent",
-    "LeastSquaresRun",
     "NAdam",
     "Newton",
     "NoisyGD",
     "RMSprop",
-    "RaceResult",
     "SaddleFreeNewton",
     "StepRule",
     "Trajectory",
@@ -91,7 +80,6 @@ __all__ = [
     "exact_step",
     "gd_update",
     "measured_rate",
-    "minibatch_descent",
     "minimize_module",
     "momentum_rate",
     "nadam_update",
@@ -100,7 +88,6 @@ __all__ = [
     "optimal_momentum",
     "predicted_escape_steps",
     "predicted_rate",
-    "race",
     "rmsprop_update",
     "run",
     "run_scipy",

@@ -106,7 +106,7 @@ class ElementwiseOptimizer(Optimizer):
     def advance(self, theta, grad, state: dict, group: dict):
         """One step of one parameter: count it, negate ``grad`` to maximize, ``update``, write
         the new state into ``state``; returns the new parameter. Plain arithmetic on whatever
-        ``theta`` is: the optimizer race (:func:`nnlib.optim.race`) steps Python floats."""
+        ``theta`` is: the optimizer race (:func:`nncourse.lecture5.race`) steps Python floats."""
         if "step" in state:  # SGD keeps no step count, like torch's
             state["step"] += 1
         g = -grad if group.get("maximize", False) else grad

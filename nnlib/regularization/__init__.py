@@ -10,7 +10,7 @@
 
 Early stopping is :class:`nnlib.train.EarlyStopping` (re-exported here); decoupled weight decay is
 :class:`nnlib.optim.AdamW`. The lecture's experiment set-ups (the digits study, the two-moons toy)
-are in :mod:`nnlib.studies.regularization` and :mod:`nnlib.studies.moons`.
+are in :mod:`nncourse.lecture6.digits` and :mod:`nncourse.lecture6.boundaries`.
 """
 
 from nnlib.regularization.augment import (
@@ -42,11 +42,7 @@ from nnlib.regularization.averaging import (
     swa_average,
     update_bn,
 )
-from nnlib.regularization.calibration import (
-    Reliability,
-    expected_calibration_error,
-    reliability,
-)
+from nnlib.regularization.calibration import Reliability, expected_calibration_error, reliability
 from nnlib.regularization.dropout import (
     Dropout,
     dropout,
@@ -64,12 +60,7 @@ from nnlib.regularization.penalties import (
     soft_threshold_,
     sparsity,
 )
-from nnlib.regularization.targets import (
-    LabelSmoothingCrossEntropy,
-    Mixup,
-    mix_pairs,
-    mixup,
-)
+from nnlib.regularization.targets import LabelSmoothingCrossEntropy, Mixup, mix_pairs, mixup
 from nnlib.train import EarlyStopping
 
 __all__ = [

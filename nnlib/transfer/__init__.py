@@ -14,14 +14,11 @@ glyphs, and the tools to reuse it on scikit-learn's handwritten digits.
 from nnlib.train import accuracy  # the one accuracy, re-exported for lecture 7
 from nnlib.transfer.features import extract_features, orientation_tuning, strongest_patches
 from nnlib.transfer.finetune import (
-    METHODS,
-    compare_methods,
     few_shot_subset,
     fine_tune,
     hint_pretrain,
     linear_probe,
     permute_pixels,
-    results_table,
     thin_cnn,
     train_classifier,
 )
@@ -45,9 +42,7 @@ from nnlib.transfer.source_task import glyph_alphabet, make_glyphs
 
 __all__ = [
     "BLOCKS",
-    "METHODS",
     "accuracy",
-    "compare_methods",
     "extract_features",
     "few_shot_subset",
     "fine_tune",
@@ -65,7 +60,6 @@ __all__ = [
     "permute_pixels",
     "pretrained_info",
     "replace_head",
-    "results_table",
     "state_checksum",
     "strongest_patches",
     "thin_cnn",

@@ -23,34 +23,26 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from nnlib.data import TensorBatches
-from nnlib.parallel import parallel_map
 from nnlib.train import accuracy, fit_steps
 from nnlib.transfer.distill import hint_loss
 from nnlib.transfer.features import extract_features
 from nnlib.transfer.freezing import freeze_bn_statistics, layerwise_param_groups, replace_head
-from nnlib.transfer.network import glyph_cnn
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
-    "METHODS",
-    "compare_methods",
     "few_shot_subset",
     "fine_tune",
     "hint_pretrain",
     "linear_probe",
     "permute_pixels",
-    "results_table",
     "thin_cnn",
     "train_classifier",
 ]
-
-METHODS = ("scratch", "features", "last layers", "all layers")
 
 
 def few_shot_subset(
@@ -131,29 +123,6 @@ def fine_tune(
     return model
 
 
-def _run(
-    method, pretrained, x, y, x_test, y_test, seed, steps, cache, scratch_lr, **options
-) -> float:
-    n_classes = int(y.max()) + 1
-    if method == "scratch":
-        torch.manual_seed(seed)
-        model = glyph_cnn(n_classes)
-        groups = [{"params": model.parameters(), "lr": scratch_lr}]
-        train_classifier(model, x, y, groups, steps=steps, seed=seed)
-        return accuracy(model, x_test, y_test)
-    if method == "all layers":
-        model = fine_tune(pretrained, x, y, steps=steps, seed=seed, **options)
-        return accuracy(model, x_test, y_test)
-    if method == "features":
-        return linear_probe(pretrained, (x, y), (x_test, y_test), "fc", seed, steps, cache)
-    top = replace_head(copy.deepcopy(pretrained), n_classes, seed=seed)
-    top = nn.Sequential(top.fc, top.head)
-    codes = extract_features(pretrained, x, "conv3", flatten=False, cache=cache)
-    codes_test = extract_features(pretrained, x_test, "conv3", flatten=False, cache=cache)
-    train_classifier(top, codes, y, [{"params": top.parameters(), "lr": 1e-2}], steps, seed=seed)
-    return accuracy(top, codes_test, y_test)
-
-
 def linear_probe(
     pretrained: nn.Module,
     train_xy: tuple[torch.Tensor, torch.Tensor],
@@ -175,63 +144,6 @@ def linear_probe(
     groups = [{"params": linear.parameters(), "lr": 1e-2}]
     train_classifier(linear, codes, train_xy[1], groups, steps, seed=seed)
     return accuracy(linear, codes_test, test_xy[1])
-
-
-def results_table(results: dict[tuple[str, int | None], torch.Tensor], digits: int = 2) -> str:
-    """``compare_methods`` results as text: one row per method, one column per k, each cell
-    the mean over seeds ± their standard deviation, to ``digits`` decimals (two by default:
-    trained accuracies of a few seeds do not support a third)."""
-    methods = list(dict.fromkeys(m for m, _ in results))
-    ks = list(dict.fromkeys(k for _, k in results))
-    width = 2 * digits + 9
-    header = f"{'method':<12} | " + " | ".join(f"{'k = ' + str(k or 'all'):<{width}}" for k in ks)
-    lines = [header.rstrip()]
-    for method in methods:
-        cells = []
-        for k in ks:
-            v = results[(method, k)]
-            spread = v.std().item() if len(v) > 1 else 0.0
-            cells.append(f"{v.mean():.{digits}f} ± {spread:.{digits}f}")
-        lines.append(f"{method:<12} | " + " | ".join(cells))
-    return "\n".join(lines)
-
-
-def compare_methods(
-    pretrained: nn.Module,
-    train_xy: tuple[torch.Tensor, torch.Tensor],
-    test_xy: tuple[torch.Tensor, torch.Tensor],
-    ks: Sequence[int | None],
-    methods: Sequence[str] = METHODS,
-    seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 150,
-    scratch_lr: float = 1e-3,
-    **options,
-) -> dict[tuple[str, int | None], torch.Tensor]:
-    """Test accuracy of each method for each k (labels per class; None = all) and seed.
-
-    Seed s draws the same k-shot subset for every method (a paired comparison) and seeds the
-    initialization and the minibatch order. Returns ``{(method, k): accuracies per seed}``.
-    Every (k, seed, method) run is independent: they run side by side on the CPU's cores
-    (:func:`nnlib.parallel.parallel_map`).
-    ``scratch_lr`` is the Adam learning rate of ``"scratch"``; ``options`` go to ``fine_tune``
-    (``decay``, ``bn``, ``lr``).
-    """
-    for method in methods:
-        if method not in METHODS:
-            raise ValueError(f"Invalid methods: unknown method {method!r} (choose from {METHODS})")
-    check_positive_int("steps", steps)
-    cache: dict = {}
-    runs = [(k, seed, method) for k in ks for seed in seeds for method in methods]
-
-    def run(k_seed_method) -> float:
-        k, seed, method = k_seed_method
-        x, y = few_shot_subset(*train_xy, k, seed=seed)
-        return _run(method, pretrained, x, y, *test_xy, seed, steps, cache, scratch_lr, **options)
-
-    results: dict = {}
-    for (k, _, method), value in zip(runs, parallel_map(run, runs), strict=True):
-        results.setdefault((method, k), []).append(value)
-    return {key: torch.tensor(values) for key, values in results.items()}
 
 
 def thin_cnn(n_classes: int = 10, width: int = 8) -> nn.Sequential:

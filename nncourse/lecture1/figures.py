@@ -1,0 +1,119 @@
+"""Lecture 1 figures: contours with trajectories, Hessian eigenvectors, the convexity chord,
+gradient descent on a quadratic."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.plotting import (
+    DIVERGED_COLOR,
+    STYLE,
+    WIDGET_MARGINS,
+    contour,
+    new_figure,
+    plot_trajectory,
+)
+from nnlib import analytic_surfaces, convexity, curvature, optim
+
+__all__ = ["gd_quadratic_figure", "hessian_arrows", "jensen_figure"]
+
+
+def hessian_arrows(ax, landscape, point, scale: float = 0.5):
+    """Eigenvectors of the Hessian at ``point``, drawn as arrows of length proportional to
+    sqrt(|lambda|) (red for negative curvature), labelled with the eigenvalues."""
+    H = landscape.hessian(torch.as_tensor(point, dtype=torch.float64))
+    eigenvalues, vectors = curvature.eigen(H)
+    biggest = eigenvalues.abs().max().item()
+    for value, vector in zip(eigenvalues.tolist(), vectors.T, strict=True):
+        length = scale * (abs(value) / biggest) ** 0.5
+        color = "#d62728" if value < 0 else "white"
+        dx, dy = (length * vector).tolist()
+        ax.annotate(
+            "",
+            xy=(point[0] + dx, point[1] + dy),
+            xytext=tuple(point),
+            arrowprops={"arrowstyle": "->", "color": color, "linewidth": 2},
+        )
+        ax.text(point[0] + 1.1 * dx, point[1] + 1.1 * dy, f"λ={value:.3g}", color=color, fontsize=9)
+
+
+def jensen_figure(function: str = "x²", alpha: float = 0.5, a: float = -1.5, b: float = 1.0):
+    """The chord picture of convexity: f, the chord from (a, f(a)) to (b, f(b)), and at
+    x = alpha a + (1 - alpha) b the function value against the chord value."""
+    if function not in convexity.FUNCTIONS_1D:
+        raise ValueError(
+            f"Invalid function: {function!r} (choose from {list(convexity.FUNCTIONS_1D)})"
+        )
+    f, _ = convexity.FUNCTIONS_1D[function]
+    xs = torch.linspace(-2.5, 2.5, 400, dtype=torch.float64)
+    x_mix = alpha * a + (1 - alpha) * b
+    fa, fb, fx = (f(torch.tensor(v, dtype=torch.float64)).item() for v in (a, b, x_mix))
+    chord = alpha * fa + (1 - alpha) * fb
+    holds = convexity.jensen_gap(f, a, b, alpha).item() >= -1e-12
+    fig, (ax,) = new_figure(width=5.0, height=3.4, margins=WIDGET_MARGINS | {"left": 0.12})
+    with mpl.rc_context(STYLE):
+        ax.plot(xs, f(xs), color="gray", label=f"f(x) = {function}")
+        ax.plot([a, b], [fa, fb], color="#1f77b4", marker="o", label="chord")
+        ax.plot([x_mix], [fx], marker="o", color="black", label="f(αa + (1-α)b)")
+        ax.plot([x_mix], [chord], marker="s", color="#1f77b4", label="αf(a) + (1-α)f(b)")
+        ax.vlines(x_mix, min(fx, chord), max(fx, chord), color="#d62728" if not holds else "black")
+        verdict = "Jensen holds" if holds else "Jensen fails: f is not convex"
+        ax.set_title(
+            f"α = {alpha:.2f}: f = {fx:.3f}, chord = {chord:.3f}. {verdict}",
+            color="black" if holds else DIVERGED_COLOR,
+            fontsize=9,
+        )
+        near = xs[(xs >= min(a, b) - 0.25) & (xs <= max(a, b) + 0.25)]
+        low, high = f(near).min().item(), f(near).max().item()
+        pad = 0.15 * (high - low) + 0.05
+        ax.set(xlabel="x", ylim=(low - pad, high + 2 * pad))  # zoom on the chord
+        ax.legend(fontsize=8, loc="upper center", ncols=2)
+    return fig
+
+
+def gd_quadratic_figure(
+    kappa: float = 10.0,
+    angle: float = 0.0,
+    lr_factor: float = 1.8,
+    x1: float = -1.8,
+    x2: float = 1.0,
+    steps: int = 60,
+):
+    """GD on f = 1/2 x^T A x with eigenvalues (1, kappa) rotated by ``angle`` degrees.
+
+    The step is lr = lr_factor / L with L = kappa: below 2 it converges, above it diverges. Left:
+    the path on the contours; right: the error norm per step against the predicted rate
+    rho = max |1 - lr lambda|.
+    """
+    surface = analytic_surfaces.Quadratic((1.0, kappa), angle=np.deg2rad(angle))
+    lr = lr_factor / kappa
+    trajectory = optim.run(
+        surface, lambda p: optim.GradientDescent(p, lr=lr), [x1, x2], steps, divergence_limit=1e8
+    )
+    errors = trajectory.points[:, 0].norm(dim=-1)
+    rho = optim.predicted_rate(surface.eigenvalues, lr)
+    fig, (left, right) = new_figure(ncols=2, margins=WIDGET_MARGINS)
+    contour(surface, ax=left)
+    plot_trajectory(left, trajectory)
+    left.set_title(f"κ = {kappa:.3g}, lr = {lr_factor:.2f}/L", fontsize=10)
+    taken = int(trajectory.steps_taken[0]) + 1
+    with mpl.rc_context(STYLE):
+        right.semilogy(range(taken), errors[:taken], marker=".", label="measured ‖x_t‖")
+        right.semilogy(
+            range(taken),
+            errors[0].item() * rho ** np.arange(taken),
+            "--",
+            label=f"ρ^t, ρ = {rho:.3f}",
+        )
+        right.set(xlabel="step t", ylabel="distance to minimum")
+        measured = optim.measured_rate(errors[:taken])
+        if trajectory.diverged_at[0] >= 0 or measured > 1:
+            right.set_title(
+                f"diverging: rate {measured:.3f} > 1 since lr > 2/L", color=DIVERGED_COLOR
+            )
+        else:
+            right.set_title(f"measured rate {measured:.3f}, predicted {rho:.3f}")
+        right.legend(loc="lower left", fontsize=8)
+    return fig

@@ -1,0 +1,167 @@
+"""Figures of non-convex losses (lecture 2): the tanh-MLP surface, slices of real losses, Hessian
+spectra, activations, escapes from saddles and the spread of minima."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.plotting import STYLE, WIDGET_MARGINS, contour, new_figure, plot_trajectory
+from nnlib import activations, analytic_surfaces
+
+__all__ = [
+    "activations_figure",
+    "escape_figure",
+    "minima_figure",
+    "plane_figure",
+    "seed_bands_figure",
+    "spectrum_figure",
+    "tiny_mlp_figure",
+]
+
+
+def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach: float = 4.0):
+    """The loss (t - tanh(w1 tanh(w2 x)))^2 over (w1, w2): contours or a 3-D surface.
+
+    The saddle at the origin is marked; the two ravines where w1 tanh(w2 x) = artanh(t) are dashed
+    (there are none when |t| >= 1, which tanh cannot reach).
+    """
+    if view not in ("contour", "3d"):
+        raise ValueError(f"Invalid view: {view!r} (must be 'contour' or '3d')")
+    surface = analytic_surfaces.TinyMLP(x=x, t=t)
+    surface.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
+    if view == "contour":
+        fig, (ax,) = new_figure(width=5.2, height=4.2, margins=WIDGET_MARGINS | {"left": 0.12})
+        contour(surface, ax=ax, log=False, levels=30)
+        if abs(t) < 1 and x != 0:
+            w2 = np.linspace(-reach, reach, 400)
+            w1 = surface.ravine(w2).numpy()
+            w1[np.abs(w1) > reach] = np.nan
+            ax.plot(w1, w2, "--", color="white", linewidth=1.2, label="ravine floor (loss 0)")
+            ax.legend(loc="lower left", fontsize=8)
+        ax.set(xlabel="$w_1$", ylabel="$w_2$", title=f"example T = ({x:.2f}, {t:.2f})")
+        return fig
+    grid_x, grid_y, grid_z = (a.numpy() for a in surface.grid(61))
+    with mpl.rc_context(STYLE):
+        fig, _ = new_figure(width=5.2, height=4.2, margins=WIDGET_MARGINS)
+        fig.clear()
+        ax = fig.add_subplot(projection="3d")
+        ax.plot_surface(grid_x, grid_y, grid_z, cmap="viridis", linewidth=0, antialiased=False)
+        ax.set(xlabel="$w_1$", ylabel="$w_2$", zlabel="loss", title=f"T = ({x:.2f}, {t:.2f})")
+        ax.view_init(elev=35, azim=-60)
+    return fig
+
+
+def plane_figure(alphas, betas, losses, path=None, title: str = "", levels: int = 30):
+    """Contours of a 2-D loss slice (rows: alphas, columns: betas), with an optional path (K, 2)."""
+    fig, (ax,) = new_figure(width=4.8, height=4.0)
+    a, b = np.meshgrid(np.asarray(alphas), np.asarray(betas), indexing="ij")
+    with mpl.rc_context(STYLE):
+        filled = ax.contourf(a, b, np.log10(np.asarray(losses)), levels=levels, cmap="viridis")
+        fig.colorbar(filled, ax=ax, label="log10 loss")
+        if path is not None:
+            path = np.asarray(path)
+            ax.plot(path[:, 0], path[:, 1], marker=".", color="white", label="training path")
+            ax.legend(loc="upper right", fontsize=8)
+        ax.plot(0, 0, marker="x", color="white", markersize=9, markeredgewidth=2)
+        ax.set(xlabel="direction 1", ylabel="direction 2", title=title)
+        ax.grid(False)
+    return fig
+
+
+def spectrum_figure(density: dict, top: torch.Tensor | None = None, title: str = ""):
+    """The smoothed eigenvalue density of a Hessian (stochastic Lanczos quadrature), log scale,
+    with the top eigenvalues found by Lanczos marked."""
+    fig, (ax,) = new_figure(width=6.0, height=3.2)
+    with mpl.rc_context(STYLE):
+        ax.semilogy(density["grid"], density["density"].clamp_min(1e-8), label="density")
+        if top is not None:
+            for k, value in enumerate(top.tolist()):
+                ax.axvline(
+                    value,
+                    color="#d62728",
+                    linestyle=":",
+                    label="top eigenvalues" if k == 0 else None,
+                )
+        ax.set(xlabel="eigenvalue", ylabel="density", title=title, ylim=(1e-5, None))
+        ax.legend()
+    return fig
+
+
+def activations_figure(names=("sign", "sigmoid", "tanh", "relu", "leaky_relu")):
+    """Each activation (top row) and its derivative (bottom row) on [-5, 5]."""
+    x = torch.linspace(-5, 5, 401)
+    fig, axes = new_figure(ncols=len(names), nrows=2, width=2.3, height=2.1)
+    with mpl.rc_context(STYLE):
+        for k, name in enumerate(names):
+            f, _ = activations.ACTIVATIONS[name]
+            axes[k].plot(x, f(x))
+            axes[k].set_title(name)
+            axes[len(names) + k].plot(x, activations.derivative(name, x), color="#d62728")
+        axes[0].set_ylabel("f(x)")
+        axes[len(names)].set_ylabel("f'(x)")
+    return fig
+
+
+def escape_figure(landscape, trajectories: dict, title: str = ""):
+    """Left: paths of several methods on a 2-D surface's contours. Right: each method's loss
+    against the step (several rows of one trajectory, e.g. seeds of noisy GD, share a colour)."""
+    fig, (left, right) = new_figure(ncols=2, width=4.4, height=3.8)
+    contour(landscape, ax=left, log=False, levels=25)
+    with mpl.rc_context(STYLE):
+        for k, (name, trajectory) in enumerate(trajectories.items()):
+            color = f"C{k}"
+            for row in range(trajectory.points.shape[1]):
+                label = name if row == 0 else None
+                plot_trajectory(left, trajectory, label=label, color=color, row=row)
+                steps = int(trajectory.steps_taken[row]) + 1
+                right.plot(trajectory.values[:steps, row], color=color, label=label, alpha=0.8)
+        left.legend(loc="lower left", fontsize=8)
+        left.set(xlabel="$x$", ylabel="$y$", title=title or landscape.name)
+        right.set(xlabel="step $t$", ylabel="loss $f(x_t, y_t)$", title="loss along the path")
+        right.axhline(
+            landscape.value(torch.tensor(landscape.saddles[0])).item(),
+            color="gray",
+            linestyle=":",
+            label="saddle's value",
+        )
+        right.legend(fontsize=8)
+    return fig
+
+
+def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10):
+    """Mean over seeds (line) and the range from the lowest to the highest seed (band) of curves
+    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps."""
+    fig, (ax,) = new_figure(width=6.4, height=3.6)
+    kernel = np.ones(smooth) / smooth
+    with mpl.rc_context(STYLE):
+        for name, values in curves.items():
+            rows = np.array([np.convolve(v, kernel, mode="valid") for v in np.asarray(values)])
+            steps = np.arange(rows.shape[1]) + smooth
+            (line,) = ax.plot(steps, rows.mean(0), label=f"{name} ({len(rows)} seeds)")
+            ax.fill_between(steps, rows.min(0), rows.max(0), color=line.get_color(), alpha=0.25)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def minima_figure(results: dict, keys=("train_loss", "test_loss")):
+    """One dot per seed of each width's final losses, one panel per key, on a shared y axis."""
+    fig, axes = new_figure(ncols=len(keys), width=3.6, height=3.4)
+    axes[0].sharey(axes[1]) if len(keys) > 1 else None
+    rng = np.random.default_rng(0)  # horizontal jitter only, to separate the dots
+    widths = list(results)
+    with mpl.rc_context(STYLE):
+        for ax, key in zip(axes, keys, strict=True):
+            for k, width in enumerate(widths):
+                values = np.asarray(results[width][key])
+                ax.plot(k + rng.uniform(-0.15, 0.15, len(values)), values, ".", color=f"C{k}")
+                ax.plot([k - 0.3, k + 0.3], [values.mean()] * 2, color="black", linewidth=1)
+            ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+            ax.set(
+                xlabel="hidden width",
+                ylabel=f"final {key.replace('_', ' ')}",
+                title=key.replace("_", " ") + " (one dot per seed)",
+            )
+    return fig

@@ -1,0 +1,2 @@
+"""Lecture 3: Weight initialization:
+its studies, figures, apps and exercise checkers."""

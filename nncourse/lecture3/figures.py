@@ -1,0 +1,140 @@
+"""Lecture 3 figures: per-layer activation and gradient statistics of deep MLPs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.plotting import STYLE, new_figure
+from nnlib import init, layer_stats, models
+
+__all__ = [
+    "layer_stats_figure",
+    "layer_stats_for",
+    "matrix_power_figure",
+    "regimes_figure",
+    "training_bands_figure",
+]
+
+
+def layer_stats_for(
+    depth: int = 20,
+    width: int = 128,
+    activation: str = "tanh",
+    scheme: str = "xavier",
+    seed: int = 0,
+    batch: int = 256,
+    weight_gradients: bool = True,
+):
+    """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs
+    (:func:`nnlib.layer_stats.layer_statistics`)."""
+    torch.manual_seed(seed)
+    sizes = [40] + [width] * depth + [10]
+    if scheme == "default":  # torch's own layer initialization
+        model = models.mlp(sizes, activation=activation)
+    else:  # init_model sets every weight and bias: skip torch's initialization, then fill
+        with torch.device("meta"):
+            model = models.mlp(sizes, activation=activation).to_empty(device="cpu")
+    init.init_model(model, scheme, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, 40, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    return layer_stats.layer_statistics(model, x, y, weight_gradients=weight_gradients)
+
+
+def layer_stats_figure(
+    depth: int = 20,
+    width: int = 128,
+    activation: str = "tanh",
+    scheme: str = "xavier",
+    seed: int = 0,
+    batch: int = 64,
+):
+    """Activation std and gradient std per layer, and activation histograms of four layers, of
+    one batch of ``batch`` Gaussian inputs (64 by default: at width 16 that is still 1024
+    values per layer, and a redraw costs a quarter of what a 256-input batch would)."""
+    rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
+    layers = np.arange(1, len(rows) + 1)
+    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
+    fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
+    with mpl.rc_context(STYLE):
+        left.plot(layers, [r.activation_std for r in rows], marker=".")
+        left.set(xlabel="layer", ylabel="std of activations", title="forward: activations")
+        left.set_ylim(bottom=0)
+        grad_std = np.array([max(r.activation_grad_std, 1e-30) for r in rows])
+        middle.semilogy(layers, grad_std, marker=".", color="#d62728")
+        middle.set(xlabel="layer", ylabel="std of gradient", title="backward: gradients")
+        picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
+        for k in picks:
+            values = rows[k].values.numpy()
+            density, edges = np.histogram(values, bins=40, density=True)
+            right.plot(
+                edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k + 1}"
+            )
+        right.set(xlabel="activation value", title="activation histograms")
+        right.legend(fontsize=8)
+        saturated = np.mean([r.saturated for r in rows])
+        what = "dead (zero)" if activation == "relu" else "saturated"
+        fig.suptitle(
+            f"{scheme} init, {activation}, {depth} layers of {width}: "
+            f"{saturated:.0%} of activations {what}"
+            if activation in ("relu", "tanh", "sigmoid")
+            else f"{scheme} init, {activation}, {depth} layers of {width}"
+        )
+    return fig
+
+
+def regimes_figure(runs: Mapping[str, Sequence]):
+    """Activation std and gradient std per hidden layer (log scale, shared layer axis), one line
+    per named run of :func:`nnlib.layer_stats.layer_statistics` rows."""
+    fig, (left, right) = new_figure(ncols=2, width=3.8, height=3.0)
+    with mpl.rc_context(STYLE):
+        for label, rows in runs.items():
+            layers = np.arange(1, len(rows) + 1)
+            left.semilogy(layers, [r.activation_std for r in rows], marker=".", label=label)
+            grads = [max(r.activation_grad_std, 1e-30) for r in rows]
+            right.semilogy(layers, grads, marker=".", label=label)
+        left.set(xlabel="hidden layer", ylabel="std of activations", title="forward")
+        right.set(xlabel="hidden layer", ylabel="std of dL/d(activations)", title="backward")
+        right.sharex(left)
+        right.legend(fontsize=8)
+    return fig
+
+
+def training_bands_figure(
+    curves: Mapping[str, torch.Tensor], ylabel: str, title: str = "", logy: bool = False, ax=None
+):
+    """Mean over seeds (line) and min-max range (band) of per-epoch curves of shape
+    (epochs, seeds), one colour per name; epochs are counted from 1."""
+    fig = None
+    if ax is None:
+        fig, (ax,) = new_figure(width=4.6, height=3.2)
+    with mpl.rc_context(STYLE):
+        for label, values in curves.items():
+            values = values.detach().double()
+            epochs = np.arange(1, values.shape[0] + 1)
+            line = ax.plot(epochs, values.mean(dim=1).numpy(), label=label)[0]
+            low, high = values.amin(dim=1).numpy(), values.amax(dim=1).numpy()
+            ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if logy:
+            ax.set_yscale("log")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
+    return fig if fig is not None else ax.figure
+
+
+def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float], float]]):
+    """Measured spectral norms ||W^n||_2 (dots) against lambda_max^n (line), log scale; each
+    entry is ``label: (powers n, measured norms, lambda_max)``."""
+    fig, (ax,) = new_figure(width=4.6, height=3.2)
+    with mpl.rc_context(STYLE):
+        for label, (powers, measured, top) in norms.items():
+            n = np.asarray(powers, dtype=float)
+            line = ax.semilogy(n, top**n, linewidth=1.2)[0]
+            ax.semilogy(n, measured, "o", color=line.get_color(), label=label, markersize=4)
+        ax.set(xlabel="power n (depth)", ylabel="spectral norm ||W^n||_2")
+        ax.legend(fontsize=8, title="dots: measured; lines: λ_max^n")
+    return fig

@@ -1,0 +1,108 @@
+"""Lecture 4 figures of the multi-seed studies (:mod:`nncourse.lecture4.normalization`): accuracy
+against learning rate, Santurkar et al.'s smoothness probes over training, accuracy against batch
+size. Each plots the mean over seeds with a band or error bars of one standard deviation."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import torch
+
+from nncourse.plotting import STYLE, new_figure
+
+__all__ = ["lr_sweep_figure", "small_batch_figure", "small_batch_table", "smoothness_figure"]
+
+
+def _mean_std(values: torch.Tensor):
+    values = values.double()
+    return values.mean(dim=-1).numpy(), values.std(dim=-1).numpy()
+
+
+def lr_sweep_figure(lrs, sweeps: dict, chance: float = 0.1):
+    """Validation accuracy (mean ± std over seeds) against learning rate, one line per variant.
+
+    ``sweeps`` maps a label to a dict with ``accuracy`` and ``diverged`` of shape (lrs, seeds);
+    learning rates where every seed diverged are marked with a cross at chance level.
+    """
+    fig, (ax,) = new_figure(width=5.6, height=3.6)
+    with mpl.rc_context(STYLE):
+        for label, sweep in sweeps.items():
+            mean, std = _mean_std(sweep["accuracy"])
+            all_diverged = sweep["diverged"].all(dim=1).numpy()
+            line = ax.errorbar(lrs, mean, yerr=std, marker="o", capsize=3, label=label)
+            if all_diverged.any():
+                xs = [lr for lr, d in zip(lrs, all_diverged, strict=True) if d]
+                ax.plot(xs, [chance] * len(xs), "x", color=line[0].get_color(), markersize=10)
+        ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
+        ax.set(
+            xscale="log",
+            xlabel="learning rate η",
+            ylabel="validation accuracy after training",
+            title="mean ± std over seeds; × = every seed diverged",
+        )
+        ax.title.set_fontsize(9)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def smoothness_figure(steps, results: dict):
+    """Santurkar et al.'s three probes against the training step, mean and ±1 std band over
+    seeds, one colour per network; ``results`` maps a label to
+    :func:`nncourse.lecture4.normalization.smoothness_over_training`'s output."""
+    panels = {
+        "loss_range": "loss variation along g\n(max - min of L(θ - ηg))",
+        "gradient_change": "gradient change along g\nmax ‖∇L(θ - ηg) - g‖",
+        "beta": "effective smoothness\nmax ‖∇L(θ - ηg) - g‖ / ‖ηg‖",
+    }
+    fig, axes = new_figure(ncols=3, width=3.6, height=3.2)
+    steps = torch.as_tensor(steps).numpy()
+    with mpl.rc_context(STYLE):
+        for ax, (key, ylabel) in zip(axes, panels.items(), strict=True):
+            for label, result in results.items():
+                mean, std = _mean_std(result[key].T)
+                (line,) = ax.plot(steps, mean, marker=".", label=label)
+                ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+            ax.set(xlabel="training step", ylabel=ylabel, yscale="log")
+            ax.yaxis.label.set_fontsize(9)
+        axes[0].legend(fontsize=8)
+    return fig
+
+
+def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0.1):
+    """Validation accuracy (mean ± std over seeds) against batch size, one line per
+    normalization; each ``results`` (one panel each, on a shared accuracy axis, titled by
+    ``titles``) maps a name to accuracies of shape (batch sizes, seeds). Lines keep the colour of
+    their position in the dict, so listing the normalizations in the same order in every panel
+    gives each the same colour."""
+    if not results:
+        raise ValueError("Invalid results: give at least one dict of accuracies")
+    if titles and len(titles) != len(results):
+        raise ValueError(f"Invalid titles: {len(titles)} titles for {len(results)} panels")
+    fig, axes = new_figure(ncols=len(results), width=5.6 if len(results) == 1 else 4.4, height=3.6)
+    with mpl.rc_context(STYLE):
+        for ax, panel in zip(axes, results, strict=True):
+            for name, accuracy in panel.items():
+                mean, std = _mean_std(accuracy)
+                ax.errorbar(batch_sizes, mean, yerr=std, marker="o", capsize=3, label=name)
+            ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
+            ax.set(xscale="log", xlabel="batch size B")
+            ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
+            ax.legend(fontsize=7 if len(results) > 1 else 8)
+        axes[0].set_ylabel("validation accuracy after training")
+        for ax in axes[1:]:
+            ax.sharey(axes[0])
+        for ax, title in zip(axes, titles, strict=False):
+            ax.set_title(title)
+        fig.suptitle("mean ± std over seeds, same number of steps for every B", fontsize=9)
+    return fig
+
+
+def small_batch_table(batch_sizes, results: dict) -> str:
+    """The accuracies of :func:`small_batch_figure` as text: one row per normalization, one
+    column per batch size, mean ± std over seeds to two decimals."""
+    width = max(len("normalization"), *map(len, results))
+    lines = [f"{'normalization':<{width}} | " + " | ".join(f"B = {b:<10}" for b in batch_sizes)]
+    for name, accuracy in results.items():
+        mean, std = _mean_std(accuracy)
+        cells = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, std, strict=True)]
+        lines.append(f"{name:<{width}} | " + " | ".join(f"{c:<14}" for c in cells))
+    return "\n".join(lines)

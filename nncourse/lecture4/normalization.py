@@ -1,0 +1,353 @@
+"""Experiment set-ups of lecture 4 (normalization): many seeds (and learning rates) at once.
+
+* :class:`StackedModels`: S networks of one architecture, each with its own weights and buffers,
+  run together with ``torch.func.vmap``; any architecture (batch norm and its running statistics
+  included) and ``train.fit_batched`` as the training loop. One optimizer parameter group per
+  network, so every network can have its own learning rate.
+* :func:`gd_steps`: gradient descent's steps to a tolerance on least squares (input scaling);
+* :func:`lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
+* :func:`smoothness_over_training`: Santurkar et al. (2018)'s probes along the gradient direction
+  at checkpoints of training, per seed.
+* :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
+  with each normalization, trained at several batch sizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from nncourse.parallel import parallel_map
+from nnlib import analytic_surfaces, data, init, models, norm, train
+from nnlib.losses import per_model_loss
+from nnlib.utils import check_positive_int
+
+__all__ = [
+    "CONV_NORMALIZATIONS",
+    "NORMALIZATIONS",
+    "StackedModels",
+    "accuracy_per_model",
+    "deep_mlp",
+    "gd_steps",
+    "loss_along_gradient",
+    "lr_sweep",
+    "small_batch_study",
+    "small_cnn1d",
+    "small_mlp",
+    "smoothness_over_training",
+]
+
+
+def _forever(loader):
+    """The loader's batches, pass after pass (each pass reshuffled)."""
+    while True:
+        yield from loader
+
+
+def _scaled_by(factors: torch.Tensor):
+    return lambda grad: grad * factors
+
+
+class StackedModels(nn.Module):
+    """S copies of an architecture with their own weights, run as one module.
+
+    ``make_model()`` is called after ``torch.manual_seed(seed)`` for each seed, so network s starts
+    exactly like ``make_model()`` run alone after that seed. Parameters and buffers are stacked
+    along a new first dim (parameter ``"0.weight"`` of the networks becomes ``"0__weight"`` of
+    shape (S, ...)); ``forward(x)`` takes inputs (B, ...) shared by all networks and returns
+    outputs (S, B, ...) with ``torch.func.vmap``. In training mode the forward pass updates each
+    network's slice of the stacked buffers (batch norm's running statistics), as the network
+    alone would. Summed losses give each network the gradient of its own loss, so element-wise
+    optimizers train the S networks independently (``train.fit_batched`` trains them).
+    """
+
+    def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int]):
+        super().__init__()
+        nets = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            nets.append(make_model())
+        self.make_model = make_model
+        self._template = [nets[0]]  # a list keeps it out of the module tree
+        params, buffers = stack_module_state(nets)
+        self.names, self.buffer_names = list(params), list(buffers)
+        for name, value in params.items():
+            self.register_parameter(name.replace(".", "__"), nn.Parameter(value.detach()))
+        for name, value in buffers.items():
+            self.register_buffer(name.replace(".", "__"), value.clone())
+
+    @property
+    def n_models(self) -> int:
+        return len(next(iter(self.stacked_params().values())))
+
+    def stacked_params(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, name.replace(".", "__")) for name in self.names}
+
+    def stacked_buffers(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, name.replace(".", "__")) for name in self.buffer_names}
+
+    def call(self, params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+        """All networks at the given stacked parameters and buffers, in this module's mode."""
+        template = self._template[0]
+        template.train(self.training)
+
+        def one(p, b):
+            return functional_call(template, (p, b), (x,))
+
+        return vmap(one, randomness="different")(params, buffers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.call(self.stacked_params(), self.stacked_buffers(), x)
+
+    def scale_gradients(self, factors) -> None:
+        """Multiply network s's gradients by ``factors[s]`` (a hook on every parameter).
+
+        With SGD at learning rate 1 (momentum or not, no weight decay) network s then trains
+        exactly as with learning rate ``factors[s]``: the velocity is linear in the gradients.
+        """
+        factors = torch.as_tensor(factors, dtype=next(self.parameters()).dtype)
+        for param in self.parameters():
+            param.register_hook(_scaled_by(factors.view((-1,) + (1,) * (param.dim() - 1))))
+
+    def unstack(self, s: int) -> nn.Module:
+        """Network s as an ordinary module (a copy of its parameters and buffers)."""
+        net = self.make_model()
+        state = {n: v[s] for n, v in {**self.stacked_params(), **self.stacked_buffers()}.items()}
+        net.load_state_dict({n: v.detach().clone() for n, v in state.items()})
+        return net
+
+
+def accuracy_per_model(model: StackedModels, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Accuracy of every network in eval mode (running statistics), shape (S,)."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    model.train(was_training)
+    return (logits.argmax(-1) == y).double().mean(dim=1)
+
+
+def deep_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
+    """The lecture's deep MLP for MNIST-1D (40 inputs, 10 classes), Kaiming-initialised, with
+    batch norm before (or ``position="after"``) each ReLU when ``use_bn``."""
+    widths = [40] + [width] * depth + [10]
+    net = models.mlp(widths, norm=norm.BatchNorm1d if use_bn else None, norm_position=position)
+    return init.init_model(net, "kaiming", seed=torch.initial_seed())
+
+
+def lr_sweep(
+    splits,
+    lrs: Sequence[float],
+    seeds: Sequence[int],
+    use_bn: bool,
+    position: str = "before",
+    epochs: int = 3,
+    batch_size: int = 100,
+) -> dict[str, torch.Tensor]:
+    """Train :func:`deep_mlp` with SGD (momentum 0.9) for every learning rate and seed, all runs at
+    once (every run sees the same minibatches). Returns tensors of shape (len(lrs), len(seeds)):
+    ``accuracy`` (validation, eval mode) and ``diverged`` (a non-finite training loss)."""
+    train_x, train_y = splits.train.tensors
+    val_x, val_y = splits.val.tensors
+    pairs = list(itertools.product(lrs, seeds))
+    stack = StackedModels(lambda: deep_mlp(use_bn, position=position), [s for _, s in pairs])
+    stack.scale_gradients([lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
+    optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
+    loader = data.TensorBatches(train_x, train_y, batch_size, seed=0)
+    curves = train.fit_batched(stack, optimizer, loader, epochs, progress=False)
+    shape = (len(lrs), len(seeds))
+    return {
+        "accuracy": accuracy_per_model(stack, val_x, val_y).view(shape),
+        "diverged": (~torch.isfinite(curves["train_loss"]).all(dim=0)).view(shape),
+    }
+
+
+def gd_steps(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-6, max_steps: int = 100_000):
+    """Steps of gradient descent at the best fixed step 2 / (lambda_min + lambda_max) on least
+    squares 1/(2n)||x w - y||^2, from w = 0, until ||w - w*|| <= tol ||w*||.
+
+    Runs the update on the error e = w - w*, which GD maps to (I - lr H) e with H = x^T x / n.
+    """
+    problem = analytic_surfaces.LeastSquares(x, y)
+    hessian, w_star = problem.hessian(), problem.solution()
+    eigenvalues = torch.linalg.eigvalsh(hessian)
+    lr = 2.0 / (eigenvalues[0] + eigenvalues[-1]).item()
+    step_matrix = torch.eye(len(w_star), dtype=hessian.dtype) - lr * hessian
+    error, target = -w_star, tol * w_star.norm().item()
+    for step in range(max_steps + 1):
+        if error.norm().item() <= target:
+            return step
+        error = step_matrix @ error
+    raise ValueError(f"GD did not reach tol={tol} in {max_steps} steps")
+
+
+def loss_along_gradient(
+    stack: StackedModels, inputs, targets, step_sizes
+) -> dict[str, torch.Tensor]:
+    """:func:`nnlib.loss_slices.loss_along_gradient` for every network of ``stack`` at once.
+
+    With g_s network s's gradient at its weights theta_s (training mode, on ``inputs``), returns
+    ``loss`` (S, k): L_s(theta_s - eta g_s) per step size eta, ``gradient_change`` (S, k):
+    ||grad L_s(theta_s - eta g_s) - g_s||, and ``gradient_norm`` (S,): ||g_s||. Weights and
+    running statistics are left as they were.
+    """
+    params = {name: value.detach() for name, value in stack.stacked_params().items()}
+    buffers = stack.stacked_buffers()
+    was_training = stack.training
+    stack.train()
+
+    def loss_and_grad(point):
+        point = {name: value.clone().requires_grad_(True) for name, value in point.items()}
+        scratch = {name: value.clone() for name, value in buffers.items()}
+        losses = per_model_loss(stack.call(point, scratch, inputs), targets)
+        grads = torch.autograd.grad(losses.sum(), list(point.values()))
+        return losses.detach(), dict(zip(point, grads, strict=True))
+
+    def flat(grads):
+        return torch.cat([g.flatten(1) for g in grads.values()], dim=1)
+
+    try:
+        _, g = loss_and_grad(params)
+        losses, changes = [], []
+        for eta in torch.as_tensor(step_sizes).tolist():
+            loss, g_eta = loss_and_grad({n: params[n] - eta * g[n] for n in params})
+            losses.append(loss)
+            changes.append((flat(g_eta) - flat(g)).norm(dim=1))
+    finally:
+        stack.train(was_training)
+    return {
+        "loss": torch.stack(losses, dim=1),
+        "gradient_change": torch.stack(changes, dim=1),
+        "gradient_norm": flat(g).norm(dim=1),
+    }
+
+
+def smoothness_over_training(
+    splits,
+    use_bn: bool,
+    seeds: Sequence[int],
+    lr: float = 0.05,
+    steps: int = 200,
+    every: int = 20,
+    step_sizes=(0.05, 0.1, 0.2, 0.3, 0.4),
+    batch_size: int = 100,
+) -> dict[str, torch.Tensor]:
+    """Santurkar et al. (2018)'s measurements while training the deep MLP (SGD, momentum 0.9),
+    all seeds at once.
+
+    Every ``every`` steps, on the minibatch about to be used for the next step, with g the
+    gradient there and eta in ``step_sizes`` (:func:`loss_along_gradient`):
+
+    * ``loss_range``: max - min of L(theta - eta g) over eta (variation of the loss);
+    * ``gradient_change``: max over eta of ||grad L(theta - eta g) - g|| (gradient
+      predictiveness: smaller is more predictive);
+    * ``beta``: max over eta of ||grad L(theta - eta g) - g|| / ||eta g|| (the paper's effective
+      beta-smoothness: a local estimate of the smoothness constant L along the step).
+
+    Returns those as tensors (len(seeds), checkpoints), and ``step`` (checkpoints,).
+    """
+    train_x, train_y = splits.train.tensors
+    steps, every = check_positive_int("steps", steps), check_positive_int("every", every)
+    etas = torch.tensor(step_sizes)
+    stack = StackedModels(lambda: deep_mlp(use_bn), seeds)
+    optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+    batches = _forever(data.TensorBatches(train_x, train_y, batch_size, seed=0))
+    rows = {"loss_range": [], "gradient_change": [], "beta": []}
+    checkpoints = range(0, steps + 1, every)
+    for _ in checkpoints:
+        chunk = list(itertools.islice(batches, every))
+        probe = loss_along_gradient(stack, *chunk[0], etas)
+        change = probe["gradient_change"]
+        rows["loss_range"].append(probe["loss"].max(dim=1).values - probe["loss"].min(dim=1).values)
+        rows["gradient_change"].append(change.max(dim=1).values)
+        rows["beta"].append((change / (etas * probe["gradient_norm"][:, None])).max(dim=1).values)
+        train.fit_batched(stack, optimizer, chunk, 1, progress=False)
+    result = {key: torch.stack(value, dim=1) for key, value in rows.items()}
+    result["step"] = torch.tensor(list(checkpoints))
+    return result
+
+
+NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
+    "none": None,
+    "batch norm": norm.BatchNorm1d,
+    "batch renorm": norm.BatchRenorm1d,
+    "group norm (8 groups)": lambda width: norm.GroupNorm(8, width),
+    "layer norm": norm.LayerNorm,
+}
+
+#: The normalizations of :func:`small_cnn1d`, each a factory ``channels -> layer`` for inputs
+#: (N, C, L). Layer norm over (C, L) is group norm with one group (``LayerNorm(C)`` wants C as
+#: the last dimension and rejects (N, C, L)); instance norm averages over L alone, per example
+#: and channel, and gets a learnt scale and shift (``affine=True``, torch's default is False)
+#: like the others.
+CONV_NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
+    "none": None,
+    "batch norm": norm.BatchNorm1d,
+    "batch renorm": norm.BatchRenorm1d,
+    "group norm (4 groups)": lambda channels: norm.GroupNorm(4, channels),
+    "layer norm (1 group)": lambda channels: norm.GroupNorm(1, channels),
+    "instance norm": lambda channels: norm.InstanceNorm1d(channels, affine=True),
+}
+
+
+def small_mlp(normalization: str) -> nn.Sequential:
+    """MLP 40-64-64-64-10 for MNIST-1D with one of :data:`NORMALIZATIONS` before each ReLU."""
+    net = models.mlp([40, 64, 64, 64, 10], norm=NORMALIZATIONS[normalization])
+    return init.init_model(net, "kaiming", seed=torch.initial_seed())
+
+
+def small_cnn1d(normalization: str, channels: Sequence[int] = (8, 16)) -> nn.Sequential:
+    """1-D CNN for MNIST-1D with one of :data:`CONV_NORMALIZATIONS` after each convolution.
+
+    The 40 features are read as a signal of length 40 with one channel. Each stage is
+    Conv1d (kernel 5, stride 2, padding 2; no bias when a normalization follows, which would
+    remove it) -> normalization -> ReLU, halving the length: 40 -> 20 -> 10 with the default
+    ``channels``; then flatten and a linear layer to the 10 classes. Kaiming-initialised.
+    """
+    make_norm = CONV_NORMALIZATIONS[normalization]
+    layers: list[nn.Module] = [nn.Unflatten(1, (1, 40))]
+    c_in, length = 1, 40
+    for c_out in channels:
+        layers.append(nn.Conv1d(c_in, c_out, 5, stride=2, padding=2, bias=make_norm is None))
+        if make_norm is not None:
+            layers.append(make_norm(c_out))
+        layers.append(nn.ReLU())
+        c_in, length = c_out, (length + 1) // 2
+    layers += [nn.Flatten(), nn.Linear(c_in * length, 10)]
+    return init.init_model(nn.Sequential(*layers), "kaiming", seed=torch.initial_seed())
+
+
+def small_batch_study(
+    splits,
+    names: Sequence[str],
+    batch_sizes: Sequence[int],
+    seeds: Sequence[int],
+    steps: int = 400,
+    lr: float = 0.02,
+    model: Callable[[str], nn.Module] = small_mlp,
+) -> dict[str, torch.Tensor]:
+    """Validation accuracy (eval mode) of ``model(name)`` (:func:`small_mlp` or
+    :func:`small_cnn1d`) per normalization name, batch size and seed after ``steps`` SGD steps
+    (momentum 0.9). The seeds of one (name, batch size) are trained at once
+    (:class:`StackedModels`), the pairs side by side on the CPU's cores
+    (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor (len(batch_sizes), len(seeds)).
+    """
+    train_x, train_y = splits.train.tensors
+    val_x, val_y = splits.val.tensors
+    steps = check_positive_int("steps", steps)
+
+    def run(config) -> torch.Tensor:
+        name, batch_size = config
+        stack = StackedModels(lambda: model(name), seeds)
+        optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+        loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
+        batches = list(itertools.islice(_forever(loader), steps))
+        train.fit_batched(stack, optimizer, batches, 1, progress=False)
+        return accuracy_per_model(stack, val_x, val_y)
+
+    accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
+    return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}

@@ -1,0 +1,98 @@
+"""Lecture 4 figures: preprocessing and the conditioning of least squares; which axes each
+normalization averages over."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure, plot_trajectory
+from nnlib import analytic_surfaces, optim, preprocessing
+
+__all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
+
+TRANSFORMS = {
+    "raw": None,
+    "standardized": preprocessing.Standardizer,
+    "PCA-rotated": preprocessing.PCA,
+    "PCA-whitened": lambda: preprocessing.PCA(whiten=True),
+    "ZCA-whitened": preprocessing.ZCAWhitener,
+}
+
+
+def two_feature_problem(
+    correlation: float = 0.8, scale: float = 10.0, offset: float = 3.0, n: int = 500, seed: int = 0
+):
+    """Correlated features of unequal scales with a non-zero mean; targets from a linear model."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, 2, generator=g, dtype=torch.float64)
+    x1 = z[:, 0]
+    x2 = correlation * z[:, 0] + (1 - correlation**2) ** 0.5 * z[:, 1]
+    x = torch.stack([x1 + offset, scale * x2 + offset], dim=1)
+    y = x @ torch.tensor([1.0, -0.5], dtype=torch.float64) + 0.1 * torch.randn(
+        n, generator=g, dtype=torch.float64
+    )
+    return x, y
+
+
+def preprocessing_figure(
+    transform: str = "raw", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
+):
+    """Least-squares loss contours in weight space after a preprocessing step, with 50 GD steps
+    (lr = 1 / L) from the origin; the title gives the Hessian's condition number."""
+    if transform not in TRANSFORMS:
+        raise ValueError(f"Invalid transform: {transform!r} (choose from {list(TRANSFORMS)})")
+    x, y = two_feature_problem(correlation, scale)
+    if TRANSFORMS[transform] is not None:
+        x = TRANSFORMS[transform]().fit_transform(x)
+    problem = analytic_surfaces.LeastSquares(x, y - y.mean() if transform != "raw" else y)
+    solution = problem.solution()
+    eigenvalues = problem.eigenvalues()
+    kappa = (eigenvalues[-1] / eigenvalues[0]).item()
+    reach = 1.5 * max(solution.abs().max().item(), 0.5)
+    problem.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
+    problem.minima = (tuple(solution.tolist()),)
+    lr = 1.0 / eigenvalues[-1].item()
+    run = optim.run(problem, lambda p: optim.GradientDescent(p, lr=lr), [0.0, 0.0], steps)
+    fig, (ax,) = new_figure(width=4.8, height=4.2, margins=WIDGET_MARGINS | {"left": 0.14})
+    grid = torch.linspace(-reach, reach, 51, dtype=torch.float64)
+    w1, w2 = torch.meshgrid(grid, grid, indexing="xy")
+    values = problem.value(torch.stack([w1, w2], dim=-1))
+    with mpl.rc_context(STYLE):
+        shifted = (values - values.min() + 1e-6).numpy()
+        ax.contourf(w1.numpy(), w2.numpy(), np.log10(shifted), levels=25, cmap="viridis")
+        ax.plot(*solution.tolist(), marker="x", color="white", markersize=9, markeredgewidth=2)
+        plot_trajectory(ax, run, color="white")
+        distance = (run.final()[0] - solution).norm().item()
+        ax.set(
+            xlabel="w₁",
+            ylabel="w₂",
+            title=f"{transform}: κ = {kappa:.3g}; GD distance after {steps} steps "
+            + (f"{distance:.1e}" if distance > 1e-12 else "< 1e-12"),  # not round-off digits
+        )
+        ax.title.set_fontsize(9)
+        ax.grid(False)
+    return fig
+
+
+def norm_axes_figure():
+    """For an activation tensor (N, C, H*W), the cells that share one mean and variance."""
+    names = {
+        "batch norm": lambda n, c: c == 1,
+        "layer norm": lambda n, c: n == 1,
+        "instance norm": lambda n, c: (n == 1) & (c == 1),
+        "group norm (2 groups)": lambda n, c: (n == 1) & (c < 3),
+    }
+    fig, axes = new_figure(ncols=4, width=2.4, height=2.6)
+    n_idx, c_idx = np.meshgrid(np.arange(4), np.arange(6), indexing="ij")
+    with mpl.rc_context(STYLE):
+        for ax, (name, shared) in zip(axes, names.items(), strict=True):
+            picture = np.where(shared(n_idx, c_idx), 1.0, 0.15)
+            ax.imshow(picture, cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks(range(6), [f"c{k}" for k in range(6)], fontsize=7)
+            ax.set_yticks(range(4), [f"x{k}" for k in range(4)], fontsize=7)
+            ax.set(title=name, xlabel="channel (all H, W)", ylabel="example")
+            ax.title.set_fontsize(9)
+            ax.grid(False)
+    return fig

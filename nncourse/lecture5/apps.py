@@ -1,0 +1,87 @@
+"""Lecture 5: the optimizer race on 2-D surfaces and the learning-rate schedules."""
+
+from nncourse.apps import register
+from nncourse.lecture5 import race_figures, schedule_figures
+from nncourse.widgets import FigureApp, Param
+
+__all__ = ["SCHEDULES", "race", "schedules"]
+
+
+# The schedules schedule_figures.schedule_figure draws (keep in step with its table).
+SCHEDULES = [
+    "step",
+    "exponential",
+    "1/t",
+    "cosine",
+    "warm restarts",
+    "cyclic",
+    "one-cycle",
+    "warm-up then cosine",
+]
+
+
+def _racer(name: str, key: str, extra: list[Param]) -> list[Param]:
+    """The switch, the learning-rate multiplier and the decay rates of one racer."""
+    return [
+        Param(key, "bool", True, label="race", group=name),
+        Param(f"{key}_lr", "log", 1.0, min=0.1, max=10.0, label="lr ×", group=name),
+        *extra,
+    ]
+
+
+def _rate(name: str, key: str, label: str, value: float, low: float, high: float) -> Param:
+    return Param(key, "float", value, min=low, max=high, step=0.01, label=label, group=name)
+
+
+@register()
+def race() -> FigureApp:
+    """Choose the racers, each one's learning rate (a multiple of its base rate, printed in the
+    legend) and momentum or decay rates, the surface, the start, the number of steps, and the
+    size of the gradient noise."""
+    params = [
+        Param("surface", "choice", "rosenbrock", options=list(race_figures.RACE_SURFACES)),
+        # Up to 500 steps: a redraw steps six racers through their classes in Python, and at 600
+        # steps the whole compute (race and figure) measured 72 to 99 ms on the course's CPU,
+        # against the 100 ms target (bench/widgets.py).
+        Param("steps", "int", 300, min=10, max=500, step=10),
+        Param("noise", "float", 0.0, min=0.0, max=0.2, step=0.01, label="gradient noise"),
+        Param("start_dx", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₁"),
+        Param("start_dy", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₂"),
+        *_racer("SGD", "sgd", []),
+        *_racer("momentum", "momentum", [_rate("momentum", "momentum_beta", "β", 0.9, 0, 0.99)]),
+        *_racer("Nesterov", "nesterov", [_rate("Nesterov", "nesterov_beta", "β", 0.9, 0.05, 0.99)]),
+        *_racer("Adagrad", "adagrad", []),
+        *_racer("RMSprop", "rmsprop", [_rate("RMSprop", "rmsprop_alpha", "α", 0.99, 0, 0.999)]),
+        *_racer(
+            "Adam",
+            "adam",
+            [
+                _rate("Adam", "adam_beta1", "β₁", 0.9, 0.0, 0.99),
+                _rate("Adam", "adam_beta2", "β₂", 0.999, 0.5, 0.999),
+            ],
+        ),
+    ]
+    # The book: every surface, with and without gradient noise, at the default racers; the
+    # per-racer settings, start and steps are for the live notebook (each would multiply the
+    # number of frames).
+    fixed_in_book = [p.name for p in params if p.name not in ("surface", "noise")]
+    return FigureApp(
+        race_figures.race_figure,
+        params,
+        static={"noise": [0.0, 0.02, 0.1], **dict.fromkeys(fixed_in_book, 1)},
+        title="optimizers racing on a 2-D surface",
+    )
+
+
+@register()
+def schedules() -> FigureApp:
+    """One learning-rate schedule over a chosen number of steps."""
+    return FigureApp(
+        schedule_figures.schedule_figure,
+        [
+            Param("schedule", "choice", "cosine", options=SCHEDULES),
+            Param("steps", "int", 100, min=10, max=1000, step=10, continuous_update=True),
+        ],
+        static={"steps": [10, 50, 100, 500, 1000]},
+        title="learning-rate schedules",
+    )

@@ -1,0 +1,185 @@
+"""Figures of lectures 5b and 5c: schedules against torch, loss-curve diagnosis, range test, search,
+and the line between two solutions. Pure functions -> Figure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.plotting import DIVERGED_COLOR, STYLE, WIDGET_MARGINS, new_figure
+from nnlib import schedules
+
+__all__ = [
+    "diagnosis_figure",
+    "line_figure",
+    "range_test_figure",
+    "schedule_figure",
+    "schedules_figure",
+    "search_figure",
+]
+
+
+def schedules_figure(drawn: Mapping[str, tuple[torch.Tensor, torch.Tensor]], ncols: int = 3):
+    """One panel per schedule: nnlib's rates (line) and torch's (dots) against the step."""
+    names = list(drawn)
+    nrows = -(-len(names) // ncols)
+    fig, axes = new_figure(ncols=ncols, nrows=nrows, width=3.0, height=2.1)
+    with mpl.rc_context(STYLE):
+        for ax, name in zip(axes, names, strict=False):
+            ours, theirs = drawn[name]
+            t = np.arange(len(ours))
+            ax.plot(t, ours.numpy(), label="nnlib")
+            ax.plot(t, theirs.numpy(), ".", markersize=3, color="k", label="torch")
+            ax.set_title(name, fontsize=9)
+            ax.set_ylim(0, 0.11)
+        for ax in axes[len(names) :]:
+            ax.set_visible(False)
+        for ax in axes[(nrows - 1) * ncols :]:
+            ax.set_xlabel("step t")
+        for ax in axes[::ncols]:
+            ax.set_ylabel("learning rate η")
+        axes[0].legend(fontsize=7)
+    return fig
+
+
+def diagnosis_figure(curves: Mapping[float, torch.Tensor], labels: Mapping[float, str], cap=10.0):
+    """Mean training loss per epoch for each learning rate (seeds as a band), diverged runs drawn
+    up to where they blew up and marked."""
+    fig, (ax,) = new_figure(width=5.4, height=3.4)
+    with mpl.rc_context(STYLE):
+        for lr, losses in curves.items():
+            values = losses.numpy()
+            epochs = np.arange(1, len(values) + 1)
+            mean = values.mean(1)
+            finite = np.isfinite(mean) & (mean < cap)
+            label = f"η = {lr:g} ({labels[lr]})"
+            if finite.all():
+                (line,) = ax.plot(epochs, mean, label=label)
+                ax.fill_between(
+                    epochs, values.min(1), values.max(1), alpha=0.2, color=line.get_color()
+                )
+            else:  # draw it up to where it blew up, then mark that epoch
+                first_bad = int(np.argmin(finite))
+                shown = slice(0, first_bad)
+                ax.plot(epochs[shown], mean[shown], color=DIVERGED_COLOR)
+                ax.plot(
+                    [epochs[first_bad]],
+                    [cap],
+                    "X",
+                    color=DIVERGED_COLOR,
+                    markersize=9,
+                    label=f"{label}: above {cap:g} or NaN from epoch {epochs[first_bad]}",
+                )
+        ax.set_yscale("log")
+        ax.set(
+            xlabel="epoch",
+            ylabel="training loss (mean over seeds)",
+            title="reading the learning rate from the loss curve",
+        )
+        ax.legend(fontsize=7)
+    return fig
+
+
+def range_test_figure(lrs, losses, smoothed, suggested: float, trained_best: float):
+    """The range test's loss against the learning rate (log axis) with its suggestion and the best
+    learning rate found by training marked."""
+    fig, (ax,) = new_figure(width=5.0, height=3.0)
+    with mpl.rc_context(STYLE):
+        ax.semilogx(lrs, losses, color="0.7", linewidth=1, label="loss per step")
+        ax.semilogx(lrs, smoothed, label="smoothed")
+        ax.axvline(
+            suggested, color="#2ca02c", linestyle="--", label=f"steepest fall: {suggested:.2g}"
+        )
+        ax.axvline(
+            trained_best,
+            color="#d62728",
+            linestyle=":",
+            label=f"best by training: {trained_best:g}",
+        )
+        ax.set(
+            xlabel="learning rate η (raised every step)",
+            ylabel="training loss",
+            title="learning-rate range test",
+        )
+        ax.legend(fontsize=7)
+    return fig
+
+
+def search_figure(result: Mapping[str, torch.Tensor]):
+    """Best error found by the grid and by random search against where the optimum lay."""
+    order = torch.argsort(result["optimum"])
+    x = result["optimum"][order].numpy()
+    fig, (ax,) = new_figure(width=5.0, height=3.0)
+    with mpl.rc_context(STYLE):
+        ax.plot(x, result["random_best"][order].numpy(), ".", markersize=2, label="9 random trials")
+        ax.plot(x, result["grid_best"][order].numpy(), "-", label="3 x 3 grid")
+        for value in result["grid_values"].tolist():
+            ax.axvline(value, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set(
+            xlabel="optimum of log₁₀ η, drawn per repetition (dotted: grid values)",
+            ylabel="best validation error found",
+            title="grid against random search",
+        )
+        ax.legend(fontsize=8)
+    return fig
+
+
+def line_figure(
+    alphas: torch.Tensor,
+    curves: Mapping[str, torch.Tensor],
+    ends: Sequence[str],
+    sharpness: Sequence[float],
+):
+    """Loss along theta(a) = (1 - a) theta_0 + a theta_1 against a, both ends marked and labelled
+    with their sharpness (largest Hessian eigenvalue)."""
+    fig, (ax,) = new_figure(width=5.4, height=3.4)
+    with mpl.rc_context(STYLE):
+        a = alphas.numpy()
+        for name, values in curves.items():
+            ax.semilogy(a, values.numpy(), label=name)
+        for position, end, lam in zip((0.0, 1.0), ends, sharpness, strict=True):
+            ax.axvline(position, color="k", linewidth=0.8, linestyle=":")
+            ax.annotate(
+                f"{end}\nλ_max = {lam:.2g}",
+                (position, 0.98),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+        ax.set(
+            xlabel="a (0: first solution, 1: second)",
+            ylabel="cross-entropy",
+            title="the straight line between the two solutions",
+        )
+        ax.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+def schedule_figure(schedule: str = "cosine", steps: int = 100, lr0: float = 0.1):
+    """One learning-rate schedule over ``steps`` steps."""
+    table = {
+        "step": lambda t: schedules.step_lr(t, lr0, max(steps // 4, 1), 0.5),
+        "exponential": lambda t: schedules.exponential_lr(t, lr0, 0.97),
+        "1/t": lambda t: schedules.inverse_time_lr(t, lr0, 0.1),
+        "cosine": lambda t: schedules.cosine_lr(t, lr0, steps),
+        "warm restarts": lambda t: schedules.cosine_warm_restarts_lr(t, lr0, max(steps // 7, 1), 2),
+        "cyclic": lambda t: schedules.cyclic_lr(t, lr0 / 10, lr0, max(steps // 8, 1)),
+        "one-cycle": lambda t: schedules.one_cycle_lr(t, lr0, steps),
+        "warm-up then cosine": lambda t: (
+            schedules.linear_warmup_lr(t, lr0, max(steps // 10, 1), 0.0)
+            if t < steps // 10
+            else schedules.cosine_lr(t - steps // 10, lr0, steps - steps // 10)
+        ),
+    }
+    if schedule not in table:
+        raise ValueError(f"Invalid schedule: {schedule!r} (choose from {list(table)})")
+    fig, (ax,) = new_figure(width=5.0, height=3.0, margins=WIDGET_MARGINS | {"left": 0.14})
+    with mpl.rc_context(STYLE):
+        ax.plot(range(steps), [table[schedule](t) for t in range(steps)])
+        ax.set(xlabel="step", ylabel="learning rate", title=schedule, ylim=(0, lr0 * 1.05))
+    return fig

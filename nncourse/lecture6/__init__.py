@@ -1,0 +1,2 @@
+"""Lecture 6: Regularization:
+its studies, figures, apps and exercise checkers."""

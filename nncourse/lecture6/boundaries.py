@@ -1,0 +1,71 @@
+"""A two-feature classification toy for seeing regularization act on a decision boundary.
+
+A wide MLP fitted to a few noisy points overfits visibly: its boundary wraps around single
+points. The widget of lecture 6 refits it with an L2 strength and a dropout rate and draws the
+boundary (:func:`nncourse.lecture6.figures.boundary_figure`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from nnlib import data, models, optim, train
+from nnlib.regularization.penalties import l2_penalty
+from nnlib.utils import check_fraction, check_positive, check_positive_int
+
+__all__ = ["fit_toy_classifier", "probability_grid", "toy_problem"]
+
+
+@lru_cache(maxsize=2)
+def toy_problem(n: int = 60, noise: float = 0.3, seed: int = 0):
+    """Noisy two moons: ``n`` training points and 1000 test points (tensors)."""
+    train = data.moons(n=n, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed).train.tensors
+    test = data.moons(n=1000, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed + 1).train.tensors
+    return train, test
+
+
+def fit_toy_classifier(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    l2: float = 0.0,
+    dropout: float = 0.0,
+    hidden: int = 64,
+    steps: int = 200,
+    lr: float = 0.02,
+    seed: int = 0,
+) -> torch.nn.Sequential:
+    """Full-batch Adam on cross-entropy + ``l2_penalty`` for an MLP [d, hidden, hidden, classes]
+    with dropout after each hidden layer. Returns the model in eval mode."""
+    l2 = check_positive("l2", l2, allow_zero=True)
+    dropout = check_fraction("dropout", dropout)
+    steps = check_positive_int("steps", steps)
+    torch.manual_seed(seed)
+    n_classes = int(y.max()) + 1
+    model = models.mlp([x.shape[1], hidden, hidden, n_classes], dropout=dropout)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    train.train_steps(
+        model,
+        opt,
+        [(x, y)],
+        F.cross_entropy,
+        steps=steps,
+        penalty=lambda net: l2_penalty(net, l2),
+        device=x.device,  # a toy: it stays where its data is
+    )
+    return model.eval()
+
+
+@torch.no_grad()
+def probability_grid(model, bounds: tuple[float, float, float, float], resolution: int = 80):
+    """Class-1 probability on a ``resolution`` x ``resolution`` grid over
+    ``(xmin, xmax, ymin, ymax)``; returns (xs, ys, probabilities) as tensors."""
+    xmin, xmax, ymin, ymax = bounds
+    xs = torch.linspace(xmin, xmax, resolution)
+    ys = torch.linspace(ymin, ymax, resolution)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    points = torch.stack([gx.ravel(), gy.ravel()], dim=1)
+    probs = model(points).softmax(dim=1)[:, 1].view(resolution, resolution)
+    return gx, gy, probs

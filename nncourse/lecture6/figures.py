@@ -1,0 +1,145 @@
+"""Lecture 6 figures: the regularized decision boundary, weight histograms, the augmentation
+gallery and loss along a line through weight space."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+from nncourse.lecture6.boundaries import fit_toy_classifier, probability_grid, toy_problem
+from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
+from nnlib.regularization.calibration import Reliability
+from nnlib.train import accuracy
+
+__all__ = [
+    "augmentation_gallery",
+    "boundary_figure",
+    "boundary_grid_figure",
+    "reliability_figure",
+    "weight_histograms",
+]
+
+BOUNDS = (-1.6, 2.6, -1.2, 1.7)
+
+
+@lru_cache(maxsize=64)
+def _fitted(l2: float, dropout: float, seed: int):
+    (x, y), _ = toy_problem()
+    return fit_toy_classifier(x, y, l2=l2, dropout=dropout, seed=seed)
+
+
+def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
+    """The toy MLP's class probability and decision boundary after training with ``l2`` and
+    ``dropout``; the title gives training and test accuracy."""
+    (x, y), (xt, yt) = toy_problem()
+    model = _fitted(float(l2), float(dropout), seed)
+    gx, gy, probs = probability_grid(model, BOUNDS)
+    train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
+    fig, (ax,) = new_figure(width=5.0, height=3.6, margins=WIDGET_MARGINS)
+    with mpl.rc_context(STYLE):
+        ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)
+        ax.contour(gx, gy, probs, levels=[0.5], colors="black", linewidths=1.5)
+        ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=28, vmin=-0.2, vmax=1.2)
+        ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xticks=[], yticks=[])
+        ax.set_title(
+            f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+            fontsize=10,
+        )
+        ax.grid(False)
+    return fig
+
+
+def weight_histograms(weights: Mapping[str, torch.Tensor], bins: int = 80, limit: float = 0.3):
+    """Histograms (log counts) of flattened weight tensors, one colour per run."""
+    fig, (ax,) = new_figure(width=6.0, height=3.2)
+    edges = np.linspace(-limit, limit, bins + 1)
+    with mpl.rc_context(STYLE):
+        for name, w in weights.items():
+            values = w.detach().flatten().clamp(-limit, limit).numpy()
+            ax.hist(values, bins=edges, histtype="step", linewidth=1.5, label=name)
+        ax.set(yscale="log", xlabel="weight value", ylabel="count")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object], seed: int = 0):
+    """One row per image, one column per named transform (each applied with its own seeded
+    generator), 8x8 grey images drawn in [0, 1]."""
+    names: Sequence[str] = list(transforms)
+    fig, axes = new_figure(ncols=len(names), nrows=len(images), width=1.0, height=1.0)
+    columns = [
+        images if t is None else t(images, torch.Generator().manual_seed(seed))
+        for t in transforms.values()
+    ]
+    with mpl.rc_context(STYLE):
+        for j, (name, column) in enumerate(zip(names, columns, strict=True)):
+            for i in range(len(images)):
+                ax = axes[i * len(names) + j]
+                ax.imshow(column[i, 0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
+                ax.set(xticks=[], yticks=[])
+                ax.grid(False)
+                if i == 0:
+                    ax.set_title(name, fontsize=8)
+    return fig
+
+
+def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
+    """The widget's picture for several (l2, dropout) settings side by side, in a grid of two
+    columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
+    (x, y), (xt, yt) = toy_problem()
+    rows = (len(settings) + 1) // 2
+    fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
+    with mpl.rc_context(STYLE):
+        for ax, (l2, dropout) in zip(axes, settings, strict=False):
+            model = _fitted(float(l2), float(dropout), seed)
+            gx, gy, probs = probability_grid(model, BOUNDS)
+            train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
+            ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)
+            ax.contour(gx, gy, probs, levels=[0.5], colors="black", linewidths=1.5)
+            ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=20, vmin=-0.2, vmax=1.2)
+            ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xlabel="feature 1", ylabel="feature 2")
+            ax.set_title(
+                f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+                fontsize=9,
+            )
+            ax.grid(False)
+        for ax in axes[len(settings) :]:
+            ax.set_visible(False)
+    return fig
+
+
+def reliability_figure(diagrams: Mapping[str, Reliability]):
+    """One reliability diagram per named model, side by side with shared axes: accuracy
+    per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
+    diagonal of perfect calibration; the title gives the expected calibration error."""
+    fig, axes = new_figure(ncols=len(diagrams), width=3.0, height=3.0)
+    with mpl.rc_context(STYLE):
+        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=True):
+            edges = diagram.edges.numpy()
+            centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+            accuracy = np.nan_to_num(diagram.accuracy.numpy())
+            ax.bar(centres, accuracy, width=width * 0.9, color="#1f77b4", label="accuracy")
+            ax.plot([0, 1], [0, 1], color="black", linewidth=1, linestyle="--", label="calibrated")
+            filled = diagram.count.numpy() > 0
+            ax.plot(
+                diagram.confidence.numpy()[filled],
+                diagram.accuracy.numpy()[filled],
+                "o",
+                color="#d62728",
+                markersize=3,
+                label="(mean confidence, accuracy)",
+            )
+            ax.set(
+                xlim=(0, 1),
+                ylim=(0, 1),
+                xlabel="confidence (largest probability)",
+                title=f"{name}\nECE {diagram.ece:.2f}",
+            )
+            ax.sharey(axes[0])
+        axes[0].set_ylabel("accuracy in the bin")
+        axes[0].legend(fontsize=7, loc="upper left")
+    return fig

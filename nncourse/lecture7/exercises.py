@@ -1,0 +1,575 @@
+"""Checkers for lecture 7 (transfer learning), parts a and b.
+
+Each checker builds fresh glyph networks (random weights, so nothing needs the shipped file,
+except the probe exercise, which probes the shipped network), hands them to the student's
+function, and compares what comes back with nnlib's reference. Each knows the common wrong
+answers (:class:`~nncourse.grading.Misconception`) and names the one it sees.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+
+from nncourse.grading import Case, CheckResult, Misconception, check
+from nnlib.regularization.averaging import update_bn
+from nnlib.transfer import extract_features, freeze, glyph_cnn, layerwise_param_groups
+from nnlib.transfer.distill import distillation_loss
+from nnlib.transfer.probing import best_cut, probe_layers
+
+__all__ = [
+    "check_distillation_loss",
+    "check_extract_codes",
+    "check_freeze_all_but_head",
+    "check_freeze_bn_stats",
+    "check_hint_loss",
+    "check_layerwise_lrs",
+    "check_probe_inverted",
+    "check_reestimate_bn",
+]
+
+
+def _model(seed: int, n_classes: int = 10):
+    torch.manual_seed(seed)
+    return glyph_cnn(n_classes)
+
+
+def _flags(model) -> torch.Tensor:
+    return torch.tensor([float(p.requires_grad) for p in model.parameters()])
+
+
+def _student_flags(fn):
+    def run(seed, pre_frozen):
+        model = _model(seed)
+        if pre_frozen:
+            freeze(model, ["head"])  # the head must come back trainable
+        returned = fn(model)
+        return _flags(model if returned is None else returned)
+
+    return run
+
+
+def _freeze_others_only(model):
+    for name, block in model.named_children():
+        if name != "head":
+            block.requires_grad_(False)
+
+
+def check_freeze_all_but_head(student_fn) -> CheckResult:
+    """Exercise 7.1: ``freeze_all_but_head(model)`` leaves only the head's parameters trainable.
+
+    Compared: ``requires_grad`` of every parameter, in ``model.parameters()`` order (1 = trains).
+    """
+
+    def reference(model):
+        for name, block in model.named_children():
+            block.requires_grad_(name == "head")
+
+    return check(
+        _student_flags(student_fn),
+        _student_flags(reference),
+        [Case("a fresh network", 0, False), Case("a network whose head was frozen", 1, True)],
+        name="freeze_all_but_head",
+        misconceptions=[
+            Misconception(
+                "you froze the other blocks but did not make the head trainable again",
+                _student_flags(_freeze_others_only),
+            ),
+            Misconception(
+                "you froze every block, the head included",
+                _student_flags(lambda model: model.requires_grad_(False)),
+            ),
+        ],
+        hint="set requires_grad on every block's parameters, True for the head and False for "
+        "the rest, whatever it was before.",
+    )
+
+
+def _features_case(upto: str):
+    g = torch.Generator().manual_seed(71)
+    return torch.rand(5, 1, 8, 8, generator=g), upto
+
+
+@torch.no_grad()
+def _train_mode_codes(x, upto):
+    model = _model(3).train()
+    for name, block in model.named_children():
+        x = block(x)
+        if name == upto:
+            return x.flatten(1)
+
+
+def check_extract_codes(student_fn) -> CheckResult:
+    """Exercise 7.2: ``extract_codes(model, x, upto)``: run the blocks up to and including
+    ``upto`` in eval mode without gradients and flatten to (N, features)."""
+
+    def student(x, upto):
+        model = _model(3)
+        model.train()
+        return student_fn(model, x, upto)
+
+    def reference(x, upto):
+        return extract_features(_model(3), x, upto)
+
+    def next_block(x, upto):
+        names = ["conv1", "conv2", "conv3", "fc", "head"]
+        return extract_features(_model(3), x, names[names.index(upto) + 1])
+
+    return check(
+        student,
+        reference,
+        [
+            Case("codes of conv1", *_features_case("conv1")),
+            Case("codes of conv3", *_features_case("conv3")),
+            Case("codes of fc", *_features_case("fc")),
+        ],
+        name="extract_codes",
+        misconceptions=[
+            Misconception(
+                "you ran the network in train mode: batch norm normalized each batch with its own "
+                "statistics instead of the stored ones",
+                _train_mode_codes,
+            ),
+            Misconception("you ran one block past `upto`", next_block),
+            Misconception(
+                "you did not flatten the codes to (N, features)",
+                lambda x, upto: extract_features(_model(3), x, upto, flatten=False),
+            ),
+        ],
+        # unwrapped: torch.no_grad's wrapper shares one code object among all decorated functions
+        forbid=[inspect.unwrap(extract_features)],
+        atol=1e-5,
+        hint="think about which statistics batch norm must use when the network is a fixed "
+        "feature extractor.",
+    )
+
+
+def _group_summary(groups) -> torch.Tensor:
+    """(lr, number of parameter tensors, number of weights) per group, first to last."""
+    rows = []
+    for group in groups:
+        params = list(group["params"])
+        rows.append([float(group["lr"]), float(len(params)), float(sum(p.numel() for p in params))])
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _build(frozen):
+    model = _model(5)
+    if frozen:
+        freeze(model, frozen)
+    return model
+
+
+def _groups_counting_frozen(model, base_lr, decay):
+    groups, lr = [], base_lr
+    for _, block in reversed(list(model.named_children())):
+        params = [p for p in block.parameters() if p.requires_grad]
+        if params:
+            groups.append({"params": params, "lr": lr})
+        lr *= decay
+    return groups[::-1]
+
+
+def _groups_upside_down(model, base_lr, decay):
+    groups = _groups_counting_frozen(model, base_lr, 1.0)  # the trainable blocks, first to last
+    rates = [base_lr * decay**i for i in range(len(groups))]
+    return [{"params": g["params"], "lr": r} for g, r in zip(groups, rates, strict=True)]
+
+
+def check_layerwise_lrs(student_fn) -> CheckResult:
+    """Exercise 7.3: ``layerwise_lrs(model, base_lr, decay)``: one optimizer param group per
+    block with trainable parameters, first to last; the last gets ``base_lr`` and each earlier
+    one ``decay`` times the next; frozen parameters are left out."""
+
+    def summary(fn):
+        return lambda base_lr, decay, frozen: _group_summary(fn(_build(frozen), base_lr, decay))
+
+    def one_rate(model, base_lr, decay):
+        return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": base_lr}]
+
+    return check(
+        summary(student_fn),
+        summary(layerwise_param_groups),
+        [
+            Case("decay 0.5", 1e-2, 0.5, ()),
+            Case("decay 0.1", 3e-3, 0.1, ()),
+            Case("no decay", 1e-3, 1.0, ()),
+            Case("conv1 and fc frozen", 1e-2, 0.3, ("conv1", "fc")),
+        ],
+        name="layerwise_lrs",
+        misconceptions=[
+            Misconception(
+                "a frozen block still counted as a step of the decay",
+                summary(_groups_counting_frozen),
+            ),
+            Misconception("you gave every block the same rate in one group", summary(one_rate)),
+            Misconception(
+                "the rates run the wrong way: the first block got base_lr",
+                summary(_groups_upside_down),
+            ),
+        ],
+        forbid=[layerwise_param_groups],
+        rtol=1e-9,
+        hint="columns are (lr, parameter tensors, weights) per group; walk the blocks from the "
+        "head backwards.",
+    )
+
+
+PROBE_CUTS = (None, "conv1", "conv2", "conv3", "fc")
+
+
+def _probe_case_data():
+    """A small digits task (300 training, 100 test images) for the probe exercise."""
+    from nncourse.lecture7.transfer import digit_tasks
+
+    train, _, test = digit_tasks()["digits"]
+    return (train[0][:300], train[1][:300]), (test[0][:100], test[1][:100])
+
+
+def _probe_summary(probes) -> torch.Tensor:
+    """Mean probe accuracy per cut, in the order pixels, conv1, conv2, conv3, fc."""
+    return torch.tensor([float(torch.as_tensor(probes[cut]).mean()) for cut in PROBE_CUTS])
+
+
+def check_probe_inverted(student_fn, prediction=None) -> CheckResult:
+    """Exercise 7.4: ``probe_inverted(pretrained, train_xy, test_xy, k, seeds)`` returns
+    ``{cut: accuracies per seed}`` of linear probes on the contrast-inverted images (1 - x) at
+    every cut (None = pixels), as ``transfer.linear_probe`` trains them, subsets drawn by
+    ``transfer.few_shot_subset`` with each seed. ``prediction`` (the cut you expected to win) is
+    reported next to the measured winner, not graded."""
+    from nnlib.transfer import load_pretrained
+
+    pretrained = load_pretrained()
+    train, test = _probe_case_data()
+    memo: dict = {}
+    cache: dict = {}  # codes, shared by every reference and misconception call
+
+    def probes(k, seeds, train_x, test_x):
+        key = (k, seeds, train_x is train[0], test_x is test[0])
+        if key not in memo:
+            found = probe_layers(
+                pretrained, (train_x, train[1]), (test_x, test[1]), PROBE_CUTS, k, seeds, cache
+            )
+            memo[key] = _probe_summary(found)
+        return memo[key]
+
+    inverted = (1 - train[0], 1 - test[0])
+
+    def reference(k, seeds):
+        return probes(k, seeds, *inverted)
+
+    def student(k, seeds):
+        return _probe_summary(student_fn(pretrained, train, test, k, tuple(seeds)))
+
+    result = check(
+        student,
+        reference,
+        [Case("5 labels per class, seed 0", 5, (0,)), Case("3 labels per class, seed 1", 3, (1,))],
+        name="probe_inverted",
+        misconceptions=[
+            Misconception(
+                "you probed the original digits, not the inverted ones",
+                lambda k, seeds: probes(k, seeds, train[0], test[0]),
+            ),
+            Misconception(
+                "you inverted the training images but tested on the original ones",
+                lambda k, seeds: probes(k, seeds, inverted[0], test[0]),
+            ),
+        ],
+        forbid=[probe_layers],
+        atol=1e-6,
+        hint="invert training and test images alike; for each seed draw one k-shot subset "
+        "and use it at every cut, passing the same seed to linear_probe.",
+    )
+    if result:
+        measured = best_cut(dict(zip(PROBE_CUTS, reference(5, (0,)), strict=True)))
+        shown = measured or "pixels"
+        if prediction not in PROBE_CUTS:
+            verdict = "write your prediction into prediction_07_4 before measuring to compare"
+        else:
+            verdict = "as you predicted" if prediction == measured else "not what you predicted"
+        result = CheckResult(True, f"{result.message} Best cut measured: {shown} ({verdict}).")
+    return result
+
+
+def _bn_layers(model):
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def _bn_images(kind: str) -> torch.Tensor:
+    g = torch.Generator().manual_seed(72)
+    if kind == "bright noise":
+        return torch.rand(40, 1, 8, 8, generator=g)
+    return 1 - 0.5 * torch.rand(25, 1, 8, 8, generator=g)  # "inverted, shifted"
+
+
+def _bn_run(fn):
+    """The BN summary after ``fn(model, x)``: every BN layer's running means, then running
+    variances, then the largest change of any weight (0 when none moved)."""
+
+    def run(kind, seed):
+        model = _model(seed)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        returned = fn(model, _bn_images(kind))
+        model = model if returned is None else returned
+        layers = _bn_layers(model)
+        moved = max(
+            (p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters()
+        )
+        means = torch.cat([bn.running_mean for bn in layers])
+        variances = torch.cat([bn.running_var for bn in layers])
+        return torch.cat([means, variances, torch.tensor([moved])])
+
+    return run
+
+
+@torch.no_grad()
+def _reestimate_by_hand(model, x):
+    """Reset the statistics and average them over the one batch x (what update_bn does)."""
+    layers = _bn_layers(model)
+    momenta = [bn.momentum for bn in layers]
+    for bn in layers:
+        bn.reset_running_stats()
+        bn.momentum = None
+    model.train()(x)
+    for bn, momentum in zip(layers, momenta, strict=True):
+        bn.momentum = momentum
+    return model.eval()
+
+
+@torch.no_grad()
+def _one_pass_with_momentum(model, x):
+    model.train()
+    model(x)
+
+
+def _biased_variance(model, x):
+    sizes = {}  # BN layer -> values per channel in its input
+
+    def record(module, inputs):
+        sizes[module] = inputs[0].numel() // inputs[0].shape[1]
+
+    hooks = [bn.register_forward_pre_hook(record) for bn in _bn_layers(model)]
+    _reestimate_by_hand(model, x)
+    for hook in hooks:
+        hook.remove()
+    with torch.no_grad():
+        for bn, n in sizes.items():
+            bn.running_var.mul_((n - 1) / n)  # undo torch's unbiased correction
+    return model
+
+
+def _trained_a_step(model, x):
+    _reestimate_by_hand(model, x)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-2)
+    return model
+
+
+def check_reestimate_bn(student_fn) -> CheckResult:
+    """Exercise 7b.1: ``reestimate_bn(model, x)`` replaces every BN layer's running statistics
+    by those of the images ``x`` (all at once: the mean, and the unbiased variance as torch
+    stores it) and changes no weight.
+
+    Compared: the running means of all BN layers, then their running variances, then the
+    largest change of any weight (must be 0)."""
+
+    def reference(model, x):
+        update_bn([(x,)], model)
+
+    return check(
+        _bn_run(student_fn),
+        _bn_run(reference),
+        [
+            Case("bright noise, 40 images", "bright noise", 7),
+            Case("inverted, 25 images", "inverted", 8),
+        ],
+        name="reestimate_bn",
+        misconceptions=[
+            Misconception(
+                "you ran the images through in train mode with BN's default momentum (0.1): the "
+                "stored statistics moved only a tenth of the way to those of x",
+                _bn_run(_one_pass_with_momentum),
+            ),
+            Misconception(
+                "you stored the biased variance (divided by n); torch keeps the unbiased one",
+                _bn_run(_biased_variance),
+            ),
+            Misconception(
+                "your function changed weights, not only statistics", _bn_run(_trained_a_step)
+            ),
+        ],
+        forbid=[inspect.unwrap(update_bn)],
+        atol=1e-4,
+        rtol=1e-4,
+        hint="a fresh glyph network stores mean 0 and variance 1; afterwards they must be the "
+        "statistics of x alone, not a blend with the old ones.",
+    )
+
+
+def _distillation_cases():
+    g = torch.Generator().manual_seed(73)
+    s, t = torch.randn(6, 10, generator=g), 3 * torch.randn(6, 10, generator=g)
+    return [
+        Case("temperature 4", s, t, 4.0),
+        Case("temperature 1", s, t, 1.0),
+        Case("a confident teacher, temperature 2", s, 10 * t, 2.0),
+    ]
+
+
+def _kl(p_log, q_log):
+    return (p_log.exp() * (p_log - q_log)).sum(1)
+
+
+def check_distillation_loss(student_fn) -> CheckResult:
+    """Exercise 7b.2: ``distillation_loss(student_logits, teacher_logits, temperature)``, the
+    batch mean of T² KL(softmax(t/T) || softmax(s/T)) (Hinton et al. 2015)."""
+
+    def logs(s, t, temperature):
+        return torch.log_softmax(s / temperature, 1), torch.log_softmax(t / temperature, 1)
+
+    def no_t_squared(s, t, temperature):
+        log_s, log_t = logs(s, t, temperature)
+        return _kl(log_t, log_s).mean()
+
+    def student_only_softened(s, t, temperature):
+        log_s = torch.log_softmax(s / temperature, 1)
+        return temperature**2 * _kl(torch.log_softmax(t, 1), log_s).mean()
+
+    def summed(s, t, temperature):
+        return len(s) * distillation_loss(s, t, temperature)
+
+    def reversed_kl(s, t, temperature):
+        log_s, log_t = logs(s, t, temperature)
+        return temperature**2 * _kl(log_s, log_t).mean()
+
+    return check(
+        student_fn,
+        distillation_loss,
+        _distillation_cases(),
+        name="distillation_loss",
+        misconceptions=[
+            Misconception("you left out the factor T² (the loss shrinks as T grows)", no_t_squared),
+            Misconception(
+                "you softened only the student's logits, not the teacher's", student_only_softened
+            ),
+            Misconception("you summed over the batch instead of averaging", summed),
+            Misconception(
+                "you computed KL(student || teacher): the arguments are swapped", reversed_kl
+            ),
+        ],
+        forbid=[distillation_loss],
+        atol=1e-5,
+        rtol=1e-5,
+        hint="soften both sets of logits by the temperature; the result must not depend on how "
+        "many examples the batch holds.",
+    )
+
+
+def _bn_forward_summary(fn):
+    """After ``fn(model)``, switch to train mode, run two batches of bright images: the outputs
+    and every BN layer's running statistics (they must not have moved)."""
+
+    def run(seed, shift):
+        model = _model(seed)
+        fn(model)
+        model.train()
+        g = torch.Generator().manual_seed(74)
+        x = shift + torch.rand(16, 1, 8, 8, generator=g)
+        with torch.no_grad():
+            model(x)
+            out = model(x)
+        stats = [t.flatten() for bn in _bn_layers(model) for t in (bn.running_mean, bn.running_var)]
+        return torch.cat([out.flatten(), *stats])
+
+    return run
+
+
+def _eval_once(model):
+    model.eval()
+
+
+def _bn_params_frozen(model):
+    for bn in _bn_layers(model):
+        bn.requires_grad_(False)
+
+
+def check_freeze_bn_stats(student_fn) -> CheckResult:
+    """Exercise 7b.3: ``freeze_bn_stats(model)``: from now on every BN layer normalizes with its
+    stored statistics and never updates them, also after ``model.train()``; the rest of the
+    model keeps its train-mode behaviour.
+
+    Compared: the outputs of a second forward pass in train mode, then every BN layer's running
+    statistics."""
+    from nnlib.transfer import freeze_bn_statistics
+
+    return check(
+        _bn_forward_summary(student_fn),
+        _bn_forward_summary(freeze_bn_statistics),
+        [Case("a fresh network, bright images", 0, 0.0), Case("shifted images", 1, 2.0)],
+        name="freeze_bn_stats",
+        misconceptions=[
+            Misconception(
+                "in train mode your batch norm still normalizes with each batch's statistics and "
+                "updates the stored ones: model.train() undoes a one-time eval(), and "
+                "requires_grad freezes only the scale and shift, not the statistics",
+                _bn_forward_summary(_eval_once),
+            ),
+        ],
+        forbid=[freeze_bn_statistics],
+        atol=1e-5,
+        rtol=1e-5,
+        hint="model.train() sets every module's mode; something must set the BN layers back "
+        "each time they run.",
+    )
+
+
+def _hint_cases():
+    g = torch.Generator().manual_seed(75)
+    return [
+        Case(
+            "a batch of 4, 32 channels of 4x4",
+            torch.randn(4, 32, 4, 4, generator=g),
+            torch.randn(4, 32, 4, 4, generator=g),
+        ),
+        Case(
+            "a batch of 9, 2 channels of 2x2",
+            torch.randn(9, 2, 2, 2, generator=g),
+            torch.randn(9, 2, 2, 2, generator=g),
+        ),
+    ]
+
+
+def check_hint_loss(student_fn) -> CheckResult:
+    """Exercise 7b.4: ``hint_loss(regressed, hints)``, FitNets' stage-1 loss: half the squared
+    distance over all features of an example, averaged over the examples."""
+    from nnlib.transfer.distill import hint_loss
+
+    return check(
+        student_fn,
+        hint_loss,
+        _hint_cases(),
+        name="hint_loss",
+        misconceptions=[
+            Misconception(
+                "you averaged over every element (torch's mse_loss) instead of summing over an "
+                "example's features",
+                lambda r, h: 0.5 * ((r - h) ** 2).mean(),
+            ),
+            Misconception("you left out the factor 1/2", lambda r, h: 2 * hint_loss(r, h)),
+            Misconception(
+                "you summed over the batch instead of averaging",
+                lambda r, h: len(r) * hint_loss(r, h),
+            ),
+            Misconception(
+                "you took the distance, not its square",
+                lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean(),
+            ),
+        ],
+        forbid=[hint_loss],
+        atol=1e-5,
+        rtol=1e-5,
+        hint="the loss of one example sums over its channels and positions.",
+    )
