@@ -1,22 +1,33 @@
-"""Claims as code: every sentence that states a measured result is checked where it is measured.
+"""Findings and checks: each sentence stating a measured result is checked where it is measured.
 
-Foundation module (imports nothing else from nnlib). A notebook backs a sentence such as "BN
-reaches the plain network's best accuracy at 20x its learning rate" with
+A notebook backs a sentence such as "BN reaches the plain network's best accuracy at 20x its
+learning rate" with a *finding*, a measured result that could have come out the other way:
 
->>> claim("the gap is below one point", gap < 0.01, gap=gap)   # doctest: +SKIP
-✓ the gap is below one point | measured: gap = 0.0042
+>>> claim("the gap is below one point", gap < 0.01, basis="control", gap=gap)   # doctest: +SKIP
+✓ the gap is below one point [control]
+    measured: gap = 0.0042
 
-The line prints a check mark, the statement and the measured values, rounded to ``sig``
-significant digits (3 unless given). When ``holds`` is false the claim raises
-:class:`ClaimFailed`, which names the statement and the values, so a notebook whose prose is
-contradicted by its own numbers fails ``make test`` on any machine.
+``basis`` says where the threshold comes from, and is one of :data:`BASES`:
 
-The measured values are shown for the reader; the statement and the check mark are what must
-repeat. The nbval sanitizer masks the text after ``| measured:`` because the claim itself asserts
-what matters about those numbers, and their last digits depend on the CPU.
+* ``"theory"``: a formula or theorem, named in the statement or a comment beside the call;
+* ``"prediction"``: a number computed before the measurement, in an earlier cell;
+* ``"control"``: a baseline or control run in the same experiment;
+* ``"statistics"``: a test over seeds (:mod:`nncourse.stats`: a paired t-interval, a one-sided
+  t-test, a sign count).
 
-:func:`claims_made` lists the claims checked so far in this Python process and
-:func:`summary` prints them, numbered, for a lecture's summary section.
+A band chosen after seeing the number is none of these. A sanity identity (nnlib equals torch, an
+algebraic fact, a bookkeeping property) is a :func:`check`, printed differently, and is not
+evidence.
+
+When ``holds`` is false the call raises :class:`ClaimFailed`, naming the statement and the
+values, so a notebook whose prose is contradicted by its own numbers fails ``make test`` (and
+``make replicate``, which reruns it on new seeds). The measured values are printed on their own
+line for the reader, rounded to ``sig`` significant digits; the nbval sanitizer masks that line,
+because the finding itself asserts what matters about the numbers, and their last digits depend
+on the CPU.
+
+:func:`claims_made` lists the findings and checks so far in this Python process and
+:func:`summary` prints the findings, numbered, for a lecture's summary section.
 """
 
 from __future__ import annotations
@@ -28,9 +39,20 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-__all__ = ["Claim", "ClaimFailed", "claim", "claims_made", "format_value", "reset", "summary"]
+__all__ = [
+    "BASES",
+    "Claim",
+    "ClaimFailed",
+    "check",
+    "claim",
+    "claims_made",
+    "format_value",
+    "reset",
+    "summary",
+]
 
-MEASURED_SEPARATOR = " | measured: "
+BASES = ("theory", "prediction", "control", "statistics")
+MEASURED_PREFIX = "\n    measured: "
 
 
 class ClaimFailed(AssertionError):
@@ -39,14 +61,24 @@ class ClaimFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Claim:
-    """One checked statement and the values that were measured for it."""
+    """One checked statement, the values measured for it, and its basis (None for a check)."""
 
     statement: str
     measured: str
+    basis: str | None = None
+
+    @property
+    def is_finding(self) -> bool:
+        return self.basis is not None
+
+    def headline(self) -> str:
+        if self.is_finding:
+            return f"✓ {self.statement} [{self.basis}]"
+        return f"· check: {self.statement}"
 
     def __str__(self) -> str:
-        line = f"✓ {self.statement}"
-        return f"{line}{MEASURED_SEPARATOR}{self.measured}" if self.measured else line
+        line = self.headline()
+        return f"{line}{MEASURED_PREFIX}{self.measured}" if self.measured else line
 
 
 _CLAIMS: list[Claim] = []
@@ -90,32 +122,46 @@ def _as_bool(holds) -> bool:
     )
 
 
-def claim(statement: str, holds, *, sig: int = 3, **measured) -> None:
-    """Check ``holds`` and print ``✓ statement | measured: name = value, ...``.
-
-    Args:
-        statement: the sentence the evidence supports, as the reader will read it.
-        holds: the condition that makes the statement true (a bool, or a one-element bool
-            tensor/array). It must be able to fail: compare with a threshold justified by the
-            seed spread, never with the measurement itself.
-        sig: significant digits of the printed values (the values are only shown).
-        **measured: the numbers the condition was computed from.
-
-    Raises:
-        ClaimFailed: when ``holds`` is false; the message names the statement and the values.
-        ValueError: for an empty statement, a non-boolean ``holds`` or ``sig`` outside 1..17.
-    """
+def _record(statement, holds, basis, sig, measured) -> None:
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError(f"Invalid statement: {statement!r} (must be a non-empty sentence)")
     if isinstance(sig, bool) or not isinstance(sig, Integral) or not 1 <= sig <= 17:
         raise ValueError(f"Invalid sig: {sig!r} (must be an integer in 1..17)")
     ok = _as_bool(holds)
     values = ", ".join(f"{name} = {format_value(v, sig)}" for name, v in measured.items())
-    record = Claim(statement.strip(), values)
+    record = Claim(statement.strip(), values, basis)
     if not ok:
-        raise ClaimFailed(f"✗ claim does not hold: {record.statement}\n  measured: {values}")
+        kind = "finding" if basis else "check"
+        raise ClaimFailed(f"✗ {kind} does not hold: {record.statement}\n  measured: {values}")
     _CLAIMS.append(record)
     print(record)
+
+
+def claim(statement: str, holds, *, basis: str, sig: int = 3, **measured) -> None:
+    """Check a finding: print ``✓ statement [basis]`` and the measured values, or raise.
+
+    Args:
+        statement: the sentence the evidence supports, as the reader will read it.
+        holds: the condition that makes the statement true (a bool, or a one-element bool
+            tensor/array). It must be able to fail.
+        basis: where the condition's threshold comes from, one of :data:`BASES`.
+        sig: significant digits of the printed values (the values are only shown).
+        **measured: the numbers the condition was computed from.
+
+    Raises:
+        ClaimFailed: when ``holds`` is false; the message names the statement and the values.
+        ValueError: for an empty statement, an unknown ``basis``, a non-boolean ``holds`` or
+            ``sig`` outside 1..17.
+    """
+    if basis not in BASES:
+        raise ValueError(f"Invalid basis: {basis!r} (must be one of {', '.join(BASES)})")
+    _record(statement, holds, basis, sig, measured)
+
+
+def check(statement: str, holds, *, sig: int = 3, **measured) -> None:
+    """Check a sanity identity (nnlib equals torch, an algebraic fact, a bookkeeping property):
+    print ``· check: statement`` and the values, or raise :class:`ClaimFailed`. Not evidence."""
+    _record(statement, holds, None, sig, measured)
 
 
 def claims_made() -> list[Claim]:
@@ -129,10 +175,15 @@ def reset() -> None:
 
 
 def summary() -> None:
-    """Print every claim checked so far, numbered, without the measured values."""
-    if not _CLAIMS:
-        print("No claims were checked in this session.")
-        return
-    print(f"{len(_CLAIMS)} claims checked in this notebook:")
-    for number, record in enumerate(_CLAIMS, start=1):
-        print(f"{number:>3}. ✓ {record.statement}")
+    """Print every finding checked so far, numbered, with its basis and without the values, and
+    how many checks held beside them."""
+    findings = [c for c in _CLAIMS if c.is_finding]
+    checks = len(_CLAIMS) - len(findings)
+    if not findings:
+        print("No findings were checked in this session.")
+    else:
+        print(f"{len(findings)} findings in this notebook:")
+        for number, record in enumerate(findings, start=1):
+            print(f"{number:>3}. {record.headline()}")
+    if checks:
+        print(f"(and {checks} sanity checks, which are not evidence)")

@@ -16,20 +16,20 @@ def _fresh_registry():
 
 
 def test_a_claim_that_holds_prints_statement_and_rounded_values(capsys):
-    claim("the gap is small", 0.0012345 < 0.01, gap=0.0012345, steps=300)
+    claim("the gap is small", 0.0012345 < 0.01, basis="theory", gap=0.0012345, steps=300)
     out = capsys.readouterr().out
-    assert out == "✓ the gap is small | measured: gap = 0.00123, steps = 300\n"
+    assert out == "✓ the gap is small [theory]\n    measured: gap = 0.00123, steps = 300\n"
     assert [c.statement for c in evidence.claims_made()] == ["the gap is small"]
 
 
 def test_a_claim_without_values_prints_only_the_statement(capsys):
-    claim("it converged", True)
-    assert capsys.readouterr().out == "✓ it converged\n"
+    claim("it converged", True, basis="theory")
+    assert capsys.readouterr().out == "✓ it converged [theory]\n"
 
 
 def test_a_claim_that_fails_raises_naming_statement_and_values(capsys):
     with pytest.raises(ClaimFailed) as error:
-        claim("BN is faster", 0.2 > 0.5, bn_loss=0.2, plain_loss=0.123456)
+        claim("BN is faster", 0.2 > 0.5, basis="theory", bn_loss=0.2, plain_loss=0.123456)
     message = str(error.value)
     assert "BN is faster" in message
     assert "bn_loss = 0.2" in message and "plain_loss = 0.123" in message
@@ -60,14 +60,14 @@ def test_values_are_rounded_to_the_given_significant_digits(value, sig, text):
 
 
 def test_sig_is_passed_through(capsys):
-    claim("close", True, sig=2, x=0.987654)
+    claim("close", True, basis="theory", sig=2, x=0.987654)
     assert capsys.readouterr().out.endswith("x = 0.99\n")
 
 
 @pytest.mark.parametrize("holds", [torch.tensor(True), np.bool_(True), np.array([True])])
 def test_one_element_booleans_are_accepted(holds, capsys):
-    claim("ok", holds)
-    assert capsys.readouterr().out == "✓ ok\n"
+    claim("ok", holds, basis="theory")
+    assert capsys.readouterr().out == "✓ ok [theory]\n"
 
 
 @pytest.mark.parametrize(
@@ -75,32 +75,45 @@ def test_one_element_booleans_are_accepted(holds, capsys):
 )
 def test_a_non_boolean_condition_is_rejected(holds):
     with pytest.raises(ValueError, match="holds"):
-        claim("something", holds)
+        claim("something", holds, basis="theory")
 
 
 @pytest.mark.parametrize("statement", ["", "   ", None, 3])
 def test_an_empty_statement_is_rejected(statement):
     with pytest.raises(ValueError, match="statement"):
-        claim(statement, True)
+        claim(statement, True, basis="theory")
 
 
 @pytest.mark.parametrize("sig", [0, 18, 2.5, True])
 def test_bad_sig_is_rejected(sig):
     with pytest.raises(ValueError, match="sig"):
-        claim("fine", True, sig=sig)
+        claim("fine", True, basis="theory", sig=sig)
 
 
 def test_summary_numbers_the_claims_without_values(capsys):
-    claim("first", True, a=1.0)
-    claim("second", True)
+    claim("first", True, basis="theory", a=1.0)
+    claim("second", True, basis="control")
+    evidence.check("torch agrees", True, error=1e-9)
     capsys.readouterr()
     evidence.summary()
-    assert (
-        capsys.readouterr().out
-        == "2 claims checked in this notebook:\n  1. ✓ first\n  2. ✓ second\n"
+    assert capsys.readouterr().out == (
+        "2 findings in this notebook:\n  1. ✓ first [theory]\n  2. ✓ second [control]\n"
+        "(and 1 sanity checks, which are not evidence)\n"
     )
 
 
 def test_summary_of_nothing_says_so(capsys):
     evidence.summary()
-    assert "No claims" in capsys.readouterr().out
+    assert "No findings" in capsys.readouterr().out
+
+
+def test_a_finding_needs_a_known_basis_and_a_check_has_none(capsys):
+    with pytest.raises(TypeError, match="basis"):
+        claim("no basis", True)
+    with pytest.raises(ValueError, match="basis"):
+        claim("fitted band", True, basis="hindsight")
+    evidence.check("nnlib equals torch", True, error=0.0)
+    assert capsys.readouterr().out == "· check: nnlib equals torch\n    measured: error = 0\n"
+    with pytest.raises(ClaimFailed, match="check does not hold"):
+        evidence.check("identity", False)
+    assert [c.is_finding for c in evidence.claims_made()] == [False]

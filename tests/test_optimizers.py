@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from nncourse.lecture5 import apps, race_figures
+from nncourse.lecture5 import apps, optimizer_figures, race_figures, schedule_figures
 from nncourse.lecture5.race import race
 from nnlib import optim
 
@@ -306,13 +306,18 @@ def test_race_widget_and_figures_survive_every_extreme():
     from nncourse import widgets
 
     widgets.drive_to_extremes(apps.schedules())  # the race: tests/test_apps.py
-    rate_map = race_figures.momentum_rate_figure(resolution=8)
-    rates = rate_map.axes[0].collections[0].get_array()  # the rate on the (lr, momentum) grid
-    assert rates.size == 64 and 0 < float(rates.min()) < 1 and float(rates.max()) == 1.0
+    simulated = torch.full((2, 2), 0.5)
+    rate_map = optimizer_figures.heavy_ball_map_figure(
+        1.0, 10.0, [0.05, 0.1], [0.0, 0.5], simulated, 8
+    )
+    rates = (
+        rate_map.axes[0].collections[0].get_array()
+    )  # converging rates on the (lr, momentum) grid
+    assert rates.size == 64 and 0 < float(rates.min()) < float(rates.max()) < 1
     with pytest.raises(ValueError, match="surface"):
         race_figures.race_figure("everest")
     with pytest.raises(ValueError, match="schedule"):
-        race_figures.schedule_figure("triangle")
+        schedule_figures.schedule_figure("triangle")
 
 
 def test_adam_first_steps_closed_form():
