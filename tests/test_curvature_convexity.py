@@ -62,3 +62,11 @@ def test_two_dimensional_convexity_checks():
     assert convexity.convexity_violations(analytic_surfaces.running_example().value, dim=2) == 0.0
     assert convexity.convexity_violations(lambda p: p.norm(dim=-1), dim=2) == 0.0
     assert convexity.convexity_violations(analytic_surfaces.Rosenbrock().value, dim=2) > 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"), [({"trials": 0}, "trials"), ({"dim": 0}, "dim"), ({"scale": 0.0}, "scale")]
+)
+def test_convexity_violations_rejects_empty_or_degenerate_samples(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        convexity.convexity_violations(lambda t: t**2, **kwargs)

@@ -215,3 +215,22 @@ def test_curvature_of_models_with_frozen_parameters_batch_norm_and_dropout():
     torch.testing.assert_close(H, _reference_hessian(model, nn.functional.cross_entropy, x, y))
     trace, _ = curvature.hutchinson_trace(model, nn.functional.cross_entropy, x, y, samples=400)
     assert abs(trace - H.trace().item()) < 0.1 * abs(H.trace().item())
+
+
+@pytest.mark.parametrize("loss_fn", [nn.functional.mse_loss, nn.MSELoss(), nn.HuberLoss()])
+def test_hvp_with_losses_forward_mode_cannot_differentiate_equals_the_hessian(loss_fn):
+    """F.mse_loss's double backward defeats forward-over-reverse ("ZeroTensors are immutable");
+    the product falls back to reverse over reverse and still equals torch's own Hessian."""
+    torch.manual_seed(1)
+    model = models.mlp([3, 5, 2], activation="tanh").double()
+    x, y = torch.randn(7, 3, dtype=torch.float64), torch.randn(7, 2, dtype=torch.float64)
+    theta = loss_slices.flatten_params(model).detach()
+
+    def loss_of(flat):
+        params = loss_slices.unflatten_params(model, flat)
+        return loss_fn(torch.func.functional_call(model, params, (x,)), y)
+
+    H = torch.autograd.functional.hessian(loss_of, theta)
+    v = torch.randn(theta.numel(), dtype=torch.float64)
+    torch.testing.assert_close(curvature.hvp(model, loss_fn, x, y, v), H @ v)
+    torch.testing.assert_close(curvature.dense_hessian(model, loss_fn, x, y), H)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, jvp
+from torch.func import functional_call, grad, jvp, vjp
 
 from nnlib.params import fixed_tensors, flatten_params, unflatten_params
 from nnlib.utils import check_positive, check_positive_int, get_device
@@ -105,7 +105,21 @@ def hvp(
                 f"Invalid vector of shape {tuple(vector.shape)}: the model has {flat.n} parameters"
             )
         tangent = vector.to(device=flat.theta.device, dtype=flat.theta.dtype)
-        return jvp(grad(loss_of), (flat.theta,), (tangent,))[1].to(vector.device)
+        return _hessian_times(grad(loss_of), flat.theta, tangent).to(vector.device)
+
+
+def _hessian_times(gradient, theta: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    """H v as the directional derivative of the gradient, (d/dt) grad f(theta + t v) at t = 0
+    (forward over reverse). Some losses' double backward (``F.mse_loss``'s) writes into a zero
+    tensor that forward mode cannot hold ("ZeroTensors are immutable"), and some (``huber_loss``)
+    have no forward-mode derivative; then H v = v^T H, the vector-Jacobian product of the
+    gradient, since H is symmetric (reverse over reverse)."""
+    try:
+        return jvp(gradient, (theta,), (vector,))[1]
+    except (RuntimeError, NotImplementedError) as error:
+        if "ZeroTensor" not in str(error) and "forward AD" not in str(error):
+            raise
+        return vjp(gradient, theta)[1](vector)[0]
 
 
 def _hvp_operator(model, loss_fn, inputs, targets, dtype, device=None):
@@ -113,7 +127,7 @@ def _hvp_operator(model, loss_fn, inputs, targets, dtype, device=None):
     gradient = grad(loss_of)
 
     def matvec(vector: torch.Tensor) -> torch.Tensor:
-        return jvp(gradient, (flat.theta,), (vector,))[1]
+        return _hessian_times(gradient, flat.theta, vector)
 
     return flat, matvec
 
