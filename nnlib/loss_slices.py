@@ -30,17 +30,16 @@ import copy
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from nnlib.params import (
     fixed_tensors,
-    flatten,
     flatten_params,
     load_params_,
+    loss_of_params,
     trainable_parameters,
     unflatten_params,
 )
-from nnlib.utils import get_device
+from nnlib.utils import get_device, model_mode
 
 __all__ = [
     "align_hidden_units",
@@ -56,8 +55,7 @@ __all__ = [
 @torch.no_grad()
 def _loss_at(model, loss_fn, inputs, targets, theta, fixed) -> float:
     """The loss with parameters theta (and ``fixed``: buffers, frozen parameters)."""
-    tensors = (unflatten_params(model, theta), fixed)
-    return loss_fn(functional_call(model, tensors, (inputs,)), targets).item()
+    return loss_of_params(model, loss_fn, inputs, targets, fixed)(theta).item()
 
 
 def _to_device(device, *tensors):
@@ -81,17 +79,13 @@ def line_losses(
         bn_inputs = bn_inputs.to(device)
         return _line_losses_bn(model, loss_fn, inputs, targets, start, end, alphas, bn_inputs)
     fixed = fixed_tensors(model, device)
-    was_training = model.training
-    model.eval()
-    try:
+    with model_mode(model, False):
         return torch.tensor(
             [
                 _loss_at(model, loss_fn, inputs, targets, (1 - a) * start + a * end, fixed)
                 for a in torch.as_tensor(alphas).tolist()
             ]
         )
-    finally:
-        model.train(was_training)
 
 
 @torch.no_grad()
@@ -256,9 +250,7 @@ def plane_losses(
     center = flatten_params(model) if center is None else center
     device, inputs, targets, center, d1, d2 = _to_device(device, inputs, targets, center, d1, d2)
     fixed = fixed_tensors(model, device)
-    was_training = model.training
-    model.eval()
-    try:
+    with model_mode(model, False):
         if fast and _mlp_layers(model) is not None and _all_trainable_and_indexed(model):
             return _plane_mlp(model, loss_fn, inputs, targets, center, d1, d2, alphas, betas).cpu()
         rows = []
@@ -270,8 +262,6 @@ def plane_losses(
                 ]
             )
         return torch.tensor(rows)
-    finally:
-        model.train(was_training)
 
 
 def _all_trainable_and_indexed(model: nn.Sequential) -> bool:
@@ -306,32 +296,29 @@ def loss_along_gradient(model, loss_fn, inputs, targets, step_sizes) -> dict[str
     """
     theta = flatten_params(model)
     saved = {k: v.clone() for k, v in model.state_dict().items()}
-    was_training = model.training
-    model.train()
-    try:
+    with model_mode(model, True):
+        try:
+            # the model's own buffers, so batch norm uses (and updates) the batch statistics
+            loss_of = loss_of_params(model, loss_fn, inputs, targets, fixed={})
 
-        def loss_and_grad(point):
-            params = {
-                k: v.requires_grad_(True) for k, v in unflatten_params(model, point.clone()).items()
+            def loss_and_grad(point):
+                point = point.clone().requires_grad_(True)
+                loss = loss_of(point)
+                return loss.detach(), torch.autograd.grad(loss, point)[0]
+
+            _, g = loss_and_grad(theta)
+            losses, changes = [], []
+            for eta in torch.as_tensor(step_sizes).tolist():
+                loss, g_eta = loss_and_grad(theta - eta * g)
+                losses.append(loss)
+                changes.append((g_eta - g).norm())
+            return {
+                "loss": torch.stack(losses),
+                "gradient_change": torch.stack(changes),
+                "gradient_norm": g.norm(),
             }
-            loss = loss_fn(functional_call(model, params, (inputs,)), targets)
-            grads = torch.autograd.grad(loss, list(params.values()))
-            return loss.detach(), flatten(grads)
-
-        _, g = loss_and_grad(theta)
-        losses, changes = [], []
-        for eta in torch.as_tensor(step_sizes).tolist():
-            loss, g_eta = loss_and_grad(theta - eta * g)
-            losses.append(loss)
-            changes.append((g_eta - g).norm())
-        return {
-            "loss": torch.stack(losses),
-            "gradient_change": torch.stack(changes),
-            "gradient_norm": g.norm(),
-        }
-    finally:
-        model.load_state_dict(saved)
-        model.train(was_training)
+        finally:
+            model.load_state_dict(saved)
 
 
 def _hidden_pair(model: nn.Module) -> tuple[nn.Linear, nn.Linear]:

@@ -9,16 +9,18 @@ theta) and the SciPy runner all use these functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 __all__ = [
     "fixed_tensors",
     "flatten",
     "flatten_params",
     "load_params_",
+    "loss_of_params",
     "trainable_parameters",
     "unflatten_params",
 ]
@@ -71,3 +73,20 @@ def fixed_tensors(model: nn.Module, device=None, dtype=None) -> dict[str, torch.
         k: v.detach().to(device=device, dtype=dtype if v.is_floating_point() else None)
         for k, v in [*model.named_buffers(), *frozen]
     }
+
+
+def loss_of_params(
+    model: nn.Module, loss_fn, inputs: torch.Tensor, targets, fixed: dict | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """L(theta) = loss_fn(f(inputs; theta), targets) on one batch, as a function of the flat
+    vector theta, with the model's other tensors held at ``fixed`` (default
+    :func:`fixed_tensors`). The model itself is never changed; ``torch.func`` can differentiate
+    the function (Hessians, Hessian-vector products) and slices evaluate it along lines and
+    planes."""
+    fixed = fixed_tensors(model) if fixed is None else fixed
+
+    def loss_of(theta: torch.Tensor) -> torch.Tensor:
+        tensors = (unflatten_params(model, theta), fixed)
+        return loss_fn(functional_call(model, tensors, (inputs,)), targets)
+
+    return loss_of

@@ -26,7 +26,14 @@ import torch
 from torch import nn
 
 from nnlib.losses import per_model_loss
-from nnlib.utils import DivergenceError, check_finite, check_positive_int, get_device, progress_bar
+from nnlib.utils import (
+    DivergenceError,
+    check_finite,
+    check_positive_int,
+    get_device,
+    model_mode,
+    progress_bar,
+)
 
 __all__ = [
     "Callback",
@@ -180,12 +187,8 @@ def correct_fraction(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tens
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device=None) -> float:
     """Accuracy of ``model`` on inputs ``x`` with labels ``y``, in eval mode (mode restored)."""
     device = device or _device_of(model)
-    was_training = model.training
-    model.eval()
-    try:
+    with model_mode(model, False):
         return correct_fraction(model(x.to(device)), y.to(device)).item()
-    finally:
-        model.train(was_training)
 
 
 def _is_classification(outputs: torch.Tensor, targets: torch.Tensor) -> bool:
@@ -217,19 +220,17 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn=None, device=None) -> d
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = device or _device_of(model)
-    was_training = model.training
-    model.eval()
-    sums: dict[str, float] = defaultdict(float)
-    count = 0
-    for inputs, targets in loader:
-        inputs, targets = inputs.to(device), targets.to(device)
-        outputs = model(inputs)
-        n = len(inputs)
-        sums["loss"] += loss_fn(outputs, targets).item() * n
-        if _is_classification(outputs, targets):
-            sums["accuracy"] += correct_fraction(outputs, targets).item() * n
-        count += n
-    model.train(was_training)
+    with model_mode(model, False):
+        sums: dict[str, float] = defaultdict(float)
+        count = 0
+        for inputs, targets in loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)
+            n = len(inputs)
+            sums["loss"] += loss_fn(outputs, targets).item() * n
+            if _is_classification(outputs, targets):
+                sums["accuracy"] += correct_fraction(outputs, targets).item() * n
+            count += n
     if count == 0:
         raise ValueError("Invalid loader: it yielded no data")
     return _mean_logs(sums, count)

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import time
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "generator",
     "get_device",
     "manual_seed",
+    "model_mode",
     "progress_bar",
     "replicated_seed",
     "replication",
@@ -185,3 +187,16 @@ def check_fraction(name: str, value: Real, *, closed: bool = False) -> float:
         interval = "[0, 1]" if closed else "[0, 1)"
         raise ValueError(f"Invalid {name}: {value!r} (must be in {interval})")
     return float(value)
+
+
+@contextmanager
+def model_mode(model: torch.nn.Module, training: bool):
+    """Run the block with ``model.train(training)``, then give the model back the mode it had,
+    also when the block raises. ``with model_mode(model, False): ...`` evaluates without the risk
+    of leaving a network in eval mode for the next training step."""
+    was_training = model.training
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(was_training)

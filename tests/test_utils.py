@@ -74,3 +74,19 @@ def test_argument_checks_name_the_argument():
     with pytest.raises(ValueError, match=r"Invalid p: 1 .*\[0, 1\)"):
         check_fraction("p", 1)
     assert check_fraction("p", 1, closed=True) == 1.0
+
+
+@pytest.mark.parametrize("start", [True, False])
+@pytest.mark.parametrize("inside", [True, False])
+def test_model_mode_switches_for_the_block_and_restores_even_on_an_error(start, inside):
+    from torch import nn
+
+    from nnlib.utils import model_mode
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).train(start)
+    with model_mode(model, inside) as same:
+        assert same is model and model.training == inside and model[1].training == inside
+    assert model.training == start and model[1].training == start
+    with pytest.raises(RuntimeError, match="boom"), model_mode(model, inside):
+        raise RuntimeError("boom")
+    assert model.training == start and model[1].training == start

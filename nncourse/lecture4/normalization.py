@@ -24,7 +24,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from nncourse.parallel import parallel_map
 from nnlib import analytic_surfaces, data, init, models, norm, train
 from nnlib.losses import per_model_loss
-from nnlib.utils import check_positive_int
+from nnlib.utils import check_positive_int, model_mode
 
 __all__ = [
     "CONV_NORMALIZATIONS",
@@ -123,11 +123,8 @@ class StackedModels(nn.Module):
 
 def accuracy_per_model(model: StackedModels, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Accuracy of every network in eval mode (running statistics), shape (S,)."""
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with model_mode(model, False), torch.no_grad():
         logits = model(x)
-    model.train(was_training)
     return (logits.argmax(-1) == y).double().mean(dim=1)
 
 
@@ -197,8 +194,6 @@ def loss_along_gradient(
     """
     params = {name: value.detach() for name, value in stack.stacked_params().items()}
     buffers = stack.stacked_buffers()
-    was_training = stack.training
-    stack.train()
 
     def loss_and_grad(point):
         point = {name: value.clone().requires_grad_(True) for name, value in point.items()}
@@ -210,15 +205,13 @@ def loss_along_gradient(
     def flat(grads):
         return torch.cat([g.flatten(1) for g in grads.values()], dim=1)
 
-    try:
+    with model_mode(stack, True):
         _, g = loss_and_grad(params)
         losses, changes = [], []
         for eta in torch.as_tensor(step_sizes).tolist():
             loss, g_eta = loss_and_grad({n: params[n] - eta * g[n] for n in params})
             losses.append(loss)
             changes.append((flat(g_eta) - flat(g)).norm(dim=1))
-    finally:
-        stack.train(was_training)
     return {
         "loss": torch.stack(losses, dim=1),
         "gradient_change": torch.stack(changes, dim=1),

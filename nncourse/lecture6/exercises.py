@@ -13,6 +13,7 @@ from nncourse.grading import Case, CheckResult, Misconception, check
 from nnlib import models
 from nnlib import regularization as R
 from nnlib.regularization.dropout import dropout as reference_dropout
+from nnlib.utils import model_mode
 
 __all__ = [
     "check_inverted_dropout",
@@ -196,14 +197,12 @@ def _mistaken_update(reset: bool, momentum, train_mode: bool = True, restore: bo
             if reset:
                 m.reset_running_stats()
             m.momentum = momentum
-        was_training = model.training
-        model.train(train_mode)
-        for x in batches:
-            model(x)
+        with model_mode(model, train_mode):
+            for x in batches:
+                model(x)
         if restore:
             for m, value in zip(layers, saved, strict=True):
                 m.momentum = value
-        model.train(was_training)
 
     return update
 

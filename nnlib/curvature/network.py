@@ -25,14 +25,13 @@ present): the products run there, the results come back on the CPU.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, jvp, vjp
+from torch.func import grad, jvp, vjp
 
-from nnlib.params import fixed_tensors, flatten_params, unflatten_params
-from nnlib.utils import check_positive, check_positive_int, get_device
+from nnlib.params import fixed_tensors, flatten_params, loss_of_params, unflatten_params
+from nnlib.utils import check_positive, check_positive_int, get_device, model_mode
 
 __all__ = [
     "dense_hessian",
@@ -45,16 +44,6 @@ __all__ = [
     "spectral_density",
     "top_eigenvalues",
 ]
-
-
-@contextmanager
-def _eval_mode(model: nn.Module):
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 class _Flat:
@@ -86,11 +75,8 @@ def _loss_function(model, loss_fn, inputs, targets, dtype, device=None):
     inputs = inputs.to(device=device, dtype=dtype if inputs.is_floating_point() else None)
     targets = targets.to(device)
 
-    def loss_of(theta: torch.Tensor) -> torch.Tensor:
-        params = flat.unflatten(theta)
-        return _scalar(loss_fn(functional_call(model, (params, flat.buffers), (inputs,)), targets))
-
-    return flat, loss_of
+    loss = loss_of_params(model, loss_fn, inputs, targets, flat.buffers)
+    return flat, lambda theta: _scalar(loss(theta))
 
 
 def hvp(
@@ -98,7 +84,7 @@ def hvp(
 ) -> torch.Tensor:
     """H v for the loss of ``model`` on one batch; ``vector`` is flat (N,), like the result
     (returned where ``vector`` is)."""
-    with _eval_mode(model):
+    with model_mode(model, False):
         flat, loss_of = _loss_function(model, loss_fn, inputs, targets, dtype, device)
         if vector.shape != (flat.n,):
             raise ValueError(
@@ -137,7 +123,7 @@ def dense_hessian(
 ) -> torch.Tensor:
     """All of H (N x N), by one Hessian-vector product per basis vector (batched with vmap);
     computed on ``device``, returned on the CPU."""
-    with _eval_mode(model):
+    with model_mode(model, False):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         if flat.n > max_params:
             raise ValueError(
@@ -211,7 +197,7 @@ def top_eigenvalues(
     computed on ``device``, returned on the CPU."""
     check_positive_int("k", k)
     check_positive_int("steps", steps)
-    with _eval_mode(model):
+    with model_mode(model, False):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         g = torch.Generator().manual_seed(seed)
         start = torch.randn(flat.n, generator=g, dtype=flat.theta.dtype)
@@ -238,7 +224,7 @@ def hutchinson_trace(
 ) -> tuple[float, float]:
     """tr H as the mean of v^T H v over Rademacher v; returns (estimate, standard error)."""
     check_positive_int("samples", samples)
-    with _eval_mode(model):
+    with model_mode(model, False):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         vs = _rademacher(flat.n, samples, seed, flat.theta)
         quads = torch.stack([torch.dot(v, matvec(v)) for v in vs])
@@ -272,7 +258,7 @@ def spectral_density(
     check_positive_int("grid_size", grid_size)
     if sigma is not None:
         check_positive("sigma", sigma)
-    with _eval_mode(model):
+    with model_mode(model, False):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
         nodes, weights = [], []
         for v in _rademacher(flat.n, vectors, seed, flat.theta):

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from nnlib.train import Callback
-from nnlib.utils import check_fraction, check_positive_int
+from nnlib.utils import check_fraction, check_positive_int, model_mode
 
 __all__ = [
     "AveragedModel",
@@ -190,14 +190,12 @@ def update_bn(loader: Iterable, model: nn.Module, device: torch.device | None = 
     for layer in layers:
         layer.reset_running_stats()
         layer.momentum = None
-    was_training = model.training
-    model.train()
-    for batch in loader:
-        inputs = batch[0] if isinstance(batch, list | tuple) else batch
-        model(inputs.to(device) if device is not None else inputs)
+    with model_mode(model, True):
+        for batch in loader:
+            inputs = batch[0] if isinstance(batch, list | tuple) else batch
+            model(inputs.to(device) if device is not None else inputs)
     for layer, momentum in momenta.items():
         layer.momentum = momentum
-    model.train(was_training)
 
 
 @torch.no_grad()
@@ -208,9 +206,8 @@ def ensemble_predict(models: Sequence[nn.Module], x: torch.Tensor) -> torch.Tens
         raise ValueError("Invalid models: the ensemble is empty")
     total = 0
     for model in models:
-        was_training = model.training
-        total = total + model.eval()(x).softmax(dim=-1)
-        model.train(was_training)
+        with model_mode(model, False):
+            total = total + model(x).softmax(dim=-1)
     return total / len(models)
 
 

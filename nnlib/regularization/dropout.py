@@ -26,7 +26,7 @@ import itertools
 import torch
 from torch import nn
 
-from nnlib.utils import check_fraction, check_positive_int
+from nnlib.utils import check_fraction, check_positive_int, model_mode
 
 __all__ = [
     "Dropout",
@@ -101,15 +101,10 @@ def mc_dropout_predict(model: nn.Module, x: torch.Tensor, n_samples: int = 100) 
     layers = _dropout_modules(model)
     if not layers:
         raise ValueError("Invalid model: it has no Dropout layers to sample")
-    was_training = model.training
-    model.eval()
-    for layer in layers:
-        layer.train()
-    try:
-        probs = sum(model(x).softmax(dim=-1) for _ in range(n_samples)) / n_samples
-    finally:
-        model.train(was_training)
-    return probs
+    with model_mode(model, False):
+        for layer in layers:
+            layer.train()
+        return sum(model(x).softmax(dim=-1) for _ in range(n_samples)) / n_samples
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from nnlib.transfer.freezing import _check_layers, layer_names
-from nnlib.utils import check_positive_int
+from nnlib.utils import check_positive_int, model_mode
 
 __all__ = ["extract_features", "orientation_tuning", "strongest_patches"]
 
@@ -50,10 +50,8 @@ def extract_features(
         key = (upto, flatten, _digest([x]), _digest(trunk.state_dict().values()))
         if key in cache:
             return cache[key]
-    was_training = model.training
-    model.eval()
-    features = torch.cat([trunk(chunk) for chunk in x.split(batch_size)])
-    model.train(was_training)
+    with model_mode(model, False):
+        features = torch.cat([trunk(chunk) for chunk in x.split(batch_size)])
     if flatten:
         features = features.flatten(1)
     if cache is not None:
