@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from nnlib import utils
+
 __all__ = ["FUNCTIONS_1D", "convexity_violations", "jensen_gap"]
 
 # name -> (function, convex?)
@@ -39,7 +41,7 @@ def convexity_violations(f, dim: int = 1, trials: int = 10_000, scale: float = 3
     Points are drawn uniformly from [-scale, scale]^dim; ``f`` maps (..., dim) to (...) when
     dim > 1 and works elementwise when dim = 1.
     """
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     shape = (trials,) if dim == 1 else (trials, dim)
     a = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * scale
     b = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * scale

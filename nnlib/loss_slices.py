@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from nnlib import utils
 from nnlib.params import (
     fixed_tensors,
     flatten,
@@ -118,7 +119,7 @@ def random_direction(
     """
     if one_dim not in ("zero", "keep"):
         raise ValueError(f"Invalid one_dim: {one_dim!r} (must be 'zero' or 'keep')")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     pieces = []
     for _, p in trainable_parameters(model):
         d = torch.randn(p.shape, generator=generator, dtype=p.dtype)
