@@ -7,12 +7,13 @@ PY := $(VENV)/bin/python
 SETUP_STAMP := $(VENV)/.setup-done
 NOTEBOOKS := $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute lab student bench clean
+.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute replicate lab student bench clean
 
 help:
 	@echo "make book     build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test     lint, unit tests, nbval, book build and browser test"
 	@echo "make execute  re-run every notebook in place, storing outputs and widget state"
+	@echo "make replicate  re-run every notebook on new seeds (NNLIB_REPLICATION=1, 2); every finding must hold"
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make student  write student versions of the notebooks into student/"
 	@echo "make book-student  build the student edition of the book into _build/student-html"
@@ -62,6 +63,11 @@ test: setup browser lint unit nbval book browser-test book-student student-book-
 execute: setup
 	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
 	$(PY) .ci/instructors_table.py
+
+# Every seed shifted (NNLIB_REPLICATION=1, then 2), copies executed, nothing written or compared:
+# fails on any error or failed claim. REPLICATE_ARGS="--second-blas" adds nbval's other BLAS path.
+replicate: setup
+	$(PY) .ci/replicate.py $(REPLICATE_ARGS) $(NOTEBOOKS)
 
 lab: setup
 	$(PY) -m pip install --quiet jupyterlab

@@ -10,6 +10,7 @@ Two layers (``tests/test_layering.py`` enforces them):
 * **shared machinery**, used by every lecture:
 
   - :mod:`nncourse.evidence`: ``claim`` (a finding and its basis) and ``check`` (an identity);
+  - :mod:`nncourse.stats`: t-intervals over seeds, paired differences, a one-sided t-test;
   - :mod:`nncourse.parallel`: independent runs (seeds, settings) on every core;
   - :mod:`nncourse.plotting`: the figure style, figure recycling, contours, curves, histories;
   - :mod:`nncourse.widgets`: ``FigureApp`` (sliders bound to a pure figure function) and the

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_positive
 
 __all__ = [
@@ -451,7 +452,7 @@ class LeastSquares(Landscape):
     @classmethod
     def random(cls, n: int = 10_000, d: int = 500, noise: float = 0.5, seed: int = 0):
         """Gaussian X, targets from a random w* plus Gaussian noise of scale ``noise``."""
-        g = torch.Generator().manual_seed(seed)
+        g = utils.generator(seed)
         X = torch.randn(n, d, generator=g, dtype=DTYPE)
         w_star = torch.randn(d, generator=g, dtype=DTYPE) / math.sqrt(d)
         y = X @ w_star + noise * torch.randn(n, generator=g, dtype=DTYPE)

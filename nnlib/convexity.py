@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = ["FUNCTIONS_1D", "convexity_violations", "jensen_gap"]
@@ -44,7 +45,7 @@ def convexity_violations(f, dim: int = 1, trials: int = 10_000, scale: float = 3
     check_positive_int("trials", trials)
     check_positive_int("dim", dim)
     check_positive("scale", scale)
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     shape = (trials,) if dim == 1 else (trials, dim)
     a = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * scale
     b = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * scale

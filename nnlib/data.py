@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from nnlib import utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
@@ -76,7 +77,7 @@ def split(x, y, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> Splits:
     n_val = round(fractions[1] * n)
     if n_train == 0:
         raise ValueError(f"Invalid fractions: {fractions!r} leave no training data out of {n}")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(n, generator=utils.generator(seed))
     parts = torch.split(order, [n_train, n_val, n - n_train - n_val])
     train, val, test = (TensorDataset(x[idx], y[idx]) for idx in parts)
     return Splits(train, val, test, n_classes=int(y.max()) + 1)
@@ -89,7 +90,7 @@ def make_loader(
     check_positive_int("batch_size", batch_size)
     if len(dataset) == 0:
         raise ValueError("Invalid dataset: it is empty")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     return DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator
     )
@@ -109,7 +110,7 @@ class TensorBatches:
         self.x, self.y = x, y
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.drop_last = drop_last
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = utils.generator(seed)
 
     def __iter__(self):
         order = torch.randperm(len(self.x), generator=self.generator)
@@ -140,9 +141,9 @@ def mnist1d(val_fraction: float = 0.2, seed: int = 0) -> Splits:
     signals are held out for validation. ``seed`` fixes both the generated data and the hold-out.
     """
     check_fraction("val_fraction", val_fraction)
-    x, y, x_test, y_test = _mnist1d_arrays(seed)
+    x, y, x_test, y_test = _mnist1d_arrays(utils.replicated_seed(seed))
     x, y = _as_tensors(x, y)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(len(x), generator=utils.generator(seed))
     n_val = round(val_fraction * len(x))
     val_idx, train_idx = order[:n_val], order[n_val:]
     test = TensorDataset(*_as_tensors(x_test, y_test))
@@ -171,7 +172,7 @@ def moons(n: int = 600, noise: float = 0.15, fractions=(0.7, 0.15, 0.15), seed: 
 
     check_positive_int("n", n)
     check_positive("noise", noise, allow_zero=True)
-    x, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    x, y = make_moons(n_samples=n, noise=noise, random_state=utils.replicated_seed(seed))
     return split(x, y, fractions, seed)
 
 
@@ -184,7 +185,9 @@ def blobs(
     check_positive_int("n", n)
     check_positive_int("centers", centers)
     check_positive("std", std)
-    x, y = make_blobs(n_samples=n, centers=centers, cluster_std=std, random_state=seed)
+    x, y = make_blobs(
+        n_samples=n, centers=centers, cluster_std=std, random_state=utils.replicated_seed(seed)
+    )
     return split(x, y, fractions, seed)
 
 
@@ -199,7 +202,7 @@ def spirals(
     check_positive_int("n", n)
     check_positive_int("n_classes", n_classes)
     check_positive("noise", noise, allow_zero=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(utils.replicated_seed(seed))
     y = np.arange(n) % n_classes
     t = rng.uniform(0.05, 1.0, size=n)
     angle = 4.0 * t + 2.0 * np.pi * y / n_classes + noise * rng.standard_normal(n)

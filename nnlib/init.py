@@ -37,6 +37,7 @@ import math
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
@@ -274,7 +275,7 @@ def init_model(model: nn.Module, scheme: str, bias: float = 0.0, seed: int = 0) 
     if scheme not in SCHEMES:
         raise ValueError(f"Invalid scheme: {scheme!r} (choose from {sorted(SCHEMES)})")
     fill = SCHEMES[scheme]
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("bias") or name.startswith("biases"):

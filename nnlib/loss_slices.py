@@ -31,6 +31,7 @@ import copy
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.params import (
     fixed_tensors,
     flatten_params,
@@ -112,7 +113,7 @@ def random_direction(
     """
     if one_dim not in ("zero", "keep"):
         raise ValueError(f"Invalid one_dim: {one_dim!r} (must be 'zero' or 'keep')")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     pieces = []
     for _, p in trainable_parameters(model):
         d = torch.randn(p.shape, generator=generator, dtype=p.dtype)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
@@ -145,7 +146,7 @@ class BatchedMLP(nn.Module):
 
     ``forward(x)`` takes inputs (B, d_in), shared by all networks, or (S, B, d_in), and returns
     logits (S, B, d_out). Network s is initialised exactly like ``mlp(widths)`` after
-    ``torch.manual_seed(seed + s)``.
+    ``nnlib.utils.manual_seed(seed + s)`` (``torch.manual_seed(seed + s)`` in replication 0).
     """
 
     def __init__(
@@ -155,7 +156,7 @@ class BatchedMLP(nn.Module):
         n_models = check_positive_int("n_models", n_models)
         singles = []
         for s in range(n_models):
-            torch.manual_seed(seed + s)
+            utils.manual_seed(seed + s)
             singles.append(mlp(widths, activation=activation))
         self._stack(singles, activation)
 

@@ -37,7 +37,7 @@ NNLIB_LAYERS = {
     },
 }
 NNCOURSE_LAYERS = {
-    "machinery": {"evidence", "parallel", "plotting", "widgets", "grading", "apps"},
+    "machinery": {"evidence", "stats", "parallel", "plotting", "widgets", "grading", "apps"},
     "lectures": LECTURES,
 }
 # The registry imports every lecture's apps module so that each registers its apps; a lecture's

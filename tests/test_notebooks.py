@@ -9,6 +9,7 @@ its measured results are claims, listed in its summary; its exercises follow the
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -141,15 +142,106 @@ def test_exercises_follow_the_nbgrader_layout(path):
         )
 
 
+def _finding_lines(nb) -> int:
+    """Stored output lines starting with "✓ ": the findings printed by ``evidence.claim``."""
+    return sum(line.startswith("✓ ") for c in _code_cells(nb) for line in _texts(c).splitlines())
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_measured_results_are_claims_and_the_summary_lists_them(path):
+def test_measured_results_are_findings_and_the_summary_lists_them(path):
     nb = nbformat.read(path, as_version=4)
     code = _code_cells(nb)
-    claims = sum(_texts(c).count("\n✓ ") + _texts(c).startswith("✓ ") for c in code)
-    assert claims >= 3, f"only {claims} claim lines in the stored outputs"
+    findings = _finding_lines(nb)
+    assert findings >= 3, f"only {findings} finding lines in the stored outputs"
     summaries = [c for c in code if "evidence.summary()" in c.source]
-    assert summaries, "the summary section lists the notebook's claims"
-    assert "claims checked in this notebook" in _texts(summaries[-1])
+    assert summaries, "the summary section lists the notebook's findings"
+    assert "findings in this notebook" in _texts(summaries[-1])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_hold_a_finding(path):
+    nb = nbformat.read(path, as_version=4)
+    assert _finding_lines(nb) > 0, "no finding (a line '✓ ...') in the stored outputs"
+
+
+def _is_claim_call(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "claim"
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "claim"
+        and isinstance(func.value, ast.Name | ast.Attribute)
+        and (func.value.id if isinstance(func.value, ast.Name) else func.value.attr) == "evidence"
+    )
+
+
+def claims_without_basis(nb) -> list[str]:
+    """The ``claim(...)`` / ``evidence.claim(...)`` calls in ``nb``'s code cells that pass no
+    ``basis=`` keyword (``**kwargs`` counts as passing it), as source snippets. Lines that are
+    IPython magics or shell commands are blanked before parsing."""
+    missing = []
+    for cell in _code_cells(nb):
+        source = "\n".join(
+            "" if line.lstrip().startswith(("%", "!")) else line
+            for line in cell.source.splitlines()
+        )
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # a stub the student completes; nbval and the unit tests run the rest
+        for node in ast.walk(tree):
+            if _is_claim_call(node) and not any(k.arg in ("basis", None) for k in node.keywords):
+                missing.append(ast.get_source_segment(source, node)[:80])
+    return missing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_claim_names_its_basis(path):
+    nb = nbformat.read(path, as_version=4)
+    missing = claims_without_basis(nb)
+    assert not missing, f"claim(...) without basis=: {missing}"
+
+
+def test_the_basis_checker_catches_a_claim_without_basis():
+    def notebook(*sources):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# T")]
+        nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+        return nb
+
+    good = notebook(
+        "%matplotlib inline\nfrom nncourse.evidence import claim, check",
+        'claim("a is small", a < 1, basis="theory", a=a)',
+        'evidence.claim("b", b, basis="control")\ncheck("an identity", True)',
+        'nncourse.evidence.claim("c", c, **kwargs)',
+        "def f(:\n    pass",  # unparsable cells are skipped
+    )
+    assert claims_without_basis(good) == []
+    bad = notebook(
+        'claim("a is small", a < 1, a=a)',
+        'for a in xs:\n    evidence.claim(f"{a} holds", a > 0)',
+        'print(claim.__doc__)\nclaimed("not a claim", True)',
+    )
+    assert claims_without_basis(bad) == [
+        'claim("a is small", a < 1, a=a)',
+        'evidence.claim(f"{a} holds", a > 0)',
+    ]
+
+
+def test_the_finding_counter_reads_stored_outputs():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("claim(...)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", text="✓ a finding [theory]\n    measured: a = 1\n"),
+        nbformat.v4.new_output("stream", text="· check: an identity\nnot ✓ a finding\n"),
+    ]
+    nb.cells = [cell]
+    assert _finding_lines(nb) == 1
+    cell.outputs = cell.outputs[1:]
+    assert _finding_lines(nb) == 0
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.utils import DivergenceError, check_finite, check_positive, check_positive_int
 
 __all__ = [
@@ -78,7 +79,7 @@ def sine_data(n: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
 
 def initial_coefficients(seed: int = 0) -> torch.Tensor:
     """Four standard-normal starting coefficients (a, b, c, d), fixed by ``seed``."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     return torch.randn(4, generator=generator, dtype=torch.float64)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nnlib import utils
 from nnlib.optim.gd import GradientDescent
 from nnlib.utils import check_positive, check_positive_int
 
@@ -32,7 +33,7 @@ def random_quadratic(
         raise ValueError(f"Invalid kappa: {kappa} (must be >= 1)")
     if dim < 2:
         raise ValueError(f"Invalid dim: {dim} (must be >= 2)")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     inner = torch.rand(dim - 2, generator=generator, dtype=torch.float64) * math.log(kappa)
     eigenvalues = (
         torch.cat([torch.ones(1, dtype=torch.float64), inner.exp(), torch.full((1,), float(kappa))])
@@ -73,7 +74,7 @@ def measure_gd_rate(
     tail = max(1, max_steps // 4) if tail is None else check_positive_int("tail", tail)
     if tail > max_steps:
         raise ValueError(f"Invalid tail: {tail} (at most max_steps = {max_steps})")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     x = torch.randn(starts, A.shape[0], generator=generator, dtype=torch.float64)
     x.requires_grad_(True)
     optimizer = GradientDescent([x], lr=lr)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nnlib import utils
 from nnlib.optim.newton import newton_direction
 from nnlib.utils import check_positive_int
 
@@ -47,7 +48,7 @@ def measure_newton_cost(
     """Time forming H = X^T X / n and solving H d = -g for each number of parameters N."""
     check_positive_int("rows", rows)
     check_positive_int("repeats", repeats)
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     result = NewtonCost([], [], [], [])
     for size in sizes:
         size = check_positive_int("size", size)

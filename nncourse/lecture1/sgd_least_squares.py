@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from nncourse.lecture1.stochastic import full_loss
+from nnlib import utils
 from nnlib.analytic_surfaces import LeastSquares
 from nnlib.optim.linesearch import armijo_step
 from nnlib.utils import check_positive, check_positive_int
@@ -34,7 +35,7 @@ def conditioned_problem(
         return LeastSquares.random(n, d, noise, seed)
     if not kappa >= 1:
         raise ValueError(f"Invalid kappa: {kappa} (must be >= 1)")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     Z = torch.randn(n, d, generator=generator, dtype=torch.float64)
     scales = torch.logspace(0, -0.5 * math.log10(kappa), d, dtype=torch.float64)
     u = torch.randn(d, generator=generator, dtype=torch.float64) / math.sqrt(d)
@@ -80,7 +81,7 @@ def armijo_sgd(
     check_positive_int("batch_size", batch_size)
     check_positive_int("iterations", iterations)
     check_positive("lr", lr)
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     w = torch.zeros(1, problem.dim, dtype=torch.float64)
     steps, before, after, evaluations = [], [], [], []
     loss = full_loss(problem)

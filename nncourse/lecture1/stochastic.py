@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.optim.gd import GradientDescent
 from nnlib.regularization.averaging import swa_average
 from nnlib.train import Callback, History, train_steps
@@ -84,7 +85,7 @@ def minibatch_descent(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda) if lr_lambda else None
     per_epoch = problem.n // batch_size
     recorder = _Recorder(problem, model.w, per_epoch, epochs, records, average_from)
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     history = History()  # one history over all epochs: the recorder sees global step numbers
     for _ in range(epochs):
         if replacement:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from nncourse.plotting import STYLE, WIDGET_MARGINS, contour, new_figure, plot_trajectory
-from nnlib import activations, analytic_surfaces
+from nnlib import activations, analytic_surfaces, utils
 
 __all__ = [
     "activations_figure",
@@ -150,7 +150,8 @@ def minima_figure(results: dict, keys=("train_loss", "test_loss")):
     """One dot per seed of each width's final losses, one panel per key, on a shared y axis."""
     fig, axes = new_figure(ncols=len(keys), width=3.6, height=3.4)
     axes[0].sharey(axes[1]) if len(keys) > 1 else None
-    rng = np.random.default_rng(0)  # horizontal jitter only, to separate the dots
+    # horizontal jitter only, to separate the dots
+    rng = np.random.default_rng(utils.replicated_seed(0))
     widths = list(results)
     with mpl.rc_context(STYLE):
         for ax, key in zip(axes, keys, strict=True):

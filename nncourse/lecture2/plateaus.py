@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnlib import data, init, models, train
+from nnlib import data, init, models, train, utils
 
 __all__ = ["CONFIGURATIONS", "build", "run", "saturated_fraction"]
 
@@ -34,7 +34,7 @@ def build(
 ) -> nn.Sequential:
     """The MLP [40, width x depth, 10] with N(0, scale^2 / d_in) weights and zero biases."""
     net = models.mlp([40] + [width] * depth + [10], activation=activation, norm=norm)
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     for layer in net:
         if isinstance(layer, nn.Linear):
             d_in = layer.weight.shape[1]

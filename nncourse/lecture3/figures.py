@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from nncourse.plotting import STYLE, new_figure
-from nnlib import init, layer_stats, models
+from nnlib import init, layer_stats, models, utils
 
 __all__ = [
     "layer_stats_figure",
@@ -31,7 +31,7 @@ def layer_stats_for(
 ):
     """Statistics of an MLP with ``depth`` hidden layers of ``width`` units on Gaussian inputs
     (:func:`nnlib.layer_stats.layer_statistics`)."""
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     sizes = [40] + [width] * depth + [10]
     if scheme == "default":  # torch's own layer initialization
         model = models.mlp(sizes, activation=activation)
@@ -39,7 +39,7 @@ def layer_stats_for(
         with torch.device("meta"):
             model = models.mlp(sizes, activation=activation).to_empty(device="cpu")
     init.init_model(model, scheme, seed=seed)
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     x = torch.randn(batch, 40, generator=g)
     y = torch.randint(0, 10, (batch,), generator=g)
     return layer_stats.layer_statistics(model, x, y, weight_gradients=weight_gradients)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import torch
 
-from nnlib import data, init, layer_stats, models, train
+from nnlib import data, init, layer_stats, models, train, utils
 from nnlib.utils import check_positive
 
 __all__ = ["scaled_kaiming_stats", "train_mlps"]
@@ -51,7 +51,7 @@ def train_mlps(
         init.init_model(many, scheme, seed=0)
     else:
         check_positive("std", std)
-        generator = torch.Generator().manual_seed(0)
+        generator = utils.generator(0)
         with torch.no_grad():
             for name, p in many.named_parameters():
                 if name.startswith("weights"):
@@ -71,9 +71,9 @@ def scaled_kaiming_stats(
     """Per-layer statistics of a ReLU MLP [width] * (depth + 1) + [10] with weights
     N(0, c * 2 / d_in) and zero biases, on standard Gaussian inputs and random labels."""
     check_positive("c", c)
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     model = models.mlp([width] * (depth + 1) + [10], activation="relu")
-    generator = torch.Generator().manual_seed(seed)
+    generator = utils.generator(seed)
     with torch.no_grad():
         for module in model:
             if isinstance(module, torch.nn.Linear):

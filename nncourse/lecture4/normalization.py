@@ -22,7 +22,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from nncourse.parallel import parallel_map
-from nnlib import analytic_surfaces, data, init, models, norm, train
+from nnlib import analytic_surfaces, data, init, models, norm, train, utils
 from nnlib.losses import per_model_loss
 from nnlib.utils import check_positive_int, model_mode
 
@@ -69,7 +69,7 @@ class StackedModels(nn.Module):
         super().__init__()
         nets = []
         for seed in seeds:
-            torch.manual_seed(seed)
+            utils.manual_seed(seed)
             nets.append(make_model())
         self.make_model = make_model
         self._template = [nets[0]]  # a list keeps it out of the module tree
@@ -128,12 +128,19 @@ def accuracy_per_model(model: StackedModels, x: torch.Tensor, y: torch.Tensor) -
     return (logits.argmax(-1) == y).double().mean(dim=1)
 
 
+def _global_seed() -> int:
+    """The seed of torch's global generator (set by ``utils.manual_seed``, so already shifted by
+    the replication; ``init.init_model`` shifts it once more, which keeps replications apart),
+    reduced to the range ``utils.replicated_seed`` accepts."""
+    return torch.initial_seed() % 2**32
+
+
 def deep_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
     """The lecture's deep MLP for MNIST-1D (40 inputs, 10 classes), Kaiming-initialised, with
     batch norm before (or ``position="after"``) each ReLU when ``use_bn``."""
     widths = [40] + [width] * depth + [10]
     net = models.mlp(widths, norm=norm.BatchNorm1d if use_bn else None, norm_position=position)
-    return init.init_model(net, "kaiming", seed=torch.initial_seed())
+    return init.init_model(net, "kaiming", seed=_global_seed())
 
 
 def lr_sweep(
@@ -290,7 +297,7 @@ CONV_NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
 def small_mlp(normalization: str) -> nn.Sequential:
     """MLP 40-64-64-64-10 for MNIST-1D with one of :data:`NORMALIZATIONS` before each ReLU."""
     net = models.mlp([40, 64, 64, 64, 10], norm=NORMALIZATIONS[normalization])
-    return init.init_model(net, "kaiming", seed=torch.initial_seed())
+    return init.init_model(net, "kaiming", seed=_global_seed())
 
 
 def small_cnn1d(normalization: str, channels: Sequence[int] = (8, 16)) -> nn.Sequential:
@@ -311,7 +318,7 @@ def small_cnn1d(normalization: str, channels: Sequence[int] = (8, 16)) -> nn.Seq
         layers.append(nn.ReLU())
         c_in, length = c_out, (length + 1) // 2
     layers += [nn.Flatten(), nn.Linear(c_in * length, 10)]
-    return init.init_model(nn.Sequential(*layers), "kaiming", seed=torch.initial_seed())
+    return init.init_model(nn.Sequential(*layers), "kaiming", seed=_global_seed())
 
 
 def small_batch_study(

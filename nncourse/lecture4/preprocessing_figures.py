@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure, plot_trajectory
-from nnlib import analytic_surfaces, optim, preprocessing
+from nnlib import analytic_surfaces, optim, preprocessing, utils
 
 __all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
 
@@ -25,7 +25,7 @@ def two_feature_problem(
     correlation: float = 0.8, scale: float = 10.0, offset: float = 3.0, n: int = 500, seed: int = 0
 ):
     """Correlated features of unequal scales with a non-zero mean; targets from a linear model."""
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     z = torch.randn(n, 2, generator=g, dtype=torch.float64)
     x1 = z[:, 0]
     x2 = correlation * z[:, 0] + (1 - correlation**2) ** 0.5 * z[:, 1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_fraction, check_positive_int
 
 __all__ = ["wilson_problem", "wilson_test_set"]
@@ -20,7 +21,7 @@ def wilson_problem(n: int, p: float = 0.6, seed: int = 0) -> tuple[torch.Tensor,
     Only the first feature carries over to new examples; the rest can only be memorised."""
     check_positive_int("n", n)
     check_fraction("p", p)
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     y = torch.where(torch.rand(n, generator=g, dtype=torch.float64) < p, 1.0, -1.0).double()
     x = torch.zeros(n, 3 + 5 * n, dtype=torch.float64)
     x[:, 0] = y

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from nnlib import losses, models, optim
+from nnlib import losses, models, optim, utils
 from nnlib.train import fit_batched
 from nnlib.utils import check_positive_int
 
@@ -105,7 +105,7 @@ def effective_steps(
     check_positive_int("steps", steps)
     c = torch.as_tensor(curvatures, dtype=torch.float64)
     sigma = torch.as_tensor(noise, dtype=torch.float64)
-    draws = torch.randn(steps, len(c), generator=torch.Generator().manual_seed(seed), dtype=c.dtype)
+    draws = torch.randn(steps, len(c), generator=utils.generator(seed), dtype=c.dtype)
     result = {}
     for name, make in makers.items():
         x = torch.ones(len(c), dtype=c.dtype, requires_grad=True)
@@ -165,7 +165,7 @@ class SeedBatches:
         self.x, self.y = x, y
         self.batch_size = check_positive_int("batch_size", batch_size)
         check_positive_int("n_models", n_models)
-        self.generators = [torch.Generator().manual_seed(seed + s) for s in range(n_models)]
+        self.generators = [utils.generator(seed + s) for s in range(n_models)]
 
     def __len__(self) -> int:
         return len(self.x) // self.batch_size

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from nnlib import utils
 from nnlib.optim.base import ElementwiseOptimizer
 from nnlib.utils import check_positive_int
 
@@ -91,9 +92,10 @@ def race(
     start = landscape._points(x0).reshape(-1).tolist()
     names = list(optimizers)
     racers = {name: _Racer(*optimizers[name], start) for name in names}
+    shifted = utils.replicated_seed(seed)
     draws = {  # each racer's noise, (steps, dim), as Python floats
         name: (
-            np.random.default_rng([seed, k]).standard_normal((steps, len(start))) * noise
+            np.random.default_rng([shifted, k]).standard_normal((steps, len(start))) * noise
         ).tolist()
         for k, name in enumerate(names)
         if noise > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_positive_int
 
 __all__ = ["distance_to_grid_fraction", "grid_vs_random"]
@@ -30,7 +31,7 @@ def grid_vs_random(
     (the grid's values of x) and ``random_distinct`` (distinct values of x tried per search)."""
     check_positive_int("repetitions", repetitions)
     check_positive_int("per_axis", per_axis)
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     optimum = low + (high - low) * torch.rand(repetitions, generator=g, dtype=torch.float64)
     grid_values = torch.linspace(low, high, per_axis, dtype=torch.float64)
     grid_x = grid_values.repeat_interleave(per_axis)  # x of each of the per_axis^2 grid points

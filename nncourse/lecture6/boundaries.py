@@ -12,16 +12,21 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from nnlib import data, models, optim, train
+from nnlib import data, models, optim, train, utils
 from nnlib.regularization.penalties import l2_penalty
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = ["fit_toy_classifier", "probability_grid", "toy_problem"]
 
 
-@lru_cache(maxsize=2)
 def toy_problem(n: int = 60, noise: float = 0.3, seed: int = 0):
     """Noisy two moons: ``n`` training points and 1000 test points (tensors)."""
+    return _toy_problem(n, noise, seed, utils.replication())
+
+
+@lru_cache(maxsize=2)
+def _toy_problem(n: int, noise: float, seed: int, replication: int):
+    # ``replication`` keys the cache: the draws depend on NNLIB_REPLICATION.
     train = data.moons(n=n, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed).train.tensors
     test = data.moons(n=1000, noise=noise, fractions=(1.0, 0.0, 0.0), seed=seed + 1).train.tensors
     return train, test
@@ -42,7 +47,7 @@ def fit_toy_classifier(
     l2 = check_positive("l2", l2, allow_zero=True)
     dropout = check_fraction("dropout", dropout)
     steps = check_positive_int("steps", steps)
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     n_classes = int(y.max()) + 1
     model = models.mlp([x.shape[1], hidden, hidden, n_classes], dropout=dropout)
     opt = optim.Adam(model.parameters(), lr=lr)

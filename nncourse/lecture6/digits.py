@@ -24,7 +24,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from nncourse.parallel import parallel_grid, parallel_map
-from nnlib import data, models, optim, train
+from nnlib import data, models, optim, train, utils
 from nnlib.utils import check_fraction, check_positive_int
 
 __all__ = ["DigitsStudy", "mean_spread"]
@@ -64,7 +64,7 @@ class DigitsStudy:
             return self.splits.train, self.splits.val
         x = torch.cat([self.splits.train.tensors[0], self.splits.val.tensors[0]])
         y = torch.cat([self.splits.train.tensors[1], self.splits.val.tensors[1]])
-        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+        order = torch.randperm(len(y), generator=utils.generator(seed))
         n = len(self.splits.train)
         return TensorDataset(x[order[:n]], y[order[:n]]), TensorDataset(x[order[n:]], y[order[n:]])
 
@@ -82,7 +82,7 @@ class DigitsStudy:
 
     def model(self, seed: int, dropout: float = 0.0, norm: str | None = None) -> nn.Sequential:
         """Flatten -> MLP [64, *hidden, 10], initialised after ``torch.manual_seed(seed)``."""
-        torch.manual_seed(seed)
+        utils.manual_seed(seed)
         return nn.Sequential(
             nn.Flatten(), models.mlp([64, *self.hidden, 10], dropout=dropout, norm=norm)
         )

@@ -12,6 +12,7 @@ import torch
 
 from nncourse.lecture6.boundaries import fit_toy_classifier, probability_grid, toy_problem
 from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
+from nnlib import utils
 from nnlib.regularization.calibration import Reliability
 from nnlib.train import accuracy
 
@@ -27,7 +28,8 @@ BOUNDS = (-1.6, 2.6, -1.2, 1.7)
 
 
 @lru_cache(maxsize=64)
-def _fitted(l2: float, dropout: float, seed: int):
+def _fitted(l2: float, dropout: float, seed: int, replication: int):
+    # ``replication`` keys the cache: the draws depend on NNLIB_REPLICATION.
     (x, y), _ = toy_problem()
     return fit_toy_classifier(x, y, l2=l2, dropout=dropout, seed=seed)
 
@@ -36,7 +38,7 @@ def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
     """The toy MLP's class probability and decision boundary after training with ``l2`` and
     ``dropout``; the title gives training and test accuracy."""
     (x, y), (xt, yt) = toy_problem()
-    model = _fitted(float(l2), float(dropout), seed)
+    model = _fitted(float(l2), float(dropout), seed, utils.replication())
     gx, gy, probs = probability_grid(model, BOUNDS)
     train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
     fig, (ax,) = new_figure(width=5.0, height=3.6, margins=WIDGET_MARGINS)
@@ -72,8 +74,7 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
     names: Sequence[str] = list(transforms)
     fig, axes = new_figure(ncols=len(names), nrows=len(images), width=1.0, height=1.0)
     columns = [
-        images if t is None else t(images, torch.Generator().manual_seed(seed))
-        for t in transforms.values()
+        images if t is None else t(images, utils.generator(seed)) for t in transforms.values()
     ]
     with mpl.rc_context(STYLE):
         for j, (name, column) in enumerate(zip(names, columns, strict=True)):
@@ -95,7 +96,7 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
     fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
     with mpl.rc_context(STYLE):
         for ax, (l2, dropout) in zip(axes, settings, strict=False):
-            model = _fitted(float(l2), float(dropout), seed)
+            model = _fitted(float(l2), float(dropout), seed, utils.replication())
             gx, gy, probs = probability_grid(model, BOUNDS)
             train_acc, test_acc = accuracy(model, x, y), accuracy(model, xt, yt)
             ax.contourf(gx, gy, probs, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_positive_int
 
 __all__ = ["l1_descent", "sparse_regression", "subgradient_step"]
@@ -25,7 +26,7 @@ def sparse_regression(
     check_positive_int("nonzero", nonzero)
     if nonzero > d:
         raise ValueError(f"Invalid nonzero: {nonzero} (must be at most d = {d})")
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     x = torch.randn(n, d, generator=g, dtype=torch.float64)
     w_true = torch.zeros(d, dtype=torch.float64)
     sizes = 1 + torch.rand(nonzero, generator=g, dtype=torch.float64)

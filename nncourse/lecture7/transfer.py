@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from nncourse.parallel import parallel_map
-from nnlib import data
+from nnlib import data, utils
 from nnlib.regularization.averaging import update_bn
 from nnlib.train import fit_steps
 from nnlib.transfer import (
@@ -109,7 +109,7 @@ def relative_change(before: nn.Module, after: nn.Module, block: str = "conv1") -
 
 
 def _scratch(x, y, lr, steps, seed):
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     model = glyph_cnn(int(y.max()) + 1)
     train_classifier(model, x, y, [{"params": model.parameters(), "lr": lr}], steps, seed=seed)
     return model
@@ -213,7 +213,7 @@ def bn_shift(
         for name, net in (("source", pretrained), ("target", adapted)):
             codes = extract_features(net, x, "fc")
             codes_test = extract_features(net, test_xy[0], "fc")
-            torch.manual_seed(seed)
+            utils.manual_seed(seed)
             linear = nn.Linear(codes.shape[1], 10)
             train_classifier(
                 linear, codes, y, [{"params": linear.parameters(), "lr": 1e-2}], steps, seed=seed
@@ -261,11 +261,11 @@ def greedy_pretraining(
     x, y = train_xy
 
     def run_seed(seed: int) -> dict[str, float]:
-        torch.manual_seed(seed)
+        utils.manual_seed(seed)
         model = deep_mlp(depth)
         _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
         out = {"end to end": accuracy(model, *test_xy)}
-        torch.manual_seed(seed)
+        utils.manual_seed(seed)
         full = deep_mlp(depth)
         for stage in range(1, depth + 1):
             trunk = nn.Sequential(*[full[i] for i in range(stage + 1)])  # flatten, hidden1..stage
@@ -301,7 +301,7 @@ def fitnets(
     teacher's accuracy."""
     x_all = train_xy[0]
     with torch.random.fork_rng():
-        torch.manual_seed(0)
+        utils.manual_seed(0)
         random_teacher = glyph_cnn()
     hint_sets = {
         "hints": extract_features(pretrained, x_all, "conv2", flatten=False),
@@ -319,7 +319,7 @@ def fitnets(
         out = {"teacher": accuracy(teacher, *test_xy)}
         students = {}
         for name in ("labels only", "hints", "random-teacher hints"):
-            torch.manual_seed(seed)
+            utils.manual_seed(seed)
             students[name] = thin_cnn()
             if name != "labels only":
                 hints = hint_sets[name]
@@ -347,7 +347,7 @@ def _run(
 ) -> float:
     n_classes = int(y.max()) + 1
     if method == "scratch":
-        torch.manual_seed(seed)
+        utils.manual_seed(seed)
         model = glyph_cnn(n_classes)
         groups = [{"params": model.parameters(), "lr": scratch_lr}]
         train_classifier(model, x, y, groups, steps=steps, seed=seed)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import torch
 
+from nnlib import utils
+
 __all__ = ["classify", "condition_number", "eigen", "fraction_positive_definite", "hessian"]
 
 
@@ -67,7 +69,7 @@ def fraction_positive_definite(n: int, samples: int = 20_000, seed: int = 0) -> 
     If each eigenvalue were positive independently with probability 1/2 this would be 2^-n; the
     eigenvalues of random matrices repel each other, which makes it smaller still.
     """
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     A = torch.randn(samples, n, n, generator=g, dtype=torch.float64)
     symmetric = (A + A.mT) / 2
     return (torch.linalg.eigvalsh(symmetric)[:, 0] > 0).double().mean().item()

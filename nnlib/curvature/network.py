@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.func import grad, jvp, vjp
 
+from nnlib import utils
 from nnlib.params import fixed_tensors, flatten_params, loss_of_params, unflatten_params
 from nnlib.utils import check_positive, check_positive_int, get_device, model_mode
 
@@ -171,7 +172,7 @@ def power_iteration(matvec, n: int, steps: int = 500, seed: int = 0, dtype=torch
     the Rayleigh quotient v^T H v then estimates lambda_1 (with its sign).
     """
     check_positive_int("steps", steps)
-    v = torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    v = torch.randn(n, generator=utils.generator(seed), dtype=dtype)
     v = v / v.norm()
     for _ in range(steps):
         w = matvec(v)
@@ -199,7 +200,7 @@ def top_eigenvalues(
     check_positive_int("steps", steps)
     with model_mode(model, False):
         flat, matvec = _hvp_operator(model, loss_fn, inputs, targets, dtype, device)
-        g = torch.Generator().manual_seed(seed)
+        g = utils.generator(seed)
         start = torch.randn(flat.n, generator=g, dtype=flat.theta.dtype)
         T, _ = lanczos(matvec, flat.n, max(steps, 2 * k), start.to(flat.theta.device))
     return torch.linalg.eigvalsh(T.cpu()).flip(0)[:k]
@@ -208,7 +209,7 @@ def top_eigenvalues(
 def _rademacher(n: int, count: int, seed: int, like: torch.Tensor) -> torch.Tensor:
     """``count`` random sign vectors of length n (drawn on the CPU, so seeds agree everywhere),
     with the dtype and device of ``like``."""
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     return (torch.randint(0, 2, (count, n), generator=g) * 2 - 1).to(like)
 
 

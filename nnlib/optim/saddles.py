@@ -19,6 +19,7 @@ import math
 import torch
 from torch.optim.optimizer import required
 
+from nnlib import utils
 from nnlib.optim.base import ElementwiseOptimizer
 from nnlib.utils import check_positive
 
@@ -37,7 +38,7 @@ class NoisyGD(ElementwiseOptimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         check_positive("noise", noise, allow_zero=True)
         super().__init__(params, {"lr": lr, "noise": noise})
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = utils.generator(seed)
 
     def init_state(self, theta, group):
         return {}

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from nnlib import utils
 from nnlib.utils import check_fraction, check_positive
 
 __all__ = [
@@ -205,7 +206,7 @@ class Augment:
     def __init__(self, *transforms, seed: int = 0, shape: Sequence[int] | None = None) -> None:
         self.transform = Compose(transforms)
         self.shape = tuple(shape) if shape is not None else None
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = utils.generator(seed)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         images = x.view(len(x), *self.shape) if self.shape else x

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnlib import utils
 from nnlib.losses import cross_entropy
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
@@ -96,7 +97,7 @@ class Mixup:
     def __init__(self, alpha: float, n_classes: int, seed: int = 0) -> None:
         self.alpha = check_positive("alpha", alpha)
         self.n_classes = check_positive_int("n_classes", n_classes)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = utils.generator(seed)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mixed_x, soft_y, _ = mixup(x, y, self.alpha, self.n_classes, self.generator)

@@ -27,6 +27,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.data import TensorBatches
 from nnlib.train import accuracy, fit_steps
 from nnlib.transfer.distill import hint_loss
@@ -61,7 +62,7 @@ def few_shot_subset(
     present = counts[counts > 0]
     if k > present.min():
         raise ValueError(f"Invalid k: {k} (the smallest class has only {int(present.min())})")
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     chosen = []
     for label in torch.nonzero(counts).flatten():
         members = torch.nonzero(y == label).flatten()
@@ -73,7 +74,7 @@ def few_shot_subset(
 def permute_pixels(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """Images with their pixels shuffled by one fixed permutation (``seed``): the same
     information and labels, but no spatial structure left for convolutional filters to use."""
-    order = torch.randperm(x[0].numel(), generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(x[0].numel(), generator=utils.generator(seed))
     return x.flatten(1)[:, order].reshape(x.shape)
 
 
@@ -139,7 +140,7 @@ def linear_probe(
     else:
         codes = extract_features(pretrained, train_xy[0], cut, cache=cache)
         codes_test = extract_features(pretrained, test_xy[0], cut, cache=cache)
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     linear = nn.Linear(codes.shape[1], int(train_xy[1].max()) + 1)
     groups = [{"params": linear.parameters(), "lr": 1e-2}]
     train_classifier(linear, codes, train_xy[1], groups, steps, seed=seed)
@@ -197,7 +198,7 @@ def hint_pretrain(
             f"hints of shape {tuple(hints.shape)} do not fit the student's {guided!r} output "
             f"{tuple(shape)} for {len(x)} inputs"
         )
-    torch.manual_seed(seed)
+    utils.manual_seed(seed)
     regressor = nn.Conv2d(shape[1], hints.shape[1], kernel_size=1)
     model = nn.Sequential(lower, regressor)
     return train_classifier(

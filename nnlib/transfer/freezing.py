@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from nnlib import utils
 from nnlib.utils import check_positive, check_positive_int
 
 __all__ = [
@@ -48,14 +49,14 @@ def _check_layers(model: nn.Module, layers, argument: str = "layers") -> list[st
 
 def replace_head(model: nn.Sequential, n_classes: int, seed: int = 0) -> nn.Sequential:
     """Swap the last block for a fresh ``nn.Linear`` with ``n_classes`` outputs (initialised
-    after ``torch.manual_seed(seed)``); the rest of the model is kept as is."""
+    after ``nnlib.utils.manual_seed(seed)``); the rest of the model is kept as is."""
     n_classes = check_positive_int("n_classes", n_classes)
     name = layer_names(model)[-1]
     old = getattr(model, name)
     if not isinstance(old, nn.Linear):
         raise ValueError(f"Invalid model: its last block {name!r} is not an nn.Linear")
     with torch.random.fork_rng():
-        torch.manual_seed(seed)
+        utils.manual_seed(seed)
         setattr(model, name, nn.Linear(old.in_features, n_classes))
     return model
 

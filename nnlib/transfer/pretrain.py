@@ -29,7 +29,7 @@ from torch import nn
 from nnlib.train import EpochMeans, correct_fraction, train_steps
 from nnlib.transfer.network import INFO, WEIGHTS, glyph_cnn, state_checksum
 from nnlib.transfer.source_task import make_glyphs
-from nnlib.utils import check_positive_int
+from nnlib.utils import REPLICATION_VARIABLE, check_positive_int, replication
 
 __all__ = ["FULL", "QUICK", "main", "pretrain"]
 
@@ -60,6 +60,12 @@ def pretrain(
         check_positive_int(name, value)
     check_positive_int("batch_size", batch_size)
     check_positive_int("threads", threads)
+    if replication() != 0:
+        # make_glyphs draws through nnlib.utils.generator; the shipped weights use the seeds as is.
+        raise ValueError(
+            f"Invalid {REPLICATION_VARIABLE}: {replication()} (the shipped weights are trained "
+            "in replication 0; unset it)"
+        )
     threads_before = torch.get_num_threads()
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import torch
 
+from nnlib import utils
 from nnlib.utils import check_positive_int
 
 __all__ = ["ANCHORS", "glyph_alphabet", "make_glyphs", "render_segments"]
@@ -81,6 +82,7 @@ def glyph_alphabet(n_classes: int = 100, seed: int = ALPHABET_SEED) -> torch.Ten
 
 @lru_cache(maxsize=4)
 def _alphabet(n_classes: int, seed: int) -> torch.Tensor:
+    # Not replicated: the alphabet is the shipped network's set of classes.
     g = torch.Generator().manual_seed(seed)
     kept: list[torch.Tensor] = []
     images: list[torch.Tensor] = []
@@ -112,7 +114,7 @@ def make_glyphs(
     n = check_positive_int("n", n)
     chunk = check_positive_int("chunk", chunk)
     alphabet = glyph_alphabet(n_classes)
-    g = torch.Generator().manual_seed(seed)
+    g = utils.generator(seed)
     labels = torch.arange(n) % n_classes
     labels = labels[torch.randperm(n, generator=g)]
 
