@@ -25,7 +25,7 @@ def workloads(device):
         train.fit_steps(model, optim.Adam(model.parameters()), batches, 50, device=device)
 
     def seeds():
-        many = models.BatchedMLP([40, 256, 10], n_models=64)
+        many = models.stacked_mlp([40, 256, 10], n_models=64)
         train.fit_batched(
             many, optim.Adam(many.parameters()), batches, 2, progress=False, device=device
         )

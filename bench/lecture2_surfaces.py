@@ -72,7 +72,7 @@ def batched_bench() -> None:
     torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1).step()  # warm-up of torch.optim
 
     def together():
-        many = models.BatchedMLP([40, 32, 32, 10], n_models=20, seed=0)
+        many = models.stacked_mlp([40, 32, 32, 10], n_models=20, seed=0)
         train.fit_batched(
             many, torch.optim.SGD(many.parameters(), lr=0.1), loader, 5, progress=False
         )

@@ -10,7 +10,7 @@ from _timing import best_of
 from torch import nn
 
 from nncourse.lecture4 import normalization as study
-from nnlib import train
+from nnlib import models, train
 
 STEPS = 20
 
@@ -23,7 +23,7 @@ def main() -> None:
         nets = []
         for seed in range(n_models):
             torch.manual_seed(seed)
-            nets.append(study.deep_mlp(True))
+            nets.append(study.deep_relu_mlp(True))
         optimizers = [torch.optim.SGD(n.parameters(), lr=0.1, momentum=0.9) for n in nets]
 
         def sequential(nets=nets, optimizers=optimizers):
@@ -33,7 +33,7 @@ def main() -> None:
                     nn.functional.cross_entropy(net(x), y).backward()
                     opt.step()
 
-        stack = study.StackedModels(lambda: study.deep_mlp(True), range(n_models))
+        stack = models.StackedModels(lambda: study.deep_relu_mlp(True), range(n_models))
         optimizer = torch.optim.SGD(stack.parameters(), lr=0.1, momentum=0.9)
 
         def stacked(stack=stack, optimizer=optimizer):

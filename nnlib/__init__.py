@@ -15,7 +15,7 @@ and nothing of the course package ``nncourse`` (``tests/test_layering.py`` reads
     timers, argument checks;
   - :mod:`nnlib.params`: the one parameter flattener (trainable parameters as one vector);
   - :mod:`nnlib.data`: offline datasets and loaders;
-  - :mod:`nnlib.models`: MLP and small-CNN builders, many MLPs stacked (``BatchedMLP``);
+  - :mod:`nnlib.models`: MLP and small-CNN builders, many MLPs stacked (``StackedModels``);
   - :mod:`nnlib.losses`: output losses written out, the one cross-entropy (label smoothing);
   - :mod:`nnlib.train`: the one training loop (``train_steps``) with callbacks, ``fit``,
     ``fit_steps``, ``fit_batched``, ``evaluate``, the one ``accuracy``.

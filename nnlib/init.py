@@ -37,7 +37,7 @@ import math
 import torch
 from torch import nn
 
-from nnlib import utils
+from nnlib import models, utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
@@ -270,18 +270,18 @@ SCHEMES = {
 
 def init_model(model: nn.Module, scheme: str, bias: float = 0.0, seed: int = 0) -> nn.Module:
     """Initialise every Linear and Conv weight of ``model`` with ``scheme`` (a key of ``SCHEMES``)
-    and set every bias to ``bias``. Stacked weights of shape (S, out, in), as in
-    :class:`nnlib.models.BatchedMLP`, are initialised network by network."""
+    and set every bias to ``bias``. The stacked weights (S, out, in) of
+    :class:`nnlib.models.StackedModels` are initialised network by network."""
     if scheme not in SCHEMES:
         raise ValueError(f"Invalid scheme: {scheme!r} (choose from {sorted(SCHEMES)})")
     fill = SCHEMES[scheme]
+    stacked = isinstance(model, models.StackedModels)
     generator = utils.generator(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("bias") or name.startswith("biases"):
+            if name.endswith("bias"):
                 p.fill_(bias)
-            elif fill is not None and p.dim() >= 2:
-                stacked = name.startswith("weights.")
+            elif fill is not None and p.dim() >= 2 + stacked:
                 for w in p if stacked else [p]:
                     fill(w, generator)
     return model

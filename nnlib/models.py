@@ -5,12 +5,12 @@ for each hidden layer and a plain Linear output layer, as an ``nn.Sequential`` s
 be inspected by index. Normalization may be named ("batch", "layer") or given as a factory
 ``width -> nn.Module`` so that lectures can plug in their own from-scratch layers.
 
-:class:`BatchedMLP` holds S networks of the same shape as stacked tensors, weights
-(S, d_out, d_in) and biases (S, d_out), run together with batched matrix products
-(``torch.baddbmm``): one call does the work of S small ones, for multi-seed experiments
-(lectures 2, 3 and 5). Summing their losses before ``backward`` gives each network exactly the
+:class:`StackedModels` holds S networks of one architecture as stacked tensors, for
+multi-seed experiments (lectures 2 to 5): a plain MLP runs with batched matrix products
+(``torch.baddbmm``), one call doing the work of S small ones; any other network runs under
+``torch.func.vmap``. Summing their losses before ``backward`` gives each network exactly the
 gradient of its own loss, so any element-wise optimizer trains the S networks independently, as
-S sequential runs would (the tests check this).
+S sequential runs would (the tests check this). :func:`stacked_mlp` builds S seeded MLPs.
 :func:`rescale_relu_layers` is Dinh et al. (2017)'s reparametrization: multiplying one ReLU layer
 by a and the next by 1/a leaves the function unchanged but changes the Hessian, so "sharpness" is
 not a property of the function alone (lecture 5b).
@@ -18,22 +18,25 @@ not a property of the function alone (lecture 5b).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 
 from nnlib import utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = [
     "ACTIVATIONS",
-    "BatchedMLP",
+    "StackedModels",
     "make_activation",
     "mlp",
     "rescale_relu_layers",
     "small_cnn",
+    "stacked_mlp",
 ]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -141,71 +144,110 @@ def small_cnn(
     return nn.Sequential(*layers)
 
 
-class BatchedMLP(nn.Module):
-    """S independent MLPs with widths [d_in, ..., d_out] and one activation, run as one module.
+_ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.ELU, nn.Identity)
 
-    ``forward(x)`` takes inputs (B, d_in), shared by all networks, or (S, B, d_in), and returns
-    logits (S, B, d_out). Network s is initialised exactly like ``mlp(widths)`` after
-    ``nnlib.utils.manual_seed(seed + s)`` (``torch.manual_seed(seed + s)`` in replication 0).
+
+class StackedModels(nn.Module):
+    """S copies of an architecture, each with its own weights, run as one module.
+
+    Network s is ``make_model()`` built after ``nnlib.utils.manual_seed(seeds[s])``, so it starts
+    exactly like that network built alone. Parameters and buffers are stacked along a new first
+    dim: parameter ``"0.weight"`` of the networks becomes ``"0__weight"`` of shape (S, ...).
+    ``forward(x)`` takes inputs (B, ...) shared by all networks (or (S, B, ...) for an MLP) and
+    returns outputs (S, B, ...).
+
+    A plain MLP (Linear layers and element-wise activations) runs with one batched matrix
+    product per layer, h <- h W^T + b for all S networks at once (``torch.baddbmm``); any other
+    architecture runs each network's slice with ``torch.func.vmap`` over ``functional_call``, and
+    in training mode updates each network's slice of the stacked buffers (batch norm's running
+    statistics), as the network alone would. Summing the S losses before ``backward`` gives each
+    network exactly the gradient of its own loss, so an element-wise optimizer trains the S
+    networks independently, as S sequential runs would (``train.fit_batched`` does this).
     """
 
-    def __init__(
-        self, widths: Sequence[int], n_models: int, activation: str = "relu", seed: int = 0
-    ):
+    def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int]):
         super().__init__()
-        n_models = check_positive_int("n_models", n_models)
-        singles = []
-        for s in range(n_models):
-            utils.manual_seed(seed + s)
-            singles.append(mlp(widths, activation=activation))
-        self._stack(singles, activation)
+        nets = []
+        for seed in seeds:
+            utils.manual_seed(seed)
+            nets.append(make_model())
+        if not nets:
+            raise ValueError("Invalid seeds: none given (need one network per seed)")
+        self._set_up(nets)
 
     @classmethod
-    def from_models(cls, models: Sequence[nn.Sequential], activation: str = "relu") -> BatchedMLP:
-        """Stack existing ``nnlib.models.mlp`` networks (same widths, no norm or dropout)."""
-        batched = cls.__new__(cls)
-        nn.Module.__init__(batched)
-        batched._stack(list(models), activation)
-        return batched
+    def from_models(cls, nets: Sequence[nn.Module]) -> StackedModels:
+        """Stack existing networks of one architecture (their current weights, copied)."""
+        stacked = cls.__new__(cls)
+        nn.Module.__init__(stacked)
+        shapes = {tuple((k, v.shape) for k, v in net.state_dict().items()) for net in nets}
+        if len(shapes) != 1:
+            raise ValueError("Invalid models: they must all have the same layers and shapes")
+        stacked._set_up(list(nets))
+        return stacked
 
-    def _stack(self, singles: list[nn.Sequential], activation: str) -> None:
-        linears = [[m for m in single if isinstance(m, nn.Linear)] for single in singles]
-        if any(len(ls) != len(linears[0]) for ls in linears):
-            raise ValueError("Invalid models: they must all have the same layers")
-        self.activation = activation
-        self.act = make_activation(activation)
-        self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([ls[k].weight.detach() for ls in linears]).clone())
-            for k in range(len(linears[0]))
-        )
-        self.biases = nn.ParameterList(
-            nn.Parameter(torch.stack([ls[k].bias.detach() for ls in linears]).clone())
-            for k in range(len(linears[0]))
+    def _set_up(self, nets: list[nn.Module]) -> None:
+        self._template = [copy.deepcopy(nets[0])]  # a list keeps it out of the module tree
+        params, buffers = stack_module_state(nets)
+        self.names, self.buffer_names = list(params), list(buffers)
+        for name, value in params.items():
+            self.register_parameter(name.replace(".", "__"), nn.Parameter(value.detach().clone()))
+        for name, value in buffers.items():
+            self.register_buffer(name.replace(".", "__"), value.clone())
+        template = self._template[0]
+        self.is_mlp = isinstance(template, nn.Sequential) and all(
+            isinstance(m, _ELEMENTWISE) or (isinstance(m, nn.Linear) and m.bias is not None)
+            for m in template
         )
 
     @property
     def n_models(self) -> int:
-        return self.weights[0].shape[0]
+        return len(next(iter(self.stacked_params().values())))
+
+    def stacked_params(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, name.replace(".", "__")) for name in self.names}
+
+    def stacked_buffers(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, name.replace(".", "__")) for name in self.buffer_names}
+
+    def call(self, params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+        """All networks at the given stacked parameters and buffers, in this module's mode."""
+        template = self._template[0]
+        template.train(self.training)
+
+        def one(p, b):
+            return functional_call(template, (p, b), (x,))
+
+        return vmap(one, randomness="different")(params, buffers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.is_mlp:
+            return self.call(self.stacked_params(), self.stacked_buffers(), x)
         h = x.expand(self.n_models, *x.shape) if x.dim() == 2 else x
-        last = len(self.weights) - 1
-        for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))  # h W^T + b, per network
-            if k < last:
-                h = self.act(h)
+        for index, layer in enumerate(self._template[0]):
+            if isinstance(layer, nn.Linear):
+                W, b = getattr(self, f"{index}__weight"), getattr(self, f"{index}__bias")
+                h = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2))  # h W^T + b, per network
+            else:
+                h = layer(h)
         return h
 
-    def unstack(self, s: int) -> nn.Sequential:
-        """Network s as an ordinary ``nnlib.models.mlp`` (a copy)."""
-        widths = [self.weights[0].shape[2]] + [W.shape[1] for W in self.weights]
-        single = mlp(widths, activation=self.activation)
-        linears = [m for m in single if isinstance(m, nn.Linear)]
-        with torch.no_grad():
-            for layer, W, b in zip(linears, self.weights, self.biases, strict=True):
-                layer.weight.copy_(W[s])
-                layer.bias.copy_(b[s])
-        return single
+    def unstack(self, s: int) -> nn.Module:
+        """Network s as an ordinary module (a copy of its parameters and buffers)."""
+        net = copy.deepcopy(self._template[0])
+        state = {n: v[s] for n, v in {**self.stacked_params(), **self.stacked_buffers()}.items()}
+        net.load_state_dict({n: v.detach().clone() for n, v in state.items()})
+        return net.train(self.training)
+
+
+def stacked_mlp(
+    widths: Sequence[int], n_models: int, activation: str = "relu", seed: int = 0
+) -> StackedModels:
+    """S = ``n_models`` MLPs ``mlp(widths, activation)`` stacked; network s is initialised like
+    ``mlp(widths)`` after ``nnlib.utils.manual_seed(seed + s)``."""
+    n_models = check_positive_int("n_models", n_models)
+    make_activation(activation)
+    return StackedModels(lambda: mlp(widths, activation=activation), range(seed, seed + n_models))
 
 
 @torch.no_grad()

@@ -184,11 +184,14 @@ def correct_fraction(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tens
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device=None) -> float:
-    """Accuracy of ``model`` on inputs ``x`` with labels ``y``, in eval mode (mode restored)."""
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device=None):
+    """Accuracy of ``model`` on inputs ``x`` with labels ``y``, in eval mode (mode restored): a
+    float, or one accuracy per network (a tensor (S,)) for stacked networks
+    (:class:`nnlib.models.StackedModels`)."""
     device = device or _device_of(model)
     with model_mode(model, False):
-        return correct_fraction(model(x.to(device)), y.to(device)).item()
+        fraction = correct_fraction(model(x.to(device)), y.to(device))
+    return fraction.item() if fraction.dim() == 0 else fraction
 
 
 def _is_classification(outputs: torch.Tensor, targets: torch.Tensor) -> bool:
@@ -258,7 +261,7 @@ def train_steps(
     recorded loss is the data loss alone), backward, ``optimizer.step()``, ``scheduler.step()`` if
     given (per step), then every callback's ``on_step_end(step, logs, model)``, with logs
     ``loss``, ``size`` (examples), ``lr`` and, for classification, ``accuracy``. A loss that is a
-    vector (one value per network of a :class:`nnlib.models.BatchedMLP`) is summed before
+    vector (one value per network of a :class:`nnlib.models.StackedModels`) is summed before
     backward, so each network gets the gradient of its own loss, and recorded as a tensor. A
     non-finite scalar loss stops the run: ``history.diverged`` says where.
     """
@@ -426,7 +429,7 @@ def fit_batched(
     scheduler=None,
     device=None,
 ):
-    """Train all networks of a :class:`nnlib.models.BatchedMLP` together with
+    """Train all networks of a :class:`nnlib.models.StackedModels` together with
     :func:`train_steps` (loss :func:`nnlib.losses.per_model_loss`, ``scheduler.step()`` after
     every minibatch step). Returns per-network mean training loss per epoch (epochs, S) and,
     when ``eval_data=(x, y)`` is given, per-network loss and accuracy on it after each epoch.

@@ -202,8 +202,8 @@ CASES = [
         "steps",
     ),
     Case(
-        "BatchedMLP n_models",
-        lambda v: models.BatchedMLP([3, 4, 2], n_models=v),
+        "stacked_mlp n_models",
+        lambda v: models.stacked_mlp([3, 4, 2], n_models=v),
         NON_POSITIVE_INTS,
         "n_models",
     ),

@@ -119,12 +119,12 @@ def test_init_model_applies_to_every_layer_and_bias():
         torch.empty(20, 10), nonlinearity="relu", generator=torch.Generator().manual_seed(1)
     )
     assert torch.equal(net[0].weight, expected)
-    stacked = init.init_model(models.BatchedMLP([10, 20, 3], n_models=4), "orthogonal")
+    stacked = init.init_model(models.stacked_mlp([10, 20, 3], n_models=4), "orthogonal")
     for s in range(4):
-        w = stacked.weights[0][s]
+        w = stacked.stacked_params()["0.weight"][s]
         torch.testing.assert_close(w.T @ w, torch.eye(10), atol=1e-5, rtol=0)
     assert (
-        len({stacked.weights[0][s].sum().item() for s in range(4)}) == 4
+        len({stacked.stacked_params()["0.weight"][s].sum().item() for s in range(4)}) == 4
     )  # each network its own draw
     for scheme in init.SCHEMES:
         init.init_model(models.mlp([6, 8, 2]), scheme)

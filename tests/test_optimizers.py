@@ -378,7 +378,7 @@ def test_stop_at_value_and_batched_accuracy():
         progress=False,
     )
     assert history["train_loss"][-1] < 0.3 and all(v >= 0.3 for v in history["train_loss"][:-1])
-    many = models.BatchedMLP([2, 8, 3], n_models=2)
+    many = models.stacked_mlp([2, 8, 3], n_models=2)
     x, y = splits.train.tensors
     opt = optim.SGD(many.parameters(), lr=0.1)
     result = train.fit_batched(

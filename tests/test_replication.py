@@ -20,7 +20,7 @@ def _draws() -> dict[str, list]:
     y = torch.arange(20)
     splits = data.split(x, y, fractions=(0.5, 0.25, 0.25), seed=3)
     batches = data.TensorBatches(x, y, batch_size=4, seed=3)
-    batched = models.BatchedMLP([2, 3, 2], n_models=2, seed=3)
+    batched = models.stacked_mlp([2, 3, 2], n_models=2, seed=3)
     net = init.init_model(models.mlp([2, 3, 2]), "kaiming", seed=3)
     race = lecture5_optimizers.SeedBatches(x, y, 4, n_models=2, seed=3)
     return {

@@ -69,3 +69,11 @@ def test_lecture2_figures_draw_labelled_shared_axes():
     fig = figures.minima_figure(fake)
     left, right = fig.axes
     assert left.get_shared_y_axes().joined(left, right)
+
+
+def test_tiny_mlp_figure_draws_a_surface_without_a_ravine_and_rejects_unknown_views():
+    from nncourse.lecture2 import figures
+
+    assert figures.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
+    with pytest.raises(ValueError, match="view"):
+        figures.tiny_mlp_figure(view="side")

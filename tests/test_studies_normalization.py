@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from nncourse.lecture4 import normalization as study
-from nnlib import data, loss_slices, norm, preprocessing, train
+from nnlib import data, loss_slices, models, norm, preprocessing, train
 from nnlib.optim import rates
 
 
@@ -15,9 +15,9 @@ def _small_bn_mlp():
 
 def test_stacked_models_with_scaled_gradients_train_like_separate_runs():
     lrs, seeds = [0.05, 0.3], [0, 1]
-    stack = study.StackedModels(_small_bn_mlp, seeds)
+    stack = models.StackedModels(_small_bn_mlp, seeds)
     singles = [stack.unstack(s) for s in range(2)]
-    stack.scale_gradients(lrs)
+    study.scale_gradients(stack, lrs)
     optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
     single_optimizers = [
         torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
@@ -39,7 +39,7 @@ def test_stacked_models_with_scaled_gradients_train_like_separate_runs():
 
 
 def test_stacked_networks_start_like_the_seeded_single_network():
-    stack = study.StackedModels(_small_bn_mlp, [3])
+    stack = models.StackedModels(_small_bn_mlp, [3])
     torch.manual_seed(3)
     alone = _small_bn_mlp()
     for name, value in alone.state_dict().items():
@@ -47,7 +47,7 @@ def test_stacked_networks_start_like_the_seeded_single_network():
 
 
 def test_batched_probe_matches_the_single_network_probe():
-    stack = study.StackedModels(_small_bn_mlp, [0, 1])
+    stack = models.StackedModels(_small_bn_mlp, [0, 1])
     g = torch.Generator().manual_seed(1)
     x, y = torch.randn(16, 6, generator=g), torch.randint(0, 3, (16,), generator=g)
     etas = torch.tensor([0.1, 0.4])
@@ -72,7 +72,7 @@ def test_gd_steps_follow_the_condition_number():
 
 def test_lr_sweep_shapes_and_divergence_flag():
     splits = data.mnist1d()
-    result = study.lr_sweep(splits, [0.01, 100.0], [0], use_bn=False, epochs=1, batch_size=400)
+    result = study.bn_lr_sweep(splits, [0.01, 100.0], [0], use_bn=False, epochs=1, batch_size=400)
     assert result["accuracy"].shape == (2, 1) and result["diverged"].shape == (2, 1)
     assert not result["diverged"][0, 0] and result["diverged"][1, 0]
 
@@ -85,7 +85,7 @@ def test_every_cnn_arm_maps_mnist1d_inputs_to_logits_and_stacks():
     for name in study.CONV_NORMALIZATIONS:
         torch.manual_seed(0)
         assert study.small_cnn1d(name)(_x(5)).shape == (5, 10), name
-    stack = study.StackedModels(lambda: study.small_cnn1d("instance norm"), [0, 1, 2])
+    stack = models.StackedModels(lambda: study.small_cnn1d("instance norm"), [0, 1, 2])
     assert stack(_x(4)).shape == (3, 4, 10)
 
 

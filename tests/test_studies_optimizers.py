@@ -26,7 +26,7 @@ def test_steps_to_tolerance_refuses_a_run_that_never_got_there():
 
     surface = analytic_surfaces.Quadratic((1.0, 100.0))
     with pytest.raises(RuntimeError, match="not reached"):
-        study.steps_to_tolerance(surface, lambda p: optim.SGD(p, lr=1e-4), [1.0, 1.0], max_steps=20)
+        study.steps_to_reach(surface, lambda p: optim.SGD(p, lr=1e-4), [1.0, 1.0], max_steps=20)
 
 
 def test_adam_step_lengths_from_optim_adam():
@@ -55,13 +55,15 @@ def test_fit_batched_with_one_batch_per_network_equals_separate_runs():
     torch.manual_seed(0)
     x, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
     loader = study.SeedBatches(x, y, 5, n_models=2, seed=0)
-    model = models.BatchedMLP([4, 6, 3], n_models=2, seed=0)
+    model = models.stacked_mlp([4, 6, 3], n_models=2, seed=0)
     train.fit_batched(model, optim.SGD(model.parameters(), lr=0.1), loader, 2, progress=False)
     for s in range(2):
-        single = models.BatchedMLP([4, 6, 3], n_models=1, seed=s)
+        single = models.stacked_mlp([4, 6, 3], n_models=1, seed=s)
         own = study.SeedBatches(x, y, 5, n_models=1, seed=s)
         train.fit_batched(single, optim.SGD(single.parameters(), lr=0.1), own, 2, progress=False)
-        assert torch.allclose(single.weights[0][0], model.weights[0][s], atol=1e-6)
+        assert torch.allclose(
+            single.stacked_params()["0.weight"][0], model.stacked_params()["0.weight"][s], atol=1e-6
+        )
 
 
 def test_state_bytes_counts_adam_and_lbfgs_state():

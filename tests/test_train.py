@@ -128,7 +128,7 @@ def test_the_device_path_runs_with_the_device_given_explicitly():
         history = train.fit_steps(
             model, optim.SGD(model.parameters(), lr=0.1), [(x, y)], 5, **device
         )
-        many = models.BatchedMLP([3, 4, 2], n_models=3)
+        many = models.stacked_mlp([3, 4, 2], n_models=3)
         curves = train.fit_batched(
             many, optim.SGD(many.parameters(), lr=0.1), [(x, y)], 2, **device
         )

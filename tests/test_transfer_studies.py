@@ -127,7 +127,9 @@ def test_few_labels_figure_takes_different_seed_counts_per_k():
 def test_lr_sweep_rows_are_rates_columns_seeds_and_match_a_single_run():
     pretrained = transfer.load_pretrained()
     train, val = _tiny_digits()
-    sweep = study.lr_sweep(pretrained, train, val, [1e-3, 1e-2], k=2, seeds=(5, 6), steps=3)
+    sweep = study.fine_tune_lr_sweep(
+        pretrained, train, val, [1e-3, 1e-2], k=2, seeds=(5, 6), steps=3
+    )
     assert set(sweep) == {"scratch", "all layers"}
     assert all(v.shape == (2, 2) for v in sweep.values())
     x, y = transfer.few_shot_subset(*train, 2, seed=6)

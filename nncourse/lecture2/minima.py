@@ -1,7 +1,7 @@
 """Lecture 2, "most local minima are good": many seeds of one-hidden-layer MLPs of several widths.
 
 For each width, ``seeds`` networks (initialised like ``models.mlp`` after ``torch.manual_seed(s)``)
-train together as one :class:`~nnlib.models.BatchedMLP` with the same recipe (Adam, fixed epochs,
+train together as one :class:`~nnlib.models.StackedModels` with the same recipe (Adam, fixed epochs,
 the same minibatch order), and the final loss of each network is measured on the whole training
 set and on the held-out test set. The spread of those numbers across seeds is the experiment's
 evidence: do the minima found from different starts get more alike as the network grows?
@@ -40,7 +40,7 @@ def run(
     d_in, n_classes = x.shape[1], splits.n_classes
     results = {}
     for width in widths:
-        model = models.BatchedMLP([d_in, width, n_classes], n_models=seeds, seed=0)
+        model = models.stacked_mlp([d_in, width, n_classes], n_models=seeds, seed=0)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         loader = data.TensorBatches(x, y, batch_size, seed=0, drop_last=False)
         train.fit_batched(model, optimizer, loader, epochs=epochs, progress=progress)
@@ -50,7 +50,7 @@ def run(
                 "model": model,
                 "train_loss": losses.per_model_loss(model(x), y),
                 "test_loss": losses.per_model_loss(test_logits, y_test),
-                "test_accuracy": (test_logits.argmax(-1) == y_test).float().mean(dim=1),
+                "test_accuracy": train.correct_fraction(test_logits, y_test),
             }
     return results
 

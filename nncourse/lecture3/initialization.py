@@ -1,7 +1,7 @@
 """Experiment set-ups of lecture 3 (weight initialization).
 
 * :func:`train_mlps` trains S MLPs on MNIST-1D as one batched model
-  (:class:`nnlib.models.BatchedMLP`),
+  (:class:`nnlib.models.StackedModels`),
   initialised with a named scheme of :data:`nnlib.init.SCHEMES` or with N(0, std^2) weights, and
   returns the per-network training loss and validation accuracy after every epoch.
 * :func:`scaled_kaiming_stats` builds a deep ReLU MLP whose weights have variance
@@ -46,7 +46,7 @@ def train_mlps(
     if (scheme is None) == (std is None):
         raise ValueError("Invalid arguments: give exactly one of scheme and std")
     splits = splits or data.mnist1d()
-    many = models.BatchedMLP(widths, n_models=n_seeds, activation=activation, seed=0)
+    many = models.stacked_mlp(widths, n_models=n_seeds, activation=activation, seed=0)
     if scheme is not None:
         init.init_model(many, scheme, seed=0)
     else:

@@ -1,11 +1,10 @@
 """Experiment set-ups of lecture 4 (normalization): many seeds (and learning rates) at once.
 
-* :class:`StackedModels`: S networks of one architecture, each with its own weights and buffers,
-  run together with ``torch.func.vmap``; any architecture (batch norm and its running statistics
-  included) and ``train.fit_batched`` as the training loop. One optimizer parameter group per
-  network, so every network can have its own learning rate.
+Many networks train at once as one :class:`nnlib.models.StackedModels` (batch norm and its
+running statistics included) with ``train.fit_batched`` as the training loop;
+:func:`scale_gradients` gives every network its own learning rate.
 * :func:`gd_steps`: gradient descent's steps to a tolerance on least squares (input scaling);
-* :func:`lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
+* :func:`bn_lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
 * :func:`smoothness_over_training`: Santurkar et al. (2018)'s probes along the gradient direction
   at checkpoints of training, per seed.
 * :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
@@ -19,22 +18,20 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 
 from nncourse.parallel import parallel_map
-from nnlib import analytic_surfaces, data, init, models, norm, train, utils
+from nnlib import analytic_surfaces, data, init, models, norm, train
 from nnlib.losses import per_model_loss
 from nnlib.utils import check_positive_int, model_mode
 
 __all__ = [
     "CONV_NORMALIZATIONS",
     "NORMALIZATIONS",
-    "StackedModels",
-    "accuracy_per_model",
-    "deep_mlp",
+    "bn_lr_sweep",
+    "deep_relu_mlp",
     "gd_steps",
     "loss_along_gradient",
-    "lr_sweep",
+    "scale_gradients",
     "small_batch_study",
     "small_cnn1d",
     "small_mlp",
@@ -52,80 +49,15 @@ def _scaled_by(factors: torch.Tensor):
     return lambda grad: grad * factors
 
 
-class StackedModels(nn.Module):
-    """S copies of an architecture with their own weights, run as one module.
+def scale_gradients(stack: models.StackedModels, factors) -> None:
+    """Multiply network s's gradients by ``factors[s]`` (a hook on every stacked parameter).
 
-    ``make_model()`` is called after ``torch.manual_seed(seed)`` for each seed, so network s starts
-    exactly like ``make_model()`` run alone after that seed. Parameters and buffers are stacked
-    along a new first dim (parameter ``"0.weight"`` of the networks becomes ``"0__weight"`` of
-    shape (S, ...)); ``forward(x)`` takes inputs (B, ...) shared by all networks and returns
-    outputs (S, B, ...) with ``torch.func.vmap``. In training mode the forward pass updates each
-    network's slice of the stacked buffers (batch norm's running statistics), as the network
-    alone would. Summed losses give each network the gradient of its own loss, so element-wise
-    optimizers train the S networks independently (``train.fit_batched`` trains them).
+    With SGD at learning rate 1 (momentum or not, no weight decay) network s then trains exactly
+    as with learning rate ``factors[s]``: the velocity is linear in the gradients.
     """
-
-    def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int]):
-        super().__init__()
-        nets = []
-        for seed in seeds:
-            utils.manual_seed(seed)
-            nets.append(make_model())
-        self.make_model = make_model
-        self._template = [nets[0]]  # a list keeps it out of the module tree
-        params, buffers = stack_module_state(nets)
-        self.names, self.buffer_names = list(params), list(buffers)
-        for name, value in params.items():
-            self.register_parameter(name.replace(".", "__"), nn.Parameter(value.detach()))
-        for name, value in buffers.items():
-            self.register_buffer(name.replace(".", "__"), value.clone())
-
-    @property
-    def n_models(self) -> int:
-        return len(next(iter(self.stacked_params().values())))
-
-    def stacked_params(self) -> dict[str, torch.Tensor]:
-        return {name: getattr(self, name.replace(".", "__")) for name in self.names}
-
-    def stacked_buffers(self) -> dict[str, torch.Tensor]:
-        return {name: getattr(self, name.replace(".", "__")) for name in self.buffer_names}
-
-    def call(self, params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
-        """All networks at the given stacked parameters and buffers, in this module's mode."""
-        template = self._template[0]
-        template.train(self.training)
-
-        def one(p, b):
-            return functional_call(template, (p, b), (x,))
-
-        return vmap(one, randomness="different")(params, buffers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.call(self.stacked_params(), self.stacked_buffers(), x)
-
-    def scale_gradients(self, factors) -> None:
-        """Multiply network s's gradients by ``factors[s]`` (a hook on every parameter).
-
-        With SGD at learning rate 1 (momentum or not, no weight decay) network s then trains
-        exactly as with learning rate ``factors[s]``: the velocity is linear in the gradients.
-        """
-        factors = torch.as_tensor(factors, dtype=next(self.parameters()).dtype)
-        for param in self.parameters():
-            param.register_hook(_scaled_by(factors.view((-1,) + (1,) * (param.dim() - 1))))
-
-    def unstack(self, s: int) -> nn.Module:
-        """Network s as an ordinary module (a copy of its parameters and buffers)."""
-        net = self.make_model()
-        state = {n: v[s] for n, v in {**self.stacked_params(), **self.stacked_buffers()}.items()}
-        net.load_state_dict({n: v.detach().clone() for n, v in state.items()})
-        return net
-
-
-def accuracy_per_model(model: StackedModels, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Accuracy of every network in eval mode (running statistics), shape (S,)."""
-    with model_mode(model, False), torch.no_grad():
-        logits = model(x)
-    return (logits.argmax(-1) == y).double().mean(dim=1)
+    factors = torch.as_tensor(factors, dtype=next(stack.parameters()).dtype)
+    for param in stack.parameters():
+        param.register_hook(_scaled_by(factors.view((-1,) + (1,) * (param.dim() - 1))))
 
 
 def _global_seed() -> int:
@@ -135,7 +67,7 @@ def _global_seed() -> int:
     return torch.initial_seed() % 2**32
 
 
-def deep_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
+def deep_relu_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
     """The lecture's deep MLP for MNIST-1D (40 inputs, 10 classes), Kaiming-initialised, with
     batch norm before (or ``position="after"``) each ReLU when ``use_bn``."""
     widths = [40] + [width] * depth + [10]
@@ -143,7 +75,7 @@ def deep_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "bef
     return init.init_model(net, "kaiming", seed=_global_seed())
 
 
-def lr_sweep(
+def bn_lr_sweep(
     splits,
     lrs: Sequence[float],
     seeds: Sequence[int],
@@ -152,20 +84,23 @@ def lr_sweep(
     epochs: int = 3,
     batch_size: int = 100,
 ) -> dict[str, torch.Tensor]:
-    """Train :func:`deep_mlp` with SGD (momentum 0.9) for every learning rate and seed, all runs at
-    once (every run sees the same minibatches). Returns tensors of shape (len(lrs), len(seeds)):
-    ``accuracy`` (validation, eval mode) and ``diverged`` (a non-finite training loss)."""
+    """Train :func:`deep_relu_mlp` with SGD (momentum 0.9) for every learning rate and seed, all
+    runs at once (every run sees the same minibatches). Returns tensors of shape
+    (len(lrs), len(seeds)): ``accuracy`` (validation, eval mode) and ``diverged`` (a non-finite
+    training loss)."""
     train_x, train_y = splits.train.tensors
     val_x, val_y = splits.val.tensors
     pairs = list(itertools.product(lrs, seeds))
-    stack = StackedModels(lambda: deep_mlp(use_bn, position=position), [s for _, s in pairs])
-    stack.scale_gradients([lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
+    stack = models.StackedModels(
+        lambda: deep_relu_mlp(use_bn, position=position), [s for _, s in pairs]
+    )
+    scale_gradients(stack, [lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
     optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
     loader = data.TensorBatches(train_x, train_y, batch_size, seed=0)
     curves = train.fit_batched(stack, optimizer, loader, epochs, progress=False)
     shape = (len(lrs), len(seeds))
     return {
-        "accuracy": accuracy_per_model(stack, val_x, val_y).view(shape),
+        "accuracy": train.accuracy(stack, val_x, val_y).double().view(shape),
         "diverged": (~torch.isfinite(curves["train_loss"]).all(dim=0)).view(shape),
     }
 
@@ -190,7 +125,7 @@ def gd_steps(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-6, max_steps: int
 
 
 def loss_along_gradient(
-    stack: StackedModels, inputs, targets, step_sizes
+    stack: models.StackedModels, inputs, targets, step_sizes
 ) -> dict[str, torch.Tensor]:
     """:func:`nnlib.loss_slices.loss_along_gradient` for every network of ``stack`` at once.
 
@@ -253,7 +188,7 @@ def smoothness_over_training(
     train_x, train_y = splits.train.tensors
     steps, every = check_positive_int("steps", steps), check_positive_int("every", every)
     etas = torch.tensor(step_sizes)
-    stack = StackedModels(lambda: deep_mlp(use_bn), seeds)
+    stack = models.StackedModels(lambda: deep_relu_mlp(use_bn), seeds)
     optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
     batches = _forever(data.TensorBatches(train_x, train_y, batch_size, seed=0))
     rows = {"loss_range": [], "gradient_change": [], "beta": []}
@@ -333,7 +268,7 @@ def small_batch_study(
     """Validation accuracy (eval mode) of ``model(name)`` (:func:`small_mlp` or
     :func:`small_cnn1d`) per normalization name, batch size and seed after ``steps`` SGD steps
     (momentum 0.9). The seeds of one (name, batch size) are trained at once
-    (:class:`StackedModels`), the pairs side by side on the CPU's cores
+    (:class:`~nnlib.models.StackedModels`), the pairs side by side on the CPU's cores
     (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor (len(batch_sizes), len(seeds)).
     """
     train_x, train_y = splits.train.tensors
@@ -342,12 +277,12 @@ def small_batch_study(
 
     def run(config) -> torch.Tensor:
         name, batch_size = config
-        stack = StackedModels(lambda: model(name), seeds)
+        stack = models.StackedModels(lambda: model(name), seeds)
         optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
         loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
         batches = list(itertools.islice(_forever(loader), steps))
         train.fit_batched(stack, optimizer, batches, 1, progress=False)
-        return accuracy_per_model(stack, val_x, val_y)
+        return train.accuracy(stack, val_x, val_y).double()
 
     accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
     return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}

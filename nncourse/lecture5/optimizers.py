@@ -31,7 +31,7 @@ __all__ = [
     "heavy_ball_rates",
     "optimizer_sweep",
     "state_bytes",
-    "steps_to_tolerance",
+    "steps_to_reach",
     "traced_peak_bytes",
 ]
 
@@ -78,7 +78,7 @@ def heavy_ball_rates(
     return (norms[-1] / norms[-1 - tail]) ** (1 / tail)
 
 
-def steps_to_tolerance(surface, make, x0, tol: float = 1e-6, max_steps: int = 5000) -> int:
+def steps_to_reach(surface, make, x0, tol: float = 1e-6, max_steps: int = 5000) -> int:
     """Steps ``make`` needs until ||x_t - x*|| <= tol ||x_0 - x*|| on ``surface`` (minimum at 0).
 
     Raises ``RuntimeError`` if ``max_steps`` is not enough: a run that never got there has no
@@ -198,7 +198,7 @@ def optimizer_sweep(
     for name, (make, lrs) in settings.items():
         finals, curves = [], {}
         for lr in lrs:
-            model = models.BatchedMLP(list(widths), n_models=seeds, seed=0)
+            model = models.stacked_mlp(list(widths), n_models=seeds, seed=0)
             loader = SeedBatches(*train, batch_size, seeds, seed=0)
             curve = fit_batched(
                 model, make(model.parameters(), lr), loader, epochs, eval_data=test, progress=False

@@ -1,6 +1,6 @@
 """Batch size, sharpness and generalization (Keskar et al. 2017; Dinh et al. 2017), lecture 5c.
 
-:func:`train_to_loss` trains several seeds of one MLP at once (``models.BatchedMLP``, each seed
+:func:`train_to_loss` trains several seeds of one MLP at once (``models.stacked_mlp``, each seed
 with its own initialization and data order) with SGD and momentum until every seed's training
 loss is below a target; :func:`sharpness` measures each network's largest Hessian eigenvalue.
 """
@@ -31,10 +31,10 @@ def train_to_loss(
 ) -> dict:
     """Train ``seeds`` networks with ``optim.SGD(lr, momentum)`` at ``batch_size`` until each
     one's full-batch training loss is below ``target``, checking about every ``check_every``
-    steps (whole epochs), or until ``max_steps``. Returns ``model`` (the BatchedMLP), ``steps``,
+    steps (whole epochs), or until ``max_steps``. Returns ``model`` (the StackedModels), ``steps``,
     ``train_loss`` (S,), ``reached`` (bool), and, with ``eval_data``, ``test_loss`` and
     ``test_accuracy`` (S,)."""
-    model = models.BatchedMLP(list(widths), n_models=seeds, seed=0)
+    model = models.stacked_mlp(list(widths), n_models=seeds, seed=0)
     opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loader = SeedBatches(x, y, batch_size, seeds, seed=0)
     chunk = max(1, check_every // len(loader))
@@ -56,13 +56,13 @@ def train_to_loss(
         with torch.no_grad():
             logits = model(eval_data[0])
         result["test_loss"] = losses.per_model_loss(logits, eval_data[1])
-        result["test_accuracy"] = (logits.argmax(-1) == eval_data[1]).double().mean(1)
+        result["test_accuracy"] = train.correct_fraction(logits, eval_data[1]).double()
     return result
 
 
 def sharpness(model, x: torch.Tensor, y: torch.Tensor, steps: int = 20) -> torch.Tensor:
     """Largest Hessian eigenvalue of the mean cross-entropy on (x, y) of each network of a
-    ``BatchedMLP`` (or of one ``nn.Module``), by Lanczos (``curvature.top_eigenvalues``)."""
+    ``StackedModels`` (or of one ``nn.Module``), by Lanczos (``curvature.top_eigenvalues``)."""
     singles = (
         [model.unstack(s) for s in range(model.n_models)] if hasattr(model, "unstack") else [model]
     )

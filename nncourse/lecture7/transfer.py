@@ -42,17 +42,17 @@ __all__ = [
     "SPLIT",
     "bn_shift",
     "compare_methods",
-    "deep_mlp",
     "digit_tasks",
+    "fine_tune_lr_sweep",
     "fitnets",
     "glyph_digit_similarity",
     "greedy_pretraining",
     "held_out_glyphs",
     "invert",
-    "lr_sweep",
     "relative_change",
     "rescale",
     "results_table",
+    "sigmoid_mlp",
     "size_similarity",
 ]
 
@@ -115,7 +115,7 @@ def _scratch(x, y, lr, steps, seed):
     return model
 
 
-def lr_sweep(
+def fine_tune_lr_sweep(
     pretrained: nn.Module,
     train_xy,
     val_xy,
@@ -228,7 +228,7 @@ def bn_shift(
     return _per_seed(run_seed, seeds)
 
 
-def deep_mlp(depth: int, width: int = 64, n_in: int = 64, n_classes: int = 10) -> nn.Sequential:
+def sigmoid_mlp(depth: int, width: int = 64, n_in: int = 64, n_classes: int = 10) -> nn.Sequential:
     """A sigmoid MLP with ``depth`` hidden layers (blocks ``hidden1`` ...) and a ``head``."""
     blocks = {"flatten": nn.Flatten()}
     for i in range(depth):
@@ -262,11 +262,11 @@ def greedy_pretraining(
 
     def run_seed(seed: int) -> dict[str, float]:
         utils.manual_seed(seed)
-        model = deep_mlp(depth)
+        model = sigmoid_mlp(depth)
         _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
         out = {"end to end": accuracy(model, *test_xy)}
         utils.manual_seed(seed)
-        full = deep_mlp(depth)
+        full = sigmoid_mlp(depth)
         for stage in range(1, depth + 1):
             trunk = nn.Sequential(*[full[i] for i in range(stage + 1)])  # flatten, hidden1..stage
             head = nn.Linear(full.head.in_features, full.head.out_features)

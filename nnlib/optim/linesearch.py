@@ -5,8 +5,8 @@ Both act on a batch of points x of shape (B, dim) at once, one step size per poi
 * Exact step on a quadratic: minimising the second-order model along -g gives
   eta* = g^T g / g^T H g (exact when the function is quadratic).
 * Backtracking (Armijo): start from ``lr`` and multiply by ``shrink`` until
-  f(x - eta g) <= f(x) - c eta ||g||^2 (sufficient decrease). :func:`backtracking_along` is the
-  same search along any descent direction d, with the test f(x + eta d) <= f(x) + c eta g^T d.
+  f(x - eta g) <= f(x) - c eta ||g||^2 (sufficient decrease), or along any descent direction d,
+  f(x + eta d) <= f(x) + c eta g^T d; :func:`backtracking_along` runs it for one point.
 """
 
 from __future__ import annotations
@@ -28,20 +28,23 @@ def exact_step(g: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
     return torch.where(gHg > 0, gg / gHg, torch.full_like(gg, float("nan")))
 
 
-def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60):
-    """Backtracking line search along d = -g. Returns (step sizes eta, function evaluations).
+def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60, direction=None):
+    """Backtracking line search along d (``direction``, default -g) for a batch of points x
+    (B, dim). Returns (step sizes eta, function evaluations), one per point.
 
-    eta starts at ``lr`` and shrinks by ``shrink`` while f(x - eta g) > f(x) - c eta ||g||^2.
+    eta starts at ``lr`` and shrinks by ``shrink`` while f(x + eta d) > f(x) + c eta g^T d
+    (with d = -g: f(x - eta g) > f(x) - c eta ||g||^2).
     """
+    d = -g if direction is None else direction
     fx = f(x)
-    gg = (g * g).sum(-1)
+    slope = (g * d).sum(-1)
     eta = torch.full_like(fx, lr)
     evals = torch.ones_like(fx)
     searching = torch.ones_like(fx, dtype=torch.bool)
     for _ in range(max_shrinks):
-        trial = f(x - eta.unsqueeze(-1) * g)
+        trial = f(x + eta.unsqueeze(-1) * d)
         evals = evals + searching  # only points still searching pay for this trial
-        searching &= ~(trial <= fx - c * eta * gg)  # a NaN trial keeps searching
+        searching &= ~(trial <= fx + c * eta * slope)  # a NaN trial keeps searching
         if not searching.any():
             break
         eta = torch.where(searching, eta * shrink, eta)
@@ -49,21 +52,17 @@ def armijo_step(f, x, g, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60):
 
 
 def backtracking_along(f, x, g, d, lr=1.0, shrink=0.5, c=1e-4, max_shrinks=60) -> float:
-    """Armijo backtracking for one point x (dim,) along a descent direction d (g^T d < 0).
-
-    Returns the first eta = lr * shrink^k with f(x + eta d) <= f(x) + c eta g^T d. With
-    d = -g this is :func:`armijo_step`; d may also be a Newton or a preconditioned direction.
-    """
+    """:func:`armijo_step` for one point x (dim,) along a descent direction d (g^T d < 0), such
+    as a Newton or a preconditioned direction; ``f`` takes one point. Returns eta."""
     slope = (g * d).sum()
     if not slope < 0:
         raise ValueError(f"Invalid direction: g^T d = {slope.item():.3g} (must be < 0)")
-    fx = f(x)
-    eta = lr
-    for _ in range(max_shrinks):
-        if f(x + eta * d) <= fx + c * eta * slope:
-            break
-        eta *= shrink
-    return float(eta)
+
+    def f_rows(points: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.as_tensor(f(point)) for point in points])
+
+    eta, _ = armijo_step(f_rows, x[None], g[None], lr, shrink, c, max_shrinks, direction=d[None])
+    return float(eta[0])
 
 
 class ExactQuadraticStep:
