@@ -30,8 +30,10 @@ import copy
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from nnlib import utils
+from nnlib.models import StackedModels
 from nnlib.params import (
     fixed_tensors,
     flatten_params,
@@ -290,36 +292,49 @@ def pca_projection(thetas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, to
 def loss_along_gradient(model, loss_fn, inputs, targets, step_sizes) -> dict[str, torch.Tensor]:
     """Santurkar et al. (2018)'s smoothness probes at the current weights, in training mode.
 
-    With g the gradient at theta, returns for each step size eta the loss L(theta - eta g) and
-    the gradient change ||grad L(theta - eta g) - g||. A smooth landscape shows a small loss range
-    and small gradient changes. The model's weights, gradients and buffers are left as they were
-    (batch-norm running statistics included).
+    With g the gradient at theta, returns for each step size eta the loss L(theta - eta g)
+    (``loss``, (k,)), the gradient change ||grad L(theta - eta g) - g|| (``gradient_change``,
+    (k,)) and ||g|| (``gradient_norm``). A smooth landscape shows a small loss range and small
+    gradient changes. For stacked networks (:class:`nnlib.models.StackedModels`), ``loss_fn``
+    returns one loss per network (``losses.per_model_loss``) and each network is probed along
+    its own gradient: the results gain a leading network dim, (S, k) and (S,). The model's
+    weights, gradients and buffers are left as they were (batch-norm running statistics too).
     """
-    theta = flatten_params(model)
+    per_network = 1 if isinstance(model, StackedModels) else 0
+    theta = {name: p.detach() for name, p in trainable_parameters(model)}
     saved = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def loss_and_grad(point):  # the model's own buffers: batch norm uses the batch statistics
+        point = {name: value.clone().requires_grad_(True) for name, value in point.items()}
+        losses = loss_fn(functional_call(model, point, (inputs,)), targets)
+        grads = torch.autograd.grad(losses.sum(), list(point.values()))
+        return losses.detach(), torch.cat([g.flatten(per_network) for g in grads], dim=-1)
+
     with model_mode(model, True):
         try:
-            # the model's own buffers, so batch norm uses (and updates) the batch statistics
-            loss_of = loss_of_params(model, loss_fn, inputs, targets, fixed={})
-
-            def loss_and_grad(point):
-                point = point.clone().requires_grad_(True)
-                loss = loss_of(point)
-                return loss.detach(), torch.autograd.grad(loss, point)[0]
-
             _, g = loss_and_grad(theta)
             losses, changes = [], []
             for eta in torch.as_tensor(step_sizes).tolist():
-                loss, g_eta = loss_and_grad(theta - eta * g)
+                loss, g_eta = loss_and_grad(_step(theta, g, eta, per_network))
                 losses.append(loss)
-                changes.append((g_eta - g).norm())
+                changes.append((g_eta - g).norm(dim=-1))
             return {
-                "loss": torch.stack(losses),
-                "gradient_change": torch.stack(changes),
-                "gradient_norm": g.norm(),
+                "loss": torch.stack(losses, dim=-1),
+                "gradient_change": torch.stack(changes, dim=-1),
+                "gradient_norm": g.norm(dim=-1),
             }
         finally:
             model.load_state_dict(saved)
+
+
+def _step(theta: dict, g: torch.Tensor, eta: float, per_network: int) -> dict:
+    """theta - eta g, with the flat gradient g cut back into the shapes of theta's tensors."""
+    sizes = [t[0].numel() if per_network else t.numel() for t in theta.values()]
+    pieces = g.split(sizes, dim=-1)
+    return {
+        name: value - eta * piece.reshape(value.shape)
+        for (name, value), piece in zip(theta.items(), pieces, strict=True)
+    }
 
 
 def _hidden_pair(model: nn.Module) -> tuple[nn.Linear, nn.Linear]:

@@ -6,6 +6,7 @@ from torch import nn
 
 from nncourse.lecture4 import normalization as study
 from nnlib import data, loss_slices, models, norm, preprocessing, train
+from nnlib.losses import per_model_loss
 from nnlib.optim import rates
 
 
@@ -52,7 +53,7 @@ def test_batched_probe_matches_the_single_network_probe():
     x, y = torch.randn(16, 6, generator=g), torch.randint(0, 3, (16,), generator=g)
     etas = torch.tensor([0.1, 0.4])
     before = {k: v.clone() for k, v in stack.state_dict().items()}
-    probe = study.loss_along_gradient(stack, x, y, etas)
+    probe = loss_slices.loss_along_gradient(stack, per_model_loss, x, y, etas)
     for s in range(2):
         alone = loss_slices.loss_along_gradient(stack.unstack(s), nn.CrossEntropyLoss(), x, y, etas)
         for key, value in alone.items():

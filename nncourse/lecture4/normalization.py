@@ -20,9 +20,9 @@ import torch
 from torch import nn
 
 from nncourse.parallel import parallel_map
-from nnlib import analytic_surfaces, data, init, models, norm, train
+from nnlib import analytic_surfaces, data, init, loss_slices, models, norm, train
 from nnlib.losses import per_model_loss
-from nnlib.utils import check_positive_int, model_mode
+from nnlib.utils import check_positive_int
 
 __all__ = [
     "CONV_NORMALIZATIONS",
@@ -30,7 +30,6 @@ __all__ = [
     "bn_lr_sweep",
     "deep_relu_mlp",
     "gd_steps",
-    "loss_along_gradient",
     "scale_gradients",
     "small_batch_study",
     "small_cnn1d",
@@ -124,43 +123,6 @@ def gd_steps(x: torch.Tensor, y: torch.Tensor, tol: float = 1e-6, max_steps: int
     raise ValueError(f"GD did not reach tol={tol} in {max_steps} steps")
 
 
-def loss_along_gradient(
-    stack: models.StackedModels, inputs, targets, step_sizes
-) -> dict[str, torch.Tensor]:
-    """:func:`nnlib.loss_slices.loss_along_gradient` for every network of ``stack`` at once.
-
-    With g_s network s's gradient at its weights theta_s (training mode, on ``inputs``), returns
-    ``loss`` (S, k): L_s(theta_s - eta g_s) per step size eta, ``gradient_change`` (S, k):
-    ||grad L_s(theta_s - eta g_s) - g_s||, and ``gradient_norm`` (S,): ||g_s||. Weights and
-    running statistics are left as they were.
-    """
-    params = {name: value.detach() for name, value in stack.stacked_params().items()}
-    buffers = stack.stacked_buffers()
-
-    def loss_and_grad(point):
-        point = {name: value.clone().requires_grad_(True) for name, value in point.items()}
-        scratch = {name: value.clone() for name, value in buffers.items()}
-        losses = per_model_loss(stack.call(point, scratch, inputs), targets)
-        grads = torch.autograd.grad(losses.sum(), list(point.values()))
-        return losses.detach(), dict(zip(point, grads, strict=True))
-
-    def flat(grads):
-        return torch.cat([g.flatten(1) for g in grads.values()], dim=1)
-
-    with model_mode(stack, True):
-        _, g = loss_and_grad(params)
-        losses, changes = [], []
-        for eta in torch.as_tensor(step_sizes).tolist():
-            loss, g_eta = loss_and_grad({n: params[n] - eta * g[n] for n in params})
-            losses.append(loss)
-            changes.append((flat(g_eta) - flat(g)).norm(dim=1))
-    return {
-        "loss": torch.stack(losses, dim=1),
-        "gradient_change": torch.stack(changes, dim=1),
-        "gradient_norm": flat(g).norm(dim=1),
-    }
-
-
 def smoothness_over_training(
     splits,
     use_bn: bool,
@@ -175,7 +137,7 @@ def smoothness_over_training(
     all seeds at once.
 
     Every ``every`` steps, on the minibatch about to be used for the next step, with g the
-    gradient there and eta in ``step_sizes`` (:func:`loss_along_gradient`):
+    gradient there and eta in ``step_sizes`` (:func:`nnlib.loss_slices.loss_along_gradient`):
 
     * ``loss_range``: max - min of L(theta - eta g) over eta (variation of the loss);
     * ``gradient_change``: max over eta of ||grad L(theta - eta g) - g|| (gradient
@@ -195,7 +157,7 @@ def smoothness_over_training(
     checkpoints = range(0, steps + 1, every)
     for _ in checkpoints:
         chunk = list(itertools.islice(batches, every))
-        probe = loss_along_gradient(stack, *chunk[0], etas)
+        probe = loss_slices.loss_along_gradient(stack, per_model_loss, *chunk[0], etas)
         change = probe["gradient_change"]
         rows["loss_range"].append(probe["loss"].max(dim=1).values - probe["loss"].min(dim=1).values)
         rows["gradient_change"].append(change.max(dim=1).values)
