@@ -1,7 +1,6 @@
 """The lecture 6 checkers accept correct answers, wait for stubs and name known mistakes."""
 
 import pytest
-import torch
 from exercise_helpers import assert_named, assert_solves
 from torch import nn
 
@@ -104,4 +103,3 @@ def test_known_mistakes_are_named(checker, wrong, words):
 def test_calling_the_reference_is_caught():
     assert "calls" in check_update_bn(R.update_bn).message
     assert "calls" in check_l1_prox_step(R.l1_proximal_step).message
-    assert torch.is_tensor(torch.zeros(1))

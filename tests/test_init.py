@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from nnlib import clipping, init, layer_stats, models
+from nnlib import init, models
 
 SAME_AS_TORCH = [
     ("xavier_uniform_", {}),
@@ -160,71 +160,6 @@ def test_bad_inputs():
         init.kaiming_normal_(torch.empty(4, 4), mode="fan_avg")
     with pytest.raises(ValueError, match="scheme"):
         init.init_model(models.mlp([2, 2]), "glorot")
-
-
-def test_layer_statistics_leave_the_model_unchanged_and_measure_saturation():
-    torch.manual_seed(0)
-    net = init.init_model(models.mlp([20, 32, 32, 4], activation="tanh"), "normal")
-    x, y = torch.randn(64, 20) * 3, torch.randint(0, 4, (64,))
-    before = [p.detach().clone() for p in net.parameters()]
-    net.eval()
-    rows = layer_stats.layer_statistics(net, x, y, lr=0.5)
-    assert not net.training and not net[1]._forward_hooks
-    assert all(p.grad is None for p in net.parameters())
-    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), before, strict=True))
-    assert len(rows) == 2 and rows[0].saturated > 0.5
-    hidden = torch.tanh(net[0](x))
-    assert rows[0].activation_std == pytest.approx(hidden.std().item(), rel=1e-5)
-    nn.functional.cross_entropy(net(x), y).backward()
-    ratio = 0.5 * net[0].weight.grad.norm() / net[0].weight.norm()
-    assert rows[0].update_ratio == pytest.approx(ratio.item(), rel=1e-5)
-
-
-def test_layer_statistics_gradients_match_a_backward_pass_and_can_be_left_out():
-    torch.manual_seed(1)
-    net = init.init_model(models.mlp([6, 16, 16, 3], activation="relu"), "kaiming")
-    net[2].weight.requires_grad_(False)  # a frozen layer: its weight gradient counts as zero
-    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
-    rows = layer_stats.layer_statistics(net, x, y)
-    lean = layer_stats.layer_statistics(net, x, y, weight_gradients=False)
-    h1 = torch.relu(net[0](x))
-    h1.retain_grad()
-    h2 = torch.relu(net[2](h1))
-    h2.retain_grad()
-    nn.functional.cross_entropy(net[4](h2), y).backward()
-    for row, h in zip(rows, (h1, h2), strict=True):
-        assert row.activation_grad_std == pytest.approx(h.grad.std().item(), rel=1e-5)
-    assert rows[0].weight_grad_std == pytest.approx(net[0].weight.grad.std().item(), rel=1e-5)
-    assert rows[1].weight_grad_std == 0.0 and rows[1].update_ratio == 0.0
-    for full, part in zip(rows, lean, strict=True):
-        assert part.weight_grad_std is None and part.update_ratio is None
-        assert part.activation_grad_std == full.activation_grad_std
-        assert part.activation_std == full.activation_std
-    assert layer_stats.layer_statistics(nn.Linear(6, 3), x, y) == []  # no hidden layer
-
-
-def test_clipping_matches_torch():
-    for norm_type, max_norm in ((2.0, 0.5), (1.0, 3.0), (math.inf, 0.1), (2.0, 1e6)):
-        torch.manual_seed(0)
-        a, b = models.mlp([5, 7, 3]), models.mlp([5, 7, 3])
-        b.load_state_dict(a.state_dict())
-        x = torch.randn(16, 5) * 10
-        for net in (a, b):
-            net(x).pow(2).sum().backward()
-        ours = clipping.clip_grad_norm_(a.parameters(), max_norm, norm_type)
-        theirs = nn.utils.clip_grad_norm_(b.parameters(), max_norm, norm_type)
-        torch.testing.assert_close(ours, theirs)
-        for p, q in zip(a.parameters(), b.parameters(), strict=True):
-            torch.testing.assert_close(p.grad, q.grad)
-    clipping.clip_grad_value_(a.parameters(), 0.01)
-    nn.utils.clip_grad_value_(b.parameters(), 0.01)
-    for p, q in zip(a.parameters(), b.parameters(), strict=True):
-        torch.testing.assert_close(p.grad, q.grad)
-    with pytest.raises(ValueError, match="max_norm"):
-        clipping.clip_grad_norm_(a.parameters(), -1.0)
-    a[0].weight.grad[0, 0] = float("nan")
-    with pytest.raises(RuntimeError, match="non-finite"):
-        clipping.clip_grad_norm_(a.parameters(), 1.0, error_if_nonfinite=True)
 
 
 @pytest.mark.parametrize("sigma_squared_times_width", [1.0, 2.0, 3.0])

@@ -72,11 +72,23 @@ def test_relative_change_is_zero_for_a_copy_and_positive_after_a_step():
     assert study.relative_change(net, other, "fc") > 0
 
 
+def _assert_accuracies_per_seed(out: dict, n_seeds: int, n_test: int) -> None:
+    """Each arm holds one accuracy per seed, and each is a count of correct test images / n."""
+    for arm, values in out.items():
+        values = torch.as_tensor(values, dtype=torch.float64)
+        assert values.shape == (n_seeds,), arm
+        counts = values * n_test
+        assert ((values >= 0) & (values <= 1)).all(), arm
+        torch.testing.assert_close(counts, counts.round(), atol=1e-4, rtol=0)
+
+
 def test_greedy_pretraining_reports_every_stage_and_the_end_to_end_baseline():
     train, test = _tiny_digits()
-    out = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0,))
+    out = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
     assert list(out) == ["end to end", "stage 1", "stage 2"]
-    assert all(v.shape == (1,) and 0 <= v.item() <= 1 for v in out.values())
+    _assert_accuracies_per_seed(out, 2, len(test[1]))
+    again = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
+    assert all(torch.equal(out[k], again[k]) for k in out)  # a seed fixes the run
 
 
 def test_fitnets_study_runs_every_arm_with_the_random_teacher_control():
@@ -90,6 +102,7 @@ def test_fitnets_study_runs_every_arm_with_the_random_teacher_control():
         "random-teacher hints",
         "hints + distillation",
     }
+    _assert_accuracies_per_seed(out, 1, len(test[1]))
 
 
 def test_bn_shift_returns_four_paired_arms():
@@ -109,7 +122,7 @@ def test_bn_shift_returns_four_paired_arms():
         "fine-tune, frozen",
         "fine-tune, updated",
     }
-    assert all(len(v) == 2 for v in out.values())
+    _assert_accuracies_per_seed(out, 2, len(test[1]))
 
 
 def test_few_labels_figure_takes_different_seed_counts_per_k():
