@@ -89,26 +89,88 @@ def test_reference_answers_pass_and_stubs_are_not_implemented(checker, right, _)
     assert_solves(checker, right)
 
 
-@pytest.mark.parametrize("mistake", ex5a._MOMENTUM_MISTAKES, ids=lambda m: m.description[:30])
-def test_momentum_misconceptions_are_named(mistake):
-    result = ex5a.check_momentum_step(mistake.fn)
-    assert not result and mistake.description in result.message
+def _named_by(checker, fn, words):
+    result = checker(fn)
+    assert not result and words in result.message, result.message
 
 
-@pytest.mark.parametrize("mistake", ex5a._ADAM_MISTAKES, ids=lambda m: m.description[:30])
-def test_adam_misconceptions_are_named(mistake):
-    result = ex5a.check_adam_step(mistake.fn)
-    assert not result and mistake.description in result.message
+# Wrong answers written out here, independently of the checker's own table of mistakes, so a
+# wrong formula in that table (a misconception the checker would then fail to recognise) fails.
+MOMENTUM_MISTAKES = [
+    (lambda th, b, g, lr, beta: (th - lr * b, beta * b + g), "stepped with the old buffer"),
+    (
+        lambda th, b, g, lr, beta: (
+            th - lr * (beta * b + (1 - beta) * g),
+            beta * b + (1 - beta) * g,
+        ),
+        "averaged the gradient",
+    ),
+    (lambda th, b, g, lr, beta: (th - (beta * b + lr * g), beta * b + lr * g), "velocity form"),
+    (lambda th, b, g, lr, beta: (th - (beta * b + g), beta * b + g), "forgot the learning rate"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "words"), MOMENTUM_MISTAKES, ids=lambda x: str(x)[:24])
+def test_momentum_misconceptions_are_named(wrong, words):
+    _named_by(ex5a.check_momentum_step, wrong, words)
+
+
+def _adam_with(m_hat, v_hat, denominator):
+    """An Adam step with the bias corrections and the denominator given as functions."""
+
+    def step(theta, m, v, g, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        beta1, beta2 = betas
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        return theta - lr * m_hat(m, beta1, t) / denominator(v_hat(v, beta2, t), eps), m, v
+
+    return step
+
+
+def _corrected(x, beta, t):
+    return x / (1 - beta**t)
+
+
+def _raw(x, beta, t):
+    return x
+
+
+def _one_step_ahead(x, beta, t):
+    return x / (1 - beta ** (t + 1))
+
+
+def _plus_eps(v_hat, eps):
+    return v_hat.sqrt() + eps
+
+
+ADAM_MISTAKES = [
+    (_adam_with(_raw, _raw, _plus_eps), "no bias correction"),
+    (_adam_with(_raw, _corrected, _plus_eps), "corrected v but not m"),
+    (_adam_with(_corrected, _raw, _plus_eps), "corrected m but not v"),
+    (_adam_with(_corrected, _corrected, lambda v, eps: (v + eps).sqrt()), "inside the square root"),
+    (
+        _adam_with(
+            lambda m, b, t: m / (1 - b ** (t + 1)),
+            lambda v, b, t: v / (1 - b ** (t + 1)),
+            _plus_eps,
+        ),
+        "counts steps from the wrong place",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wrong", "words"), ADAM_MISTAKES, ids=lambda x: str(x)[:24])
+def test_adam_misconceptions_are_named(wrong, words):
+    _named_by(ex5a.check_adam_step, wrong, words)
+
+
+def test_the_written_out_adam_is_right_when_it_corrects_both_moments():
+    assert_solves(ex5a.check_adam_step, _adam_with(_corrected, _corrected, _plus_eps))
 
 
 def test_adam_without_bias_correction_is_named():
     result = ex5a.check_adam_step(ex5a._adam_variant(correct_m=False, correct_v=False))
     assert "no bias correction" in result.message and "3.2 times too large" in result.message
-
-
-def _named_by(checker, fn, words):
-    result = checker(fn)
-    assert not result and words in result.message, result.message
 
 
 def test_heavy_ball_misconceptions_are_named():
