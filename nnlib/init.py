@@ -115,21 +115,25 @@ def _fan(tensor: torch.Tensor, mode: str) -> int:
 
 @torch.no_grad()
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
+    """W = 0: every unit computes the same thing, so symmetry is never broken."""
     return tensor.zero_()
 
 
 @torch.no_grad()
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
+    """W = 1."""
     return tensor.fill_(1.0)
 
 
 @torch.no_grad()
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    """W = val."""
     return tensor.fill_(val)
 
 
 @torch.no_grad()
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None) -> torch.Tensor:
+    """W ~ U(a, b)."""
     if not a <= b:
         raise ValueError(f"Invalid bounds: a={a} > b={b}")
     return tensor.uniform_(a, b, generator=generator)
@@ -137,6 +141,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None) -> torch.Te
 
 @torch.no_grad()
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> torch.Tensor:
+    """W ~ N(mean, std^2)."""
     check_positive("std", std, allow_zero=True)
     return tensor.normal_(mean, std, generator=generator)
 
@@ -161,6 +166,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> t
 
 @torch.no_grad()
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None) -> torch.Tensor:
+    """W ~ U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)): Var W = gain^2 2 / (fan_in + fan_out)
+    (Glorot and Bengio 2010)."""
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return tensor.uniform_(-bound, bound, generator=generator)
@@ -168,6 +175,7 @@ def xavier_uniform_(tensor, gain: float = 1.0, generator=None) -> torch.Tensor:
 
 @torch.no_grad()
 def xavier_normal_(tensor, gain: float = 1.0, generator=None) -> torch.Tensor:
+    """W ~ N(0, gain^2 2 / (fan_in + fan_out)) (Glorot and Bengio 2010)."""
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return tensor.normal_(0.0, std, generator=generator)
@@ -177,6 +185,8 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None) -> torch.Tensor:
 def kaiming_uniform_(
     tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
 ) -> torch.Tensor:
+    """W ~ U(-b, b), b = gain sqrt(3 / fan): Var W = gain^2 / fan, gain sqrt(2) for ReLU
+    (He et al. 2015)."""
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(tensor, mode))
     return tensor.uniform_(-bound, bound, generator=generator)
@@ -186,6 +196,7 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
 ) -> torch.Tensor:
+    """W ~ N(0, gain^2 / fan), gain sqrt(2) for ReLU (He et al. 2015)."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return tensor.normal_(0.0, std, generator=generator)
 

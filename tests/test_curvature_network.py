@@ -68,7 +68,9 @@ def test_power_iteration_and_lanczos_on_a_known_matrix():
     H = Q @ torch.diag(values) @ Q.T
     assert curvature.power_iteration(lambda v: H @ v, 30, steps=300) == pytest.approx(5.0, rel=1e-8)
     T, V = curvature.lanczos(lambda v: H @ v, 30, 30, torch.ones(30, dtype=torch.float64))
-    torch.testing.assert_close(V @ V.T, torch.eye(len(V), dtype=torch.float64), atol=1e-10, rtol=0)
+    eye = torch.eye(V.shape[1], dtype=torch.float64)
+    torch.testing.assert_close(V.T @ V, eye, atol=1e-10, rtol=0)
+    torch.testing.assert_close(T, V.T @ H @ V, atol=1e-9, rtol=0)
     torch.testing.assert_close(
         torch.linalg.eigvalsh(T), torch.sort(values).values, atol=1e-8, rtol=0
     )

@@ -138,8 +138,8 @@ def dense_hessian(
 def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Lanczos tridiagonalisation with full reorthogonalisation.
 
-    Returns (T, V): T = V H V^T is ``steps x steps`` tridiagonal (fewer if the Krylov space is
-    exhausted) and the rows of V are orthonormal. The eigenvalues of T (Ritz values) approximate
+    Returns (T, V): the columns of V (n x m) are orthonormal Lanczos vectors and T = V^T H V is
+    m x m tridiagonal, m = ``steps`` (fewer if the Krylov space is exhausted). The eigenvalues of T (Ritz values) approximate
     H's extreme eigenvalues first.
     """
     steps = min(check_positive_int("steps", steps), n)
@@ -162,7 +162,7 @@ def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tens
     if m > 1:
         off = torch.stack(betas[: m - 1])
         T = T + torch.diag(off, 1) + torch.diag(off, -1)
-    return T, basis[:m]
+    return T, basis[:m].T
 
 
 def power_iteration(matvec, n: int, steps: int = 500, seed: int = 0, dtype=torch.float64) -> float:

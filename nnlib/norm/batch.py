@@ -31,11 +31,11 @@ __all__ = [
     "BatchRenorm1d",
     "batch_norm",
     "batch_norm_input_grad",
+    "checked_statistics_args",
     "register_affine",
     "register_running_stats",
     "running_average",
     "scale_shift",
-    "set_up_statistics_layer",
 ]
 
 
@@ -72,28 +72,13 @@ def register_running_stats(
         module.register_buffer("num_batches_tracked", None)
 
 
-def set_up_statistics_layer(
-    module: nn.Module,
-    num_features: int,
-    eps: float,
-    momentum: float | None,
-    affine: bool,
-    track_running_stats: bool,
-    bias: bool = True,
-    device=None,
-    dtype=None,
-) -> None:
-    """The checked attributes, parameters and buffers that torch's batch and instance norm
-    constructors set up (their arguments, in their order; the defaults differ per layer)."""
-    module.num_features = check_positive_int("num_features", num_features)
-    module.eps = check_positive("eps", eps, allow_zero=True)
-    module.momentum = (
-        None if momentum is None else check_fraction("momentum", momentum, closed=True)
-    )
-    module.affine = affine
-    module.track_running_stats = track_running_stats
-    register_affine(module, num_features, affine, bias, device=device, dtype=dtype)
-    register_running_stats(module, num_features, track_running_stats, device=device, dtype=dtype)
+def checked_statistics_args(num_features: int, eps: float, momentum: float | None):
+    """(num_features, eps, momentum) checked as torch's batch and instance norm accept them."""
+    num_features = check_positive_int("num_features", num_features)
+    eps = check_positive("eps", eps, allow_zero=True)
+    if momentum is not None:
+        momentum = check_fraction("momentum", momentum, closed=True)
+    return num_features, eps, momentum
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
@@ -192,9 +177,14 @@ class _BatchNorm(nn.modules.batchnorm._BatchNorm):
         bias: bool = True,
     ):
         nn.Module.__init__(self)
-        set_up_statistics_layer(
-            self, num_features, eps, momentum, affine, track_running_stats, bias, device, dtype
+        self.num_features, self.eps, self.momentum = checked_statistics_args(
+            num_features, eps, momentum
         )
+        self.affine, self.track_running_stats = affine, track_running_stats
+        # parameters weight (gamma, ones) and bias (delta, zeros); buffers running_mean (zeros),
+        # running_var (ones) and num_batches_tracked, as torch registers them
+        register_affine(self, num_features, affine, bias, device=device, dtype=dtype)
+        register_running_stats(self, num_features, track_running_stats, device=device, dtype=dtype)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, variance 1, no batches seen (what update_bn calls first)."""

@@ -18,10 +18,11 @@ from torch import nn
 
 from nnlib.norm.batch import (
     batch_norm,
+    checked_statistics_args,
     register_affine,
+    register_running_stats,
     running_average,
     scale_shift,
-    set_up_statistics_layer,
 )
 from nnlib.utils import check_positive, check_positive_int
 
@@ -127,9 +128,13 @@ class _InstanceNorm(nn.modules.instancenorm._InstanceNorm):
         bias: bool = True,
     ):
         nn.Module.__init__(self)
-        set_up_statistics_layer(
-            self, num_features, eps, momentum, affine, track_running_stats, bias, device, dtype
+        self.num_features, self.eps, self.momentum = checked_statistics_args(
+            num_features, eps, momentum
         )
+        self.affine, self.track_running_stats = affine, track_running_stats
+        # off by default for instance norm: affine=False, track_running_stats=False
+        register_affine(self, num_features, affine, bias, device=device, dtype=dtype)
+        register_running_stats(self, num_features, track_running_stats, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:
