@@ -1,6 +1,6 @@
 """Sliders bound to pure figure functions: the pattern every interactive figure follows.
 
-A figure is a pure function ``params -> Figure`` (in :mod:`nnlib.viz`), and its controls are a
+A figure is a pure function ``params -> Figure`` (in a lecture's figure module), and its controls are a
 list of :class:`Param` specs. :class:`FigureApp` only binds them: it builds one ipywidgets
 control per spec and redraws the figure when a value changes. Because the figure is a plain
 function, it can be tested, benchmarked and rendered without a kernel: for the built book, the
