@@ -7,9 +7,9 @@ mistake it looks like. A stub that still raises ``NotImplementedError`` gets "no
 yet"; a student function that calls the reference itself (listed in ``forbid``) is caught and
 told so. :func:`check_value` does the same for a single predicted number.
 
-So every checker of the lectures' exercise modules is one call of :func:`check` with its own table (cases,
-misconceptions, forbidden references, tolerance, hint): the checkers look alike on purpose, as a
-form filled in with different answers, and a tool that pairs code of the same shape lists them.
+So every checker of the lectures' exercise modules is one call of :func:`check` with its own table
+(cases, misconceptions, forbidden references, tolerance, hint): the checkers look alike on purpose,
+as a form filled in with different answers, and a tool that pairs code of the same shape lists them.
 Logic that two checkers share belongs here.
 
 Instructors can hide the expected values and hints (a student then sees which case fails, the

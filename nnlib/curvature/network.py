@@ -139,8 +139,8 @@ def lanczos(matvec, n: int, steps: int, start: torch.Tensor) -> tuple[torch.Tens
     """Lanczos tridiagonalisation with full reorthogonalisation.
 
     Returns (T, V): the columns of V (n x m) are orthonormal Lanczos vectors and T = V^T H V is
-    m x m tridiagonal, m = ``steps`` (fewer if the Krylov space is exhausted). The eigenvalues of T (Ritz values) approximate
-    H's extreme eigenvalues first.
+    m x m tridiagonal, m = ``steps`` (fewer if the Krylov space is exhausted). The eigenvalues of
+    T (Ritz values) approximate H's extreme eigenvalues first.
     """
     steps = min(check_positive_int("steps", steps), n)
     basis = torch.zeros(steps, n, dtype=start.dtype, device=start.device)

@@ -17,10 +17,9 @@ import torch
 from torch import nn
 
 from nnlib.norm.batch import (
+    _BatchNorm,
     batch_norm,
-    checked_statistics_args,
     register_affine,
-    register_running_stats,
     running_average,
     scale_shift,
 )
@@ -127,14 +126,10 @@ class _InstanceNorm(nn.modules.instancenorm._InstanceNorm):
         *,
         bias: bool = True,
     ):
-        nn.Module.__init__(self)
-        self.num_features, self.eps, self.momentum = checked_statistics_args(
-            num_features, eps, momentum
+        # the same attributes, parameters and buffers as batch norm; off by default here
+        _BatchNorm.__init__(
+            self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
         )
-        self.affine, self.track_running_stats = affine, track_running_stats
-        # off by default for instance norm: affine=False, track_running_stats=False
-        register_affine(self, num_features, affine, bias, device=device, dtype=dtype)
-        register_running_stats(self, num_features, track_running_stats, device=device, dtype=dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.expected_dims or x.shape[1] != self.num_features:
