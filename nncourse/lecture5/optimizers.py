@@ -191,12 +191,13 @@ def optimizer_sweep(
     (seed s: initialization ``mlp`` after ``manual_seed(s)``, data order ``s``), recording training
     and test loss per epoch. The rate with the lowest mean final *validation* loss is chosen (the
     test set plays no part in the choice). Returns per name: ``lrs``, ``val_loss`` (mean final
-    validation loss per lr, nan if it diverged), ``best_lr``, and ``curves``: the chosen rate's
+    validation loss per lr, nan if it diverged), ``val_loss_per_seed`` (per lr, a (seeds,) tensor
+    of final validation losses, inf where a seed diverged), ``best_lr``, and ``curves``: the chosen rate's
     ``fit_batched`` dict (``train_loss``, ``eval_loss`` and ``eval_accuracy`` on the test set,
     each (epochs, seeds))."""
     results = {}
     for name, (make, lrs) in settings.items():
-        finals, curves = [], {}
+        finals, per_seed, curves = [], [], {}
         for lr in lrs:
             model = models.stacked_mlp(list(widths), n_models=seeds, seed=0)
             loader = SeedBatches(*train, batch_size, seeds, seed=0)
@@ -204,7 +205,9 @@ def optimizer_sweep(
                 model, make(model.parameters(), lr), loader, epochs, eval_data=test, progress=False
             )
             with torch.no_grad():
-                value = losses.per_model_loss(model(val[0]), val[1]).mean().item()
+                each = losses.per_model_loss(model(val[0]), val[1]).detach()
+            value = each.mean().item()
+            per_seed.append(torch.nan_to_num(each.double(), nan=math.inf))
             finals.append(value if math.isfinite(value) else math.nan)
             curves[lr] = curve
         finite = [(v, lr) for v, lr in zip(finals, lrs, strict=True) if not math.isnan(v)]
@@ -212,6 +215,7 @@ def optimizer_sweep(
         results[name] = {
             "lrs": list(lrs),
             "val_loss": finals,
+            "val_loss_per_seed": per_seed,
             "best_lr": best_lr,
             "curves": curves[best_lr],
         }
