@@ -7,19 +7,39 @@
 * :func:`scaled_kaiming_stats` builds a deep ReLU MLP whose weights have variance
   ``c * 2 / d_in`` (``c = 1`` is Kaiming) and returns its per-layer statistics: ``c < 1``
   vanishes, ``c > 1`` explodes, by a factor ``c`` in variance per layer.
+* :func:`weight_variance` gives ``fan_in · Var(w)`` of a scheme of :data:`nnlib.init.SCHEMES`,
+  and :func:`predicted_last_std` and :func:`predicted_saturation` turn it into predictions by the
+  variance argument for wide layers: each pre-activation is Gaussian with variance
+  ``fan_in · Var(w) · E[h²]`` of the layer below (the "mean-field" recursion), and the moments of
+  ``tanh`` or ``relu`` of a Gaussian are computed by numerical integration on a dense grid.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from nnlib import data, init, layer_stats, models, train, utils
 from nnlib.utils import check_positive
 
-__all__ = ["scaled_kaiming_stats", "train_mlps"]
+__all__ = [
+    "predicted_gradient_ratio",
+    "predicted_last_std",
+    "predicted_saturation",
+    "scaled_kaiming_stats",
+    "train_mlps",
+    "weight_variance",
+]
+
+# E[f(z)] for z ~ N(0, 1) is sum(_WEIGHTS * f(_NODES)): a dense grid, because for wide Gaussians
+# the integrands (tanh' = 1 - tanh² around 0) are narrow peaks that few quadrature nodes miss
+_NODES = np.linspace(-8.0, 8.0, 4001)
+_WEIGHTS = np.exp(-(_NODES**2) / 2)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
 def train_mlps(
@@ -83,3 +103,80 @@ def scaled_kaiming_stats(
     x = torch.randn(batch, width, generator=generator)
     y = torch.randint(0, 10, (batch,), generator=generator)
     return layer_stats.layer_statistics(model, x, y)
+
+
+def weight_variance(scheme: str, fan_in: int, fan_out: int) -> float:
+    """``fan_in · Var(w)`` of a layer initialised with ``scheme``: the factor by which it scales
+    the second moment of its inputs (for ``orthogonal``, ``min(1, fan_in / fan_out)``: a matrix
+    with orthonormal columns preserves ``||x||²`` and spreads it over ``fan_out`` units)."""
+    # fuzz: N(0, 0.02²) truncated at two standard deviations keeps this share of the variance
+    truncated = 1 - 4 * math.exp(-2) / math.sqrt(2 * math.pi) / math.erf(math.sqrt(2))
+    xavier = 2 * fan_in / (fan_in + fan_out)
+    table = {
+        "tiny normal": fan_in * 0.01**2,
+        "normal": float(fan_in),
+        "fan-in uniform": 1 / 3,
+        "lecun": 1.0,
+        "xavier": xavier,
+        "xavier tanh": 25 / 9 * xavier,
+        "kaiming": 2.0,
+        "orthogonal": min(1.0, fan_in / fan_out),
+        "sparse": 1.0,
+        "defazio-bottou": 2 * fan_in / math.sqrt(fan_in * fan_out),
+        "fuzz": fan_in * 0.02**2 * truncated,
+    }
+    if scheme not in table:
+        raise ValueError(f"Invalid scheme: {scheme!r} (choose from {sorted(table)})")
+    return table[scheme]
+
+
+def _moments(q: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """E[h] and E[h²] for h = activation(z), z ~ N(0, q) (q an array of variances)."""
+    z = np.sqrt(np.asarray(q, dtype=float))[..., None] * _NODES
+    h = np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0)
+    return (h * _WEIGHTS).sum(-1), (h**2 * _WEIGHTS).sum(-1)
+
+
+def predicted_last_std(
+    scheme: str, activation: str, depth: int = 20, width: int = 256, d_in: int = 40
+) -> float:
+    """Predicted std of the activations of the last of ``depth`` hidden layers of ``width`` units,
+    for standard Gaussian inputs of dimension ``d_in`` and zero biases."""
+    second = np.array(1.0)  # E[x²] of the inputs
+    for layer in range(depth):
+        q = weight_variance(scheme, d_in if layer == 0 else width, width) * second
+        mean, second = _moments(q, activation)
+    return float(np.sqrt(max(second - mean**2, 0.0)))
+
+
+def predicted_saturation(scheme: str, x: torch.Tensor, widths: Sequence[int]) -> list[float]:
+    """Predicted fraction of |tanh| > 0.99 in each hidden layer of a tanh MLP ``widths`` with zero
+    biases, on the inputs ``x``: the pre-activations of one example are N(0, q), with q computed
+    per example from ``||x||²`` through the layers."""
+    threshold = math.atanh(0.99)
+    second = x.double().pow(2).mean(dim=1).numpy()  # per example: E[x_i²] over its features
+    fractions = []
+    for fan_in, fan_out in itertools.pairwise(widths[:-1]):
+        q = weight_variance(scheme, fan_in, fan_out) * second
+        outside = np.array([math.erfc(threshold / math.sqrt(2 * v)) for v in q])
+        fractions.append(float(outside.mean()))
+        second = _moments(q, "tanh")[1]
+    return fractions
+
+
+def predicted_gradient_ratio(
+    scheme: str, activation: str, depth: int = 20, width: int = 128, d_in: int = 40
+) -> float:
+    """Predicted std of the gradient reaching the first hidden layer's activations over that
+    reaching the last one's: each of the ``depth - 1`` steps back through a square layer multiplies
+    the gradient's variance by ``fan_in · Var(w) · E[activation'(z)²]``, z the layer's
+    pre-activations (Gaussian, variance from the forward recursion)."""
+    q = weight_variance(scheme, d_in, width)  # first layer, on inputs with E[x²] = 1
+    growth = 1.0
+    for _ in range(depth - 1):
+        gain = weight_variance(scheme, width, width)
+        q = gain * float(_moments(q, activation)[1])
+        z = math.sqrt(q) * _NODES
+        slope = 1 - np.tanh(z) ** 2 if activation == "tanh" else (z > 0).astype(float)
+        growth *= gain * float((slope**2 * _WEIGHTS).sum())
+    return math.sqrt(growth)
