@@ -191,10 +191,10 @@ def optimizer_sweep(
     (seed s: initialization ``mlp`` after ``manual_seed(s)``, data order ``s``), recording training
     and test loss per epoch. The rate with the lowest mean final *validation* loss is chosen (the
     test set plays no part in the choice). Returns per name: ``lrs``, ``val_loss`` (mean final
-    validation loss per lr, nan if it diverged), ``val_loss_per_seed`` (per lr, a (seeds,) tensor
-    of final validation losses, inf where a seed diverged), ``best_lr``, and ``curves``: the chosen rate's
-    ``fit_batched`` dict (``train_loss``, ``eval_loss`` and ``eval_accuracy`` on the test set,
-    each (epochs, seeds))."""
+    validation loss per lr, nan if it diverged), ``val_loss_per_seed`` (per lr, a (seeds,) tensor of
+    final validation losses, inf where a seed diverged), ``best_lr``, and ``curves``: the chosen
+    rate's ``fit_batched`` dict (``train_loss``, ``eval_loss`` and ``eval_accuracy`` on the test
+    set, each (epochs, seeds))."""
     results = {}
     for name, (make, lrs) in settings.items():
         finals, per_seed, curves = [], [], {}
