@@ -15,7 +15,7 @@ from nncourse.lecture5 import race_figures
 from nncourse.lecture5.race import race
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-APP_IMPORT = re.compile(r"from nncourse\.(lecture\d) import apps")
+APP_IMPORT = re.compile(r"from nncourse\.(lecture\d) import \(?[\w\s,]*\bapps\b")
 APP_CALL = re.compile(r"\bapps\.(\w+)\(")
 
 

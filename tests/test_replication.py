@@ -28,7 +28,7 @@ def _draws() -> dict[str, list]:
         "moons": data.moons(n=20, seed=3).train.tensors[0][:3].tolist(),
         "spirals": data.spirals(n=20, seed=3).train.tensors[0][:3].tolist(),
         "batch": next(iter(batches))[1].tolist(),
-        "batched weights": batched.weights[0].flatten().tolist(),
+        "batched weights": batched.stacked_params()["0.weight"].flatten().tolist(),
         "init_model": net[0].weight.flatten().tolist(),
         "study batches": [b.tolist() for b in next(iter(race))[1]],
         "generator": torch.rand(3, generator=utils.generator(3)).tolist(),
