@@ -28,7 +28,6 @@ __all__ = [
     "make_loader",
     "mnist1d",
     "moons",
-    "spirals",
     "split",
 ]
 
@@ -188,23 +187,4 @@ def blobs(
     x, y = make_blobs(
         n_samples=n, centers=centers, cluster_std=std, random_state=utils.replicated_seed(seed)
     )
-    return split(x, y, fractions, seed)
-
-
-def spirals(
-    n: int = 600, n_classes: int = 2, noise: float = 0.2, fractions=(0.7, 0.15, 0.15), seed: int = 0
-) -> Splits:
-    """Interleaved spiral arms, one per class: a 2-D set no linear model separates.
-
-    Arm k at parameter t in [0, 1] sits at radius t and angle 4t + 2 pi k / K, plus Gaussian
-    noise of scale ``noise`` on the angle.
-    """
-    check_positive_int("n", n)
-    check_positive_int("n_classes", n_classes)
-    check_positive("noise", noise, allow_zero=True)
-    rng = np.random.default_rng(utils.replicated_seed(seed))
-    y = np.arange(n) % n_classes
-    t = rng.uniform(0.05, 1.0, size=n)
-    angle = 4.0 * t + 2.0 * np.pi * y / n_classes + noise * rng.standard_normal(n)
-    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
     return split(x, y, fractions, seed)

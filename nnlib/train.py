@@ -40,7 +40,6 @@ __all__ = [
     "EarlyStopping",
     "EpochMeans",
     "History",
-    "StopAtValue",
     "accuracy",
     "correct_fraction",
     "evaluate",
@@ -158,17 +157,6 @@ class EarlyStopping(Callback):
     def on_train_end(self, model: nn.Module) -> None:
         if self.restore_best and self.best_state is not None:
             model.load_state_dict(self.best_state)
-
-
-class StopAtValue(Callback):
-    """Stop once ``monitor`` falls below ``threshold`` (to compare runs at equal training loss)."""
-
-    def __init__(self, threshold: float, monitor: str = "train_loss"):
-        self.threshold = threshold
-        self.monitor = monitor
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: nn.Module) -> bool:
-        return logs[self.monitor] < self.threshold
 
 
 def correct_fraction(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -28,19 +28,13 @@ def test_digits_as_vectors_and_images():
     assert torch.equal(images.train.tensors[0].flatten(1), vectors.train.tensors[0])
 
 
-@pytest.mark.parametrize("make", [data.moons, data.blobs, data.spirals])
+@pytest.mark.parametrize("make", [data.moons, data.blobs])
 def test_toy_sets_are_seeded_2d_classification(make):
     a, b, c = make(seed=3), make(seed=3), make(seed=4)
     assert a.input_shape == (2,)
     assert torch.equal(a.train.tensors[0], b.train.tensors[0])
     assert not torch.equal(a.train.tensors[0], c.train.tensors[0])
     assert a.n_classes >= 2
-
-
-def test_spirals_has_balanced_classes():
-    splits = data.spirals(n=300, n_classes=3, fractions=(1.0, 0.0, 0.0))
-    counts = torch.bincount(splits.train.tensors[1])
-    assert counts.tolist() == [100, 100, 100]
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,8 +99,6 @@ def test_make_loader_rejects_bad_arguments():
 def test_generators_reject_bad_arguments():
     with pytest.raises(ValueError, match="noise"):
         data.moons(noise=-0.1)
-    with pytest.raises(ValueError, match="n_classes"):
-        data.spirals(n_classes=0)
     with pytest.raises(ValueError, match="val_fraction"):
         data.mnist1d(val_fraction=1.0)
 

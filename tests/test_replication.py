@@ -26,7 +26,6 @@ def _draws() -> dict[str, list]:
     return {
         "split": splits.train.tensors[0][:, 0].tolist(),
         "moons": data.moons(n=20, seed=3).train.tensors[0][:3].tolist(),
-        "spirals": data.spirals(n=20, seed=3).train.tensors[0][:3].tolist(),
         "batch": next(iter(batches))[1].tolist(),
         "batched weights": batched.stacked_params()["0.weight"].flatten().tolist(),
         "init_model": net[0].weight.flatten().tolist(),
