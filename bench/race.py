@@ -1,6 +1,7 @@
 """Lecture 5 race widget: six optimizers x 300 and x 1000 steps on Rosenbrock with ``optim.race``
-(nnlib's optimizer classes stepping Python floats, hand-written partial derivatives), against the
-naive reference of a separate torch.optim + autograd loop per optimizer, measured in the same run.
+(nnlib's optimizer classes stepping the rows of one small tensor in place, hand-written partial
+derivatives on numpy views of it), against the naive reference of a separate torch.optim +
+autograd loop per optimizer, measured in the same run.
 The widget's whole redraw is timed by ``bench/widgets.py``."""
 
 import torch
