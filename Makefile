@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SETUP_STAMP := $(VENV)/.setup-done
 NOTEBOOKS := $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute replicate lab student bench clean
+.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute replicate lab student bench bench-check clean
 
 help:
 	@echo "make book     build the HTML book into _build/html (sets up .venv first)"
@@ -18,6 +18,7 @@ help:
 	@echo "make student  write student versions of the notebooks into student/"
 	@echo "make book-student  build the student edition of the book into _build/student-html"
 	@echo "make bench    run the benchmarks in bench/"
+	@echo "make bench-check  short benchmarks that fail on a speed regression (bench/check.py)"
 
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,7 +59,7 @@ browser-test: setup
 student-book-test: setup
 	$(PY) -m pytest tests -m student_book
 
-test: setup browser lint unit nbval book browser-test book-student student-book-test
+test: setup browser lint unit bench-check nbval book browser-test book-student student-book-test
 
 execute: setup
 	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
@@ -77,7 +78,10 @@ student: setup
 	$(PY) .ci/make_student.py --out student $(NOTEBOOKS)
 
 bench: setup
-	@for script in $(filter-out bench/_%,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in $(filter-out bench/_% bench/check.py,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
+
+bench-check: setup
+	$(PY) bench/check.py
 
 clean:
 	rm -rf _build student

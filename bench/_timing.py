@@ -3,12 +3,13 @@
 import time
 
 
-def best_of(fn, repeat: int = 3, number: int = 1) -> float:
-    """Best wall-clock time of ``number`` calls of ``fn``, over ``repeat`` repetitions, per call."""
+def best_of(fn, repeat: int = 3, number: int = 1, clock=time.perf_counter) -> float:
+    """Best time of ``number`` calls of ``fn``, over ``repeat`` repetitions, per call: wall-clock
+    by default, CPU time with ``clock=time.process_time`` (no waiting for a busy core)."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             fn()
-        times.append((time.perf_counter() - start) / number)
+        times.append((clock() - start) / number)
     return min(times)

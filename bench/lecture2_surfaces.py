@@ -20,17 +20,23 @@ def matmul_rate() -> float:
     return 2 * 1024**3 / best_of(lambda: a @ b, repeat=5)
 
 
-def slice_bench() -> None:
+def slice_paths():
+    """The 41 x 41 slice by the fast path and by the plain loop, as two functions to time."""
     torch.manual_seed(0)
     model = models.mlp([40, 200, 10])
     x, y = torch.randn(1000, 40), torch.randint(0, 10, (1000,))
     loss_fn = nn.CrossEntropyLoss()
     d1, d2 = loss_slices.random_direction(model, 1), loss_slices.random_direction(model, 2)
     grid = torch.linspace(-1, 1, 41)
-    fast = best_of(lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid))
-    loop = best_of(
-        lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid, fast=False)
+    return (
+        lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid),
+        lambda: loss_slices.plane_losses(model, loss_fn, x, y, d1, d2, grid, grid, fast=False),
     )
+
+
+def slice_bench() -> None:
+    fast_path, plain_loop = slice_paths()
+    fast, loop = best_of(fast_path), best_of(plain_loop)
     flops = 41 * 41 * 2 * 1000 * (40 * 200 + 200 * 10)  # forward-pass matmul FLOPs of the loop
     peak = matmul_rate()
     effective = flops / fast / peak

@@ -1,6 +1,7 @@
-"""Lecture 5 race widget: six optimizers x 300 and x 1000 steps on Rosenbrock with ``optim.race``
-(nnlib's optimizer classes stepping Python floats, hand-written partial derivatives), against the
-naive reference of a separate torch.optim + autograd loop per optimizer, measured in the same run.
+"""Lecture 5 race widget: six optimizers x 300 and x 1000 steps on Rosenbrock with
+``nncourse.lecture5.race`` (nnlib's optimizer classes stepping the rows of one small tensor in
+place, hand-written partial derivatives on numpy views of it), against the naive reference of a
+separate torch.optim + autograd loop per optimizer, measured in the same run.
 The widget's whole redraw is timed by ``bench/widgets.py``."""
 
 import torch
@@ -37,7 +38,7 @@ def main() -> None:
     for steps in (300, 1000):
         fast = best_of(lambda: race(surface, racers, [-1.5, 2.0], steps))  # noqa: B023
         slow = best_of(lambda: naive(surface, steps))  # noqa: B023
-        print(f"6 optimizers x {steps} steps, optim.race:           {fast * 1e3:6.1f} ms")
+        print(f"6 optimizers x {steps} steps, race:                 {fast * 1e3:6.1f} ms")
         print(f"6 optimizers x {steps} steps, torch.optim+autograd: {slow * 1e3:6.1f} ms")
         print(f"speed-up: {slow / fast:.1f}x")
 

@@ -2,7 +2,7 @@
 
 Every technique the course teaches is written here from scratch, in code that reads like the
 formula, and is tested against PyTorch's own implementation or a closed form. The maths of each
-rule is one pure tensor function (``nnlib.optim.adam_update``, ``nnlib.norm.batch_norm``, ...);
+rule is one tensor function (``nnlib.optim.adam_update``, ``nnlib.norm.batch_norm``, ...);
 classes keep state and call it.
 
 Module map, two layers. A module imports only its own layer and the layer above it in this list,

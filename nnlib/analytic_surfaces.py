@@ -9,9 +9,9 @@ starting points, is one call. ``value`` returns shape ``(...)``, ``gradient`` ``
 ``hessian`` ``(..., dim, dim)``. Gradients and Hessians are written out by hand and tested against
 autograd and finite differences; the base class falls back on autograd where a surface has none.
 A 2-D surface writes its gradient as ``partials(x, y)`` in plain arithmetic, so the same formula
-takes tensors of coordinates (``gradient``) or one point's Python floats (``gradient_at``): the
-course's optimizer race steps single 2-D points, where a torch or numpy call's fixed
-overhead would cost far more than the arithmetic.
+takes tensors of coordinates (``gradient``), numpy arrays, or one point's Python floats
+(``gradient_at``): the course's optimizer race evaluates it on numpy views of
+its racers' few points, where a torch call's fixed overhead would cost more than the arithmetic.
 
 Use :func:`get` to build a surface by name (``get("rosenbrock")``), or the classes directly.
 """
@@ -68,7 +68,8 @@ class Landscape:
         raise NotImplementedError
 
     def partials(self, x, y) -> tuple:
-        """(df/dx, df/dy) at coordinates x and y, in plain arithmetic: tensors or Python floats.
+        """(df/dx, df/dy) at coordinates x and y, in plain arithmetic: tensors, numpy arrays or
+        Python floats.
         2-D surfaces whose derivatives are written by hand override this."""
         raise NotImplementedError
 
@@ -130,8 +131,10 @@ def _split(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _tanh(v):
-    """tanh of a tensor or of a Python float (see ``Landscape.partials``)."""
-    return math.tanh(v) if isinstance(v, float) else torch.tanh(v)
+    """tanh of a tensor, a numpy array or a Python float (see ``Landscape.partials``)."""
+    if isinstance(v, float):
+        return math.tanh(v)
+    return np.tanh(v) if isinstance(v, np.ndarray) else torch.tanh(v)
 
 
 def _matrix(rows) -> torch.Tensor:

@@ -179,7 +179,6 @@ CASES = [
         NON_POSITIVE_INTS,
         "steps",
     ),
-    Case("adam_first_steps steps", lambda v: optim.adam_first_steps(v), NON_POSITIVE_INTS, "steps"),
     # zero trial, sample and step counts
     Case(
         "mc_dropout n_samples",

@@ -119,35 +119,46 @@ def test_signature_and_defaults_match_torch(name):
     assert mine == {k: v for k, v in torchs.items() if k not in TORCH_ONLY}, name
 
 
-def test_pure_updates_take_tensors_and_return_new_ones():
-    """adam_update on a plain tensor (no Optimizer): inputs untouched, outputs equal torch's."""
+def test_rule_functions_update_in_place_like_torch():
+    """adam_update on plain tensors (no Optimizer): theta, m and v change in place, as torch's."""
     theta0, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.5, 0.25])
     g = g.double()
-    m, v = torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
-    theta, m1, v1, v_max = optim.adam_update(theta0, g, m, v, 1, lr=0.1)
-    assert torch.equal(theta0, torch.tensor([1.0, -2.0], dtype=torch.float64))
-    assert m.abs().sum() == 0 and v_max is None
-    torch.testing.assert_close(m1, 0.1 * g)  # (1 - beta1) g
-    torch.testing.assert_close(v1, 0.001 * g**2)  # (1 - beta2) g^2
+    theta, m, v = theta0.clone(), torch.zeros(2, dtype=torch.float64), torch.zeros(2).double()
+    assert optim.adam_update(theta, g, m, v, 1, lr=0.1) is None
+    assert torch.equal(g, torch.tensor([0.5, 0.25], dtype=torch.float64))  # g untouched
+    torch.testing.assert_close(m, 0.1 * g)  # (1 - beta1) g
+    torch.testing.assert_close(v, 0.001 * g**2)  # (1 - beta2) g^2
     # step 1 of Adam moves every coordinate by lr * sign(g) (m_hat = g, v_hat = g^2)
     torch.testing.assert_close(theta, theta0 - 0.1 * g.sign(), rtol=0, atol=1e-8)
     reference = theta0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([reference], lr=0.1)
+    opt = torch.optim.Adam([reference], lr=0.1, foreach=False)
     reference.grad = g.clone()
     opt.step()
-    torch.testing.assert_close(theta, reference.detach(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(theta, reference.detach(), rtol=1e-15, atol=0)
+    torch.testing.assert_close(m, opt.state[reference]["exp_avg"], rtol=0, atol=0)
+    torch.testing.assert_close(v, opt.state[reference]["exp_avg_sq"], rtol=0, atol=0)
+
+
+def test_rmsprop_centered_is_an_explicit_flag():
+    theta, g, s = torch.ones(2), torch.ones(2), torch.zeros(2)
+    with pytest.raises(ValueError, match="centered"):
+        optim.rmsprop_update(theta, g, s, centered=True)  # no mean gradient m given
+    with pytest.raises(ValueError, match="momentum"):
+        optim.rmsprop_update(theta, g, s, momentum=0.9)  # no momentum buffer b given
+    m = torch.zeros(2)
+    optim.rmsprop_update(theta, g, s, centered=True, m=m)
+    torch.testing.assert_close(m, torch.full((2,), 0.01))  # (1 - alpha) g
 
 
 @pytest.mark.parametrize("decoupled", [False, True])
 def test_weight_decay_is_one_rule(decoupled):
     theta, g = torch.tensor([2.0]), torch.tensor([1.0])
-    new_theta, new_g = optim.apply_weight_decay(
-        theta, g, lr=0.1, weight_decay=0.5, decoupled=decoupled
-    )
-    if decoupled:  # theta (1 - lr lambda), gradient untouched
-        assert new_theta.item() == pytest.approx(1.9) and new_g.item() == 1.0
+    new_g = optim.apply_weight_decay(theta, g, lr=0.1, weight_decay=0.5, decoupled=decoupled)
+    assert g.item() == 1.0  # the gradient passed in is never changed
+    if decoupled:  # theta (1 - lr lambda) in place, gradient untouched
+        assert theta.item() == pytest.approx(1.9) and new_g is g
     else:  # gradient + lambda theta, theta untouched
-        assert new_theta.item() == 2.0 and new_g.item() == pytest.approx(2.0)
+        assert theta.item() == 2.0 and new_g.item() == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(
@@ -232,19 +243,24 @@ RACERS = {
     "RMSprop": (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True}),
     "Adam": (optim.Adam, {"lr": 0.05}),
     "AdamW": (optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}),
+    "AMSGrad": (optim.Adam, {"lr": 0.05, "amsgrad": True, "maximize": False}),
+    "NAdam": (optim.NAdam, {"lr": 0.05}),
+    "Adadelta": (optim.Adadelta, {"lr": 1.0}),
 }
 
 
 @pytest.mark.parametrize("name", list(RACERS))
-def test_race_steps_python_floats_exactly_as_the_class_steps_a_tensor(name):
+def test_race_steps_each_racer_as_the_class_steps_a_tensor(name):
     from nnlib import analytic_surfaces
 
     surface = analytic_surfaces.Rosenbrock()
     optimizer_class, kwargs = RACERS[name]
-    result = race(surface, {name: RACERS[name]}, [-1.5, 2.0], 60)
+    others = {"SGD": RACERS["SGD"], "Adam": RACERS["Adam"]}  # racing beside others changes nothing
+    result = race(surface, {**others, name: RACERS[name]}, [-1.5, 2.0], 60)
     single = optim.run(surface, lambda p: optimizer_class(p, **kwargs), [-1.5, 2.0], 60)
     torch.testing.assert_close(result.paths[name], single.points[:, 0], rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(result.values[name], surface.value(single.points[:, 0]))
+    assert result.diverged_at[name] is None
 
 
 def test_race_freezes_divergent_paths_and_checks_its_racers():
@@ -261,18 +277,18 @@ def test_race_freezes_divergent_paths_and_checks_its_racers():
     assert result.diverged_at["gd"] is None and at is not None
     assert result.paths["too big"].shape == (101, 2)
     assert (result.paths["too big"][at:] == result.paths["too big"][at]).all()
+    assert result.paths["too big"][at].abs().max() > 1e6 >= result.paths["too big"][at - 1].max()
     assert result.paths["gd"][-1].norm() < 1e-6
     with pytest.raises(ValueError, match="racer"):
         race(surface, {"torch's": (torch.optim.SGD, {"lr": 0.1})}, [1.0, 1.0], 5)
     with pytest.raises(ValueError, match="learning rate"):
         race(surface, {"bad": (optim.SGD, {"lr": -1.0})}, [1.0, 1.0], 5)
-    with pytest.raises(ValueError, match="torch tensors only"):
-        race(surface, {"ams": (optim.Adam, {"amsgrad": True})}, [1.0, 1.0], 5)
 
 
-def test_race_reports_what_would_be_inf_or_nan_in_a_tensor_as_divergence():
-    """Python floats raise where tensors hold inf or nan: Adagrad with eps = 0 at a point of zero
-    gradient divides 0 by 0 (a tensor gives nan), and a huge step overflows x ** 2."""
+def test_race_reports_inf_and_nan_as_divergence_where_the_tensor_path_has_them():
+    """Adagrad with eps = 0 at a point of zero gradient divides 0 by 0 (nan); far out on
+    Rosenbrock the gradient overflows (x ** 2 = 1e400); a huge step overflows later. The race
+    stops each at the step where the class stepping a tensor has the same inf or nan."""
     from nnlib import analytic_surfaces
 
     bowl = analytic_surfaces.running_example()
@@ -285,11 +301,18 @@ def test_race_reports_what_would_be_inf_or_nan_in_a_tensor_as_divergence():
     tensor = optim.run(steep, lambda p: optim.SGD(p, lr=1e-3), far, 1)
     assert not tensor.points[1].isfinite().all()
     result = race(steep, {"far": (optim.SGD, {"lr": 1e-3})}, far, 5, divergence_limit=1e300)
-    assert result.diverged_at["far"] == 1 and result.paths["far"][1:].isnan().all()
+    assert result.diverged_at["far"] == 1
+    torch.testing.assert_close(result.paths["far"][1:], tensor.points[1, 0].expand(5, 2))
     result = race(steep, {"huge": (optim.SGD, {"lr": 10.0})}, [-1.5, 2.0], 50, 1e300)
-    at = result.diverged_at["huge"]  # here a product overflows to inf, as in a tensor
+    at = result.diverged_at["huge"]  # here a product overflows to inf
     assert at is not None and result.paths["huge"][:at].isfinite().all()
     assert result.paths["huge"][at].isinf().any()
+    theta = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
+    opt = optim.SGD([theta], lr=10.0)
+    for t in range(1, at + 1):  # the class on a tensor reaches the same points, inf included
+        theta.grad = steep.gradient(theta.detach())
+        opt.step()
+        torch.testing.assert_close(result.paths["huge"][t], theta.detach(), rtol=1e-12, atol=0)
 
 
 def test_race_noise_of_one_racer_does_not_depend_on_the_others():
@@ -321,8 +344,25 @@ def test_race_widget_and_figures_survive_every_extreme():
 
 
 def test_adam_first_steps_closed_form():
-    assert optim.adam_first_steps(3, bias_correction=True) == pytest.approx([1.0, 1.0, 1.0])
-    assert optim.adam_first_steps(1, bias_correction=False)[0] == pytest.approx(0.1 / 0.001**0.5)
+    """Under a constant gradient g, m_t = (1 - beta1^t) g and v_t = (1 - beta2^t) g^2, so the
+    bias-corrected step m_hat / sqrt(v_hat) is 1 (times lr) at every step; without the
+    correction the first step would be (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr."""
+    lr, g, (beta1, beta2) = 1e-3, 0.3, (0.9, 0.999)
+    ours = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    theirs = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opts = optim.Adam([ours], lr=lr, eps=0.0), torch.optim.Adam([theirs], lr=lr, eps=0.0)
+    for t in range(1, 4):
+        before = ours.item()
+        for p, opt in zip((ours, theirs), opts, strict=True):
+            p.grad = torch.full((1,), g, dtype=torch.float64)
+            opt.step()
+        assert before - ours.item() == pytest.approx(lr, rel=1e-12)
+        assert ours.item() == theirs.item()
+        m, v = opts[0].state[ours]["exp_avg"].item(), opts[0].state[ours]["exp_avg_sq"].item()
+        assert m == pytest.approx((1 - beta1**t) * g, rel=1e-12)
+        assert v == pytest.approx((1 - beta2**t) * g**2, rel=1e-12)
+        if t == 1:
+            assert m / v**0.5 == pytest.approx((1 - beta1) / (1 - beta2) ** 0.5)  # 3.16
 
 
 def test_wilson_construction_separates_gd_from_adaptive_methods():

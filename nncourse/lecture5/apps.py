@@ -40,9 +40,9 @@ def race() -> FigureApp:
     size of the gradient noise."""
     params = [
         Param("surface", "choice", "rosenbrock", options=list(race_figures.RACE_SURFACES)),
-        # Up to 500 steps: a redraw steps six racers through their classes in Python, and at 600
-        # steps the whole compute (race and figure) measured 72 to 99 ms on the course's CPU,
-        # against the 100 ms target (bench/widgets.py).
+        # Up to 500 steps: a redraw steps six racers through their classes, and at 500 steps
+        # the whole compute (race and figure) measured 48 to 65 ms on the course's CPU over
+        # every surface, with and without noise, against the 100 ms target (bench/widgets.py).
         Param("steps", "int", 300, min=10, max=500, step=10),
         Param("noise", "float", 0.0, min=0.0, max=0.2, step=0.01, label="gradient noise"),
         Param("start_dx", "float", 0.0, min=-0.5, max=0.5, step=0.05, label="start Δx₁"),

@@ -164,7 +164,9 @@ def race_figure(
             for name, path in result.paths.items():
                 finite = torch.isfinite(path).all(dim=1)
                 left.plot(*path[finite].T.numpy(), linewidth=1.2, color=colors[name], label=name)
-                values = result.values[name].clamp_min(1e-12).numpy()
+                # clamped: a diverged path's value can be inf or near the float limit, where
+                # the log axis's ticks overflow
+                values = result.values[name].clamp(1e-12, 1e100).numpy()
                 at = result.diverged_at[name]
                 label = f"{name}: lr {lrs[name]:.2g}{racers[name][2]}"
                 label += "" if at is None else f" (diverged at {at})"

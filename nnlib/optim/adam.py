@@ -20,14 +20,12 @@ from nnlib.optim.base import (
     check_betas,
     check_non_negative,
 )
-from nnlib.utils import check_positive_int
 
 __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
     "NAdam",
-    "adam_first_steps",
     "adam_update",
     "adamax_update",
     "nadam_update",
@@ -47,8 +45,8 @@ def adam_update(
     weight_decay: float = 0.0,
     decoupled_weight_decay: bool = False,
     v_max: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    r"""Step t (from 1) of Adam; returns (theta, m, v, v_max).
+) -> None:
+    r"""Step t (from 1) of Adam, in place on theta, m, v (and v_max).
 
     .. math::
         \begin{aligned}
@@ -70,20 +68,19 @@ def adam_update(
         &\textbf{return } \theta_t
         \end{aligned}
 
-    Pass ``v_max`` (zeros at the start) for amsgrad; it stays None otherwise.
+    Pass ``v_max`` (zeros at the start) for amsgrad.
     """
     beta1, beta2 = betas
-    theta, g = apply_weight_decay(
+    g = apply_weight_decay(
         theta, g, lr=lr, weight_decay=weight_decay, decoupled=decoupled_weight_decay
     )
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
+    m.lerp_(g, 1 - beta1)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
     if v_max is not None:
-        v_max = torch.maximum(v_max, v)
-    m_hat = m / (1 - beta1**t)
-    v_hat = (v if v_max is None else v_max) / (1 - beta2**t)
-    theta = theta - lr * m_hat / (v_hat**0.5 + eps)
-    return theta, m, v, v_max
+        v = torch.maximum(v_max, v, out=v_max)  # amsgrad: v_max_t = max(v_max_{t-1}, v_t)
+    m_hat = m / (1 - beta1**t)  # bias corrections: the averages' weight lost to the zero start
+    v_hat = v / (1 - beta2**t)
+    theta.addcdiv_(m_hat, v_hat.sqrt_().add_(eps), value=-lr)  # theta - eta m_hat / (sqrt + eps)
 
 
 def adamax_update(
@@ -97,8 +94,8 @@ def adamax_update(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     weight_decay: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""Step t (from 1) of Adamax; returns (theta, m, u).
+) -> None:
+    r"""Step t (from 1) of Adamax, in place on theta, m and u.
 
     .. math::
         \begin{aligned}
@@ -116,12 +113,10 @@ def adamax_update(
     Note, as in torch: epsilon is added to |g_t| inside the maximum.
     """
     beta1, beta2 = betas
-    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
-    m = beta1 * m + (1 - beta1) * g
-    u = torch.maximum(beta2 * u, g.abs() + eps)
-    m_hat = m / (1 - beta1**t)
-    theta = theta - lr * m_hat / u
-    return theta, m, u
+    g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    m.lerp_(g, 1 - beta1)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+    torch.maximum(u.mul_(beta2), g.abs().add_(eps), out=u)  # u_t = max(beta2 u_{t-1}, |g_t| + eps)
+    theta.addcdiv_(m, u, value=-lr / (1 - beta1**t))  # theta - eta m_t / ((1 - beta1^t) u_t)
 
 
 def nadam_update(
@@ -129,7 +124,7 @@ def nadam_update(
     g: torch.Tensor,
     m: torch.Tensor,
     v: torch.Tensor,
-    mu_product: float | torch.Tensor,
+    mu_product: torch.Tensor,
     t: int,
     *,
     lr: float = 2e-3,
@@ -138,8 +133,9 @@ def nadam_update(
     weight_decay: float = 0.0,
     momentum_decay: float = 4e-3,
     decoupled_weight_decay: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float | torch.Tensor]:
-    r"""Step t (from 1) of NAdam (Dozat 2016, torch's variant); returns (theta, m, v, mu_product).
+) -> None:
+    r"""Step t (from 1) of NAdam (Dozat 2016, torch's variant), in place on theta, m, v and the
+    0-d tensor mu_product.
 
     .. math::
         \begin{aligned}
@@ -168,19 +164,20 @@ def nadam_update(
     the step already includes the momentum that Nesterov's method would apply after it.
     """
     beta1, beta2 = betas
-    theta, g = apply_weight_decay(
+    g = apply_weight_decay(
         theta, g, lr=lr, weight_decay=weight_decay, decoupled=decoupled_weight_decay
     )
     mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-    mu_product = mu_product * mu  # a 0-d tensor in the class, rounded as torch rounds it
+    mu_product *= mu  # Pi_t, a 0-d tensor rounded as torch rounds it
     pi = float(mu_product)
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat = mu_next * m / (1 - pi * mu_next) + (1 - mu) * g / (1 - pi)
+    m.lerp_(g, 1 - beta1)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
     v_hat = v / (1 - beta2**t)
-    theta = theta - lr * m_hat / (v_hat.sqrt() + eps)
-    return theta, m, v, mu_product
+    denominator = v_hat.sqrt_().add_(eps)  # sqrt(v_hat_t) + eps
+    # theta_t = theta_{t-1} - eta m_hat_t / denominator, m_hat_t's two terms one at a time:
+    theta.addcdiv_(g, denominator, value=-lr * (1 - mu) / (1 - pi))
+    theta.addcdiv_(m, denominator, value=-lr * mu_next / (1 - pi * mu_next))
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -233,7 +230,7 @@ class Adam(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        new_theta, m, v, v_max = adam_update(
+        adam_update(
             theta,
             g,
             state["exp_avg"],
@@ -242,10 +239,6 @@ class Adam(ElementwiseOptimizer):
             v_max=state.get("max_exp_avg_sq"),
             **self.hyperparameters(group),
         )
-        new_state = {"exp_avg": m, "exp_avg_sq": v}
-        if v_max is not None:
-            new_state["max_exp_avg_sq"] = v_max
-        return new_theta, new_state
 
 
 class AdamW(Adam):
@@ -304,7 +297,7 @@ class Adamax(ElementwiseOptimizer):
         )
 
     def update(self, theta, g, state, group):
-        new_theta, m, u = adamax_update(
+        adamax_update(
             theta,
             g,
             state["exp_avg"],
@@ -312,7 +305,6 @@ class Adamax(ElementwiseOptimizer):
             float(state["step"]),
             **self.hyperparameters(group),
         )
-        return new_theta, {"exp_avg": m, "exp_inf": u}
 
 
 class NAdam(ElementwiseOptimizer):
@@ -362,7 +354,7 @@ class NAdam(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        new_theta, m, v, mu_product = nadam_update(
+        nadam_update(
             theta,
             g,
             state["exp_avg"],
@@ -371,25 +363,3 @@ class NAdam(ElementwiseOptimizer):
             float(state["step"]),
             **self.hyperparameters(group),
         )
-        return new_theta, {"exp_avg": m, "exp_avg_sq": v, "mu_product": mu_product}
-
-
-def adam_first_steps(
-    steps: int = 5, betas=(0.9, 0.999), bias_correction: bool = True, g: float = 1.0
-):
-    """Adam's step length (in units of lr) for the first ``steps`` steps of a constant gradient g.
-
-    Without bias correction m_1 = (1 - beta1) g and sqrt(v_1) = sqrt(1 - beta2) |g|, so the first
-    step is (1 - beta1) / sqrt(1 - beta2) = 3.16 times lr for the defaults, not lr.
-    """
-    check_positive_int("steps", steps)
-    check_betas(betas)
-    beta1, beta2 = betas
-    m = v = 0.0
-    lengths = []
-    for t in range(1, steps + 1):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat, v_hat = (m / (1 - beta1**t), v / (1 - beta2**t)) if bias_correction else (m, v)
-        lengths.append(m_hat / v_hat**0.5)
-    return lengths

@@ -36,8 +36,8 @@ def adagrad_update(
     lr_decay: float = 0.0,
     weight_decay: float = 0.0,
     eps: float = 1e-10,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Step t (from 1) of Adagrad; returns (theta, s).
+) -> None:
+    r"""Step t (from 1) of Adagrad, in place on theta and s.
 
     .. math::
         \begin{aligned}
@@ -54,11 +54,10 @@ def adagrad_update(
         &\textbf{return } \theta_t
         \end{aligned}
     """
-    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     eta_t = lr / (1 + (t - 1) * lr_decay)
-    s = s + g**2
-    theta = theta - eta_t * g / (s**0.5 + eps)
-    return theta, s
+    s.addcmul_(g, g)  # s_t = s_{t-1} + g_t^2
+    theta.addcdiv_(g, s.sqrt().add_(eps), value=-eta_t)  # theta - eta_t g / (sqrt(s_t) + eps)
 
 
 def rmsprop_update(
@@ -71,10 +70,11 @@ def rmsprop_update(
     eps: float = 1e-8,
     weight_decay: float = 0.0,
     momentum: float = 0.0,
+    centered: bool = False,
     b: torch.Tensor | None = None,
     m: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    r"""One step of RMSprop; returns (theta, s, b, m).
+) -> None:
+    r"""One step of RMSprop, in place on theta, s and (when used) b and m.
 
     .. math::
         \begin{aligned}
@@ -96,19 +96,28 @@ def rmsprop_update(
         \end{aligned}
 
     Note, as in torch: epsilon is added outside the square root. Pass the momentum buffer ``b``
-    (zeros at the start) when momentum > 0 and the mean gradient ``m`` (zeros) for ``centered``.
+    (zeros at the start) when momentum > 0 and the mean gradient ``m`` (zeros) when ``centered``.
     """
-    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
-    s = alpha * s + (1 - alpha) * g**2
-    if m is not None:
-        m = alpha * m + (1 - alpha) * g
-        r = (s - m**2) ** 0.5 + eps
+    if centered and m is None:
+        raise ValueError(
+            "Invalid m: None (centered=True needs the mean gradient m, zeros at first)"
+        )
+    if momentum > 0 and b is None:
+        raise ValueError(
+            "Invalid b: None (momentum > 0 needs the momentum buffer b, zeros at first)"
+        )
+    g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    s.mul_(alpha).addcmul_(g, g, value=1 - alpha)  # s_t = alpha s_{t-1} + (1 - alpha) g_t^2
+    if centered:
+        m.lerp_(g, 1 - alpha)  # m_t = alpha m_{t-1} + (1 - alpha) g_t
+        r = s.addcmul(m, m, value=-1).sqrt_().add_(eps)  # r_t = sqrt(s_t - m_t^2) + eps
     else:
-        r = s**0.5 + eps
+        r = s.sqrt().add_(eps)  # r_t = sqrt(s_t) + eps
     if momentum > 0:
-        b = momentum * b + g / r
-        return theta - lr * b, s, b, m
-    return theta - lr * g / r, s, b, m
+        b.mul_(momentum).addcdiv_(g, r)  # b_t = beta b_{t-1} + g_t / r_t
+        theta.add_(b, alpha=-lr)  # theta_t = theta_{t-1} - eta b_t
+    else:
+        theta.addcdiv_(g, r, value=-lr)  # theta_t = theta_{t-1} - eta g_t / r_t
 
 
 def adadelta_update(
@@ -121,8 +130,8 @@ def adadelta_update(
     rho: float = 0.9,
     eps: float = 1e-6,
     weight_decay: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""One step of Adadelta; returns (theta, s, u).
+) -> None:
+    r"""One step of Adadelta, in place on theta, s and u.
 
     .. math::
         \begin{aligned}
@@ -138,11 +147,12 @@ def adadelta_update(
         &\textbf{return } \theta_t
         \end{aligned}
     """
-    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
-    s = rho * s + (1 - rho) * g**2
-    delta = (u + eps).sqrt() * g / (s + eps).sqrt()
-    u = rho * u + (1 - rho) * delta**2
-    return theta - lr * delta, s, u
+    g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    s.mul_(rho).addcmul_(g, g, value=1 - rho)  # s_t = rho s_{t-1} + (1 - rho) g_t^2
+    rms_s = s.add(eps).sqrt_()  # sqrt(s_t + eps)
+    delta = u.add(eps).sqrt_().div_(rms_s).mul_(g)  # Delta_t = sqrt(u_{t-1} + eps) g_t / rms_s
+    u.mul_(rho).addcmul_(delta, delta, value=1 - rho)  # u_t = rho u_{t-1} + (1 - rho) Delta_t^2
+    theta.add_(delta, alpha=-lr)  # theta_t = theta_{t-1} - eta Delta_t
 
 
 class Adagrad(ElementwiseOptimizer):
@@ -183,20 +193,13 @@ class Adagrad(ElementwiseOptimizer):
         }
 
     def update(self, theta, g, state, group):
-        new_theta, s = adagrad_update(
-            theta,
-            g,
-            state["sum"],
-            float(state["step"]),
-            **self.hyperparameters(group),
-        )
-        return new_theta, {"sum": s}
+        adagrad_update(theta, g, state["sum"], float(state["step"]), **self.hyperparameters(group))
 
 
 class RMSprop(ElementwiseOptimizer):
     """torch.optim.RMSprop's algorithm, names and defaults; the maths: :func:`rmsprop_update`."""
 
-    hyperparameter_keys = ("lr", "alpha", "eps", "weight_decay", "momentum")
+    hyperparameter_keys = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
 
     def __init__(
         self,
@@ -235,7 +238,7 @@ class RMSprop(ElementwiseOptimizer):
         return state
 
     def update(self, theta, g, state, group):
-        new_theta, s, b, m = rmsprop_update(
+        rmsprop_update(
             theta,
             g,
             state["square_avg"],
@@ -243,12 +246,6 @@ class RMSprop(ElementwiseOptimizer):
             m=state.get("grad_avg"),
             **self.hyperparameters(group),
         )
-        new_state = {"square_avg": s}
-        if b is not None:
-            new_state["momentum_buffer"] = b
-        if m is not None:
-            new_state["grad_avg"] = m
-        return new_theta, new_state
 
 
 class Adadelta(ElementwiseOptimizer):
@@ -279,11 +276,6 @@ class Adadelta(ElementwiseOptimizer):
         )
 
     def update(self, theta, g, state, group):
-        new_theta, s, u = adadelta_update(
-            theta,
-            g,
-            state["square_avg"],
-            state["acc_delta"],
-            **self.hyperparameters(group),
+        adadelta_update(
+            theta, g, state["square_avg"], state["acc_delta"], **self.hyperparameters(group)
         )
-        return new_theta, {"square_avg": s, "acc_delta": u}

@@ -1,15 +1,14 @@
 r"""Shared bookkeeping for nnlib's optimizers, and the one weight-decay rule they all use.
 
-Each optimizer module holds a pure function per algorithm (``sgd_update``, ``adam_update``, ...):
-tensors in, tensors out, one statement per line of the formula, so the same function steps a
-2-D trajectory or a network and a notebook can show it beside the formula. The functions that
-the optimizer race uses (SGD, Adagrad, RMSprop, Adam) are plain arithmetic (``x ** 0.5``, which
-torch computes as ``sqrt``), so they step Python floats too. The optimizer class validates
-its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
-parameter, and implements ``update(theta, g, state, group)``, which calls the pure function and
-returns its results, the new parameter and state entries, without storing them. The base class
-stores them and loops over groups and parameters, so param groups and ``state_dict`` work as in
-torch.optim.
+Each optimizer module holds one function per algorithm (``sgd_update``, ``adam_update``, ...),
+written like its formula, one statement per line: it takes the parameter, its gradient and its
+state tensors and updates the parameter and the state **in place**, with the in-place operations
+torch.optim uses (``mul_``, ``add_``, ``lerp_``, ``addcmul_``, ``addcdiv_``) in torch's order, so
+the numbers equal torch's to round-off and a step costs what torch's costs. The optimizer class
+validates its hyperparameters in ``__init__`` (PyTorch's messages), creates the state it keeps per
+parameter, and implements ``update(theta, g, state, group)``, which calls the function on the
+state's tensors. The base class counts steps and loops over groups and parameters, so param
+groups and ``state_dict`` work as in torch.optim.
 
 Weight decay with strength :math:`\lambda` (``weight_decay``) comes in two kinds, chosen by one
 flag (:func:`apply_weight_decay`):
@@ -52,24 +51,26 @@ def apply_weight_decay(
     lr: float,
     weight_decay: float,
     decoupled: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Weight decay lambda (``weight_decay``) applied to (theta, g); returns the new (theta, g).
+) -> torch.Tensor:
+    r"""Weight decay lambda (``weight_decay``) applied to theta and g; returns the gradient to use.
 
-    ``decoupled=False`` (L2): g + lambda theta, theta unchanged. ``decoupled=True``:
-    theta (1 - lr lambda), g unchanged. ``weight_decay = 0`` returns both unchanged.
+    ``decoupled=False`` (L2): returns g + lambda theta, a new tensor (the gradient passed in is
+    not changed), theta unchanged. ``decoupled=True``: theta <- theta (1 - lr lambda) in place,
+    returns g. ``weight_decay = 0`` changes nothing and returns g.
     """
     if weight_decay == 0:
-        return theta, g
+        return g
     if decoupled:
-        return theta * (1 - lr * weight_decay), g
-    return theta, g + weight_decay * theta
+        theta.mul_(1 - lr * weight_decay)
+        return g
+    return g.add(theta, alpha=weight_decay)
 
 
 class ElementwiseOptimizer(Optimizer):
     """Base class: ``state_keys`` names the zero-initialised tensors kept per parameter."""
 
     state_keys: tuple[str, ...] = ()
-    hyperparameter_keys: tuple[str, ...] = ()  # the group's keys the pure update takes
+    hyperparameter_keys: tuple[str, ...] = ()  # the group's keys the rule function takes
 
     def hyperparameters(self, group: dict) -> dict:
         """``{key: group[key]}`` for ``hyperparameter_keys``: the update function's keywords."""
@@ -81,10 +82,9 @@ class ElementwiseOptimizer(Optimizer):
             state[key] = torch.zeros_like(theta, memory_format=torch.preserve_format)
         return state
 
-    def update(self, theta, g, state: dict, group: dict) -> tuple:
-        """One step's results, computed and not stored: ``(new_theta, {state key: new value})``
-        for the state entries the step changes (the pure update function's outputs). Nothing is
-        written here; :meth:`advance` writes the state and ``step()`` the parameter."""
+    def update(self, theta: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
+        """One step of one parameter, in place: the rule function on ``theta`` and the tensors
+        in ``state``, with the group's hyperparameters."""
         raise NotImplementedError
 
     @torch.no_grad()
@@ -100,16 +100,12 @@ class ElementwiseOptimizer(Optimizer):
                 state = self.state[theta]
                 if not state:
                     state.update(self.init_state(theta, group))
-                theta.copy_(self.advance(theta, theta.grad, state, group))
+                self.advance(theta, theta.grad, state, group)
         return loss
 
-    def advance(self, theta, grad, state: dict, group: dict):
-        """One step of one parameter: count it, negate ``grad`` to maximize, ``update``, write
-        the new state into ``state``; returns the new parameter. Plain arithmetic on whatever
-        ``theta`` is: the optimizer race (:func:`nncourse.lecture5.race`) steps Python floats."""
+    def advance(self, theta: torch.Tensor, grad: torch.Tensor, state: dict, group: dict) -> None:
+        """One step of one parameter: count it, negate ``grad`` to maximize, then ``update``."""
         if "step" in state:  # SGD keeps no step count, like torch's
             state["step"] += 1
         g = -grad if group.get("maximize", False) else grad
-        new_theta, new_state = self.update(theta, g, state, group)
-        state.update(new_state)
-        return new_theta
+        self.update(theta, g, state, group)

@@ -10,9 +10,9 @@ from nnlib.optim.base import ElementwiseOptimizer
 __all__ = ["GradientDescent", "gd_update"]
 
 
-def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> torch.Tensor:
-    """One gradient-descent step: returns theta - lr * g."""
-    return torch.add(theta, g, alpha=-lr)  # theta - lr g, rounded once, as torch.optim.SGD does
+def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> None:
+    """One gradient-descent step, in place: theta <- theta - lr g."""
+    theta.add_(g, alpha=-lr)  # rounded once, as torch.optim.SGD does
 
 
 class GradientDescent(ElementwiseOptimizer):
@@ -43,4 +43,4 @@ class GradientDescent(ElementwiseOptimizer):
         return {}  # plain gradient descent keeps no state
 
     def update(self, theta, g, state, group):
-        return gd_update(theta, g, group["lr"]), {}
+        gd_update(theta, g, group["lr"])

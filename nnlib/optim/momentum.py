@@ -37,8 +37,8 @@ __all__ = [
 
 def velocity_momentum_update(
     theta: torch.Tensor, g: torch.Tensor, v: torch.Tensor, *, lr: float, momentum: float = 0.9
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""One heavy-ball step in the decks' convention; returns (theta, v).
+) -> None:
+    r"""One heavy-ball step in the decks' convention, in place on theta and v.
 
     .. math::
         \begin{aligned}
@@ -50,8 +50,8 @@ def velocity_momentum_update(
         &\textbf{return } \theta_t
         \end{aligned}
     """
-    v = momentum * v + lr * g
-    return theta - v, v
+    v.mul_(momentum).add_(g, alpha=lr)  # v_t = beta v_{t-1} + eta g_t
+    theta.sub_(v)  # theta_t = theta_{t-1} - v_t
 
 
 class VelocityMomentum(ElementwiseOptimizer):
@@ -65,10 +65,9 @@ class VelocityMomentum(ElementwiseOptimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum})
 
     def update(self, theta, g, state, group):
-        new_theta, v = velocity_momentum_update(
+        velocity_momentum_update(
             theta, g, state["velocity"], lr=group["lr"], momentum=group["momentum"]
         )
-        return new_theta, {"velocity": v}
 
 
 def momentum_rate(lr: float, momentum: float, eigenvalues) -> float:

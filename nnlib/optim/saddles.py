@@ -45,7 +45,7 @@ class NoisyGD(ElementwiseOptimizer):
 
     def update(self, theta, g, state, group):
         xi = torch.randn(theta.shape, generator=self.generator, dtype=theta.dtype)
-        return theta.add(g + group["noise"] * xi, alpha=-group["lr"]), {}
+        theta.add_(g + group["noise"] * xi, alpha=-group["lr"])
 
 
 def saddle_free_direction(g: torch.Tensor, H: torch.Tensor, damping: float = 0.0) -> torch.Tensor:

@@ -9,8 +9,6 @@ the same iteration with v_t = eta u_t
 
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from nnlib.optim.base import ElementwiseOptimizer, apply_weight_decay, check_non_negative
@@ -28,8 +26,8 @@ def sgd_update(
     dampening: float = 0.0,
     weight_decay: float = 0.0,
     nesterov: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    r"""One step of SGD; returns the new parameter and velocity (theta, u).
+) -> torch.Tensor | None:
+    r"""One step of SGD, in place on theta and u; returns the velocity u.
 
     .. math::
         \begin{aligned}
@@ -46,15 +44,21 @@ def sgd_update(
         &\textbf{return } \theta_t
         \end{aligned}
 
-    Note, as in torch: the velocity starts as the first gradient (pass ``u=None`` at step 1), so
-    dampening applies from step 2. With ``momentum=0`` no velocity is kept (u stays None).
+    Note, as in torch: the velocity starts as a copy of the first gradient (pass ``u=None`` at
+    step 1 and keep the tensor returned), so dampening applies from step 2. With ``momentum=0``
+    no velocity is kept (u stays None).
     """
-    theta, g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
+    g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     if momentum == 0:
-        return theta - lr * g, u
-    u = g if u is None else momentum * u + (1 - dampening) * g
-    d = g + momentum * u if nesterov else u
-    return theta - lr * d, u
+        d = g
+    else:
+        if u is None:
+            u = g.clone()  # u_1 = g_1
+        else:
+            u.mul_(momentum).add_(g, alpha=1 - dampening)  # u_t = beta u_{t-1} + (1 - tau) g_t
+        d = g.add(u, alpha=momentum) if nesterov else u
+    theta.add_(d, alpha=-lr)  # theta_t = theta_{t-1} - eta d_t
+    return u
 
 
 class SGD(ElementwiseOptimizer):
@@ -92,12 +96,6 @@ class SGD(ElementwiseOptimizer):
         return {"momentum_buffer": None}
 
     def update(self, theta, g, state, group):
-        new_theta, u = sgd_update(
-            theta,
-            g,
-            state["momentum_buffer"],
-            **self.hyperparameters(group),
+        state["momentum_buffer"] = sgd_update(
+            theta, g, state["momentum_buffer"], **self.hyperparameters(group)
         )
-        if u is g:  # the first velocity is the gradient itself: keep a copy, as torch does
-            u = copy.deepcopy(g)  # (autograd accumulates into .grad in place)
-        return new_theta, {"momentum_buffer": u}
