@@ -142,3 +142,16 @@ def test_stacked_batch_norm_networks_keep_their_own_running_statistics():
         torch.testing.assert_close(stacked.unstack(s).eval()(x), alone.eval()(x))
     with pytest.raises(ValueError, match="seeds"):
         models.StackedModels(make, seeds=[])
+
+
+def test_rescaling_relu_layers_keeps_the_function():
+    from nnlib import models
+
+    torch.manual_seed(0)
+    net = models.mlp([5, 8, 3])
+    x = torch.randn(10, 5)
+    before = net(x).detach()
+    models.rescale_relu_layers(net, 0, 2, 7.0)
+    torch.testing.assert_close(net(x), before, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="alpha"):
+        models.rescale_relu_layers(net, 0, 2, -1.0)

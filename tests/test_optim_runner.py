@@ -113,3 +113,24 @@ def test_polyak_average_is_the_running_mean_of_iterates_and_beats_the_last_itera
     noisy = minibatch_descent(problem, lr=0.05, batch_size=5, epochs=40, seed=2, average_from=400)
     floor = problem.value(problem.solution()).item()
     assert noisy.averaged_losses[-1] - floor < 0.5 * (noisy.losses[-1] - floor)
+
+
+def test_minimize_module_with_scipy_reaches_the_optimum():
+    torch.manual_seed(0)
+    x, y = torch.randn(50, 3), torch.randn(50)
+    model = torch.nn.Linear(3, 1)
+
+    def loss_of(module):
+        return (module(x).squeeze(1) - y).pow(2).mean()
+
+    for method in ("CG", "L-BFGS-B"):
+        torch.manual_seed(1)
+        model = torch.nn.Linear(3, 1)  # a fresh start for each method
+        result = optim.minimize_module(model, loss_of, method=method, max_iter=200)
+        design = torch.cat([x, torch.ones(50, 1)], 1).double()
+        exact = torch.linalg.lstsq(design, y.double().unsqueeze(1)).solution.squeeze(1)
+        got = torch.cat([model.weight.reshape(-1), model.bias]).double()
+        torch.testing.assert_close(got, exact, atol=1e-3, rtol=0)  # float32 model
+        assert result.nit > 0
+    with pytest.raises(ValueError, match="method"):
+        optim.minimize_module(model, loss_of, method="Powell")

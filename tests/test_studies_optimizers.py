@@ -115,3 +115,29 @@ def test_train_to_loss_and_sharpness_small():
     assert run["train_loss"].shape == (2,)
     lam = sharpness.sharpness(run["model"], x, y, steps=5)
     assert lam.shape == (2,) and bool((lam > 0).all())
+
+
+def test_wilson_construction_separates_gd_from_adaptive_methods():
+    from nncourse.lecture5 import adaptive_generalization as wilson
+
+    x, y = wilson.wilson_problem(40, seed=0)
+    assert x.shape == (40, 3 + 5 * 40) and torch.equal(x[:, 0], y)
+    new_x, new_y = wilson.wilson_test_set(500, x.shape[1], seed=1)
+    assert new_x[:, 3:].abs().sum() == 0
+    errors = {}
+    for name, make in {
+        "gd": lambda p: optim.SGD(p, lr=0.05),
+        "adam": lambda p: optim.Adam(p, lr=0.01),
+    }.items():
+        w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+        opt = make([w])
+        for _ in range(2000):
+            opt.zero_grad()
+            ((x @ w - y) ** 2).mean().backward()
+            opt.step()
+        assert (torch.sign(x @ w) == y).all()  # both fit the training set
+        errors[name] = (torch.sign(new_x @ w) != new_y).double().mean().item()
+    assert errors["gd"] == 0.0
+    assert errors["adam"] == pytest.approx(
+        (new_y < 0).double().mean().item()
+    )  # predicts the majority

@@ -146,3 +146,23 @@ def test_the_device_path_runs_with_the_device_given_explicitly():
         assert a.device.type == "cpu"
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert train.place(nn.Linear(2, 2), "cpu") == torch.device("cpu")
+
+
+def test_batched_accuracy_and_scheduler():
+    from nnlib import data, models, optim, train
+
+    splits = data.blobs(n=300, seed=0)
+    many = models.stacked_mlp([2, 8, 3], n_models=2)
+    x, y = splits.train.tensors
+    opt = optim.SGD(many.parameters(), lr=0.1)
+    result = train.fit_batched(
+        many,
+        opt,
+        [(x, y)],
+        3,
+        eval_data=(x, y),
+        progress=False,
+        scheduler=torch.optim.lr_scheduler.StepLR(opt, 1, 0.5),
+    )
+    assert result["eval_accuracy"].shape == (3, 2)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)
