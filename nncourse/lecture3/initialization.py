@@ -74,7 +74,7 @@ def train_mlps(
         generator = utils.generator(0)
         with torch.no_grad():
             for name, p in many.named_parameters():
-                if name.startswith("weights"):
+                if name.endswith("weight"):
                     p.normal_(0.0, std, generator=generator)
                 else:
                     p.zero_()
