@@ -33,6 +33,15 @@ def test_train_mlps_returns_per_epoch_curves_per_seed():
         study.train_mlps([40, 10], "relu", splits=small)
 
 
+@pytest.mark.parametrize(("std", "near_uniform"), [(1e-4, True), (1.0, False)])
+def test_train_mlps_draws_the_weights_at_the_given_scale(std, near_uniform):
+    """With lr = 0 the loss is that of the initial networks: ln 10 (a uniform guess) when the
+    weights are tiny, far above it when they are N(0, 1) (zeroed weights would give ln 10 too)."""
+    curves = study.train_mlps([40, 32, 10], "tanh", std=std, n_seeds=2, epochs=1, lr=0.0)
+    gap = (curves["train_loss"][0] - math.log(10)).abs()
+    assert bool((gap < 1e-3).all()) == near_uniform and bool((gap > 0.5).all()) != near_uniform
+
+
 def test_lecture3_figures_draw():
     runs = {"c = 1": study.scaled_kaiming_stats(1.0, depth=3, width=16)}
     assert len(init_viz.regimes_figure(runs).axes) == 2
