@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,7 +31,8 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SECOND_BLAS = {"MKL_CBWR": "COMPATIBLE", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
-FINDING, CHECK = "✓ ", "· check: "
+FINDING_LINE = re.compile(r"✓ .* \[(theory|prediction|control|statistics)\]$")  # claim(...)
+CHECK = "· check: "
 
 
 def all_notebooks() -> list[Path]:
@@ -58,13 +60,13 @@ def _outputs_text(cell) -> str:
 
 
 def count_lines(nb) -> tuple[int, int]:
-    """(findings, checks): output lines starting with ``✓ `` and with ``· check: ``."""
+    """(findings, checks): output lines ``✓ statement [basis]`` and ``· check: ...``."""
     findings = checks = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for line in _outputs_text(cell).splitlines():
-            findings += line.startswith(FINDING)
+            findings += bool(FINDING_LINE.match(line))
             checks += line.startswith(CHECK)
     return findings, checks
 

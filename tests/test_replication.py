@@ -132,7 +132,8 @@ def test_the_replicate_script_counts_findings_and_finds_the_first_error():
     nb = nbformat.v4.new_notebook()
     cells = [nbformat.v4.new_code_cell(s) for s in ("a", "b", "c")]
     cells[0].outputs = [
-        nbformat.v4.new_output("stream", text="✓ a [theory]\n    measured: a = 1\n· check: b\n")
+        nbformat.v4.new_output("stream", text="✓ a [theory]\n    measured: a = 1\n· check: b\n"),
+        nbformat.v4.new_output("stream", text="✓ cubic_gradient: all 5 cases pass.\n"),  # a checker
     ]
     cells[1].outputs = [
         nbformat.v4.new_output("error", ename="ClaimFailed", evalue="✗ finding does not hold: c")
