@@ -255,7 +255,9 @@ def test_no_progress_bars_or_raw_round_off_in_stored_outputs(path):
     for cell in _code_cells(nb):
         text = _texts(cell)
         assert not PROGRESS_BAR.search(text), f"a progress bar is stored: {cell.source[:60]!r}"
-        match = ROUND_OFF.search(text)
+        # a finding's "measured:" line is masked by nbval: it may print p-values and gaps
+        shown = "\n".join(x for x in text.splitlines() if not x.startswith("    measured: "))
+        match = ROUND_OFF.search(shown)
         assert match is None, (
             f"round-off {match.group(0)!r} printed as a value (print the bound it is checked "
             f"against instead): {cell.source[:60]!r}"
