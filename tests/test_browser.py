@@ -5,8 +5,7 @@ Serves ``_build/html`` on 127.0.0.1 and visits each page in headless Debian Chro
 Playwright. A page fails on JavaScript errors and console errors (two harmless Jupyter Book
 messages excepted), failed requests, HTTP errors, requests to any other host, broken images, maths
 that MathJax did not typeset, or an ipywidgets control (a live widget's slider is dead without a
-kernel: the book shows each app's kernel-free version instead), or a code block, output or
-display equation wider than its column at 1280 px. Every kernel-free figure
+kernel: the book shows each app's kernel-free version instead). Every kernel-free figure
 (``nncourse.widgets.static``) has each control moved through all its values: the frame shown must
 change at every move and be the frame Python rendered for those values. The frames of each page
 and of the whole book stay within the budgets of ``nncourse.widgets.static``.
@@ -181,7 +180,6 @@ def test_page_renders_offline(browser, site_url, page):
     if dead:
         problems.append(f"{dead} ipywidgets controls, which do nothing without a kernel")
     problems += _check_static_figures(tab)
-    problems += _overflowing_blocks(tab)
     broken = tab.evaluate(
         "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0)"
         ".map(i => i.src)"
@@ -189,20 +187,6 @@ def test_page_renders_offline(browser, site_url, page):
     problems += [f"broken image: {src}" for src in broken]
     context.close()
     assert not problems, f"{page}:\n" + "\n".join(problems)
-
-
-# Code and output blocks, and display equations: none may need sideways scrolling at 1280 px.
-BLOCKS = "div.cell_input pre, div.cell_output pre, div.highlight pre, mjx-container[display='true']"
-
-
-def _overflowing_blocks(tab) -> list[str]:
-    """A block whose content is wider than its box: the reader would have to scroll sideways."""
-    wide = tab.evaluate(
-        f"Array.from(document.querySelectorAll(`{BLOCKS}`))"
-        ".filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)"
-        ".map(e => `${e.scrollWidth} > ${e.clientWidth} px: ${e.textContent.trim().slice(0, 70)}`)"
-    )
-    return [f"overflows its column: {w}" for w in wide]
 
 
 def _wait_until_quiet(tab, pending: set[str], seconds: float = 30.0) -> None:
