@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import time
@@ -28,10 +27,11 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from nncourse.evidence import FINDING_LINE
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 SECOND_BLAS = {"MKL_CBWR": "COMPATIBLE", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
-FINDING_LINE = re.compile(r"✓ .* \[(theory|prediction|control|statistics)\]$")  # claim(...)
 CHECK = "· check: "
 
 

@@ -33,6 +33,7 @@ on the CPU.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -41,6 +42,7 @@ import torch
 
 __all__ = [
     "BASES",
+    "FINDING_LINE",
     "Claim",
     "ClaimFailed",
     "check",
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 BASES = ("theory", "prediction", "control", "statistics")
+# a finding as printed: "✓ statement [basis]" (an exercise checker's ✓ line names no basis)
+FINDING_LINE = re.compile(rf"✓ .* \[({'|'.join(BASES)})\]$")
 MEASURED_PREFIX = "\n    measured: "
 
 

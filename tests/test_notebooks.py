@@ -21,6 +21,8 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
+from nncourse.evidence import FINDING_LINE
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
 TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
@@ -140,9 +142,6 @@ def test_exercises_follow_the_nbgrader_layout(path):
         assert (
             test.source.startswith("### BEGIN HIDDEN TESTS") and "assert feedback_" in test.source
         )
-
-
-FINDING_LINE = re.compile(r"✓ .* \[(theory|prediction|control|statistics)\]$")
 
 
 def _finding_lines(nb) -> int:
