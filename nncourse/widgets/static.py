@@ -29,6 +29,8 @@ from pathlib import Path
 from matplotlib.ticker import LogFormatterSciNotation, NullLocator
 
 from nncourse.parallel import parallel_map
+from nncourse.plotting import DPI
+from nncourse.plotting.check import check_figure, checking
 from nncourse.widgets.params import Param
 
 __all__ = [
@@ -48,7 +50,7 @@ APP_BUDGET_BYTES = 2_000_000
 PAGE_BUDGET_BYTES = 4_000_000
 BOOK_BUDGET_BYTES = 40_000_000
 DEFAULT_COUNT = 5  # values per slider unless the app says otherwise
-FRAME_DPI = 72
+FRAME_DPI = DPI  # frames fill the book's column at their drawn size (nncourse.plotting)
 FRAME_QUALITY = 80
 FRAME_MIME = "image/webp"
 SCRIPT = (Path(__file__).with_name("static_figure.js")).read_text()
@@ -205,7 +207,10 @@ def render_frames(
     def render(key: tuple[int, ...]) -> bytes:
         values = {p.name: result.grid[p.name][i] for p, i in zip(params, key, strict=True)}
         try:
-            return encode(figure_fn(**fixed, **values))
+            fig = figure_fn(**fixed, **values)
+            if checking():  # NNLIB_CHECK_FIGURES=1: every frame must be readable
+                check_figure(fig, dpi=FRAME_DPI, tight=False)
+            return encode(fig)
         except Exception as error:
             combination = ", ".join(f"{name}={value!r}" for name, value in values.items())
             raise FrameError(
