@@ -20,6 +20,7 @@ the cell that shows it. Widgets check each frame they draw (:mod:`nncourse.widge
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
@@ -57,8 +58,9 @@ class _Item:
 
 
 def checking() -> bool:
-    """Whether figures are checked as they are shown (``NNLIB_CHECK_FIGURES=1``)."""
-    return os.environ.get(CHECK_ENV) == "1"
+    """Whether figures are checked as they are shown (``NNLIB_CHECK_FIGURES=1``, or ``warn``:
+    the problems are printed to stderr instead of raised, to survey a whole notebook)."""
+    return os.environ.get(CHECK_ENV) in ("1", "warn")
 
 
 def figure_problems(
@@ -123,10 +125,13 @@ def check_figure(fig: Figure, **kwargs) -> Figure:
     keyword arguments) lists any."""
     problems = figure_problems(fig, **kwargs)
     if problems:
-        name = _figure_name(fig)
-        raise FigureProblemsError(
-            f"Figure {name} is hard to read in the book:\n- " + "\n- ".join(problems)
+        message = f"Figure {_figure_name(fig)} is hard to read in the book:\n- " + "\n- ".join(
+            problems
         )
+        if os.environ.get(CHECK_ENV) == "warn":
+            print(message, file=sys.stderr)
+        else:
+            raise FigureProblemsError(message)
     return fig
 
 
