@@ -280,10 +280,12 @@ def static_html(frames: StaticFrames, title: str = "") -> str:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     counts = ", ".join(f"{p.title}: {len(frames.grid[p.name])}" for p in moving)
     note = (
-        f"Precomputed frames ({counts} values); the controls snap to them. "
-        "Run the notebook for any value."
+        f"In this book the frames were computed in advance ({counts} values); the controls "
+        "snap to them. Run the notebook in Jupyter or Colab and the figure is recomputed for any "
+        "value as you move a control."
         if moving
-        else "A precomputed frame. Run the notebook to change the parameters."
+        else "In this book a frame computed in advance. Run the notebook in Jupyter or Colab to "
+        "change the parameters."
     )
     if 0 < len(fixed) <= 4:
         note += " Fixed in the book: " + ", ".join(
