@@ -139,3 +139,12 @@ def test_the_hook_raises_in_the_cell_that_shows_an_unreadable_figure(monkeypatch
 def test_without_the_variable_nothing_is_installed(monkeypatch):
     monkeypatch.delenv(check.CHECK_ENV, raising=False)
     assert not check.install(object())
+
+
+def test_warn_mode_prints_the_problems_instead_of_raising(monkeypatch, capsys):
+    monkeypatch.setenv(check.CHECK_ENV, "warn")
+    fig = _readable()
+    fig.axes[0].set_title("")
+    assert check.checking()
+    assert check.check_figure(fig) is fig
+    assert "panels without a title" in capsys.readouterr().err
