@@ -148,3 +148,15 @@ def test_warn_mode_prints_the_problems_instead_of_raising(monkeypatch, capsys):
     assert check.checking()
     assert check.check_figure(fig) is fig
     assert "panels without a title" in capsys.readouterr().err
+
+
+def test_image_tiles_without_tick_labels_need_no_title():
+    fig, axes = plotting.new_figure(ncols=4, width=1.0, height=1.0)
+    for ax in axes:
+        ax.imshow([[0, 1], [1, 0]])
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0].set_title("digits")
+    assert check.figure_problems(fig) == []
+    axes[1].set_xticks([0, 1])  # a tile with tick labels is a plot: it needs a title
+    assert check.figure_problems(fig) == ["1 of 2 panels without a title: panel 2"]
