@@ -159,4 +159,4 @@ def test_image_tiles_without_tick_labels_need_no_title():
     axes[0].set_title("digits")
     assert check.figure_problems(fig) == []
     axes[1].set_xticks([0, 1])  # a tile with tick labels is a plot: it needs a title
-    assert check.figure_problems(fig) == ["1 of 2 panels without a title: panel 2"]
+    assert check.figure_problems(fig) == ["1 of 1 panels without a title: panel 2"]
