@@ -6,8 +6,13 @@ from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions
 ``ClearHiddenTests`` (as in ``make student``), keeping every other output so that the lectures'
 figures and evidence still show; the stub and the checker's cells are shown without outputs.
 
+Outputs that depend on a solution are cleared too: those of the solution, feedback and hidden-test
+cells and of each exercise's follow-up cells (first line ``# After the experiments``), which
+print the instructor's answer next to a measurement.
+
 Launch buttons point at the branch named by ``STUDENT_BRANCH`` (default ``student-edition``): an
-instructor publishes the student notebooks there (``make student-branch`` prints how).
+instructor publishes the student notebooks there with ``make student-branch`` (which commits them
+to that branch; push it).
 """
 
 from __future__ import annotations
@@ -29,12 +34,23 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BRANCH = "student-edition"
 
 
+FOLLOW_UP = "# After the experiments"
+
+
+def depends_on_a_solution(cell) -> bool:
+    """An exercise cell, or a follow-up cell that runs the student's function."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    return cell.cell_type == "code" and (
+        grade_id.endswith(("_solution", "_feedback", "_test", "_begin"))
+        or cell.source.lstrip().startswith(FOLLOW_UP)
+    )
+
+
 def student_book_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Solutions and hidden tests removed; outputs kept except those of the exercise cells."""
+    """Solutions and hidden tests removed; outputs kept except those that depend on a solution."""
     nb = clear_solutions(nb)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        if cell.cell_type == "code" and grade_id.endswith(("_solution", "_feedback", "_test")):
+        if depends_on_a_solution(cell):
             cell.outputs = []
             cell.execution_count = None
     return nb

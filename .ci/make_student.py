@@ -18,7 +18,10 @@ stub is the exercise, and is shown. The result is what an instructor's
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -55,13 +58,51 @@ def make_student(notebook: Path, out_dir: Path) -> Path:
     return target
 
 
+def commit_to_branch(written: list[Path], branch: str, repo: Path = Path(".")) -> str:
+    """Commit the repository's HEAD with ``written`` in place of notebooks/ of the same names to
+    ``branch`` (created or advanced), through a temporary index: the working tree, the real index
+    and the current branch stay as they are. Returns the new commit."""
+
+    def git(*args: str, env: dict | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+        )
+        return done.stdout.strip()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+        git("read-tree", "HEAD", env=env)
+        for path in written:
+            blob = git("hash-object", "-w", str(path.resolve()))
+            git("update-index", "--cacheinfo", f"100644,{blob},notebooks/{path.name}", env=env)
+        tree = git("write-tree", env=env)
+    parent = subprocess.run(
+        ["git", "rev-parse", "--verify", "-q", f"refs/heads/{branch}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    message = f"Student notebooks from {git('rev-parse', '--short', 'HEAD')}"
+    commit = git("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
+    git("update-ref", f"refs/heads/{branch}", commit)
+    return commit
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("student"))
+    parser.add_argument(
+        "--branch", help="also commit the student notebooks to this branch (make student-branch)"
+    )
     args = parser.parse_args()
+    written = []
     for notebook in args.notebooks:
-        print(f"{notebook} -> {make_student(notebook, args.out / 'notebooks')}")
+        written.append(make_student(notebook, args.out / "notebooks"))
+        print(f"{notebook} -> {written[-1]}")
+    if args.branch:
+        commit = commit_to_branch(written, args.branch)
+        print(f"branch {args.branch} at {commit[:10]}: push it with git push origin {args.branch}")
     return 0
 
 
