@@ -11,8 +11,11 @@ preprocessors, in the order ``nbgrader generate_assignment`` applies them:
 * ``ClearOutput`` clears outputs and execution counts.
 
 The ``hide-input`` tag of each solution cell is dropped too: in the student edition of the book the
-stub is the exercise, and is shown. The result is what an instructor's
-``nbgrader generate_assignment`` produces (without the checksums nbgrader adds for its database).
+stub is the exercise, and is shown. A lecture cell tagged ``student-after-exercises`` (one that
+prints the nnlib source of a function an exercise asks for) moves to the end of the exercises, and
+a note takes its place. Otherwise the result is what an instructor's ``nbgrader
+generate_assignment`` produces (without the checksums nbgrader adds for its database); nbgrader's
+own release leaves the tagged cells where they are, outputs cleared.
 """
 
 from __future__ import annotations
@@ -28,6 +31,43 @@ import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
 STUB = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+AFTER_EXERCISES = "student-after-exercises"
+MOVED_NOTE = (
+    "*The code of this step is shown after the exercises, since an exercise asks you to write it.*"
+)
+
+
+def _grade_id(cell) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def move_sources_after_exercises(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Cells tagged ``student-after-exercises`` moved to the end of the exercises (before the
+    next section), each leaving a note where it was."""
+    moved = [c for c in nb.cells if AFTER_EXERCISES in c.metadata.get("tags", [])]
+    if not moved:
+        return nb
+    cells = []
+    for cell in nb.cells:
+        if any(cell is c for c in moved):
+            cells.append(nbformat.v4.new_markdown_cell(MOVED_NOTE, id=f"{cell.id}-note"))
+        else:
+            cells.append(cell)
+    last_test = max(i for i, c in enumerate(cells) if _grade_id(c).endswith("_test"))
+    end = next(
+        (
+            i
+            for i, c in enumerate(cells)
+            if i > last_test and c.cell_type == "markdown" and c.source.startswith("## ")
+        ),
+        len(cells),
+    )
+    heading = nbformat.v4.new_markdown_cell(
+        "The code shown in the lecture for the steps the exercises asked for:",
+        id="student-after-exercises",
+    )
+    nb.cells = [*cells[:end], heading, *moved, *cells[end:]]
+    return nb
 
 
 def clear_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -40,7 +80,7 @@ def clear_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = cell.metadata.get("tags", [])
         if "solution" in tags:
             cell.metadata["tags"] = [t for t in tags if t not in ("solution", "hide-input")]
-    return nb
+    return move_sources_after_exercises(nb)
 
 
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

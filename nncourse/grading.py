@@ -43,6 +43,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -366,9 +367,12 @@ def check(
 
 def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
     """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
-    and got, and the hint (if revealed)."""
+    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut at
+    its first colon or semicolon: "you returned 1/L: the limit is 2/L" names the mistake only."""
     reveal = reveal_enabled()
     lines = [headline]
+    if mistake and not reveal:  # the mistake, without the explanation that gives the answer
+        mistake = re.split(r"[:;] ", mistake, maxsplit=1)[0]
     if mistake:
         lines.append(f"  this looks like a known mistake: {mistake}")
     if inputs:
