@@ -35,6 +35,11 @@ DEFAULT_BRANCH = "student-edition"
 
 
 FOLLOW_UP = "# After the experiments"
+SOLUTIONS_TOGGLE = (
+    "Solutions to exercises are hidden: the solution cell shows as a *Show code cell source* "
+    "toggle."
+)
+SOLUTIONS_ABSENT = "This is the student edition: it holds no solutions to the exercises."
 
 
 def depends_on_a_solution(cell) -> bool:
@@ -67,6 +72,11 @@ def prepare_source(out: Path, branch: str) -> Path:
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(ROOT / "_toc.yml", out / "_toc.yml")
     shutil.copytree(ROOT / "book", out / "book")
+    guide = out / "book" / "how_to_use.md"  # this edition has no solutions and so no toggle
+    text = guide.read_text()
+    if SOLUTIONS_TOGGLE not in text:
+        raise SystemExit(f"{guide.name} no longer says {SOLUTIONS_TOGGLE!r}: update this script")
+    guide.write_text(text.replace(SOLUTIONS_TOGGLE, SOLUTIONS_ABSENT))
     (out / "notebooks").mkdir()
     for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
         nb = student_book_notebook(nbformat.read(path, as_version=4))
