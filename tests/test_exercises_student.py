@@ -48,3 +48,23 @@ def test_the_source_notebooks_keep_the_cell_in_the_lecture():
     nb = nbformat.read(ROOT / "notebooks" / "00_pytorch_basics.ipynb", as_version=4)
     first_task = next(i for i, c in enumerate(nb.cells) if _grade_id(c).endswith("_task"))
     assert any("getsource(cubic_fit.fit_by_hand" in c.source for c in nb.cells[:first_task])
+
+
+def test_make_pin_rewrites_every_install_address(tmp_path):
+    from pin_semester import pin
+
+    for name in ("_config.yml", "README.md"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "setup.md").write_text((ROOT / "book" / "setup.md").read_text())
+    (tmp_path / "notebooks").mkdir()
+    lecture = tmp_path / "notebooks" / "00_pytorch_basics.ipynb"
+    lecture.write_text((ROOT / "notebooks" / "00_pytorch_basics.ipynb").read_text())
+    changed = pin("fall-2027", root=tmp_path)
+    assert len(changed) == 4
+    assert "  branch: fall-2027\n" in (tmp_path / "_config.yml").read_text()
+    colab = next(c for c in nbformat.read(lecture, as_version=4).cells if c.cell_type == "code")
+    assert "how-nets-train@fall-2027" in colab.source and "@main" not in colab.source
+    assert "how-nets-train@fall-2027" in (tmp_path / "README.md").read_text()
+    with pytest.raises(ValueError):
+        pin("fall 2027; rm -rf", root=tmp_path)
