@@ -96,11 +96,15 @@ def _wrong_first_exercise(notebook: dict, lecture: Path) -> tuple[dict, str]:
     if lecture.name.startswith("00_"):  # a known misconception: the chain rule's factor 2 dropped
         assert "2 * (residual" in source, "the misconception below no longer applies"
         source = source.replace("2 * (residual", "(residual")
-    else:  # the right answer, scaled: wrong on every case whose answer is not zero
+    else:  # the right answer, scaled (in place, for a function that fills its argument)
         name = next(d for d, _ in _defined_names(source) if d)
         source += (
             f"\n\n_right = {name}\n\n\ndef {name}(*args, **kwargs):\n"
-            "    return 1.5 * _right(*args, **kwargs)\n"
+            "    result = _right(*args, **kwargs)\n"
+            "    if isinstance(result, torch.Tensor):\n"
+            "        with torch.no_grad():\n"
+            "            return result.mul_(1.5)\n"
+            "    return 1.5 * result\n"
         )
     cell["source"] = source
     return notebook, _grade_id(cell).replace("_solution", "_test")
