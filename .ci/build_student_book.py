@@ -6,7 +6,8 @@ from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions
 ``ClearHiddenTests`` (as in ``make student``), keeping every other output so that the lectures'
 figures and evidence still show; the stub and the checker's cells are shown without outputs.
 
-Outputs that depend on a solution are cleared too: those of the solution, feedback and hidden-test
+The rubrics of the open exercises are cut from the instructors' page. Outputs that depend on a
+solution are cleared too: those of the solution, feedback and hidden-test
 cells and of each exercise's follow-up cells (first line ``# After the experiments``), which
 print the instructor's answer next to a measurement.
 
@@ -40,6 +41,8 @@ SOLUTIONS_TOGGLE = (
     "toggle."
 )
 SOLUTIONS_ABSENT = "This is the student edition: it holds no solutions to the exercises."
+RUBRICS = "### Rubrics for the open exercises"
+RUBRICS_ABSENT = RUBRICS + "\n\nThe rubrics are in the instructors' edition of the book.\n"
 
 
 def depends_on_a_solution(cell) -> bool:
@@ -77,6 +80,11 @@ def prepare_source(out: Path, branch: str) -> Path:
     if SOLUTIONS_TOGGLE not in text:
         raise SystemExit(f"{guide.name} no longer says {SOLUTIONS_TOGGLE!r}: update this script")
     guide.write_text(text.replace(SOLUTIONS_TOGGLE, SOLUTIONS_ABSENT))
+    instructors = out / "book" / "instructors.md"  # the open exercises' rubrics stay private
+    text = instructors.read_text()
+    start = text.index(RUBRICS)
+    end = text.index("\n## ", start)
+    instructors.write_text(text[:start] + RUBRICS_ABSENT + text[end:])
     (out / "notebooks").mkdir()
     for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
         nb = student_book_notebook(nbformat.read(path, as_version=4))

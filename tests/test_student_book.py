@@ -134,3 +134,13 @@ def test_launch_buttons_open_the_student_branch(student_site):
     page = (student_site / "notebooks" / f"{NOTEBOOKS[0].stem}.html").read_text()
     links = re.findall(r'href="(https://colab[^"]+)"', page)
     assert links and all("/blob/student-edition/" in link for link in links), links
+
+
+def test_the_rubrics_stay_in_the_instructors_edition(student_site):
+    def text(site: Path) -> str:
+        return html.unescape(TAG.sub("", (site / "book" / "instructors.html").read_text()))
+
+    assert "a gradient check that can fail" in text(DEFAULT_SITE), "the search can find rubrics"
+    student = text(student_site)
+    assert "Rubrics for the open exercises" in student
+    assert "a gradient check that can fail" not in student
