@@ -82,7 +82,7 @@ student: setup
 # The student notebooks on their own branch (for the student edition's launch buttons), committed
 # with a temporary index: the working tree and the current branch are left as they are.
 STUDENT_BRANCH ?= student-edition
-student-branch: student
+student-branch: setup
 	$(PY) .ci/make_student.py --out student --branch $(STUDENT_BRANCH) $(NOTEBOOKS)
 
 pin: setup
