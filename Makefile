@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SETUP_STAMP := $(VENV)/.setup-done
 NOTEBOOKS := $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb))
 
-.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute replicate lab student bench bench-check clean
+.PHONY: help setup browser book book-student test lint unit nbval browser-test student-book-test execute replicate lab student student-branch pin bench bench-check clean
 
 help:
 	@echo "make book     build the HTML book into _build/html (sets up .venv first)"
@@ -17,6 +17,8 @@ help:
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make student  write student versions of the notebooks into student/"
 	@echo "make book-student  build the student edition of the book into _build/student-html"
+	@echo "make student-branch  commit the student notebooks to the branch STUDENT_BRANCH (default student-edition)"
+	@echo "make pin REF=<tag>  pin a semester: every Colab cell and launch button installs from <tag>"
 	@echo "make bench    run the benchmarks in bench/"
 	@echo "make bench-check  short benchmarks that fail on a speed regression (bench/check.py)"
 
@@ -49,8 +51,11 @@ unit: setup
 
 # nbval checks outputs executed natively under another BLAS path (MKL_CBWR, MKL_ENABLE_INSTRUCTIONS),
 # so digits that depend on one CPU's arithmetic fail here as they would on a second machine.
+# NNLIB_CHECK_FIGURES=1: every figure a notebook shows is checked as it is shown
+# (nncourse.plotting.check): text too small to read in the book, overlapping labels or an
+# untitled panel fail the cell that shows it.
 nbval: setup
-	TQDM_DISABLE=1 MKL_CBWR=COMPATIBLE MKL_ENABLE_INSTRUCTIONS=AVX2 $(PY) -m pytest --nbval $(NOTEBOOKS) \
+	TQDM_DISABLE=1 NNLIB_CHECK_FIGURES=1 MKL_CBWR=COMPATIBLE MKL_ENABLE_INSTRUCTIONS=AVX2 $(PY) -m pytest --nbval $(NOTEBOOKS) \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
 browser-test: setup
@@ -76,6 +81,16 @@ lab: setup
 
 student: setup
 	$(PY) .ci/make_student.py --out student $(NOTEBOOKS)
+
+# The student notebooks on their own branch (for the student edition's launch buttons), committed
+# with a temporary index: the working tree and the current branch are left as they are.
+STUDENT_BRANCH ?= student-edition
+student-branch: setup
+	$(PY) .ci/make_student.py --out student --branch $(STUDENT_BRANCH) $(NOTEBOOKS)
+
+pin: setup
+	@test -n "$(REF)" || (echo "usage: make pin REF=<tag or branch>"; exit 1)
+	$(PY) .ci/pin_semester.py $(REF)
 
 bench: setup
 	@for script in $(filter-out bench/_% bench/check.py,$(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done

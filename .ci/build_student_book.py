@@ -6,8 +6,14 @@ from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions
 ``ClearHiddenTests`` (as in ``make student``), keeping every other output so that the lectures'
 figures and evidence still show; the stub and the checker's cells are shown without outputs.
 
+The rubrics of the open exercises are cut from the instructors' page. Outputs that depend on a
+solution are cleared too: those of the solution, feedback and hidden-test
+cells and of each exercise's follow-up cells (first line ``# After the experiments``), which
+print the instructor's answer next to a measurement.
+
 Launch buttons point at the branch named by ``STUDENT_BRANCH`` (default ``student-edition``): an
-instructor publishes the student notebooks there (``make student-branch`` prints how).
+instructor publishes the student notebooks there with ``make student-branch`` (which commits them
+to that branch; push it).
 """
 
 from __future__ import annotations
@@ -29,12 +35,30 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BRANCH = "student-edition"
 
 
+FOLLOW_UP = "# After the experiments"
+SOLUTIONS_TOGGLE = (
+    "Solutions to exercises are hidden: the solution cell shows as a *Show code cell source* "
+    "toggle."
+)
+SOLUTIONS_ABSENT = "This is the student edition: it holds no solutions to the exercises."
+RUBRICS = "### Rubrics for the open exercises"
+RUBRICS_ABSENT = RUBRICS + "\n\nThe rubrics are in the instructors' edition of the book.\n"
+
+
+def depends_on_a_solution(cell) -> bool:
+    """An exercise cell, or a follow-up cell that runs the student's function."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    return cell.cell_type == "code" and (
+        grade_id.endswith(("_solution", "_feedback", "_test", "_begin"))
+        or cell.source.lstrip().startswith(FOLLOW_UP)
+    )
+
+
 def student_book_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Solutions and hidden tests removed; outputs kept except those of the exercise cells."""
+    """Solutions and hidden tests removed; outputs kept except those that depend on a solution."""
     nb = clear_solutions(nb)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        if cell.cell_type == "code" and grade_id.endswith(("_solution", "_feedback", "_test")):
+        if depends_on_a_solution(cell):
             cell.outputs = []
             cell.execution_count = None
     return nb
@@ -51,6 +75,16 @@ def prepare_source(out: Path, branch: str) -> Path:
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(ROOT / "_toc.yml", out / "_toc.yml")
     shutil.copytree(ROOT / "book", out / "book")
+    guide = out / "book" / "how_to_use.md"  # this edition has no solutions and so no toggle
+    text = guide.read_text()
+    if SOLUTIONS_TOGGLE not in text:
+        raise SystemExit(f"{guide.name} no longer says {SOLUTIONS_TOGGLE!r}: update this script")
+    guide.write_text(text.replace(SOLUTIONS_TOGGLE, SOLUTIONS_ABSENT))
+    instructors = out / "book" / "instructors.md"  # the open exercises' rubrics stay private
+    text = instructors.read_text()
+    start = text.index(RUBRICS)
+    end = text.index("\n## ", start)
+    instructors.write_text(text[:start] + RUBRICS_ABSENT + text[end:])
     (out / "notebooks").mkdir()
     for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
         nb = student_book_notebook(nbformat.read(path, as_version=4))

@@ -30,7 +30,8 @@ READING_MINUTES = {  # an estimate for reading and running each lecture in class
     "07": 60,
     "07b": 45,
 }
-MINUTES_PER_EXERCISE = 12  # an estimate; the predict-and-measure ones take longer
+MINUTES_PER_POINT = 10  # an estimate: a 1-point warm-up about 10 min, a 3-point exercise 30
+FOLLOW_UP = "# After the experiments"
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:
@@ -72,15 +73,32 @@ def exercises(path: Path) -> list[dict]:
         grade = cell.metadata.get("nbgrader", {})
         if not grade.get("solution"):
             continue
+        if cell.cell_type != "code":  # an open exercise's answer, graded by hand
+            found.append(
+                {
+                    "id": grade["grade_id"].removesuffix("_answer"),
+                    "points": grade.get("points", 0),
+                    "needs_experiments": False,
+                    "manual": True,
+                }
+            )
+            continue
         feedback, test = nb.cells[i + 1], nb.cells[i + 2]
         own, _ = _names(cell.source)
         defined_by_feedback, used = _names(feedback.source)
         outside = used - own - defined_by_feedback - imported - set(dir(__builtins__))
+        follow_ups = []  # cells after the test that run the answer on the lecture's experiments
+        for later in nb.cells[i + 3 :]:
+            if later.metadata.get("nbgrader") or later.cell_type == "markdown":
+                break
+            follow_ups.append(later)
         found.append(
             {
                 "id": grade["grade_id"].removesuffix("_solution"),
                 "points": test.metadata.get("nbgrader", {}).get("points", 0),
-                "needs_experiments": bool(outside),
+                "needs_experiments": bool(outside)
+                or any(c.source.startswith(FOLLOW_UP) for c in follow_ups),
+                "manual": False,
             }
         )
     return found
@@ -88,18 +106,22 @@ def exercises(path: Path) -> list[dict]:
 
 def table(notebooks: list[Path]) -> str:
     rows = [
-        "| notebook | exercises | points | after the experiments | reading and running "
-        "| exercises (est.) |",
-        "|---|---|---|---|---|---|",
+        "| notebook | exercises | points (each) | graded by hand | after the experiments "
+        "| reading and running | exercises (est.) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for path in notebooks:
         lecture = path.stem.split("_")[0]
         found = exercises(path)
         after = [e["id"].split("_")[-1] for e in found if e["needs_experiments"]]
+        manual = [e["id"].split("_")[-1] for e in found if e["manual"]]
+        points = sum(e["points"] for e in found)
+        each = ", ".join(str(e["points"]) for e in found)
         rows.append(
-            f"| {path.stem} | {len(found)} | {sum(e['points'] for e in found)} | "
+            f"| {path.stem} | {len(found)} | {points} ({each}) | "
+            f"{', '.join(manual) if manual else 'none'} | "
             f"{', '.join(after) if after else 'none'} | {READING_MINUTES.get(lecture, 75)} min | "
-            f"{MINUTES_PER_EXERCISE * len(found)} min |"
+            f"{MINUTES_PER_POINT * points} min |"
         )
     return "\n".join(rows) + "\n"
 

@@ -14,14 +14,36 @@ Logic that two checkers share belongs here.
 
 Instructors can hide the expected values and hints (a student then sees which case fails, the
 inputs, their own output and the misconception, but not the reference's answer): set the
-environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel, or call
-``configure(reveal=False)``.
+environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a graded release:
+``configure(reveal=True)`` then changes nothing), or call ``configure(reveal=False)``.
+
+Grading. Each exercise's hidden test (stripped from the student's copy, restored by
+``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
+module (so a submission that rebinds a ``check_...`` name or patches a module attribute grades
+against the original), runs the checker on its cases *and* on fresh copies of them whose floating
+inputs are perturbed with noise drawn at grading time (expected values computed then, never
+printed), compares through ``np.asarray(x, dtype=float)`` (an object whose ``==`` is always true
+gets nothing), never reveals an answer, and raises ``AssertionError`` on failure.
+
+While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
+module installs an IPython input transformer that skips the lecture's experiments: every code
+cell after the set-up cells up to the one calling :func:`begin_exercises`, and the exercises'
+follow-up cells (first line ``# After the experiments``), which measure what the experiments ran.
+The exercises need neither, and a submission grades in seconds instead of a minute.
+
+What this does not stop (it is best effort, and the docs say so): a submission that patches the
+import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
+solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
+not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
+the students' code for a human to read.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,29 +56,76 @@ __all__ = [
     "Case",
     "CheckResult",
     "Misconception",
+    "begin_exercises",
     "check",
     "check_value",
     "configure",
+    "grade",
+    "grading_now",
     "named",
     "reveal_enabled",
 ]
 
 NOT_IMPLEMENTED = "not implemented yet"
-_SETTINGS: dict[str, bool | None] = {"reveal": None}
+GRADING_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it ("autograde", "validate") in the kernel
+FOLLOW_UP = "# After the experiments"  # first line of an exercise's follow-up cell
+_SETTINGS: dict = {"reveal": None, "grading": None}
+
+
+def _environment_hides() -> bool:
+    return os.environ.get("NNLIB_EXERCISES_REVEAL", "1").strip().lower() in ("0", "false", "no")
 
 
 def configure(*, reveal: bool) -> None:
-    """Show (``True``) or hide (``False``) expected values and hints in checker feedback."""
+    """Show (``True``) or hide (``False``) expected values and hints in checker feedback.
+
+    Where the environment hides them (``NNLIB_EXERCISES_REVEAL=0``, a graded release),
+    ``reveal=True`` is refused with a message and changes nothing."""
     if not isinstance(reveal, bool):
         raise ValueError(f"Invalid reveal: {reveal!r} (must be True or False)")
+    if reveal and _environment_hides():
+        print("Answers stay hidden: this course hides them (NNLIB_EXERCISES_REVEAL=0).")
+        return
     _SETTINGS["reveal"] = reveal
 
 
 def reveal_enabled() -> bool:
-    """Whether feedback shows the reference's answer (``configure`` wins over the environment)."""
+    """Whether feedback shows the reference's answer: never while grading, never where the
+    environment hides it, else as :func:`configure` set it (default: shown)."""
+    if _SETTINGS["grading"] is not None or _environment_hides():
+        return False
     if _SETTINGS["reveal"] is not None:
         return bool(_SETTINGS["reveal"])
-    return os.environ.get("NNLIB_EXERCISES_REVEAL", "1").strip().lower() not in ("0", "false", "no")
+    return True
+
+
+def grading_now() -> bool:
+    """Whether nbgrader is executing this kernel (autograde or validate)."""
+    return bool(os.environ.get(GRADING_ENV))
+
+
+def begin_exercises() -> None:
+    """Mark the start of a lecture's exercises (while grading, the experiments before it are
+    skipped) and say whether feedback shows the expected values."""
+    shown = "shows" if reveal_enabled() else "hides"
+    print(f"Feedback {shown} the expected values and hints.")
+
+
+def grade(module: str, checker: str, *args, **kwargs) -> None:
+    """The hidden test of one exercise: ``grade("nncourse.lecture0.exercises",
+    "check_cubic_gradient", cubic_gradient)``.
+
+    Reloads ``module`` (so the checker and :func:`check` are the package's, whatever the
+    submission rebound), runs the checker with fresh perturbed cases added and answers hidden,
+    and raises ``AssertionError`` with the feedback unless every case passes."""
+    fresh_module = importlib.reload(importlib.import_module(module))
+    _SETTINGS["grading"] = np.random.default_rng()  # fresh entropy: cases nobody saw
+    try:
+        result = getattr(fresh_module, checker)(*args, **kwargs)
+    finally:
+        _SETTINGS["grading"] = None
+    if type(result).__name__ != "CheckResult" or result.passed is not True:
+        raise AssertionError(getattr(result, "message", f"{checker} did not pass"))
 
 
 @dataclass(frozen=True)
@@ -140,9 +209,10 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
         return None
     if isinstance(expected, torch.Tensor | np.ndarray | Real):
         try:
-            got_t = torch.as_tensor(
-                np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got)
-            )
+            got_a = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got)
+            if got_a.dtype != bool:
+                got_a = np.asarray(got_a, dtype=float)  # an object whose == is always true fails
+            got_t = torch.as_tensor(got_a)
         except (TypeError, ValueError, RuntimeError):
             return f"expected a number or tensor, got {type(got).__name__}"
         expected_t = torch.as_tensor(np.asarray(expected))
@@ -156,6 +226,8 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
             worst = (got_t.double() - expected_t.double()).abs().max().item()
             return f"values differ (largest gap {worst:.3g})"
         return None
+    if type(got) is not type(expected):
+        return f"expected a {type(expected).__name__}, got {type(got).__name__}"
     return None if got == expected else "values differ"
 
 
@@ -243,20 +315,30 @@ def check(
     atol: float = 1e-6,
     rtol: float = 1e-5,
     hint: str = "",
+    fresh: bool = True,
 ) -> CheckResult:
     """Call ``student_fn`` and ``reference_fn`` on each case and compare.
 
     ``cases`` holds :class:`Case` objects (or plain argument tuples). Stops at the first failing
     case and explains it. Inputs are cloned for each call, so a function that changes its
     arguments in place cannot spoil the comparison. ``misconceptions`` are tried on the failing
-    case; ``forbid`` lists reference functions the student's code must not call.
+    case; ``forbid`` lists reference functions the student's code must not call. While grading,
+    each case also runs on a perturbed copy (``fresh=False``: not, for cases that sit on a
+    boundary a perturbation could cross, such as a learning rate just above its limit).
     """
     cases = list(cases)
     if not cases:
         raise ValueError("Invalid cases: need at least one case")
+    if _SETTINGS["grading"] is not None and fresh:
+        cases = cases + _fresh_cases(cases, _SETTINGS["grading"])
     for number, case in enumerate(cases, start=1):
         label, args = _label(case, number)
-        expected = reference_fn(*_copy(args))
+        try:
+            expected = reference_fn(*_copy(args))
+        except Exception:
+            if getattr(case, "fresh", False):
+                continue  # a perturbation the reference does not accept: not a test
+            raise
         try:
             got, called = _call_watching(student_fn, _copy(args), forbid)
         except NotImplementedError:
@@ -288,9 +370,12 @@ def check(
 
 def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
     """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
-    and got, and the hint (if revealed)."""
+    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut at
+    its first colon or semicolon: "you returned 1/L: the limit is 2/L" names the mistake only."""
     reveal = reveal_enabled()
     lines = [headline]
+    if mistake and not reveal:  # the mistake, without the explanation that gives the answer
+        mistake = re.split(r"[:;] ", mistake, maxsplit=1)[0]
     if mistake:
         lines.append(f"  this looks like a known mistake: {mistake}")
     if inputs:
@@ -344,6 +429,62 @@ def check_value(
         got=student,
         hint=hint,
     )
+
+
+def _perturb(value, rng: np.random.Generator):
+    """``value`` with each floating entry scaled by 1 + 0.1 % noise (zeros, integers, booleans,
+    and everything that is not a float, a float array or a float tensor stay as they are)."""
+    if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+        noise = torch.as_tensor(rng.standard_normal(tuple(value.shape)), dtype=value.dtype)
+        return (value.detach() * (1 + 1e-3 * noise)).requires_grad_(value.requires_grad)
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating) and value.size:
+        return value * (1 + 1e-3 * rng.standard_normal(value.shape))
+    if isinstance(value, float):
+        return value * (1 + 1e-3 * float(rng.standard_normal()))
+    return value
+
+
+def _fresh_cases(cases: Sequence, rng: np.random.Generator) -> list:
+    """A perturbed copy of each case, drawn at grading time."""
+    fresh = []
+    for number, case in enumerate(cases, start=1):
+        _, args = _label(case, number)
+        label = case.label if isinstance(case, Case) else f"case {number}"
+        copy = Case(f"{label}, inputs drawn while grading", *(_perturb(a, rng) for a in args))
+        copy.fresh = True
+        fresh.append(copy)
+    return fresh
+
+
+def _install_grading_skip() -> None:
+    """While nbgrader grades, skip the lecture's experiments (see the module's docstring)."""
+    if not grading_now():
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or any(
+        getattr(t, "nncourse_skip", False) for t in shell.input_transformers_cleanup
+    ):
+        return
+    state = {"exercises": False}
+
+    def skip_experiments(lines: list[str]) -> list[str]:
+        source = "".join(lines)
+        if "begin_exercises(" in source:
+            state["exercises"] = True
+            return lines
+        if not state["exercises"] or source.lstrip().startswith(FOLLOW_UP):
+            return ["pass  # skipped while nbgrader grades: the exercises do not need it\n"]
+        return lines
+
+    skip_experiments.nncourse_skip = True
+    shell.input_transformers_cleanup.append(skip_experiments)
+
+
+_install_grading_skip()
 
 
 def _copy(args: Sequence) -> list:

@@ -106,8 +106,12 @@ def test_reveal_off_hides_expected_and_hint(monkeypatch):
     )
     assert "expected:" not in result.message and "hint" not in result.message
     assert "got:" in result.message and "known mistake" in result.message
-    configure(reveal=True)
+    configure(reveal=True)  # a graded release: the environment's setting wins
+    assert "expected:" not in check(unbiased_variance, reference_variance, CASES, name="v").message
+    monkeypatch.delenv("NNLIB_EXERCISES_REVEAL")
     assert "expected:" in check(unbiased_variance, reference_variance, CASES, name="v").message
+    configure(reveal=False)
+    assert "expected:" not in check(unbiased_variance, reference_variance, CASES, name="v").message
 
 
 def test_configure_rejects_non_booleans():

@@ -55,7 +55,7 @@ MISTAKES = [
         "halved the standard deviation",
     ),
     (check_leaky_relu_gain, lambda a: math.sqrt(2 / (1 + a)), "square"),
-    (check_leaky_relu_gain, lambda a: 2 / (1 + a * a), "variance factor"),
+    (check_leaky_relu_gain, lambda a: 2 / (1 + a * a), "factor for the variance"),
     (check_leaky_relu_gain, lambda a: math.sqrt(2), "negative slope"),
 ]
 

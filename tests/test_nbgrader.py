@@ -1,15 +1,27 @@
-"""An nbgrader round trip in a temporary course folder, as an instructor would run it.
+"""An nbgrader round trip for every lecture, in a temporary course folder, as an instructor runs it.
 
-Lecture 0 is released with ``nbgrader generate_assignment``; three submissions are autograded with
-``nbgrader autograde``: the solutions (full marks), the untouched release (zero, and no crash) and
-one with a known misconception in the first exercise (partial marks, and the checker's feedback,
-naming the misconception, in the graded notebook).
+Each lecture is released with ``nbgrader generate_assignment``; four submissions are autograded in
+one ``nbgrader autograde`` run:
+
+* ``solved``: the instructor's solutions, which get full points;
+* ``stubbed``: the untouched release, which gets zero, runs without a crash and whose feedback
+  cells say "not implemented yet";
+* ``wrong``: the solutions with the first exercise's answer wrong (lecture 0: a known
+  misconception, named in the graded notebook's feedback), which gets zero for that exercise and
+  full points for the others;
+* ``gaming``: the release with no solution written, whose first solution cell rebinds every
+  ``check_...`` name and patches ``nncourse.grading`` to return an object that is truthy and equal
+  to everything, and whose functions all return that object: zero.
+
+While nbgrader grades, the lecture's experiments are skipped (``nncourse.grading``): a submission
+runs its set-up and its exercises only, so this test costs seconds per submission.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,92 +30,195 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LECTURE = ROOT / "notebooks" / "00_pytorch_basics.ipynb"
-ASSIGNMENT = "lecture00"
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
 CONFIG = """\
 c = get_config()
 c.CourseDirectory.course_id = "how-nets-train"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
 c.Execute.timeout = 300
 """
+GAMING = """
+import nncourse.grading as _core
+
+
+class _Always:
+    def __eq__(self, other):
+        return True
+
+    def __bool__(self):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def _always(*args, **kwargs):
+    return _Always()
+
+
+for _name in {names!r}:
+    globals()[_name] = _always
+_core.check = _core.check_value = _core.grade = _always
+"""
 
 
 def _nbgrader(course: Path, *args: str) -> None:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args, "--force"],
         cwd=course,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
-def _forget_the_factor_two(notebook: dict) -> dict:
-    """The first exercise's solution with the chain rule's factor 2 dropped."""
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if "### BEGIN SOLUTION" in source and "def cubic_gradient" in source:
-            assert "2 * (residual" in source, "the misconception below no longer applies"
-            cell["source"] = source.replace("2 * (residual", "(residual")
-            return notebook
-    raise AssertionError("exercise 0.1's solution cell not found")
+def _grade_id(cell: dict) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
+def _source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def _solution_cells(notebook: dict) -> list[dict]:
+    return [c for c in notebook["cells"] if _grade_id(c).endswith("_solution")]
+
+
+def _defined_names(source: str) -> list[str]:
+    return re.findall(r"^def (\w+)|^(\w+) =", source, re.M)
+
+
+def _wrong_first_exercise(notebook: dict, lecture: Path) -> tuple[dict, str]:
+    """The solutions with exercise 1 answered wrongly; returns the notebook and its grade id."""
+    cell = _solution_cells(notebook)[0]
+    source = _source(cell)
+    if lecture.name.startswith("00_"):  # a known misconception: the chain rule's factor 2 dropped
+        assert "2 * (residual" in source, "the misconception below no longer applies"
+        source = source.replace("2 * (residual", "(residual")
+    else:  # the right answer, scaled (in place, for a function that fills its argument)
+        name = next(d for d, _ in _defined_names(source) if d)
+        source += (
+            f"\n\n_right = {name}\n\n\ndef {name}(*args, **kwargs):\n"
+            "    result = _right(*args, **kwargs)\n"
+            "    if isinstance(result, torch.Tensor):\n"
+            "        with torch.no_grad():\n"
+            "            return result.mul_(1.5)\n"
+            "    return 1.5 * result\n"
+        )
+    cell["source"] = source
+    return notebook, _grade_id(cell).replace("_solution", "_test")
+
+
+def _gaming(released: dict) -> dict:
+    """The release with every function returning an always-equal object and the checkers
+    rebound and patched."""
+    checkers = sorted(
+        {n for c in released["cells"] for n in re.findall(r"\bcheck_\w+", _source(c))}
+    )
+    for number, cell in enumerate(_solution_cells(released)):
+        lines = [GAMING.format(names=checkers)] if number == 0 else []
+        for function, variable in _defined_names(_source(cell)):
+            if function:
+                lines.append(f"def {function}(*args, **kwargs):\n    return _Always()\n")
+            else:
+                lines.append(f"{variable} = _Always()\n")
+        cell["source"] = "\n".join(lines)
+    return released
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
+def graded(request, tmp_path_factory):
+    lecture = request.param
+    assignment = f"lecture{lecture.stem.split('_')[0]}"
+    course = tmp_path_factory.mktemp(assignment)
     (course / "nbgrader_config.py").write_text(CONFIG)
-    source = course / "source" / ASSIGNMENT
+    source = course / "source" / assignment
     source.mkdir(parents=True)
-    shutil.copy(LECTURE, source / LECTURE.name)
-    _nbgrader(course, "generate_assignment", ASSIGNMENT)
-    released = course / "release" / ASSIGNMENT / LECTURE.name
+    shutil.copy(lecture, source / lecture.name)
+    _nbgrader(course, "generate_assignment", assignment)
+    released = course / "release" / assignment / lecture.name
+    wrong, wrong_test = _wrong_first_exercise(json.loads(lecture.read_text()), lecture)
     submissions = {
-        "solved": json.loads(LECTURE.read_text()),
+        "solved": json.loads(lecture.read_text()),
         "stubbed": json.loads(released.read_text()),
-        "mistaken": _forget_the_factor_two(json.loads(LECTURE.read_text())),
+        "wrong": wrong,
+        "gaming": _gaming(json.loads(released.read_text())),
     }
     for student, notebook in submissions.items():
-        folder = course / "submitted" / student / ASSIGNMENT
+        folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
-        (folder / LECTURE.name).write_text(json.dumps(notebook))
-    _nbgrader(course, "autograde", ASSIGNMENT)
+        (folder / lecture.name).write_text(json.dumps(notebook))
+    _nbgrader(course, "autograde", assignment)
     from nbgrader.api import Gradebook
 
+    tests = [_grade_id(c) for c in json.loads(lecture.read_text())["cells"]]
+    tests = [t for t in tests if t.endswith("_test")]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {
-            student: (sub.score, sub.max_score)
+            student: {
+                test: gradebook.find_grade(test, lecture.stem, assignment, student).score
+                for test in tests
+            }
             for student in submissions
-            for sub in [gradebook.find_submission(ASSIGNMENT, student)]
         }
-    return course, released, scores
+        maximum = {
+            test: gradebook.find_grade(test, lecture.stem, assignment, "solved").max_score
+            for test in tests
+        }
+    return {
+        "lecture": lecture,
+        "course": course,
+        "assignment": assignment,
+        "released": released,
+        "scores": scores,
+        "maximum": maximum,
+        "wrong_test": wrong_test,
+    }
+
+
+def _outputs(graded: dict, student: str, suffix: str) -> list[str]:
+    path = graded["course"] / "autograded" / student / graded["assignment"] / graded["lecture"].name
+    return [
+        json.dumps(c.get("outputs", []), ensure_ascii=False)
+        for c in json.loads(path.read_text())["cells"]
+        if _grade_id(c).endswith(suffix)
+    ]
 
 
 def test_the_release_has_stubs_and_no_solutions(graded):
-    _, released, _ = graded
-    text = released.read_text()
+    text = graded["released"].read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
     assert "raise NotImplementedError()" in text
 
 
-def test_the_solutions_get_full_marks(graded):
-    score, maximum = graded[2]["solved"]
-    assert maximum > 0 and score == maximum
+def test_the_solutions_get_full_points(graded):
+    assert all(graded["maximum"].values())
+    assert graded["scores"]["solved"] == graded["maximum"]
 
 
-def test_the_stubs_get_zero(graded):
-    score, maximum = graded[2]["stubbed"]
-    assert maximum > 0 and score == 0
+def test_the_release_gets_zero_and_its_checkers_wait(graded):
+    assert not any(graded["scores"]["stubbed"].values())
+    feedback = _outputs(graded, "stubbed", "_feedback")
+    assert feedback and all("not implemented yet" in text for text in feedback), feedback
 
 
-def test_a_misconception_gets_partial_marks_and_named_feedback(graded):
-    course, _, scores = graded
-    score, maximum = scores["mistaken"]
-    assert 0 < score < maximum
-    autograded = course / "autograded" / "mistaken" / ASSIGNMENT / LECTURE.name
-    outputs = json.dumps(
-        [c.get("outputs", []) for c in json.loads(autograded.read_text())["cells"]],
-        ensure_ascii=False,
-    )
-    assert "cubic_gradient" in outputs and "known mistake" in outputs
+def test_a_wrong_answer_loses_that_exercise_only(graded):
+    scores, wrong = graded["scores"]["wrong"], graded["wrong_test"]
+    assert scores[wrong] == 0
+    assert {t: s for t, s in scores.items() if t != wrong} == {
+        t: m for t, m in graded["maximum"].items() if t != wrong
+    }
+
+
+def test_rebinding_the_checkers_and_always_equal_answers_get_zero(graded):
+    assert not any(graded["scores"]["gaming"].values()), graded["scores"]["gaming"]
+
+
+def test_a_misconception_is_named_in_the_graded_feedback(graded):
+    if not graded["lecture"].name.startswith("00_"):
+        pytest.skip("lecture 0's wrong submission holds a known misconception")
+    graded_test = " ".join(_outputs(graded, "wrong", "_test"))
+    assert "cubic_gradient" in graded_test and "known mistake" in graded_test, graded_test
+    assert "expected:" not in graded_test, "the graded test hides the answer"
+    assert "known mistake" in " ".join(_outputs(graded, "wrong", "_feedback"))

@@ -1,15 +1,18 @@
 """The student edition of the book (``make book-student``) carries no solution anywhere.
 
-Every line of every solution region in the source notebooks is looked for in the student edition's
-pages (tags stripped, entities decoded) and in its downloadable sources; none may appear. The same
-search over the default book must find them (behind the hide-input toggle), which shows that the
-search can fail. Launch buttons of the student edition open the student branch.
+Every line of every solution region in the source notebooks, and every line printed by a cell that
+depends on a solution (the feedback, hidden-test and follow-up cells: "predicted step 127"), is
+looked for in the student edition's pages (tags stripped, entities decoded), in its `_sources`
+and in its downloadable notebooks; none may appear. The same search over the default book must
+find them, which shows that the search can fail. Launch buttons of the student edition open the
+student branch.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -22,6 +25,31 @@ STUDENT_SITE = ROOT / "_build" / "student-html"
 DEFAULT_SITE = ROOT / "_build" / "html"
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
 TAG = re.compile(r"<[^>]+>")
+sys.path.insert(0, str(ROOT / ".ci"))
+from build_student_book import depends_on_a_solution  # noqa: E402
+
+
+def _output_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(str(output.get("text", "")))
+        parts.append(str(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def _solution_outputs(path: Path) -> list[str]:
+    """Distinctive lines printed by the cells that depend on a solution: long enough, and not
+    printed or written anywhere else in the notebook (a shared line proves nothing)."""
+    cells = nbformat.read(path, as_version=4).cells
+    lines, elsewhere = [], []
+    for cell in cells:
+        text = _output_text(cell) if cell.cell_type == "code" else ""
+        if depends_on_a_solution(cell):
+            lines += [x.strip() for x in text.splitlines() if len(x.strip()) >= 16]
+        else:
+            elsewhere += [text, cell.source]
+    visible = "\n".join(elsewhere)
+    return [line for line in dict.fromkeys(lines) if line not in visible]
 
 
 def _solution_lines(path: Path) -> list[str]:
@@ -45,6 +73,7 @@ def _solution_lines(path: Path) -> list[str]:
 
 
 def _page_texts(site: Path, stem: str) -> dict[str, str]:
+    """The lecture's page, its `_sources` copy and its downloadable notebook, as text."""
     texts = {}
     for path in site.rglob(f"{stem}.*"):
         text = path.read_text(errors="replace")
@@ -73,6 +102,26 @@ def test_no_solution_line_in_the_student_edition(student_site, path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_output_of_a_solution_in_the_student_edition(student_site, path):
+    lines = _solution_outputs(path)
+    assert lines, "every lecture prints its solutions' feedback"
+    texts = _page_texts(student_site, path.stem)
+    assert any(name.endswith(".ipynb") for name in texts), "its source is downloadable"
+    for name, text in texts.items():
+        leaked = [line for line in lines if line in text]
+        assert not leaked, f"{name} shows what a solution printed: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_default_book_shows_the_solutions_outputs(path):
+    assert DEFAULT_SITE.is_dir(), "build the book first: make book"
+    page = (DEFAULT_SITE / "notebooks" / f"{path.stem}.html").read_text()
+    text = html.unescape(TAG.sub("", page))
+    missing = [line for line in _solution_outputs(path) if line not in text]
+    assert not missing, f"the search cannot find {missing[:3]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_the_default_book_keeps_the_solutions_behind_a_toggle(path):
     assert DEFAULT_SITE.is_dir(), "build the book first: make book"
     page = (DEFAULT_SITE / "notebooks" / f"{path.stem}.html").read_text()
@@ -85,3 +134,13 @@ def test_launch_buttons_open_the_student_branch(student_site):
     page = (student_site / "notebooks" / f"{NOTEBOOKS[0].stem}.html").read_text()
     links = re.findall(r'href="(https://colab[^"]+)"', page)
     assert links and all("/blob/student-edition/" in link for link in links), links
+
+
+def test_the_rubrics_stay_in_the_instructors_edition(student_site):
+    def text(site: Path) -> str:
+        return html.unescape(TAG.sub("", (site / "book" / "instructors.html").read_text()))
+
+    assert "a gradient check that can fail" in text(DEFAULT_SITE), "the search can find rubrics"
+    student = text(student_site)
+    assert "Rubrics for the open exercises" in student
+    assert "a gradient check that can fail" not in student

@@ -67,7 +67,7 @@ def check_exact_quadratic_step(student_fn) -> CheckResult:
                 lambda g, H: 1 / torch.linalg.eigvalsh(H).max().item(),
             ),
             Misconception(
-                "the numerator is ||g||, not ||g||^2",
+                "your numerator has the wrong power of ||g||",
                 lambda g, H: (g.norm() / (g @ H @ g)).item(),
             ),
         ],

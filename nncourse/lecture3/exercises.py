@@ -199,8 +199,7 @@ def check_leaky_relu_gain(student_fn) -> CheckResult:
             lambda a: math.sqrt(2 / (1 + a)),
         ),
         Misconception(
-            "you returned the variance factor 2 / (1 + a^2); the gain multiplies the standard "
-            "deviation",
+            "you returned the factor for the variance; the gain multiplies the standard deviation",
             lambda a: 2 / (1 + a**2),
         ),
         Misconception(

@@ -11,10 +11,14 @@ from nncourse.grading import Case, CheckResult, Misconception, check
 from nnlib import models, schedules
 
 __all__ = [
+    "check_adaptive_test_error",
     "check_cosine_schedule",
     "check_cyclic_schedule",
+    "check_grid_close_probability",
     "check_plateau_lrs",
     "check_rescale_relu",
+    "check_same_noise_lr",
+    "check_second_layer_factor",
 ]
 
 
@@ -220,4 +224,97 @@ def check_rescale_relu(student_fn) -> CheckResult:
         forbid=[models.rescale_relu_layers],
         rtol=1e-12,
         hint="ReLU is positively homogeneous: ReLU(α z) = α ReLU(z) for α > 0.",
+    )
+
+
+def _grid_close(radius):
+    """P(|x* - nearest of {-4, -2, 0}| <= radius) for x* ~ U(-4, 0), radius <= 1."""
+    return (radius + 2 * radius + radius) / 4  # one side at -4 and 0, both sides at -2
+
+
+def check_grid_close_probability(student_fn) -> CheckResult:
+    """Exercise 5b.4: the probability that the grid's nearest value lies within ``radius`` of a
+    uniform optimum on [-4, 0] (grid -4, -2, 0)."""
+    return check(
+        student_fn,
+        _grid_close,
+        [Case(f"radius {r}", r) for r in (0.25, 0.1, 0.5, 1.0)],
+        name="grid_close_probability",
+        misconceptions=[
+            Misconception(
+                "you counted a whole interval around each of the three grid values, but the end "
+                "points -4 and 0 have the range on one side only",
+                lambda r: 3 * 2 * r / 4,
+            ),
+            Misconception(
+                "you counted a one-sided interval at every grid value: the middle one, -2, has "
+                "the range on both sides",
+                lambda r: 3 * r / 4,
+            ),
+        ],
+        rtol=1e-6,
+    )
+
+
+def check_second_layer_factor(student_fn) -> CheckResult:
+    """Exercise 5c.2: the factor on the second layer's Hessian block after rescaling by alpha."""
+    return check(
+        student_fn,
+        lambda alpha: alpha**2,
+        [Case(f"c = {a}", a) for a in (0.5, 2.0, 5.0, 1.0)],
+        name="second_layer_factor",
+        misconceptions=[
+            Misconception(
+                "your factor is linear in c: the block is quadratic in the activations",
+                lambda alpha: alpha,
+            ),
+            Misconception(
+                "your factor shrinks when c grows, but the activations grow with c",
+                lambda alpha: alpha**-2,
+            ),
+        ],
+        rtol=1e-9,
+    )
+
+
+def check_same_noise_lr(student_fn) -> CheckResult:
+    """Exercise 5c.3: the learning rate at batch size ``batch`` with noise scale lr0 / batch0."""
+    return check(
+        student_fn,
+        lambda batch0, lr0, batch: lr0 * batch / batch0,
+        [
+            Case("B = 32, lr = 0.02, to B = 512", 32, 0.02, 512),
+            Case("B = 128, lr = 0.1, to B = 32", 128, 0.1, 32),
+            Case("B = 64, lr = 0.05, to B = 64", 64, 0.05, 64),
+        ],
+        name="same_noise_lr",
+        misconceptions=[
+            Misconception(
+                "you scaled with the square root of the batch ratio; eta/B needs the full ratio",
+                lambda batch0, lr0, batch: lr0 * math.sqrt(batch / batch0),
+            ),
+            Misconception(
+                "you divided by the batch ratio: a larger batch needs a larger eta",
+                lambda batch0, lr0, batch: lr0 * batch0 / batch,
+            ),
+        ],
+        rtol=1e-9,
+    )
+
+
+def check_adaptive_test_error(student_fn) -> CheckResult:
+    """Exercise 5c.4: the test error of weights equal on (label, constant, constant) when each
+    new example's label is +1 with probability ``p``."""
+    return check(
+        student_fn,
+        lambda p: 1 - p,
+        [Case(f"P(label +1) = {p}", p) for p in (0.6, 0.75, 0.9)],
+        name="adaptive_test_error",
+        misconceptions=[
+            Misconception(
+                "that is the probability of the majority class, not the error", lambda p: p
+            )
+        ],
+        atol=1e-9,
+        rtol=0.0,
     )

@@ -1,0 +1,146 @@
+"""The graded path of the exercises: ``grade`` (the hidden tests' call) and the skip of the
+experiments while nbgrader grades."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from nncourse import grading
+from nncourse.grading import Case, Misconception, check
+
+
+def _square(x):
+    return x**2
+
+
+def check_square(student_fn):
+    """A checker as the lectures write them: one call of ``check`` with its table."""
+    return check(
+        student_fn,
+        _square,
+        [Case("a vector", torch.tensor([1.0, -2.0, 3.0])), Case("a float", 1.5)],
+        name="square",
+        misconceptions=[Misconception("you doubled x: squaring is x times x", lambda x: 2 * x)],
+    )
+
+
+@pytest.fixture
+def lecture(monkeypatch):
+    """A lecture's exercise module, importable by name, as ``grade`` reloads it."""
+    module = types.ModuleType("fake_lecture_exercises")
+    module.__file__ = __file__
+    module.check_square = check_square
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(grading.importlib, "reload", lambda m: m)
+    return module.__name__
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __bool__(self):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def test_a_right_answer_passes_its_graded_test(lecture):
+    grading.grade(lecture, "check_square", lambda x: x * x)
+
+
+def test_a_wrong_answer_fails_with_the_mistake_named_and_no_answer(lecture):
+    with pytest.raises(AssertionError) as failure:
+        grading.grade(lecture, "check_square", lambda x: 2 * x)
+    message = str(failure.value)
+    assert "known mistake: you doubled x" in message
+    assert "x times x" not in message and "expected:" not in message
+
+
+def test_an_object_equal_to_everything_gets_nothing(lecture):
+    with pytest.raises(AssertionError):
+        grading.grade(lecture, "check_square", lambda x: AlwaysEqual())
+    with pytest.raises(AssertionError):
+        grading.grade(lecture, "check_square", lambda x: [AlwaysEqual()] * 3)
+
+
+def test_answers_stored_for_the_visible_cases_fail_the_fresh_ones(lecture):
+    stored = {1.5: 2.25}
+
+    def lookup(x):
+        if isinstance(x, float):
+            return stored.get(x, 0.0)
+        return torch.tensor([1.0, 4.0, 9.0])
+
+    assert check_square(lookup)  # the visible cases pass
+    with pytest.raises(AssertionError, match="drawn while grading"):
+        grading.grade(lecture, "check_square", lookup)
+
+
+def test_grading_hides_answers_whatever_the_student_configured(lecture):
+    grading.configure(reveal=True)
+    try:
+        with pytest.raises(AssertionError) as failure:
+            grading.grade(lecture, "check_square", lambda x: x + 1)
+    finally:
+        grading._SETTINGS["reveal"] = None
+    assert "expected:" not in str(failure.value)
+    assert grading._SETTINGS["grading"] is None, "grading mode ends with the call"
+
+
+def test_a_failing_checker_result_of_another_kind_is_not_accepted(lecture, monkeypatch):
+    monkeypatch.setattr(sys.modules[lecture], "check_square", lambda fn: AlwaysEqual())
+    with pytest.raises(AssertionError):
+        grading.grade(lecture, "check_square", lambda x: x * x)
+
+
+def test_fresh_cases_perturb_floats_only():
+    rng = np.random.default_rng(0)
+    x, n, flag = torch.tensor([1.0, 0.0, -2.0]), 7, torch.tensor([True, False])
+    (fresh,) = grading._fresh_cases([Case("c", x, n, flag, 0.5)], rng)
+    new_x, new_n, new_flag, new_float = fresh.args
+    assert not torch.equal(new_x, x) and new_x[1] == 0 and torch.all(new_x.sign() == x.sign())
+    assert new_n == 7 and torch.equal(new_flag, flag)
+    assert new_float != 0.5 and abs(new_float - 0.5) < 0.005
+
+
+class _Shell:
+    def __init__(self):
+        self.input_transformers_cleanup = []
+
+
+def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
+    shell = _Shell()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    grading._install_grading_skip()
+    grading._install_grading_skip()  # a reload installs nothing twice
+    (skip,) = shell.input_transformers_cleanup
+    run = lambda source: "".join(skip(source.splitlines(keepends=True)))  # noqa: E731
+    assert run("train_for_a_minute()\n").startswith("pass")
+    assert run("begin_exercises()\n") == "begin_exercises()\n"
+    assert run("def f(x):\n    return x\n") == "def f(x):\n    return x\n"
+    assert run("# After the experiments: yours\nprint(runs)\n").startswith("pass")
+
+
+def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
+    shell = _Shell()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    grading._install_grading_skip()
+    assert shell.input_transformers_cleanup == []
+
+
+def test_hidden_answers_cut_a_mistake_at_its_explanation(monkeypatch):
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = check_square(lambda x: 2 * x)
+    assert "known mistake: you doubled x\n" in result.message
+    monkeypatch.delenv("NNLIB_EXERCISES_REVEAL")
+    assert "x times x" in check_square(lambda x: 2 * x).message
