@@ -152,10 +152,12 @@ def step_length_figure(trajectories: dict):
     return fig
 
 
-def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10):
+def seed_bands_figure(
+    curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10, logy: bool = False
+):
     """Mean over seeds (line) and the range from the lowest to the highest seed (band) of curves
     of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps."""
-    fig, (ax,) = new_figure(width=6.4, height=3.6)
+    fig, (ax,) = new_figure(width=6.4, height=4.6)
     kernel = np.ones(smooth) / smooth
     with mpl.rc_context(STYLE):
         for name, values in curves.items():
@@ -163,8 +165,10 @@ def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", 
             steps = np.arange(rows.shape[1]) + smooth
             (line,) = ax.plot(steps, rows.mean(0), label=f"{name} ({len(rows)} seeds)")
             ax.fill_between(steps, rows.min(0), rows.max(0), color=line.get_color(), alpha=0.25)
-        ax.set(xlabel=xlabel, ylabel=ylabel)
-        ax.legend(fontsize=8)
+        if logy:
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title="training loss, mean and range over seeds")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     return fig
 
 
