@@ -13,11 +13,11 @@ from nnlib import activations, analytic_surfaces, utils
 __all__ = [
     "activations_figure",
     "escape_figure",
-    "step_length_figure",
     "minima_figure",
     "plane_figure",
     "seed_bands_figure",
     "spectrum_figure",
+    "step_length_figure",
     "tiny_mlp_figure",
 ]
 

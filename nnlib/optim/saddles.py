@@ -65,7 +65,9 @@ class SaddleFreeNewton:
         self.max_step = max_step if max_step is None else check_positive("max_step", max_step)
 
     def step(self, landscape, x):
-        d = self.lr * saddle_free_direction(landscape.gradient(x), landscape.hessian(x), self.damping)
+        d = self.lr * saddle_free_direction(
+            landscape.gradient(x), landscape.hessian(x), self.damping
+        )
         if self.max_step is not None:  # trust region: ||d|| <= max_step
             d = d * (self.max_step / d.norm(dim=-1, keepdim=True)).clamp(max=1.0)
         return x + d, {"gradient": 1, "hessian": 1}
