@@ -147,16 +147,28 @@ def step_length_figure(trajectories: dict):
         for name, trajectory in trajectories.items():
             length = trajectory.points.diff(dim=0).norm(dim=-1)[:, 0]
             ax.semilogy(length.clamp_min(1e-300), label=name)
-        ax.set(xlabel="step $t$", ylabel="step length", title="slow near the saddle")
+        ax.set(
+            xlabel="step $t$",
+            ylabel="step length",
+            title="slow near the saddle",
+            xlim=(0, 250),
+            ylim=(1e-8, 1),
+        )
         ax.legend(fontsize=8)
     return fig
 
 
 def seed_bands_figure(
-    curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10, logy: bool = False
+    curves: dict,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    smooth: int = 10,
+    logy: bool = False,
+    reference: tuple[float, str] | None = None,
 ):
     """Mean over seeds (line) and the range from the lowest to the highest seed (band) of curves
-    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps."""
+    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps; an optional
+    horizontal ``reference`` line (value, label)."""
     fig, (ax,) = new_figure(width=6.4, height=4.6)
     kernel = np.ones(smooth) / smooth
     with mpl.rc_context(STYLE):
@@ -165,6 +177,8 @@ def seed_bands_figure(
             steps = np.arange(rows.shape[1]) + smooth
             (line,) = ax.plot(steps, rows.mean(0), label=f"{name} ({len(rows)} seeds)")
             ax.fill_between(steps, rows.min(0), rows.max(0), color=line.get_color(), alpha=0.25)
+        if reference is not None:
+            ax.axhline(reference[0], color="gray", linestyle=":", label=reference[1])
         if logy:
             ax.set_yscale("log")
         ax.set(xlabel=xlabel, ylabel=ylabel, title="training loss, mean and range over seeds")
