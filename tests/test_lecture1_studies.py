@@ -109,7 +109,7 @@ def test_loglog_slope_recovers_a_power():
     sizes = [10, 20, 40, 80]
     assert newton_cost.loglog_slope(sizes, [n**3 for n in sizes]) == pytest.approx(3.0)
     cost = newton_cost.measure_newton_cost(sizes=(8, 16), rows=8, repeats=1)
-    assert cost.hessian_bytes == [8 * 8**2, 8 * 16**2]
+    assert cost.hessian_bytes == [8 * 8**2, 8 * 16**2]  # the storage torch allocated
 
 
 def test_conditioned_problem_has_the_asked_condition_number():

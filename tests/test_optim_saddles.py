@@ -18,6 +18,19 @@ def test_saddle_free_newton_escapes_where_newton_converges_to_the_saddle():
     assert gd_on_manifold.final()[0].norm() < 1e-9  # GD from y = 0 exactly converges to the saddle
 
 
+def test_saddle_free_newton_trust_region_caps_every_step():
+    valleys = analytic_surfaces.TwinValleys()
+    plain = optim.run(valleys, optim.SaddleFreeNewton(damping=1e-3), [1.0, 1e-6], 60)
+    capped = optim.run(valleys, optim.SaddleFreeNewton(damping=1e-3, max_step=0.5), [1.0, 1e-6], 60)
+    assert plain.points.diff(dim=0).norm(dim=-1).max() > 10  # the jump past the inflection
+    assert capped.points.diff(dim=0).norm(dim=-1).max() <= 0.5 + 1e-12
+    assert (
+        capped.final()[0].abs() - torch.tensor([0.0, 1.0], dtype=torch.float64)
+    ).abs().max() < 1e-6
+    with pytest.raises(ValueError, match="max_step"):
+        optim.SaddleFreeNewton(max_step=0.0)
+
+
 @pytest.mark.parametrize("lr, lambda_min, offset", [(0.1, -1.0, 1e-6), (0.3, -0.5, 1e-3)])
 def test_predicted_escape_steps_equal_gd_on_the_quadratic_saddle(lr, lambda_min, offset):
     saddle = analytic_surfaces.Quadratic((2.0, lambda_min))

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from nncourse.lecture2 import cliffs, figures, minima, plateaus
+from nncourse.lecture2 import cliffs, figures, minima, plateaus, spectra
 from nnlib import analytic_surfaces, data, optim
 
 
@@ -23,6 +23,44 @@ def test_plateau_build_draws_the_named_scale_and_saturates_tanh():
     assert plateaus.saturated_fraction(net, x) > 0.7
     assert plateaus.saturated_fraction(plateaus.build("tanh", 1.0, depth=3, width=256), x) < 0.1
     assert plateaus.saturated_fraction(plateaus.build("relu", 1.0, depth=2), x) == 0.0
+
+
+def test_plateau_output_layer_keeps_the_normal_scale():
+    net = plateaus.build("tanh", 10.0, seed=0, depth=2, width=400)
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    assert linears[1].weight.std().item() == pytest.approx(10 / 400**0.5, rel=0.05)
+    assert linears[-1].weight.std().item() == pytest.approx(1 / 400**0.5, rel=0.1)
+
+
+def test_plateau_control_trains_only_the_output_layer_and_adam_runs():
+    configs = {
+        "control": {"activation": "tanh", "scale": 10.0, "output_only": True},
+        "adam": {"activation": "tanh", "scale": 10.0, "optimizer": "adam"},
+    }
+    splits = _tiny_splits()
+    before = plateaus.build("tanh", 10.0, seed=0)
+    curves = plateaus.run(splits, configs, seeds=1, steps=3, batch_size=8)
+    assert all(torch.isfinite(c).all() for c in curves.values())
+    net = plateaus.build("tanh", 10.0, seed=0)
+    trained = [p for p in net[-1].parameters()]
+    optimizer = torch.optim.SGD(trained, lr=0.5)
+    x, y = splits.train.tensors
+    nn.functional.cross_entropy(net(x), y).backward()
+    optimizer.step()
+    assert torch.equal(net[0].weight, before[0].weight)  # hidden layers untouched
+    assert not torch.equal(net[-1].weight, before[-1].weight)
+
+
+def test_spectrum_shares_match_an_exact_count_on_a_tiny_network():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))  # 51 parameters
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    shares = spectra.spectrum_shares(net, nn.CrossEntropyLoss(), x, y, steps=(51,), vectors=100)
+    assert shares["lambda_max"] > shares["mean"] > shares["lambda_min"]
+    # 51 Lanczos steps on 51 parameters find every eigenvalue; each probe weighs them by its
+    # squared components, whose mean over 100 probes is close to the exact share
+    for key in ("negative", "near"):
+        assert abs(shares[key, 51] - shares[key]) < 0.05
 
 
 def test_plateau_run_returns_one_curve_per_seed():

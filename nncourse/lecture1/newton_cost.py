@@ -60,7 +60,7 @@ def measure_newton_cost(
         result.solve_seconds.append(
             _best_time(lambda H=H, g=g: newton_direction(g, H.unsqueeze(0)), repeats)
         )
-        result.hessian_bytes.append(H.element_size() * H.numel())
+        result.hessian_bytes.append(H.untyped_storage().nbytes())  # what torch allocated
     return result
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "plane_figure",
     "seed_bands_figure",
     "spectrum_figure",
+    "step_length_figure",
     "tiny_mlp_figure",
 ]
 
@@ -98,7 +99,9 @@ def activations_figure(names=("sign", "sigmoid", "tanh", "relu", "leaky_relu")):
             f, _ = activations.ACTIVATIONS[name]
             axes[k].plot(x, f(x))
             axes[k].set_title(name)
-            axes[len(names) + k].plot(x, activations.derivative(name, x), color="#d62728")
+            slope = axes[len(names) + k]
+            slope.plot(x, activations.derivative(name, x), color="#d62728")
+            slope.set(ylim=(-0.05, 1.1), title=f"{name}'")  # one scale for every derivative
         axes[0].set_ylabel("f(x)")
         axes[len(names)].set_ylabel("f'(x)")
     return fig
@@ -106,7 +109,8 @@ def activations_figure(names=("sign", "sigmoid", "tanh", "relu", "leaky_relu")):
 
 def escape_figure(landscape, trajectories: dict, title: str = ""):
     """Left: paths of several methods on a 2-D surface's contours. Right: each method's loss
-    against the step (several rows of one trajectory, e.g. seeds of noisy GD, share a colour)."""
+    against the step on a log axis (several rows of one trajectory, e.g. seeds of noisy GD, share
+    a colour)."""
     fig, (left, right) = new_figure(ncols=2, width=4.4, height=3.8)
     contour(landscape, ax=left, log=False, levels=25)
     with mpl.rc_context(STYLE):
@@ -114,26 +118,58 @@ def escape_figure(landscape, trajectories: dict, title: str = ""):
             color = f"C{k}"
             for row in range(trajectory.points.shape[1]):
                 label = name if row == 0 else None
-                plot_trajectory(left, trajectory, label=label, color=color, row=row)
+                plot_trajectory(left, trajectory, color=color, row=row)
                 steps = int(trajectory.steps_taken[row]) + 1
-                right.plot(trajectory.values[:steps, row], color=color, label=label, alpha=0.8)
-        left.legend(loc="lower left", fontsize=8)
+                values = trajectory.values[:steps, row].clamp_min(1e-12)
+                right.semilogy(values, color=color, label=label, alpha=0.8)
         left.set(xlabel="$x$", ylabel="$y$", title=title or landscape.name)
-        right.set(xlabel="step $t$", ylabel="loss $f(x_t, y_t)$", title="loss along the path")
+        right.set(
+            xlabel="step $t$",
+            ylabel="loss $f(x_t, y_t)$",
+            title="loss along the path (log axis)",
+            ylim=(1e-12, None),
+            xlim=(0, 200),
+        )
         right.axhline(
             landscape.value(torch.tensor(landscape.saddles[0])).item(),
             color="gray",
             linestyle=":",
             label="saddle's value",
         )
-        right.legend(fontsize=8)
+        right.legend(loc="upper right", fontsize=7)
     return fig
 
 
-def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", smooth: int = 10):
+def step_length_figure(trajectories: dict):
+    """The length of each step ||theta_{t+1} - theta_t|| against t, on a log axis."""
+    fig, (ax,) = new_figure(width=6.0, height=3.2)
+    with mpl.rc_context(STYLE):
+        for name, trajectory in trajectories.items():
+            length = trajectory.points.diff(dim=0).norm(dim=-1)[:, 0]
+            ax.semilogy(length.clamp_min(1e-300), label=name)
+        ax.set(
+            xlabel="step $t$",
+            ylabel="step length",
+            title="slow near the saddle",
+            xlim=(0, 250),
+            ylim=(1e-8, 1),
+        )
+        ax.legend(fontsize=8)
+    return fig
+
+
+def seed_bands_figure(
+    curves: dict,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    smooth: int = 10,
+    logy: bool = False,
+    reference: tuple[float, str] | None = None,
+):
     """Mean over seeds (line) and the range from the lowest to the highest seed (band) of curves
-    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps."""
-    fig, (ax,) = new_figure(width=6.4, height=3.6)
+    of shape (seeds, steps), each smoothed by a running mean over ``smooth`` steps; an optional
+    horizontal ``reference`` line (value, label)."""
+    fig, (ax,) = new_figure(width=6.4, height=4.6)
     kernel = np.ones(smooth) / smooth
     with mpl.rc_context(STYLE):
         for name, values in curves.items():
@@ -141,8 +177,12 @@ def seed_bands_figure(curves: dict, xlabel: str = "step", ylabel: str = "loss", 
             steps = np.arange(rows.shape[1]) + smooth
             (line,) = ax.plot(steps, rows.mean(0), label=f"{name} ({len(rows)} seeds)")
             ax.fill_between(steps, rows.min(0), rows.max(0), color=line.get_color(), alpha=0.25)
-        ax.set(xlabel=xlabel, ylabel=ylabel)
-        ax.legend(fontsize=8)
+        if reference is not None:
+            ax.axhline(reference[0], color="gray", linestyle=":", label=reference[1])
+        if logy:
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title="training loss, mean and range over seeds")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     return fig
 
 

@@ -3,9 +3,15 @@
 The network (``depth`` hidden layers of ``width`` units on MNIST-1D) is trained with SGD and
 momentum from several seeds in each configuration. A configuration names the hidden activation,
 the weight scale (hidden and output weights drawn from N(0, scale^2 / d_in), biases zero) and an
-optional normalization before the activation. With tanh and scale 10 the pre-activations are
-about ten times too large, almost every unit sits in tanh's flat tails and the gradient that
-reaches the early layers vanishes: a plateau. The cures change one thing each.
+optional normalization before the activation; the output layer is always drawn at the normal
+scale N(0, 1 / d_in), so the stuck network's logits start small and its loss near ln 10 (chance).
+With tanh and scale 10 the hidden pre-activations are about ten times too large, almost every
+unit sits in tanh's flat tails and the gradient that reaches the early layers vanishes: a
+plateau. The cures change one thing each: the initialization, the activation, a normalization,
+or the optimizer (``"optimizer": "adam"``: Adam rescales each weight's step by its own running
+gradient size, so a vanishing gradient still gives a step of about the learning rate). A control
+(``"output_only": True``) trains only the output layer of the stuck network: what the stuck
+network can learn without its hidden layers.
 """
 
 from __future__ import annotations
@@ -26,20 +32,39 @@ CONFIGURATIONS: dict[str, dict] = {
         "scale": 10.0,
         "norm": "batch",
     },
+    "control: tanh, 10x weights, only the output layer trains": {
+        "activation": "tanh",
+        "scale": 10.0,
+        "output_only": True,
+    },
+    "gradient scaling: tanh, 10x weights, Adam": {
+        "activation": "tanh",
+        "scale": 10.0,
+        "optimizer": "adam",
+    },
 }
 
 
 def build(
-    activation: str, scale: float, norm: str | None = None, seed: int = 0, depth=6, width=64
+    activation: str,
+    scale: float,
+    norm: str | None = None,
+    seed: int = 0,
+    depth=6,
+    width=64,
+    optimizer: str = "sgd",
+    output_only: bool = False,
 ) -> nn.Sequential:
-    """The MLP [40, width x depth, 10] with N(0, scale^2 / d_in) weights and zero biases."""
+    """The MLP [40, width x depth, 10]: hidden weights N(0, scale^2 / d_in), output weights
+    N(0, 1 / d_in), zero biases (``optimizer`` and ``output_only`` are read by :func:`run`)."""
     net = models.mlp([40] + [width] * depth + [10], activation=activation, norm=norm)
     generator = utils.generator(seed)
-    for layer in net:
-        if isinstance(layer, nn.Linear):
-            d_in = layer.weight.shape[1]
-            init.normal_(layer.weight, 0.0, scale / d_in**0.5, generator=generator)
-            init.zeros_(layer.bias)
+    linears = [layer for layer in net if isinstance(layer, nn.Linear)]
+    for k, layer in enumerate(linears):
+        d_in = layer.weight.shape[1]
+        std = (scale if k < len(linears) - 1 else 1.0) / d_in**0.5
+        init.normal_(layer.weight, 0.0, std, generator=generator)
+        init.zeros_(layer.bias)
     return net
 
 
@@ -63,8 +88,11 @@ def run(
     lr: float = 0.05,
     momentum: float = 0.9,
     batch_size: int = 100,
+    adam_lr: float = 1e-3,
 ) -> dict[str, torch.Tensor]:
-    """Per configuration, the minibatch loss at every step for every seed: shape (seeds, steps)."""
+    """Per configuration, the minibatch loss at every step for every seed: shape (seeds, steps).
+    SGD with momentum, or Adam (PyTorch's defaults, lr ``adam_lr``) where the configuration says
+    ``"optimizer": "adam"``; every configuration sees the same minibatches for a given seed."""
     configurations = configurations or CONFIGURATIONS
     x, y = splits.train.tensors
     curves = {}
@@ -72,7 +100,11 @@ def run(
         runs = []
         for seed in range(seeds):
             net = build(**config, seed=seed)
-            optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+            trained = net[-1].parameters() if config.get("output_only") else net.parameters()
+            if config.get("optimizer", "sgd") == "adam":
+                optimizer = torch.optim.Adam(trained, lr=adam_lr)
+            else:
+                optimizer = torch.optim.SGD(trained, lr=lr, momentum=momentum)
             loader = data.TensorBatches(x, y, batch_size, seed=seed)
             history = train.fit_steps(net, optimizer, loader, steps)
             losses = torch.tensor(history.step_loss)

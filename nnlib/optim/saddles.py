@@ -7,7 +7,8 @@
   replaced by their absolute values, theta <- theta - |H|^{-1} g with |H| = Q |Lambda| Q^T. Along
   positive curvature it is Newton's step; along negative curvature it moves *away* from the
   saddle instead of towards it. ``damping`` adds a constant to |lambda| so flat directions stay
-  finite.
+  finite; ``max_step`` (a trust radius) shortens any step longer than it to that length, since
+  near an inflection (|lambda| ~ 0) the step |H|^{-1} g can be huge.
 * :func:`predicted_escape_steps`: how long GD lingers. In the quadratic model of a saddle, the
   offset along the eigenvector of lambda_min < 0 grows by the factor 1 + lr |lambda_min| per step.
 """
@@ -58,16 +59,21 @@ def saddle_free_direction(g: torch.Tensor, H: torch.Tensor, damping: float = 0.0
 class SaddleFreeNewton:
     """Saddle-free Newton step rule for :func:`nnlib.optim.run` (one gradient, one Hessian)."""
 
-    def __init__(self, damping: float = 1e-3, lr: float = 1.0):
+    def __init__(self, damping: float = 1e-3, lr: float = 1.0, max_step: float | None = None):
         self.damping = check_positive("damping", damping, allow_zero=True)
         self.lr = check_positive("lr", lr)
+        self.max_step = max_step if max_step is None else check_positive("max_step", max_step)
 
     def step(self, landscape, x):
-        d = saddle_free_direction(landscape.gradient(x), landscape.hessian(x), self.damping)
-        return x + self.lr * d, {"gradient": 1, "hessian": 1}
+        d = self.lr * saddle_free_direction(
+            landscape.gradient(x), landscape.hessian(x), self.damping
+        )
+        if self.max_step is not None:  # trust region: ||d|| <= max_step
+            d = d * (self.max_step / d.norm(dim=-1, keepdim=True)).clamp(max=1.0)
+        return x + d, {"gradient": 1, "hessian": 1}
 
     def __repr__(self) -> str:
-        return f"SaddleFreeNewton(damping={self.damping}, lr={self.lr})"
+        return f"SaddleFreeNewton(damping={self.damping}, lr={self.lr}, max_step={self.max_step})"
 
 
 def predicted_escape_steps(offset: float, radius: float, lr: float, lambda_min: float) -> float:
