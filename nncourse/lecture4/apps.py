@@ -9,12 +9,12 @@ __all__ = ["preprocessing"]
 
 @register()
 def preprocessing() -> FigureApp:
-    """Least-squares contours and GD after a chosen preprocessing (raw, standardized, PCA-rotated,
-    PCA- or ZCA-whitened) of two correlated features of unequal scales."""
+    """Least-squares contours and GD after a chosen preprocessing (centred, standardized,
+    PCA-rotated, PCA- or ZCA-whitened) of two correlated features of unequal scales."""
     return FigureApp(
         preprocessing_figures.preprocessing_figure,
         [
-            Param("transform", "choice", "raw", options=list(preprocessing_figures.TRANSFORMS)),
+            Param("transform", "choice", "centred", options=list(preprocessing_figures.TRANSFORMS)),
             Param("correlation", "float", 0.8, min=-0.95, max=0.95, step=0.05),
             Param("scale", "log", 10.0, min=0.1, max=100.0, label="scale of x2"),
         ],

@@ -12,8 +12,10 @@ from nnlib import analytic_surfaces, optim, preprocessing, utils
 
 __all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
 
+# The problems of the lecture's table that have two weights: the raw problem needs an intercept (a
+# third weight), and once the inputs are centred the intercept is the mean of y and decouples.
 TRANSFORMS = {
-    "raw": None,
+    "centred": None,
     "standardized": preprocessing.Standardizer,
     "PCA-rotated": preprocessing.PCA,
     "PCA-whitened": lambda: preprocessing.PCA(whiten=True),
@@ -37,16 +39,18 @@ def two_feature_problem(
 
 
 def preprocessing_figure(
-    transform: str = "raw", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
+    transform: str = "centred", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
 ):
-    """Least-squares loss contours in weight space after a preprocessing step, with 50 GD steps
-    (lr = 1 / L) from the origin; the title gives the Hessian's condition number."""
+    """Least-squares loss contours in weight space after a preprocessing step of the centred
+    inputs (targets centred too, no intercept), with 50 GD steps (lr = 1 / L) from the origin;
+    the title gives the Hessian's condition number."""
     if transform not in TRANSFORMS:
         raise ValueError(f"Invalid transform: {transform!r} (choose from {list(TRANSFORMS)})")
     x, y = two_feature_problem(correlation, scale)
+    x = x - x.mean(dim=0)
     if TRANSFORMS[transform] is not None:
         x = TRANSFORMS[transform]().fit_transform(x)
-    problem = analytic_surfaces.LeastSquares(x, y - y.mean() if transform != "raw" else y)
+    problem = analytic_surfaces.LeastSquares(x, y - y.mean())
     solution = problem.solution()
     eigenvalues = problem.eigenvalues()
     kappa = (eigenvalues[-1] / eigenvalues[0]).item()
