@@ -188,7 +188,16 @@ def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
             for line in lines:
                 line.set_color(colour)
             lines[0].set_label(label)
+            for run in values.T:  # a run that diverged: a cross at its last finite loss
+                finite = np.flatnonzero(np.isfinite(run))
+                if len(finite) < len(run):
+                    last = finite[-1] if len(finite) else 0
+                    ax.plot(last, run[last], "x", color=colour, markersize=9)
         ax.set_yscale("log")
-        ax.set(xlabel="gradient step", ylabel="training loss", title="deep linear networks")
+        ax.set(
+            xlabel="gradient step",
+            ylabel="training loss",
+            title="deep linear networks (× = diverged after this step)",
+        )
         ax.legend(fontsize=8)
     return fig

@@ -7,6 +7,8 @@ running statistics included) with ``train.fit_batched`` as the training loop;
 * :func:`bn_lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
 * :func:`smoothness_over_training`: Santurkar et al. (2018)'s probes along the gradient direction
   at checkpoints of training, per seed.
+* :class:`NoisyBatchNorm1d` and :func:`noise_injection_study`: Santurkar et al. (2018)'s batch
+  norm with a random, ever-changing shift and scale after it (covariate shift put back on purpose).
 * :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
   with each normalization, trained at several batch sizes.
 """
@@ -27,9 +29,11 @@ from nnlib.utils import check_positive_int
 __all__ = [
     "CONV_NORMALIZATIONS",
     "NORMALIZATIONS",
+    "NoisyBatchNorm1d",
     "bn_lr_sweep",
     "deep_relu_mlp",
     "gd_steps",
+    "noise_injection_study",
     "scale_gradients",
     "small_batch_study",
     "small_cnn1d",
@@ -66,11 +70,17 @@ def _global_seed() -> int:
     return torch.initial_seed() % 2**32
 
 
-def deep_relu_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
+def deep_relu_mlp(
+    use_bn: bool,
+    depth: int = 8,
+    width: int = 64,
+    position: str = "before",
+    norm_layer: Callable[[int], nn.Module] = norm.BatchNorm1d,
+):
     """The lecture's deep MLP for MNIST-1D (40 inputs, 10 classes), Kaiming-initialised, with
-    batch norm before (or ``position="after"``) each ReLU when ``use_bn``."""
+    ``norm_layer`` (batch norm) before (or ``position="after"``) each ReLU when ``use_bn``."""
     widths = [40] + [width] * depth + [10]
-    net = models.mlp(widths, norm=norm.BatchNorm1d if use_bn else None, norm_position=position)
+    net = models.mlp(widths, norm=norm_layer if use_bn else None, norm_position=position)
     return init.init_model(net, "kaiming", seed=_global_seed())
 
 
@@ -82,16 +92,19 @@ def bn_lr_sweep(
     position: str = "before",
     epochs: int = 3,
     batch_size: int = 100,
+    norm_layer: Callable[[int], nn.Module] = norm.BatchNorm1d,
 ) -> dict[str, torch.Tensor]:
-    """Train :func:`deep_relu_mlp` with SGD (momentum 0.9) for every learning rate and seed, all
-    runs at once (every run sees the same minibatches). Returns tensors of shape
-    (len(lrs), len(seeds)): ``accuracy`` (validation, eval mode) and ``diverged`` (a non-finite
+    """Train :func:`deep_relu_mlp` (with ``norm_layer`` when ``use_bn``) with SGD (momentum 0.9)
+    for every learning rate and seed, all runs at once (every run sees the same minibatches).
+    Returns tensors of shape (len(lrs), len(seeds)): ``accuracy`` (validation, eval mode),
+    ``train_loss`` (mean over the last epoch, train mode) and ``diverged`` (a non-finite
     training loss)."""
     train_x, train_y = splits.train.tensors
     val_x, val_y = splits.val.tensors
     pairs = list(itertools.product(lrs, seeds))
     stack = models.StackedModels(
-        lambda: deep_relu_mlp(use_bn, position=position), [s for _, s in pairs]
+        lambda: deep_relu_mlp(use_bn, position=position, norm_layer=norm_layer),
+        [s for _, s in pairs],
     )
     scale_gradients(stack, [lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
     optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
@@ -100,6 +113,7 @@ def bn_lr_sweep(
     shape = (len(lrs), len(seeds))
     return {
         "accuracy": train.accuracy(stack, val_x, val_y).double().view(shape),
+        "train_loss": curves["train_loss"][-1].double().view(shape),
         "diverged": (~torch.isfinite(curves["train_loss"]).all(dim=0)).view(shape),
     }
 
@@ -165,6 +179,45 @@ def smoothness_over_training(
         train.fit_batched(stack, optimizer, chunk, 1, progress=False)
     result = {key: torch.stack(value, dim=1) for key, value in rows.items()}
     result["step"] = torch.tensor(list(checkpoints))
+    return result
+
+
+class NoisyBatchNorm1d(norm.BatchNorm1d):
+    """Batch norm whose output, in training mode, is then scaled and shifted per feature by
+    random amounts drawn anew at every step (Santurkar et al. 2018, "noisy BatchNorm"):
+    ``y * s + m`` with ``m ~ N(0, mean_noise²)`` and ``log s ~ N(0, scale_noise²)``. The layer
+    above sees inputs whose mean and variance change at every step: internal covariate shift,
+    put back on purpose. Eval mode is plain batch norm with the running statistics."""
+
+    def __init__(self, num_features: int, mean_noise: float = 0.5, scale_noise: float = 0.25):
+        super().__init__(num_features)
+        self.mean_noise, self.scale_noise = mean_noise, scale_noise
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = super().forward(x)
+        if not self.training:
+            return y
+        shift = torch.randn(self.num_features, dtype=y.dtype) * self.mean_noise
+        scale = torch.exp(torch.randn(self.num_features, dtype=y.dtype) * self.scale_noise)
+        return y * scale + shift
+
+
+def noise_injection_study(
+    splits, seeds: Sequence[int], lr: float = 0.3, epochs: int = 3
+) -> dict[str, dict[str, torch.Tensor]]:
+    """:func:`bn_lr_sweep` at one learning rate for :func:`deep_relu_mlp` without normalization,
+    with batch norm and with :class:`NoisyBatchNorm1d`: per variant, ``accuracy`` (validation,
+    eval mode) and ``train_loss`` (last epoch, train mode), tensors (len(seeds),). The networks
+    of one seed start from the same weights and see the same minibatches."""
+    variants = {
+        "no normalization": (False, norm.BatchNorm1d),
+        "batch norm": (True, norm.BatchNorm1d),
+        "noisy batch norm": (True, NoisyBatchNorm1d),
+    }
+    result = {}
+    for name, (use_bn, layer) in variants.items():
+        sweep = bn_lr_sweep(splits, [lr], seeds, use_bn, epochs=epochs, norm_layer=layer)
+        result[name] = {key: sweep[key][0] for key in ("accuracy", "train_loss")}
     return result
 
 
