@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch
 
-from nncourse.plotting import STYLE, new_figure
+from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
+from nnlib import utils
 
 __all__ = [
     "bn_graph_figure",
@@ -176,4 +177,39 @@ def bn_graph_figure():
         ax.set(xlim=(-0.4, 8.3), ylim=(-0.2, 1.25))
         ax.set_title("batch norm, one feature: forward along the arrows, backward against them")
         ax.axis("off")
+    return fig
+
+
+def batch_statistics_figure(batch_size: int = 8, batches: int = 2000, seed: int = 0):
+    """What batch norm sees at batch size B, for one feature x ~ N(1, 2²): over ``batches``
+    random minibatches, the histograms of the batch mean mu_B (its std against sigma / sqrt(B)),
+    of the batch standard deviation sigma_B, and of x_hat = (x - mu_B) / sigma_B for one fixed
+    example x = 3 put into each batch (with the population statistics it would always be 1, its
+    eval-mode value)."""
+    mean, std, example = 1.0, 2.0, 3.0
+    g = utils.generator(seed)
+    x = mean + std * torch.randn(batches, batch_size, generator=g, dtype=torch.float64)
+    mu, sigma = x.mean(dim=1), x.std(dim=1, correction=0)
+    x[:, 0] = example  # the same batches with the example in them
+    x_hat = (example - x.mean(dim=1)) / (x.std(dim=1, correction=0) + 1e-5)
+    spread = f"std {mu.std():.2f} (σ/√B = {std / batch_size**0.5:.2f})"
+    panels = [
+        (mu, (-3.0, 5.0), "μ_B", f"batch means: {spread}"),
+        (sigma, (0.0, 5.0), "σ_B", f"batch stds: mean {sigma.mean():.2f}"),
+        (x_hat, (-1.5, 3.5), "x̂ of the example x = 3", "one example, normalized"),
+    ]
+    truth = [mean, std, (example - mean) / std]
+    margins = WIDGET_MARGINS | {"left": 0.05, "wspace": 0.3, "top": 0.8, "bottom": 0.2}
+    fig, axes = new_figure(ncols=3, width=2.6, height=2.8, margins=margins)
+    with mpl.rc_context(STYLE):
+        for ax, (values, limits, label, title), true in zip(axes, panels, truth, strict=True):
+            clipped = values.clamp(*limits).numpy()
+            ax.hist(clipped, bins=np.linspace(*limits, 41), color="#1f77b4", alpha=0.8)
+            ax.axvline(true, color="#d62728", linewidth=1.5)
+            ax.set(xlim=limits, xlabel=label, title=title, yticks=[])
+            ax.title.set_fontsize(9)
+        axes[0].set_ylabel("batches")
+        fig.suptitle(
+            f"B = {batch_size}: red lines are the population values (eval mode)", fontsize=10
+        )
     return fig
