@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from nncourse.parallel import parallel_map
-from nnlib import analytic_surfaces, data, init, loss_slices, models, norm, train
+from nnlib import analytic_surfaces, data, init, loss_slices, models, norm, train, utils
 from nnlib.losses import per_model_loss
+from nnlib.regularization import averaging
 from nnlib.utils import check_positive_int
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "deep_relu_mlp",
     "gd_steps",
     "noise_injection_study",
+    "renorm_recipe_study",
     "scale_gradients",
+    "small_batch_bn_mechanisms",
     "small_batch_study",
     "small_cnn1d",
     "small_mlp",
@@ -301,3 +304,81 @@ def small_batch_study(
 
     accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
     return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}
+
+
+def _train_stack(stack, splits, batch_size: int, steps: int, lr: float, every=None, before=None):
+    """SGD (momentum 0.9) on ``stack`` for ``steps`` minibatches of ``batch_size``, as
+    :func:`small_batch_study` does; ``before(step)`` runs before each chunk of ``every`` steps."""
+    train_x, train_y = splits.train.tensors
+    optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+    loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
+    batches = list(itertools.islice(_forever(loader), steps))
+    every = every or steps
+    for start in range(0, steps, every):
+        if before is not None:
+            before(start)
+        train.fit_batched(stack, optimizer, batches[start : start + every], 1, progress=False)
+    return stack
+
+
+def small_batch_bn_mechanisms(
+    splits, seeds: Sequence[int], batch_size: int = 2, steps: int = 300, lr: float = 0.02
+) -> dict[str, torch.Tensor]:
+    """Train :func:`small_mlp` with batch norm at ``batch_size`` (as :func:`small_batch_study`),
+    then measure the validation accuracy of each seed's network three ways: ``as trained`` (eval
+    mode, the running statistics averaged during training), ``recomputed`` (eval mode after one
+    pass over the training set in batches of 500 recomputes the running statistics,
+    :func:`nnlib.regularization.averaging.update_bn`) and ``train mode, B = 500`` (each
+    validation batch of 500 normalized with its own statistics). Tensors (len(seeds),)."""
+    val_x, val_y = splits.val.tensors
+    stack = models.StackedModels(lambda: small_mlp("batch norm"), seeds)
+    _train_stack(stack, splits, batch_size, steps, lr)
+    result = {"as trained": [], "recomputed": [], "train mode, B = 500": []}
+    for s in range(len(seeds)):
+        net = stack.unstack(s)
+        result["as trained"].append(train.accuracy(net, val_x, val_y))
+        with torch.no_grad(), utils.model_mode(net, True):
+            predictions = torch.cat([net(chunk).argmax(1) for chunk in val_x.split(500)])
+        result["train mode, B = 500"].append((predictions == val_y).double().mean().item())
+        averaging.update_bn(splits.train.tensors[0].split(500), net)
+        result["recomputed"].append(train.accuracy(net, val_x, val_y))
+    return {key: torch.tensor(value, dtype=torch.float64) for key, value in result.items()}
+
+
+def renorm_recipe_study(
+    splits,
+    batch_sizes: Sequence[int],
+    seeds: Sequence[int],
+    steps: int = 300,
+    lr: float = 0.02,
+    r_max: float = 3.0,
+    d_max: float = 5.0,
+) -> torch.Tensor:
+    """Validation accuracy (len(batch_sizes), len(seeds)) of the MLP of :func:`small_mlp` with
+    batch renormalization trained by the paper's recipe (Ioffe 2017): batch norm's momentum 0.1,
+    and r_max, d_max held at 1 and 0 (plain batch norm) for the first 10 % of the steps, then
+    raised linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the steps (the paper's
+    5k, 40k and 25k steps of a longer run, in proportion). Updated every 10 steps."""
+
+    def make() -> nn.Module:
+        layer = lambda width: norm.BatchRenorm1d(width, momentum=0.1, r_max=1.0, d_max=0.0)  # noqa: E731
+        net = models.mlp([40, 64, 64, 64, 10], norm=layer)
+        return init.init_model(net, "kaiming", seed=_global_seed())
+
+    def ramp(step: int, end: float) -> float:
+        return min(max((step / steps - 0.1) / (end - 0.1), 0.0), 1.0)
+
+    val_x, val_y = splits.val.tensors
+    rows = []
+    for batch_size in batch_sizes:
+        stack = models.StackedModels(make, seeds)
+        layers = [m for m in stack._template[0].modules() if isinstance(m, norm.BatchRenorm1d)]
+
+        def before(step, layers=layers):
+            for layer in layers:
+                layer.r_max = 1.0 + (r_max - 1.0) * ramp(step, 0.4)
+                layer.d_max = d_max * ramp(step, 0.3)
+
+        _train_stack(stack, splits, batch_size, steps, lr, every=10, before=before)
+        rows.append(train.accuracy(stack, val_x, val_y).double())
+    return torch.stack(rows)
