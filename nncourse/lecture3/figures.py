@@ -61,7 +61,7 @@ def layer_stats_figure(
     values per layer, and a redraw costs a quarter of what a 256-input batch would)."""
     rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
     layers = np.arange(1, len(rows) + 1)
-    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
+    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.78, "wspace": 0.3}
     fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
     with mpl.rc_context(STYLE):
         left.plot(layers, [r.activation_std for r in rows], marker=".")
@@ -70,6 +70,8 @@ def layer_stats_figure(
         grad_std = np.array([max(r.activation_grad_std, 1e-30) for r in rows])
         middle.semilogy(layers, grad_std, marker=".", color="#d62728")
         middle.set(xlabel="layer", ylabel="std of gradient", title="backward: gradients")
+        middle.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        middle.yaxis.set_minor_formatter(ticker.NullFormatter())
         picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
         for k in picks:
             values = rows[k].values.numpy()
@@ -78,7 +80,7 @@ def layer_stats_figure(
                 edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k + 1}"
             )
         right.set(xlabel="activation value", title="activation histograms")
-        right.legend(fontsize=8)
+        right.legend(fontsize=9)
         saturated = np.mean([r.saturated for r in rows])
         what = "dead (zero)" if activation == "relu" else "saturated"
         fig.suptitle(
@@ -127,7 +129,7 @@ def training_bands_figure(
         if logy:
             _plain_log_ticks(ax)
         ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig if fig is not None else ax.figure
 
 
@@ -141,7 +143,7 @@ def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float]
             line = ax.semilogy(n, top**n, linewidth=1.2)[0]
             ax.semilogy(n, measured, "o", color=line.get_color(), label=label, markersize=4)
         ax.set(xlabel="power n (depth)", ylabel="spectral norm ||W^n||_2")
-        ax.legend(fontsize=8, title="dots: measured; lines: λ_max^n")
+        ax.legend(fontsize=9, title="dots: measured; lines: λ_max^n")
     return fig
 
 
@@ -163,7 +165,7 @@ def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1
             axes[0].plot(layers, [r.activation_mean for r in rows], marker=".", label=label)
         axes[0].axhline(0.0, color="0.5", linewidth=0.8)
         axes[0].set(xlabel="hidden layer", ylabel="mean of activations", title="means")
-        axes[0].legend(fontsize=8)
+        axes[0].legend(fontsize=9)
         for ax, (label, rows) in zip(axes[1:], runs.items(), strict=True):
             for k in picks:
                 values = rows[k - 1].values.numpy()
@@ -171,7 +173,7 @@ def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1
                 ax.plot(edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k}")
             ax.set_yscale("log")
             ax.set(xlabel="activation value", ylabel="density", title=label)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=9)
     return fig
 
 
@@ -199,5 +201,5 @@ def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
             ylabel="training loss",
             title="deep linear networks (× = diverged after this step)",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig

@@ -49,7 +49,7 @@ def lr_sweep_figure(lrs, sweeps: dict, chance: float = 0.1):
             title="mean ± std over seeds; × = every seed diverged",
         )
         ax.title.set_fontsize(9)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -73,8 +73,9 @@ def smoothness_figure(steps, results: dict):
                 low, high = np.exp(mean - std), np.exp(mean + std)
                 ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
             ax.set(xlabel="training step", ylabel=ylabel, yscale="log")
+            ax.set_title(ylabel.split("\n")[0])
             ax.yaxis.label.set_fontsize(9)
-        axes[0].legend(fontsize=8)
+        axes[0].legend(fontsize=9)
     return fig
 
 
@@ -97,7 +98,7 @@ def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0
             ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
             ax.set(xscale="log", xlabel="batch size B")
             ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
-            ax.legend(fontsize=7 if len(results) > 1 else 8)
+            ax.legend(fontsize=9)
         axes[0].set_ylabel("validation accuracy after training")
         for ax in axes[1:]:
             ax.sharey(axes[0])

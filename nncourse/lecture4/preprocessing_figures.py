@@ -94,8 +94,8 @@ def norm_axes_figure():
         for ax, (name, shared) in zip(axes, names.items(), strict=True):
             picture = np.where(shared(n_idx, c_idx), 1.0, 0.15)
             ax.imshow(picture, cmap="Blues", vmin=0, vmax=1)
-            ax.set_xticks(range(6), [f"c{k}" for k in range(6)], fontsize=7)
-            ax.set_yticks(range(4), [f"x{k}" for k in range(4)], fontsize=7)
+            ax.set_xticks(range(6), [f"c{k}" for k in range(6)], fontsize=9)
+            ax.set_yticks(range(4), [f"x{k}" for k in range(4)], fontsize=9)
             ax.set(title=name, xlabel="channel (all H, W)", ylabel="example")
             ax.title.set_fontsize(9)
             ax.grid(False)
