@@ -305,3 +305,26 @@ def test_freeze_bn_statistics_finds_nnlib_batch_norm():
     net.train()
     net(torch.randn(8, 3, dtype=DT) + 5)
     assert torch.equal(net[1].running_mean, before)
+
+
+def test_preprocessing_figure_draws_the_tables_centred_problem():
+    """The figure's "centred" problem is the lecture table's: kappa of X^T X / n of the centred
+    inputs, and PCA rotation leaves it unchanged."""
+    from nnlib import analytic_surfaces
+
+    x, y = preprocessing_figures.two_feature_problem()
+    x = x - x.mean(dim=0)
+    kappa = torch.linalg.cond(analytic_surfaces.LeastSquares(x, y - y.mean()).hessian()).item()
+    for transform in ("centred", "PCA-rotated"):
+        title = preprocessing_figures.preprocessing_figure(transform).axes[0].get_title()
+        assert f"κ = {kappa:.3g}" in title
+
+
+def test_batch_statistics_widget_spread_shrinks_with_the_batch():
+    app = apps.batch_statistics()
+    widgets.drive_to_extremes(app)
+    from nncourse.lecture4 import figures as norm_figures
+
+    small = norm_figures.batch_statistics_figure(2).axes[0].get_title()
+    large = norm_figures.batch_statistics_figure(256).axes[0].get_title()
+    assert "σ/√B = 1.41" in small and "σ/√B = 0.12" in large

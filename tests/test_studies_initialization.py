@@ -50,3 +50,36 @@ def test_lecture3_figures_draw():
     norms = {"λ_max = 1.1": ([1, 10], [1.1, 1.1**10], 1.1)}
     assert init_viz.matrix_power_figure(norms).axes[0].get_yscale() == "log"
     assert math.isfinite(rows_std := runs["c = 1"][0].activation_std) and rows_std > 0
+
+
+def test_deep_linear_training_vanishes_trains_and_is_rescued_by_clipping():
+    """c = 0.8 over 30 layers: the gradient is ~0.8^59 of c = 1's, so the loss does not move;
+    c = 1 learns; c = 1.2 overflows unclipped and stays finite (and falls) clipped."""
+    vanishing = study.train_deep_linear(0.8, None, steps=20, n_seeds=2)
+    healthy = study.train_deep_linear(1.0, None, steps=20, n_seeds=2)
+    exploding = study.train_deep_linear(1.2, None, steps=20, n_seeds=2)
+    clipped = study.train_deep_linear(1.2, 1.0, steps=20, n_seeds=2)
+    assert vanishing.shape == (21, 2)
+    assert bool(((vanishing[-1] / vanishing[0] - 1).abs() < 1e-3).all())
+    assert bool((healthy[-1] < 0.99 * healthy[0]).all())
+    assert not bool(exploding[-1].isfinite().any())
+    assert bool(clipped.isfinite().all()) and bool((clipped[-1] < clipped[0]).all())
+
+
+def test_zero_relu_outputs_counts_values_and_units_dead_for_every_input():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].bias.copy_(torch.tensor([-1.0, 1.0, 0.0]))  # dead, alive, zero (dead)
+        net[0].weight[2, 0] = 1.0  # unit 3 follows the first input: zero only when it is <= 0
+    x = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    share, dead = study.zero_relu_outputs(net, x)
+    assert dead == 1 and share == pytest.approx(3 / 6)
+
+
+def test_layer_profile_and_deep_linear_figures_draw():
+    rows = study.scaled_kaiming_stats(1.0, depth=3, width=16)
+    fig = init_viz.layer_profile_figure({"a": rows, "b": rows}, picks=(1, 3))
+    assert [ax.get_title() for ax in fig.axes] == ["means", "a", "b"]
+    losses = {"x": torch.tensor([[1.0, 2.0], [0.5, float("nan")]])}
+    assert init_viz.deep_linear_figure(losses).axes[0].get_yscale() == "log"

@@ -182,3 +182,33 @@ def test_small_batch_table_rows_and_columns():
     header, row = table.splitlines()
     assert "B = 2" in header and "B = 8" in header
     assert row.startswith("instance norm") and row.count("0.20 ± 0.14") == 2
+
+
+def test_noisy_batch_norm_shifts_in_training_only():
+    torch.manual_seed(0)
+    noisy, plain = study.NoisyBatchNorm1d(4), norm.BatchNorm1d(4)
+    x = torch.randn(16, 4) * 3 + 2
+    assert (noisy(x) - plain(x)).abs().max() > 0.1  # a random scale and shift
+    noisy.eval(), plain.eval()
+    assert torch.allclose(noisy(x), plain(x))  # same running statistics, no noise
+
+
+def test_mechanisms_as_trained_is_the_small_batch_study_run():
+    splits = data.mnist1d()
+    ways = study.small_batch_bn_mechanisms(splits, [0, 1], batch_size=8, steps=20)
+    table = study.small_batch_study(splits, ["batch norm"], [8], [0, 1], steps=20)
+    assert torch.allclose(ways["as trained"], table["batch norm"][0])
+    assert set(ways) == {"as trained", "recomputed", "train mode, B = 500"}
+
+
+def test_renorm_recipe_limits_take_effect_after_the_warm_up():
+    """Held at r_max = 1 and d_max = 0 the recipe is batch norm throughout; raised (after the
+    first 10 % of the steps) the correction changes the trained networks."""
+    splits = data.mnist1d()
+    held = study.renorm_recipe_study(splits, [8], [0, 1], steps=30, r_max=1.0, d_max=0.0)
+    raised = study.renorm_recipe_study(splits, [8], [0, 1], steps=30)
+    assert held.shape == (1, 2)
+    assert torch.equal(
+        held, study.renorm_recipe_study(splits, [8], [0, 1], steps=30, r_max=1.0, d_max=0.0)
+    )
+    assert not torch.equal(held, raised)

@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import torch
+from matplotlib import ticker
 
 from nncourse.plotting import STYLE, new_figure
 from nnlib import init, layer_stats, models, utils
 
 __all__ = [
+    "deep_linear_figure",
+    "layer_profile_figure",
     "layer_stats_figure",
     "layer_stats_for",
     "matrix_power_figure",
@@ -58,7 +61,7 @@ def layer_stats_figure(
     values per layer, and a redraw costs a quarter of what a 256-input batch would)."""
     rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
     layers = np.arange(1, len(rows) + 1)
-    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.84, "wspace": 0.3}
+    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.78, "wspace": 0.3}
     fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
     with mpl.rc_context(STYLE):
         left.plot(layers, [r.activation_std for r in rows], marker=".")
@@ -67,6 +70,8 @@ def layer_stats_figure(
         grad_std = np.array([max(r.activation_grad_std, 1e-30) for r in rows])
         middle.semilogy(layers, grad_std, marker=".", color="#d62728")
         middle.set(xlabel="layer", ylabel="std of gradient", title="backward: gradients")
+        middle.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        middle.yaxis.set_minor_formatter(ticker.NullFormatter())
         picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
         for k in picks:
             values = rows[k].values.numpy()
@@ -75,7 +80,7 @@ def layer_stats_figure(
                 edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k + 1}"
             )
         right.set(xlabel="activation value", title="activation histograms")
-        right.legend(fontsize=8)
+        right.legend(fontsize=9)
         saturated = np.mean([r.saturated for r in rows])
         what = "dead (zero)" if activation == "relu" else "saturated"
         fig.suptitle(
@@ -100,7 +105,9 @@ def regimes_figure(runs: Mapping[str, Sequence]):
         left.set(xlabel="hidden layer", ylabel="std of activations", title="forward")
         right.set(xlabel="hidden layer", ylabel="std of dL/d(activations)", title="backward")
         right.sharex(left)
-        right.legend(fontsize=8)
+        fig.legend(
+            *left.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=9
+        )
     return fig
 
 
@@ -120,9 +127,9 @@ def training_bands_figure(
             low, high = values.amin(dim=1).numpy(), values.amax(dim=1).numpy()
             ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         if logy:
-            ax.set_yscale("log")
+            _plain_log_ticks(ax)
         ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig if fig is not None else ax.figure
 
 
@@ -136,5 +143,63 @@ def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float]
             line = ax.semilogy(n, top**n, linewidth=1.2)[0]
             ax.semilogy(n, measured, "o", color=line.get_color(), label=label, markersize=4)
         ax.set(xlabel="power n (depth)", ylabel="spectral norm ||W^n||_2")
-        ax.legend(fontsize=8, title="dots: measured; lines: λ_max^n")
+        ax.legend(fontsize=9, title="dots: measured; lines: λ_max^n")
+    return fig
+
+
+def _plain_log_ticks(ax) -> None:
+    """A log y axis labelled 1, 2, 5, 10, ... in plain numbers, minor ticks unlabelled."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1, 10, 20)):
+    """Mean of the activations per hidden layer (one line per run), and for each run the
+    histograms of the activations of the hidden layers ``picks`` (counted from 1)."""
+    fig, axes = new_figure(ncols=1 + len(runs), width=2.9, height=2.8)
+    with mpl.rc_context(STYLE):
+        for label, rows in runs.items():
+            layers = np.arange(1, len(rows) + 1)
+            axes[0].plot(layers, [r.activation_mean for r in rows], marker=".", label=label)
+        axes[0].axhline(0.0, color="0.5", linewidth=0.8)
+        axes[0].set(xlabel="hidden layer", ylabel="mean of activations", title="means")
+        axes[0].legend(fontsize=9)
+        for ax, (label, rows) in zip(axes[1:], runs.items(), strict=True):
+            for k in picks:
+                values = rows[k - 1].values.numpy()
+                density, edges = np.histogram(values, bins=40, density=True)
+                ax.plot(edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k}")
+            ax.set_yscale("log")
+            ax.set(xlabel="activation value", ylabel="density", title=label)
+            ax.legend(fontsize=9)
+    return fig
+
+
+def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
+    """Training loss per step of deep linear networks, one thin line per seed and one colour per
+    named setting (tensors of shape (steps + 1, seeds)); a diverged run's line stops."""
+    fig, (ax,) = new_figure(width=5.6, height=3.4)
+    with mpl.rc_context(STYLE):
+        for label, values in losses.items():
+            values = values.detach().double().numpy().copy()
+            values[~np.isfinite(values)] = np.nan
+            lines = ax.plot(values, linewidth=1.0, alpha=0.8)
+            colour = lines[0].get_color()
+            for line in lines:
+                line.set_color(colour)
+            lines[0].set_label(label)
+            for run in values.T:  # a run that diverged: a cross at its last finite loss
+                finite = np.flatnonzero(np.isfinite(run))
+                if len(finite) < len(run):
+                    last = finite[-1] if len(finite) else 0
+                    ax.plot(last, run[last], "x", color=colour, markersize=9)
+        ax.set_yscale("log")
+        ax.set(
+            xlabel="gradient step",
+            ylabel="training loss",
+            title="deep linear networks (× = diverged after this step)",
+        )
+        ax.legend(fontsize=9)
     return fig

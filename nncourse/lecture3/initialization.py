@@ -7,6 +7,8 @@
 * :func:`scaled_kaiming_stats` builds a deep ReLU MLP whose weights have variance
   ``c * 2 / d_in`` (``c = 1`` is Kaiming) and returns its per-layer statistics: ``c < 1``
   vanishes, ``c > 1`` explodes, by a factor ``c`` in variance per layer.
+* :func:`train_deep_linear` trains S deep linear networks at once (weights N(0, c²/width)) on
+  a linear regression, with or without gradient clipping, and returns the loss after every step.
 * :func:`weight_variance` gives ``fan_in · Var(w)`` of a scheme of :data:`nnlib.init.SCHEMES`,
   and :func:`predicted_last_std` and :func:`predicted_saturation` turn it into predictions by the
   variance argument for wide layers: each pre-activation is Gaussian with variance
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from nnlib import data, init, layer_stats, models, train, utils
+from nnlib import clipping, data, init, layer_stats, models, train, utils
 from nnlib.utils import check_positive
 
 __all__ = [
@@ -31,8 +33,10 @@ __all__ = [
     "predicted_last_std",
     "predicted_saturation",
     "scaled_kaiming_stats",
+    "train_deep_linear",
     "train_mlps",
     "weight_variance",
+    "zero_relu_outputs",
 ]
 
 # E[f(z)] for z ~ N(0, 1) is sum(_WEIGHTS * f(_NODES)): a dense grid, because for wide Gaussians
@@ -180,3 +184,71 @@ def predicted_gradient_ratio(
         slope = 1 - np.tanh(z) ** 2 if activation == "tanh" else (z > 0).astype(float)
         growth *= gain * float((slope**2 * _WEIGHTS).sum())
     return math.sqrt(growth)
+
+
+def train_deep_linear(
+    c: float,
+    clip: float | None,
+    *,
+    depth: int = 30,
+    width: int = 32,
+    steps: int = 200,
+    lr: float = 0.01,
+    n_seeds: int = 5,
+    batch: int = 256,
+) -> torch.Tensor:
+    """Train ``n_seeds`` linear networks ``W_depth ... W_1 x`` (weights N(0, c²/width), one draw
+    per seed) with full-batch gradient descent on ``mean ||W x - A x||²``, A a random rotation.
+
+    With ``clip`` set, each network's gradient is rescaled to norm ``clip`` when it is larger
+    (:func:`nnlib.clipping.clip_grad_norm_`, network by network). Returns the losses, shape
+    (steps + 1, n_seeds): before each step and after the last; a diverged run shows non-finite
+    values. Seed s draws from ``utils.generator(s)``, so the same s gives the same draws at
+    every c.
+    """
+    check_positive("c", c)
+    nets, data_ = [], []
+    for s in range(n_seeds):
+        g = utils.generator(s)
+        layers = [
+            torch.randn(width, width, generator=g) * (c / math.sqrt(width)) for _ in range(depth)
+        ]
+        nets.append([w.requires_grad_() for w in layers])
+        x = torch.randn(batch, width, generator=g)
+        rotation = torch.linalg.qr(torch.randn(width, width, generator=g)).Q
+        data_.append((x, x @ rotation.T))
+    losses = torch.empty(steps + 1, n_seeds)
+    for step in range(steps + 1):
+        for s, (layers, (x, y)) in enumerate(zip(nets, data_, strict=True)):
+            h = x
+            for w in layers:
+                h = h @ w.T
+            loss = (h - y).pow(2).mean()
+            losses[step, s] = loss.detach()
+            if step == steps or not torch.isfinite(loss):
+                continue
+            for w in layers:
+                w.grad = None
+            loss.backward()
+            if clip is not None:
+                clipping.clip_grad_norm_(layers, clip)
+            with torch.no_grad():
+                for w in layers:
+                    w -= lr * w.grad
+    return losses
+
+
+def zero_relu_outputs(model: torch.nn.Sequential, x: torch.Tensor) -> tuple[float, int]:
+    """The share of zero outputs over all (example, unit) values of the ReLU layers of ``model``
+    on the inputs ``x``, and the number of *dead* units: those whose output is zero for every
+    example of ``x``."""
+    zeros = total = dead = 0
+    h = x
+    with torch.no_grad():
+        for module in model:
+            h = module(h)
+            if isinstance(module, torch.nn.ReLU):
+                zeros += int((h == 0).sum())
+                total += h.numel()
+                dead += int((h == 0).all(dim=0).sum())
+    return zeros / total, dead

@@ -5,11 +5,20 @@ size. Each plots the mean over seeds with a band or error bars of one standard d
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 import torch
+from matplotlib.patches import FancyArrowPatch
 
-from nncourse.plotting import STYLE, new_figure
+from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
+from nnlib import utils
 
-__all__ = ["lr_sweep_figure", "small_batch_figure", "small_batch_table", "smoothness_figure"]
+__all__ = [
+    "bn_graph_figure",
+    "lr_sweep_figure",
+    "small_batch_figure",
+    "small_batch_table",
+    "smoothness_figure",
+]
 
 
 def _mean_std(values: torch.Tensor):
@@ -40,13 +49,14 @@ def lr_sweep_figure(lrs, sweeps: dict, chance: float = 0.1):
             title="mean ± std over seeds; × = every seed diverged",
         )
         ax.title.set_fontsize(9)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
 def smoothness_figure(steps, results: dict):
-    """Santurkar et al.'s three probes against the training step, mean and ±1 std band over
-    seeds, one colour per network; ``results`` maps a label to
+    """Santurkar et al.'s three probes against the training step, on log axes: the geometric
+    mean over seeds and a band of one geometric standard deviation (mean ± std of the log),
+    one colour per network; ``results`` maps a label to
     :func:`nncourse.lecture4.normalization.smoothness_over_training`'s output."""
     panels = {
         "loss_range": "loss variation along g\n(max - min of L(θ - ηg))",
@@ -58,12 +68,14 @@ def smoothness_figure(steps, results: dict):
     with mpl.rc_context(STYLE):
         for ax, (key, ylabel) in zip(axes, panels.items(), strict=True):
             for label, result in results.items():
-                mean, std = _mean_std(result[key].T)
-                (line,) = ax.plot(steps, mean, marker=".", label=label)
-                ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+                mean, std = _mean_std(result[key].T.log())
+                (line,) = ax.plot(steps, np.exp(mean), marker=".", label=label)
+                low, high = np.exp(mean - std), np.exp(mean + std)
+                ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
             ax.set(xlabel="training step", ylabel=ylabel, yscale="log")
+            ax.set_title(ylabel.split("\n")[0])
             ax.yaxis.label.set_fontsize(9)
-        axes[0].legend(fontsize=8)
+        axes[0].legend(fontsize=9)
     return fig
 
 
@@ -86,7 +98,7 @@ def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0
             ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
             ax.set(xscale="log", xlabel="batch size B")
             ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
-            ax.legend(fontsize=7 if len(results) > 1 else 8)
+            ax.legend(fontsize=9)
         axes[0].set_ylabel("validation accuracy after training")
         for ax in axes[1:]:
             ax.sharey(axes[0])
@@ -106,3 +118,99 @@ def small_batch_table(batch_sizes, results: dict) -> str:
         cells = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, std, strict=True)]
         lines.append(f"{name:<{width}} | " + " | ".join(f"{c:<14}" for c in cells))
     return "\n".join(lines)
+
+
+def bn_graph_figure():
+    """The computational graph of training-mode batch norm for one feature: each node, and on
+    each edge the local derivative that backpropagation multiplies by (σ = sqrt(σ_B² + ε))."""
+    nodes = {
+        "x": (0.0, 0.5, "$x_i$"),
+        "mu": (2.0, 1.0, "$\\mu_B$"),
+        "var": (2.0, 0.0, "$\\sigma_B^2$"),
+        "xhat": (4.6, 0.5, "$\\hat x_i$"),
+        "y": (6.3, 0.5, "$y_i$"),
+        "gamma": (6.3, 1.05, "$\\gamma, \\delta$"),
+        "L": (7.9, 0.5, "$L$"),
+    }
+    # (start, end, local derivative, where along the edge its label sits, label offset in y)
+    edges = [
+        ("x", "mu", "$1/B$", 0.5, 0.08),
+        ("x", "var", "$2(x_i - \\mu_B)/B$", 0.5, -0.1),
+        ("mu", "var", "sums to 0", 0.28, 0.0),
+        ("x", "xhat", "$1/\\sigma$", 0.75, 0.06),
+        ("mu", "xhat", "$-1/\\sigma$", 0.5, 0.08),
+        ("var", "xhat", "$-(x_i - \\mu_B)/2\\sigma^3$", 0.5, -0.1),
+        ("xhat", "y", "$\\gamma$", 0.5, 0.06),
+        ("gamma", "y", "", 0.5, 0.0),
+        ("y", "L", "$\\partial L/\\partial y_i$", 0.5, 0.08),
+    ]
+    fig, (ax,) = new_figure(width=7.6, height=3.2)
+    with mpl.rc_context(STYLE):
+        for x, y, text in nodes.values():
+            box = {"boxstyle": "circle", "facecolor": "#e8f0fa", "edgecolor": "#1f77b4"}
+            ax.text(x, y, text, ha="center", va="center", fontsize=13, bbox=box)
+        for start, end, label, where, lift in edges:
+            (x0, y0, _), (x1, y1, _) = nodes[start], nodes[end]
+            arrow = FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                arrowstyle="-|>",
+                mutation_scale=14,
+                shrinkA=18,
+                shrinkB=18,
+                color="0.35",
+            )
+            ax.add_patch(arrow)
+            if label:
+                at = (
+                    x0 + where * (x1 - x0) + (0.1 if start == "mu" and end == "var" else 0),
+                    y0 + where * (y1 - y0) + lift,
+                )
+                ha = "left" if start == "mu" and end == "var" else "center"
+                ax.text(
+                    *at,
+                    label,
+                    ha=ha,
+                    va="center",
+                    fontsize=10,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
+                )
+        ax.set(xlim=(-0.4, 8.3), ylim=(-0.2, 1.25))
+        ax.set_title("batch norm, one feature: forward along the arrows, backward against them")
+        ax.axis("off")
+    return fig
+
+
+def batch_statistics_figure(batch_size: int = 8, batches: int = 2000, seed: int = 0):
+    """What batch norm sees at batch size B, for one feature x ~ N(1, 2²): over ``batches``
+    random minibatches, the histograms of the batch mean mu_B (its std against sigma / sqrt(B)),
+    of the batch standard deviation sigma_B, and of x_hat = (x - mu_B) / sigma_B for one fixed
+    example x = 3 put into each batch (with the population statistics it would always be 1, its
+    eval-mode value)."""
+    mean, std, example = 1.0, 2.0, 3.0
+    g = utils.generator(seed)
+    x = mean + std * torch.randn(batches, batch_size, generator=g, dtype=torch.float64)
+    mu, sigma = x.mean(dim=1), x.std(dim=1, correction=0)
+    x[:, 0] = example  # the same batches with the example in them
+    x_hat = (example - x.mean(dim=1)) / (x.std(dim=1, correction=0) + 1e-5)
+    spread = f"std {mu.std():.2f} (σ/√B = {std / batch_size**0.5:.2f})"
+    panels = [
+        (mu, (-3.0, 5.0), "μ_B", f"batch means: {spread}"),
+        (sigma, (0.0, 5.0), "σ_B", f"batch stds: mean {sigma.mean():.2f}"),
+        (x_hat, (-1.5, 3.5), "x̂ of the example x = 3", "one example, normalized"),
+    ]
+    truth = [mean, std, (example - mean) / std]
+    margins = WIDGET_MARGINS | {"left": 0.05, "wspace": 0.3, "top": 0.8, "bottom": 0.2}
+    fig, axes = new_figure(ncols=3, width=2.6, height=2.8, margins=margins)
+    with mpl.rc_context(STYLE):
+        for ax, (values, limits, label, title), true in zip(axes, panels, truth, strict=True):
+            clipped = values.clamp(*limits).numpy()
+            ax.hist(clipped, bins=np.linspace(*limits, 41), color="#1f77b4", alpha=0.8)
+            ax.axvline(true, color="#d62728", linewidth=1.5)
+            ax.set(xlim=limits, xlabel=label, title=title, yticks=[])
+            ax.title.set_fontsize(9)
+        axes[0].set_ylabel("batches")
+        fig.suptitle(
+            f"B = {batch_size}: red lines are the population values (eval mode)", fontsize=10
+        )
+    return fig

@@ -7,6 +7,8 @@ running statistics included) with ``train.fit_batched`` as the training loop;
 * :func:`bn_lr_sweep`: final validation accuracy over learning rates x seeds, with or without BN.
 * :func:`smoothness_over_training`: Santurkar et al. (2018)'s probes along the gradient direction
   at checkpoints of training, per seed.
+* :class:`NoisyBatchNorm1d` and :func:`noise_injection_study`: Santurkar et al. (2018)'s batch
+  norm with a random, ever-changing shift and scale after it (covariate shift put back on purpose).
 * :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
   with each normalization, trained at several batch sizes.
 """
@@ -20,17 +22,22 @@ import torch
 from torch import nn
 
 from nncourse.parallel import parallel_map
-from nnlib import analytic_surfaces, data, init, loss_slices, models, norm, train
+from nnlib import analytic_surfaces, data, init, loss_slices, models, norm, train, utils
 from nnlib.losses import per_model_loss
+from nnlib.regularization import averaging
 from nnlib.utils import check_positive_int
 
 __all__ = [
     "CONV_NORMALIZATIONS",
     "NORMALIZATIONS",
+    "NoisyBatchNorm1d",
     "bn_lr_sweep",
     "deep_relu_mlp",
     "gd_steps",
+    "noise_injection_study",
+    "renorm_recipe_study",
     "scale_gradients",
+    "small_batch_bn_mechanisms",
     "small_batch_study",
     "small_cnn1d",
     "small_mlp",
@@ -66,11 +73,17 @@ def _global_seed() -> int:
     return torch.initial_seed() % 2**32
 
 
-def deep_relu_mlp(use_bn: bool, depth: int = 8, width: int = 64, position: str = "before"):
+def deep_relu_mlp(
+    use_bn: bool,
+    depth: int = 8,
+    width: int = 64,
+    position: str = "before",
+    norm_layer: Callable[[int], nn.Module] = norm.BatchNorm1d,
+):
     """The lecture's deep MLP for MNIST-1D (40 inputs, 10 classes), Kaiming-initialised, with
-    batch norm before (or ``position="after"``) each ReLU when ``use_bn``."""
+    ``norm_layer`` (batch norm) before (or ``position="after"``) each ReLU when ``use_bn``."""
     widths = [40] + [width] * depth + [10]
-    net = models.mlp(widths, norm=norm.BatchNorm1d if use_bn else None, norm_position=position)
+    net = models.mlp(widths, norm=norm_layer if use_bn else None, norm_position=position)
     return init.init_model(net, "kaiming", seed=_global_seed())
 
 
@@ -82,16 +95,19 @@ def bn_lr_sweep(
     position: str = "before",
     epochs: int = 3,
     batch_size: int = 100,
+    norm_layer: Callable[[int], nn.Module] = norm.BatchNorm1d,
 ) -> dict[str, torch.Tensor]:
-    """Train :func:`deep_relu_mlp` with SGD (momentum 0.9) for every learning rate and seed, all
-    runs at once (every run sees the same minibatches). Returns tensors of shape
-    (len(lrs), len(seeds)): ``accuracy`` (validation, eval mode) and ``diverged`` (a non-finite
+    """Train :func:`deep_relu_mlp` (with ``norm_layer`` when ``use_bn``) with SGD (momentum 0.9)
+    for every learning rate and seed, all runs at once (every run sees the same minibatches).
+    Returns tensors of shape (len(lrs), len(seeds)): ``accuracy`` (validation, eval mode),
+    ``train_loss`` (mean over the last epoch, train mode) and ``diverged`` (a non-finite
     training loss)."""
     train_x, train_y = splits.train.tensors
     val_x, val_y = splits.val.tensors
     pairs = list(itertools.product(lrs, seeds))
     stack = models.StackedModels(
-        lambda: deep_relu_mlp(use_bn, position=position), [s for _, s in pairs]
+        lambda: deep_relu_mlp(use_bn, position=position, norm_layer=norm_layer),
+        [s for _, s in pairs],
     )
     scale_gradients(stack, [lr for lr, _ in pairs])  # learning rate 1 x scaled gradient
     optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
@@ -100,6 +116,7 @@ def bn_lr_sweep(
     shape = (len(lrs), len(seeds))
     return {
         "accuracy": train.accuracy(stack, val_x, val_y).double().view(shape),
+        "train_loss": curves["train_loss"][-1].double().view(shape),
         "diverged": (~torch.isfinite(curves["train_loss"]).all(dim=0)).view(shape),
     }
 
@@ -165,6 +182,45 @@ def smoothness_over_training(
         train.fit_batched(stack, optimizer, chunk, 1, progress=False)
     result = {key: torch.stack(value, dim=1) for key, value in rows.items()}
     result["step"] = torch.tensor(list(checkpoints))
+    return result
+
+
+class NoisyBatchNorm1d(norm.BatchNorm1d):
+    """Batch norm whose output, in training mode, is then scaled and shifted per feature by
+    random amounts drawn anew at every step (Santurkar et al. 2018, "noisy BatchNorm"):
+    ``y * s + m`` with ``m ~ N(0, mean_noise²)`` and ``log s ~ N(0, scale_noise²)``. The layer
+    above sees inputs whose mean and variance change at every step: internal covariate shift,
+    put back on purpose. Eval mode is plain batch norm with the running statistics."""
+
+    def __init__(self, num_features: int, mean_noise: float = 0.5, scale_noise: float = 0.25):
+        super().__init__(num_features)
+        self.mean_noise, self.scale_noise = mean_noise, scale_noise
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = super().forward(x)
+        if not self.training:
+            return y
+        shift = torch.randn(self.num_features, dtype=y.dtype) * self.mean_noise
+        scale = torch.exp(torch.randn(self.num_features, dtype=y.dtype) * self.scale_noise)
+        return y * scale + shift
+
+
+def noise_injection_study(
+    splits, seeds: Sequence[int], lr: float = 0.3, epochs: int = 3
+) -> dict[str, dict[str, torch.Tensor]]:
+    """:func:`bn_lr_sweep` at one learning rate for :func:`deep_relu_mlp` without normalization,
+    with batch norm and with :class:`NoisyBatchNorm1d`: per variant, ``accuracy`` (validation,
+    eval mode) and ``train_loss`` (last epoch, train mode), tensors (len(seeds),). The networks
+    of one seed start from the same weights and see the same minibatches."""
+    variants = {
+        "no normalization": (False, norm.BatchNorm1d),
+        "batch norm": (True, norm.BatchNorm1d),
+        "noisy batch norm": (True, NoisyBatchNorm1d),
+    }
+    result = {}
+    for name, (use_bn, layer) in variants.items():
+        sweep = bn_lr_sweep(splits, [lr], seeds, use_bn, epochs=epochs, norm_layer=layer)
+        result[name] = {key: sweep[key][0] for key in ("accuracy", "train_loss")}
     return result
 
 
@@ -248,3 +304,81 @@ def small_batch_study(
 
     accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
     return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}
+
+
+def _train_stack(stack, splits, batch_size: int, steps: int, lr: float, every=None, before=None):
+    """SGD (momentum 0.9) on ``stack`` for ``steps`` minibatches of ``batch_size``, as
+    :func:`small_batch_study` does; ``before(step)`` runs before each chunk of ``every`` steps."""
+    train_x, train_y = splits.train.tensors
+    optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+    loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
+    batches = list(itertools.islice(_forever(loader), steps))
+    every = every or steps
+    for start in range(0, steps, every):
+        if before is not None:
+            before(start)
+        train.fit_batched(stack, optimizer, batches[start : start + every], 1, progress=False)
+    return stack
+
+
+def small_batch_bn_mechanisms(
+    splits, seeds: Sequence[int], batch_size: int = 2, steps: int = 300, lr: float = 0.02
+) -> dict[str, torch.Tensor]:
+    """Train :func:`small_mlp` with batch norm at ``batch_size`` (as :func:`small_batch_study`),
+    then measure the validation accuracy of each seed's network three ways: ``as trained`` (eval
+    mode, the running statistics averaged during training), ``recomputed`` (eval mode after one
+    pass over the training set in batches of 500 recomputes the running statistics,
+    :func:`nnlib.regularization.averaging.update_bn`) and ``train mode, B = 500`` (each
+    validation batch of 500 normalized with its own statistics). Tensors (len(seeds),)."""
+    val_x, val_y = splits.val.tensors
+    stack = models.StackedModels(lambda: small_mlp("batch norm"), seeds)
+    _train_stack(stack, splits, batch_size, steps, lr)
+    result = {"as trained": [], "recomputed": [], "train mode, B = 500": []}
+    for s in range(len(seeds)):
+        net = stack.unstack(s)
+        result["as trained"].append(train.accuracy(net, val_x, val_y))
+        with torch.no_grad(), utils.model_mode(net, True):
+            predictions = torch.cat([net(chunk).argmax(1) for chunk in val_x.split(500)])
+        result["train mode, B = 500"].append((predictions == val_y).double().mean().item())
+        averaging.update_bn(splits.train.tensors[0].split(500), net)
+        result["recomputed"].append(train.accuracy(net, val_x, val_y))
+    return {key: torch.tensor(value, dtype=torch.float64) for key, value in result.items()}
+
+
+def renorm_recipe_study(
+    splits,
+    batch_sizes: Sequence[int],
+    seeds: Sequence[int],
+    steps: int = 300,
+    lr: float = 0.02,
+    r_max: float = 3.0,
+    d_max: float = 5.0,
+) -> torch.Tensor:
+    """Validation accuracy (len(batch_sizes), len(seeds)) of the MLP of :func:`small_mlp` with
+    batch renormalization trained by the paper's recipe (Ioffe 2017): batch norm's momentum 0.1,
+    and r_max, d_max held at 1 and 0 (plain batch norm) for the first 10 % of the steps, then
+    raised linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the steps (the paper's
+    5k, 40k and 25k steps of a longer run, in proportion). Updated every 10 steps."""
+
+    def make() -> nn.Module:
+        layer = lambda width: norm.BatchRenorm1d(width, momentum=0.1, r_max=1.0, d_max=0.0)  # noqa: E731
+        net = models.mlp([40, 64, 64, 64, 10], norm=layer)
+        return init.init_model(net, "kaiming", seed=_global_seed())
+
+    def ramp(step: int, end: float) -> float:
+        return min(max((step / steps - 0.1) / (end - 0.1), 0.0), 1.0)
+
+    val_x, val_y = splits.val.tensors
+    rows = []
+    for batch_size in batch_sizes:
+        stack = models.StackedModels(make, seeds)
+        layers = [m for m in stack._template[0].modules() if isinstance(m, norm.BatchRenorm1d)]
+
+        def before(step, layers=layers):
+            for layer in layers:
+                layer.r_max = 1.0 + (r_max - 1.0) * ramp(step, 0.4)
+                layer.d_max = d_max * ramp(step, 0.3)
+
+        _train_stack(stack, splits, batch_size, steps, lr, every=10, before=before)
+        rows.append(train.accuracy(stack, val_x, val_y).double())
+    return torch.stack(rows)

@@ -12,8 +12,10 @@ from nnlib import analytic_surfaces, optim, preprocessing, utils
 
 __all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
 
+# The problems of the lecture's table that have two weights: the raw problem needs an intercept (a
+# third weight), and once the inputs are centred the intercept is the mean of y and decouples.
 TRANSFORMS = {
-    "raw": None,
+    "centred": None,
     "standardized": preprocessing.Standardizer,
     "PCA-rotated": preprocessing.PCA,
     "PCA-whitened": lambda: preprocessing.PCA(whiten=True),
@@ -37,16 +39,18 @@ def two_feature_problem(
 
 
 def preprocessing_figure(
-    transform: str = "raw", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
+    transform: str = "centred", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
 ):
-    """Least-squares loss contours in weight space after a preprocessing step, with 50 GD steps
-    (lr = 1 / L) from the origin; the title gives the Hessian's condition number."""
+    """Least-squares loss contours in weight space after a preprocessing step of the centred
+    inputs (targets centred too, no intercept), with 50 GD steps (lr = 1 / L) from the origin;
+    the title gives the Hessian's condition number."""
     if transform not in TRANSFORMS:
         raise ValueError(f"Invalid transform: {transform!r} (choose from {list(TRANSFORMS)})")
     x, y = two_feature_problem(correlation, scale)
+    x = x - x.mean(dim=0)
     if TRANSFORMS[transform] is not None:
         x = TRANSFORMS[transform]().fit_transform(x)
-    problem = analytic_surfaces.LeastSquares(x, y - y.mean() if transform != "raw" else y)
+    problem = analytic_surfaces.LeastSquares(x, y - y.mean())
     solution = problem.solution()
     eigenvalues = problem.eigenvalues()
     kappa = (eigenvalues[-1] / eigenvalues[0]).item()
@@ -90,8 +94,8 @@ def norm_axes_figure():
         for ax, (name, shared) in zip(axes, names.items(), strict=True):
             picture = np.where(shared(n_idx, c_idx), 1.0, 0.15)
             ax.imshow(picture, cmap="Blues", vmin=0, vmax=1)
-            ax.set_xticks(range(6), [f"c{k}" for k in range(6)], fontsize=7)
-            ax.set_yticks(range(4), [f"x{k}" for k in range(4)], fontsize=7)
+            ax.set_xticks(range(6), [f"c{k}" for k in range(6)], fontsize=9)
+            ax.set_yticks(range(4), [f"x{k}" for k in range(4)], fontsize=9)
             ax.set(title=name, xlabel="channel (all H, W)", ylabel="example")
             ax.title.set_fontsize(9)
             ax.grid(False)
