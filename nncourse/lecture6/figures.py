@@ -20,7 +20,9 @@ __all__ = [
     "augmentation_gallery",
     "boundary_figure",
     "boundary_grid_figure",
+    "decay_sweep_figure",
     "reliability_figure",
+    "swa_line_figure",
     "weight_histograms",
 ]
 
@@ -31,12 +33,13 @@ BOUNDS = (-1.6, 2.6, -1.2, 1.7)
 def _fitted(l2: float, dropout: float, seed: int, replication: int):
     # ``replication`` keys the cache: the draws depend on NNLIB_REPLICATION.
     (x, y), _ = toy_problem()
-    return fit_toy_classifier(x, y, l2=l2, dropout=dropout, seed=seed)
+    return fit_toy_classifier(x, y, weight_decay=l2, dropout=dropout, seed=seed)
 
 
-def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
-    """The toy MLP's class probability and decision boundary after training with ``l2`` and
-    ``dropout``; the title gives training and test accuracy."""
+def boundary_figure(l2: float = 1e-4, dropout: float = 0.0, seed: int = 0):
+    """The toy MLP's class probability and decision boundary after training with AdamW's
+    decoupled weight decay ``l2`` and dropout rate ``dropout``; the title gives training and
+    test accuracy."""
     (x, y), (xt, yt) = toy_problem()
     model = _fitted(float(l2), float(dropout), seed, utils.replication())
     gx, gy, probs = probability_grid(model, BOUNDS)
@@ -48,7 +51,7 @@ def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
         ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=28, vmin=-0.2, vmax=1.2)
         ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xticks=[], yticks=[])
         ax.set_title(
-            f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+            f"decay {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
             fontsize=10,
         )
         ax.grid(False)
@@ -89,8 +92,8 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
 
 
 def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
-    """The widget's picture for several (l2, dropout) settings side by side, in a grid of two
-    columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
+    """The widget's picture for several (weight decay, dropout) settings side by side, in a grid
+    of two columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
     (x, y), (xt, yt) = toy_problem()
     rows = (len(settings) + 1) // 2
     fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
@@ -104,7 +107,8 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
             ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=20, vmin=-0.2, vmax=1.2)
             ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xlabel="feature 1", ylabel="feature 2")
             ax.set_title(
-                f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+                f"decay {l2:.0e}, dropout {dropout:.1f}\n"
+                f"train {train_acc:.0%}, test {test_acc:.0%}",
                 fontsize=9,
             )
             ax.grid(False)
@@ -116,7 +120,8 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
 def reliability_figure(diagrams: Mapping[str, Reliability]):
     """One reliability diagram per named model, side by side with shared axes: accuracy
     per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
-    diagonal of perfect calibration; the title gives the expected calibration error."""
+    diagonal of perfect calibration; the number over each bar is how many predictions the bin
+    holds; the title gives the expected calibration error of the pooled predictions."""
     fig, axes = new_figure(ncols=len(diagrams), width=3.0, height=3.0)
     with mpl.rc_context(STYLE):
         for ax, (name, diagram) in zip(axes, diagrams.items(), strict=True):
@@ -134,13 +139,62 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
                 markersize=3,
                 label="(mean confidence, accuracy)",
             )
+            for centre, height, count in zip(centres, accuracy, diagram.count.numpy(), strict=True):
+                if count > 0:
+                    ax.text(
+                        centre,
+                        height + 0.02,
+                        f"{int(count)}",
+                        ha="center",
+                        fontsize=7,
+                        rotation=90,
+                        va="bottom",
+                    )
             ax.set(
                 xlim=(0, 1),
-                ylim=(0, 1),
+                ylim=(0, 1.25),
                 xlabel="confidence (largest probability)",
-                title=f"{name}\nECE {diagram.ece:.2f}",
+                title=f"{name}\npooled ECE {diagram.ece:.2f}",
             )
             ax.sharey(axes[0])
         axes[0].set_ylabel("accuracy in the bin")
         axes[0].legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def swa_line_figure(line: Mapping[str, torch.Tensor], alphas: torch.Tensor, title: str):
+    """Two panels along the line from the SWA weights (α = 0) through the last iterate (α = 1):
+    training loss (log axis) and test error, each on its own axis."""
+    fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
+    x = alphas.numpy()
+    with mpl.rc_context(STYLE):
+        for ax, (name, values), colour in zip(axes, line.items(), ("C0", "C1"), strict=True):
+            ax.plot(x, torch.as_tensor(values).numpy(), marker=".", color=colour)
+            ax.axvline(0.0, color="gray", linestyle=":")
+            ax.axvline(1.0, color="gray", linestyle="--")
+            ax.set(xlabel="α (0 = SWA, 1 = last iterate)", ylabel=name, title=name)
+        axes[0].set_yscale("log")
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def decay_sweep_figure(strengths: Sequence[float], rows: Mapping[str, Mapping]):
+    """Test accuracy and weight norm against the decay strength, one line per optimizer;
+    ``rows[name]`` maps each strength to (accuracy per seed, norm per seed). Means over seeds,
+    with the seeds' range as error bars."""
+    fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
+    with mpl.rc_context(STYLE):
+        for name, by_strength in rows.items():
+            xs = [lam for lam in strengths if lam in by_strength]
+            for ax, k in zip(axes, (0, 1), strict=True):
+                values = [np.asarray(by_strength[lam][k]) for lam in xs]
+                mean = np.array([v.mean() for v in values])
+                err = np.array(
+                    [[v.mean() - v.min() for v in values], [v.max() - v.mean() for v in values]]
+                )
+                ax.errorbar(xs, mean, yerr=err, marker="o", capsize=3, label=name)
+        for ax, what in zip(axes, ("test accuracy", "weight norm"), strict=True):
+            ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
+        axes[1].set_yscale("log")
+        axes[0].legend(fontsize=8)
     return fig
