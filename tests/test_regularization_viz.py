@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+import nnlib
 import nnlib.regularization as R
 from nncourse import plotting, widgets
 from nncourse.lecture6 import apps, figures
@@ -27,13 +28,27 @@ def test_boundary_widget_survives_every_control_at_its_extremes():
     visited = widgets.drive_to_extremes(app)
     assert {name for name, _, _ in visited} == {"l2", "dropout"}
     assert isinstance(app.last_figure, Figure)
-    assert "L2" in app.last_figure.axes[0].get_title()
+    assert "decay" in app.last_figure.axes[0].get_title()
 
 
-def test_stronger_l2_gives_a_simpler_fit():
+def test_the_toy_uses_decoupled_weight_decay():
     (x, y), _ = moons.toy_problem()
-    loose = moons.fit_toy_classifier(x, y, l2=1e-5)
-    tight = moons.fit_toy_classifier(x, y, l2=0.1)
+    model = moons.fit_toy_classifier(x, y, weight_decay=0.5, steps=3)
+    nnlib.utils.manual_seed(0)
+    reference = models.mlp([2, 64, 64, 2])
+    opt = torch.optim.AdamW(reference.parameters(), lr=0.02, weight_decay=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        F.cross_entropy(reference(x), y).backward()
+        opt.step()
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_stronger_weight_decay_gives_a_simpler_fit():
+    (x, y), _ = moons.toy_problem()
+    loose = moons.fit_toy_classifier(x, y, weight_decay=1e-4)
+    tight = moons.fit_toy_classifier(x, y, weight_decay=1.0)
     train_accuracy = [(m(x).argmax(1) == y).float().mean().item() for m in (loose, tight)]
     assert train_accuracy[0] == 1.0 > train_accuracy[1]
     gx, gy, probs = moons.probability_grid(tight, (-1, 1, -1, 1), resolution=7)

@@ -92,8 +92,9 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
 
 
 def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
-    """The widget's picture for several (weight decay, dropout) settings side by side, in a grid
-    of two columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
+    """The widget's picture for several (weight decay, dropout) settings side by side, in a
+    grid of two columns with shared axes: probability of class 1, the 0.5 boundary, the
+    training points."""
     (x, y), (xt, yt) = toy_problem()
     rows = (len(settings) + 1) // 2
     fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
