@@ -18,7 +18,7 @@ from nncourse.lecture6 import digits as regularization_study
 from nnlib import loss_slices, models, params
 
 BOUNDARY_PARAMS = [
-    widgets.Param("l2", "log", 1e-5, min=1e-5, max=0.1),
+    widgets.Param("l2", "log", 1e-4, min=1e-4, max=10.0),
     widgets.Param("dropout", "float", 0.0, min=0.0, max=0.9, step=0.1),
 ]
 
@@ -48,7 +48,7 @@ def test_the_toy_uses_decoupled_weight_decay():
 def test_stronger_weight_decay_gives_a_simpler_fit():
     (x, y), _ = moons.toy_problem()
     loose = moons.fit_toy_classifier(x, y, weight_decay=1e-4)
-    tight = moons.fit_toy_classifier(x, y, weight_decay=1.0)
+    tight = moons.fit_toy_classifier(x, y, weight_decay=10.0)
     train_accuracy = [(m(x).argmax(1) == y).float().mean().item() for m in (loose, tight)]
     assert train_accuracy[0] == 1.0 > train_accuracy[1]
     gx, gy, probs = moons.probability_grid(tight, (-1, 1, -1, 1), resolution=7)
