@@ -179,10 +179,13 @@ def swa_line_figure(line: Mapping[str, torch.Tensor], alphas: torch.Tensor, titl
     return fig
 
 
-def decay_sweep_figure(strengths: Sequence[float], rows: Mapping[str, Mapping]):
+def decay_sweep_figure(
+    strengths: Sequence[float], rows: Mapping[str, Mapping], reference: Sequence | None = None
+):
     """Test accuracy and weight norm against the decay strength, one line per optimizer;
     ``rows[name]`` maps each strength to (accuracy per seed, norm per seed). Means over seeds,
-    with the seeds' range as error bars."""
+    with the seeds' range as error bars; ``reference`` (accuracies, norms) without decay is
+    drawn as a dashed horizontal line."""
     fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
     with mpl.rc_context(STYLE):
         for name, by_strength in rows.items():
@@ -194,7 +197,11 @@ def decay_sweep_figure(strengths: Sequence[float], rows: Mapping[str, Mapping]):
                     [[v.mean() - v.min() for v in values], [v.max() - v.mean() for v in values]]
                 )
                 ax.errorbar(xs, mean, yerr=err, marker="o", capsize=3, label=name)
-        for ax, what in zip(axes, ("test accuracy", "weight norm"), strict=True):
+        for k, (ax, what) in enumerate(zip(axes, ("test accuracy", "weight norm"), strict=True)):
+            if reference is not None:
+                ax.axhline(
+                    float(np.mean(reference[k])), color="gray", linestyle="--", label="λ = 0"
+                )
             ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
         axes[1].set_yscale("log")
         axes[0].legend(fontsize=8)
