@@ -60,7 +60,13 @@ def test_stronger_weight_decay_gives_a_simpler_fit():
 def test_gallery_and_histograms_draw():
     images = torch.rand(3, 1, 8, 8)
     fig = figures.augmentation_gallery(images, {"original": None, "rotate": R.RandomRotation(10)})
-    assert len(fig.axes) == 6 and fig.axes[1].get_title() == "rotate"
+    (ax,) = fig.axes  # one mosaic: 3 rows of images, 2 columns named on top
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["original", "rotate"]
+    mosaic = ax.get_images()[0].get_array()
+    assert mosaic.shape == (3 * 10 - 2, 2 * 10 - 2)
+    torch.testing.assert_close(
+        torch.as_tensor(mosaic[:8, :8].filled(0)), images[0, 0].clamp(0, 1).double()
+    )
     fig = figures.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
     assert len(fig.axes[0].get_legend().get_texts()) == 2
 

@@ -58,7 +58,12 @@ def boundary_figure(l2: float = 1e-4, dropout: float = 0.0, seed: int = 0):
     return fig
 
 
-def weight_histograms(weights: Mapping[str, torch.Tensor], bins: int = 80, limit: float = 0.3):
+def weight_histograms(
+    weights: Mapping[str, torch.Tensor],
+    bins: int = 80,
+    limit: float = 0.3,
+    title: str = "weight histograms",
+):
     """Histograms (log counts) of flattened weight tensors, one colour per run."""
     fig, (ax,) = new_figure(width=6.0, height=3.2)
     edges = np.linspace(-limit, limit, bins + 1)
@@ -66,28 +71,48 @@ def weight_histograms(weights: Mapping[str, torch.Tensor], bins: int = 80, limit
         for name, w in weights.items():
             values = w.detach().flatten().clamp(-limit, limit).numpy()
             ax.hist(values, bins=edges, histtype="step", linewidth=1.5, label=name)
-        ax.set(yscale="log", xlabel="weight value", ylabel="count")
-        ax.legend(fontsize=8)
+        ax.set(yscale="log", xlabel="weight value", ylabel="count", title=title)
+        ax.legend()
     return fig
 
 
 def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object], seed: int = 0):
     """One row per image, one column per named transform (each applied with its own seeded
-    generator), 8x8 grey images drawn in [0, 1]."""
+    generator), 8x8 grey images drawn in [0, 1], as one mosaic with the transforms' names on
+    top."""
     names: Sequence[str] = list(transforms)
-    fig, axes = new_figure(ncols=len(names), nrows=len(images), width=1.0, height=1.0)
     columns = [
         images if t is None else t(images, utils.generator(seed)) for t in transforms.values()
     ]
+    size, gap = images.shape[-1], 2
+    step = size + gap
+    canvas = np.full((len(images) * step - gap, len(names) * step - gap), np.nan)
+    for j, column in enumerate(columns):
+        for i in range(len(images)):
+            canvas[i * step : i * step + size, j * step : j * step + size] = (
+                column[i, 0].clamp(0, 1).numpy()
+            )
+    fig, (ax,) = new_figure(width=0.85 * len(names), height=0.85 * len(images) + 0.6)
     with mpl.rc_context(STYLE):
-        for j, (name, column) in enumerate(zip(names, columns, strict=True)):
-            for i in range(len(images)):
-                ax = axes[i * len(names) + j]
-                ax.imshow(column[i, 0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
-                ax.set(xticks=[], yticks=[])
-                ax.grid(False)
-                if i == 0:
-                    ax.set_title(name, fontsize=8)
+        cmap = mpl.colormaps["gray_r"].with_extremes(bad="white")
+        ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
+        ax.set_xticks([j * step + (size - 1) / 2 for j in range(len(names))], names)
+        ax.tick_params(
+            axis="x",
+            top=True,
+            labeltop=True,
+            bottom=False,
+            labelbottom=False,
+            labelrotation=30,
+            length=0,
+        )
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("left")
+        ax.set_yticks([])
+        ax.set_title(f"{len(images)} training digits, transformed", pad=4, loc="left", y=-0.12)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
     return fig
 
 
@@ -123,9 +148,10 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
     per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
     diagonal of perfect calibration; the number over each bar is how many predictions the bin
     holds; the title gives the expected calibration error of the pooled predictions."""
-    fig, axes = new_figure(ncols=len(diagrams), width=3.0, height=3.0)
+    ncols = min(2, len(diagrams))
+    fig, axes = new_figure(ncols=ncols, nrows=-(-len(diagrams) // ncols), width=3.4, height=3.0)
     with mpl.rc_context(STYLE):
-        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=True):
+        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=False):
             edges = diagram.edges.numpy()
             centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
             accuracy = np.nan_to_num(diagram.accuracy.numpy())
@@ -147,19 +173,23 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
                         height + 0.02,
                         f"{int(count)}",
                         ha="center",
-                        fontsize=7,
+                        fontsize=9,
                         rotation=90,
                         va="bottom",
                     )
             ax.set(
                 xlim=(0, 1),
-                ylim=(0, 1.25),
+                ylim=(0, 1.45),
+                yticks=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
                 xlabel="confidence (largest probability)",
                 title=f"{name}\npooled ECE {diagram.ece:.2f}",
             )
             ax.sharey(axes[0])
-        axes[0].set_ylabel("accuracy in the bin")
-        axes[0].legend(fontsize=7, loc="upper left")
+        for ax in axes[::ncols]:
+            ax.set_ylabel("accuracy in the bin")
+        for ax in axes[len(diagrams) :]:
+            ax.set_visible(False)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 
@@ -204,5 +234,5 @@ def decay_sweep_figure(
                 )
             ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
         axes[1].set_yscale("log")
-        axes[0].legend(fontsize=8)
+        axes[0].legend()
     return fig
