@@ -3,7 +3,7 @@ import torch
 
 from nncourse.lecture6 import digits as sparse_study
 from nncourse.lecture6 import figures as reg_viz
-from nncourse.lecture6 import sparsity
+from nncourse.lecture6 import runs, sparsity
 from nnlib import regularization as R
 
 
@@ -50,12 +50,54 @@ def test_digits_study_seeds_draw_their_own_training_images():
     assert study.accuracy(model, "train", 2) == pytest.approx(expected)  # seed 2's own images
 
 
+def test_label_noise_replaces_a_fraction_of_labels_by_other_classes():
+    clean = sparse_study.DigitsStudy(epochs=1, train_fraction=0.2)
+    noisy = sparse_study.DigitsStudy(epochs=1, train_fraction=0.2, label_noise=0.3)
+    for split in ("train", "val"):
+        (x, y), (xn, yn) = clean.tensors(split, 4), noisy.tensors(split, 4)
+        assert torch.equal(x, xn)  # the same images
+        wrong = (y != yn).float().mean().item()
+        assert 0.2 < wrong < 0.4  # about 0.3 of them relabelled, never to the true class
+    assert torch.equal(clean.tensors("test")[1], noisy.tensors("test")[1])  # test stays clean
+    assert torch.equal(noisy.tensors("train", 4)[1], noisy.tensors("train", 4)[1])  # seeded
+    assert not torch.equal(noisy.tensors("train", 4)[1], noisy.tensors("train", 5)[1])
+    with pytest.raises(ValueError, match="Invalid label_noise"):
+        sparse_study.DigitsStudy(label_noise=1.5)
+
+
+def test_weight_norm_and_shared_errors():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 4.0]]))
+        model[0].bias.fill_(100.0)  # biases are not counted
+    assert runs.weight_norm(model) == pytest.approx(5.0)
+    x, y = torch.eye(2), torch.tensor([0, 0])
+    right = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    with torch.no_grad():
+        right[0].weight.copy_(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
+        right[0].bias.zero_()
+    # model gets image 1 wrong (class 1), right gets neither wrong: 0 of 1 shared
+    assert runs.shared_errors([model, right], x, y) == 0.0
+    assert runs.shared_errors([model, model], x, y) == 1.0
+
+
 def test_lecture6_figures_draw():
     fig = reg_viz.boundary_grid_figure([(1e-5, 0.0), (0.1, 0.0), (1e-5, 0.5)])
     assert sum(ax.get_visible() for ax in fig.axes) == 3
     probs = torch.softmax(torch.randn(50, 3, generator=torch.Generator().manual_seed(0)), 1)
     diagrams = {"a": R.reliability(probs, torch.zeros(50, dtype=torch.long))}
-    assert reg_viz.reliability_figure(diagrams).axes[0].get_xlim() == (0.0, 1.0)
+    fig = reg_viz.reliability_figure(diagrams)
+    assert fig.axes[0].get_xlim() == (0.0, 1.0)
+    counts = [int(t.get_text()) for t in fig.axes[0].texts]
+    assert sum(counts) == 50  # every prediction's bin count is written over its bar
+    line = {
+        "train loss": torch.tensor([1.0, 0.1, 0.2]),
+        "test error": torch.tensor([0.3, 0.2, 0.25]),
+    }
+    fig = reg_viz.swa_line_figure(line, torch.tensor([0.0, 0.5, 1.0]), "t")
+    assert [ax.get_title() for ax in fig.axes] == ["train loss", "test error"]
+    fig = reg_viz.decay_sweep_figure([1.0, 3.0], {"AdamW": {1.0: ([0.5, 0.6], [3.0, 4.0])}})
+    assert fig.axes[1].get_yscale() == "log"
 
 
 def test_train_seeds_gives_the_serial_runs():

@@ -1,8 +1,8 @@
 """A two-feature classification toy for seeing regularization act on a decision boundary.
 
 A wide MLP fitted to a few noisy points overfits visibly: its boundary wraps around single
-points. The widget of lecture 6 refits it with an L2 strength and a dropout rate and draws the
-boundary (:func:`nncourse.lecture6.figures.boundary_figure`).
+points. The widget of lecture 6 refits it with a weight-decay strength (AdamW, decoupled) and a
+dropout rate and draws the boundary (:func:`nncourse.lecture6.figures.boundary_figure`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as F
 
 from nnlib import data, models, optim, train, utils
-from nnlib.regularization.penalties import l2_penalty
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
 __all__ = ["fit_toy_classifier", "probability_grid", "toy_problem"]
@@ -35,29 +34,29 @@ def _toy_problem(n: int, noise: float, seed: int, replication: int):
 def fit_toy_classifier(
     x: torch.Tensor,
     y: torch.Tensor,
-    l2: float = 0.0,
+    weight_decay: float = 0.0,
     dropout: float = 0.0,
     hidden: int = 64,
     steps: int = 200,
     lr: float = 0.02,
     seed: int = 0,
 ) -> torch.nn.Sequential:
-    """Full-batch Adam on cross-entropy + ``l2_penalty`` for an MLP [d, hidden, hidden, classes]
-    with dropout after each hidden layer. Returns the model in eval mode."""
-    l2 = check_positive("l2", l2, allow_zero=True)
+    """Full-batch AdamW (decoupled weight decay ``weight_decay``, on every parameter) on
+    cross-entropy for an MLP [d, hidden, hidden, classes] with dropout after each hidden layer.
+    Returns the model in eval mode."""
+    weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
     dropout = check_fraction("dropout", dropout)
     steps = check_positive_int("steps", steps)
     utils.manual_seed(seed)
     n_classes = int(y.max()) + 1
     model = models.mlp([x.shape[1], hidden, hidden, n_classes], dropout=dropout)
-    opt = optim.Adam(model.parameters(), lr=lr)
+    opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     train.train_steps(
         model,
         opt,
         [(x, y)],
         F.cross_entropy,
         steps=steps,
-        penalty=lambda net: l2_penalty(net, l2),
         device=x.device,  # a toy: it stays where its data is
     )
     return model.eval()

@@ -11,6 +11,11 @@ which 108 of the 396 non-test images train (the other 288 validate), so the spre
 includes the luck of the draw of the training set. The test images are the same for every seed,
 so seeds and techniques are compared on the same digits. ``vary_split=False`` keeps the split
 drawn with ``data_seed`` for every seed.
+
+``label_noise=q`` replaces each training and validation label, with probability ``q``, by one of
+the nine other classes drawn uniformly (seeded by the split's seed, so every technique trained on
+seed ``s`` sees the same wrong labels); the test labels stay clean. It makes a regime where a
+network that memorizes its training set pays for it on the test digits.
 """
 
 from __future__ import annotations
@@ -47,10 +52,12 @@ class DigitsStudy:
     hidden: Sequence[int] = (256, 256)
     data_seed: int = 0
     vary_split: bool = True
+    label_noise: float = 0.0
     splits: data.Splits = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         fraction = check_fraction("train_fraction", self.train_fraction)
+        check_fraction("label_noise", self.label_noise)
         check_positive_int("epochs", self.epochs)
         self.splits = data.digits(
             as_images=True, fractions=(fraction, 0.16, 0.84 - fraction), seed=self.data_seed
@@ -61,12 +68,25 @@ class DigitsStudy:
         396 non-test images (108 train, the rest validate); else (or for ``seed=None``) the split
         drawn with ``data_seed``."""
         if seed is None or not self.vary_split:
-            return self.splits.train, self.splits.val
-        x = torch.cat([self.splits.train.tensors[0], self.splits.val.tensors[0]])
-        y = torch.cat([self.splits.train.tensors[1], self.splits.val.tensors[1]])
-        order = torch.randperm(len(y), generator=utils.generator(seed))
-        n = len(self.splits.train)
-        return TensorDataset(x[order[:n]], y[order[:n]]), TensorDataset(x[order[n:]], y[order[n:]])
+            train_set, val_set = self.splits.train, self.splits.val
+            seed = self.data_seed
+        else:
+            x = torch.cat([self.splits.train.tensors[0], self.splits.val.tensors[0]])
+            y = torch.cat([self.splits.train.tensors[1], self.splits.val.tensors[1]])
+            order = torch.randperm(len(y), generator=utils.generator(seed))
+            n = len(self.splits.train)
+            train_set = TensorDataset(x[order[:n]], y[order[:n]])
+            val_set = TensorDataset(x[order[n:]], y[order[n:]])
+        if self.label_noise == 0.0:
+            return train_set, val_set
+        return self._noisy(train_set, seed, 0), self._noisy(val_set, seed, 1)
+
+    def _noisy(self, dataset: TensorDataset, seed: int, part: int) -> TensorDataset:
+        x, y = dataset.tensors
+        gen = utils.generator(50_000 + 2 * seed + part)
+        wrong = torch.rand(len(y), generator=gen) < self.label_noise
+        shift = torch.randint(1, 10, (len(y),), generator=gen)  # never the true class
+        return TensorDataset(x, torch.where(wrong, (y + shift) % 10, y))
 
     def tensors(
         self, split: str = "test", seed: int | None = None

@@ -20,7 +20,9 @@ __all__ = [
     "augmentation_gallery",
     "boundary_figure",
     "boundary_grid_figure",
+    "decay_sweep_figure",
     "reliability_figure",
+    "swa_line_figure",
     "weight_histograms",
 ]
 
@@ -31,12 +33,13 @@ BOUNDS = (-1.6, 2.6, -1.2, 1.7)
 def _fitted(l2: float, dropout: float, seed: int, replication: int):
     # ``replication`` keys the cache: the draws depend on NNLIB_REPLICATION.
     (x, y), _ = toy_problem()
-    return fit_toy_classifier(x, y, l2=l2, dropout=dropout, seed=seed)
+    return fit_toy_classifier(x, y, weight_decay=l2, dropout=dropout, seed=seed)
 
 
-def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
-    """The toy MLP's class probability and decision boundary after training with ``l2`` and
-    ``dropout``; the title gives training and test accuracy."""
+def boundary_figure(l2: float = 1e-4, dropout: float = 0.0, seed: int = 0):
+    """The toy MLP's class probability and decision boundary after training with AdamW's
+    decoupled weight decay ``l2`` and dropout rate ``dropout``; the title gives training and
+    test accuracy."""
     (x, y), (xt, yt) = toy_problem()
     model = _fitted(float(l2), float(dropout), seed, utils.replication())
     gx, gy, probs = probability_grid(model, BOUNDS)
@@ -48,14 +51,19 @@ def boundary_figure(l2: float = 1e-5, dropout: float = 0.0, seed: int = 0):
         ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=28, vmin=-0.2, vmax=1.2)
         ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xticks=[], yticks=[])
         ax.set_title(
-            f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+            f"decay {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
             fontsize=10,
         )
         ax.grid(False)
     return fig
 
 
-def weight_histograms(weights: Mapping[str, torch.Tensor], bins: int = 80, limit: float = 0.3):
+def weight_histograms(
+    weights: Mapping[str, torch.Tensor],
+    bins: int = 80,
+    limit: float = 0.3,
+    title: str = "weight histograms",
+):
     """Histograms (log counts) of flattened weight tensors, one colour per run."""
     fig, (ax,) = new_figure(width=6.0, height=3.2)
     edges = np.linspace(-limit, limit, bins + 1)
@@ -63,34 +71,55 @@ def weight_histograms(weights: Mapping[str, torch.Tensor], bins: int = 80, limit
         for name, w in weights.items():
             values = w.detach().flatten().clamp(-limit, limit).numpy()
             ax.hist(values, bins=edges, histtype="step", linewidth=1.5, label=name)
-        ax.set(yscale="log", xlabel="weight value", ylabel="count")
-        ax.legend(fontsize=8)
+        ax.set(yscale="log", xlabel="weight value", ylabel="count", title=title)
+        ax.legend()
     return fig
 
 
 def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object], seed: int = 0):
     """One row per image, one column per named transform (each applied with its own seeded
-    generator), 8x8 grey images drawn in [0, 1]."""
+    generator), 8x8 grey images drawn in [0, 1], as one mosaic with the transforms' names on
+    top."""
     names: Sequence[str] = list(transforms)
-    fig, axes = new_figure(ncols=len(names), nrows=len(images), width=1.0, height=1.0)
     columns = [
         images if t is None else t(images, utils.generator(seed)) for t in transforms.values()
     ]
+    size, gap = images.shape[-1], 2
+    step = size + gap
+    canvas = np.full((len(images) * step - gap, len(names) * step - gap), np.nan)
+    for j, column in enumerate(columns):
+        for i in range(len(images)):
+            canvas[i * step : i * step + size, j * step : j * step + size] = (
+                column[i, 0].clamp(0, 1).numpy()
+            )
+    fig, (ax,) = new_figure(width=0.85 * len(names), height=0.85 * len(images) + 0.6)
     with mpl.rc_context(STYLE):
-        for j, (name, column) in enumerate(zip(names, columns, strict=True)):
-            for i in range(len(images)):
-                ax = axes[i * len(names) + j]
-                ax.imshow(column[i, 0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
-                ax.set(xticks=[], yticks=[])
-                ax.grid(False)
-                if i == 0:
-                    ax.set_title(name, fontsize=8)
+        cmap = mpl.colormaps["gray_r"].with_extremes(bad="white")
+        ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
+        ax.set_xticks([j * step + (size - 1) / 2 for j in range(len(names))], names)
+        ax.tick_params(
+            axis="x",
+            top=True,
+            labeltop=True,
+            bottom=False,
+            labelbottom=False,
+            labelrotation=30,
+            length=0,
+        )
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("left")
+        ax.set_yticks([])
+        ax.set_title(f"{len(images)} training digits, transformed", pad=4, loc="left", y=-0.12)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
     return fig
 
 
 def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
-    """The widget's picture for several (l2, dropout) settings side by side, in a grid of two
-    columns with shared axes: probability of class 1, the 0.5 boundary, the training points."""
+    """The widget's picture for several (weight decay, dropout) settings side by side, in a
+    grid of two columns with shared axes: probability of class 1, the 0.5 boundary, the
+    training points."""
     (x, y), (xt, yt) = toy_problem()
     rows = (len(settings) + 1) // 2
     fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
@@ -104,7 +133,8 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
             ax.scatter(*x.T, c=y, cmap="RdBu", edgecolors="black", s=20, vmin=-0.2, vmax=1.2)
             ax.set(xlim=BOUNDS[:2], ylim=BOUNDS[2:], xlabel="feature 1", ylabel="feature 2")
             ax.set_title(
-                f"L2 {l2:.0e}, dropout {dropout:.1f}: train {train_acc:.0%}, test {test_acc:.0%}",
+                f"decay {l2:.0e}, dropout {dropout:.1f}\n"
+                f"train {train_acc:.0%}, test {test_acc:.0%}",
                 fontsize=9,
             )
             ax.grid(False)
@@ -116,10 +146,12 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
 def reliability_figure(diagrams: Mapping[str, Reliability]):
     """One reliability diagram per named model, side by side with shared axes: accuracy
     per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
-    diagonal of perfect calibration; the title gives the expected calibration error."""
-    fig, axes = new_figure(ncols=len(diagrams), width=3.0, height=3.0)
+    diagonal of perfect calibration; the number over each bar is how many predictions the bin
+    holds; the title gives the expected calibration error of the pooled predictions."""
+    ncols = min(2, len(diagrams))
+    fig, axes = new_figure(ncols=ncols, nrows=-(-len(diagrams) // ncols), width=3.4, height=3.0)
     with mpl.rc_context(STYLE):
-        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=True):
+        for ax, (name, diagram) in zip(axes, diagrams.items(), strict=False):
             edges = diagram.edges.numpy()
             centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
             accuracy = np.nan_to_num(diagram.accuracy.numpy())
@@ -134,13 +166,73 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
                 markersize=3,
                 label="(mean confidence, accuracy)",
             )
+            for centre, height, count in zip(centres, accuracy, diagram.count.numpy(), strict=True):
+                if count > 0:
+                    ax.text(
+                        centre,
+                        height + 0.02,
+                        f"{int(count)}",
+                        ha="center",
+                        fontsize=9,
+                        rotation=90,
+                        va="bottom",
+                    )
             ax.set(
                 xlim=(0, 1),
-                ylim=(0, 1),
+                ylim=(0, 1.45),
+                yticks=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
                 xlabel="confidence (largest probability)",
-                title=f"{name}\nECE {diagram.ece:.2f}",
+                title=f"{name}\npooled ECE {diagram.ece:.2f}",
             )
             ax.sharey(axes[0])
-        axes[0].set_ylabel("accuracy in the bin")
-        axes[0].legend(fontsize=7, loc="upper left")
+        for ax in axes[::ncols]:
+            ax.set_ylabel("accuracy in the bin")
+        for ax in axes[len(diagrams) :]:
+            ax.set_visible(False)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    return fig
+
+
+def swa_line_figure(line: Mapping[str, torch.Tensor], alphas: torch.Tensor, title: str):
+    """Two panels along the line from the SWA weights (α = 0) through the last iterate (α = 1):
+    training loss (log axis) and test error, each on its own axis."""
+    fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
+    x = alphas.numpy()
+    with mpl.rc_context(STYLE):
+        for ax, (name, values), colour in zip(axes, line.items(), ("C0", "C1"), strict=True):
+            ax.plot(x, torch.as_tensor(values).numpy(), marker=".", color=colour)
+            ax.axvline(0.0, color="gray", linestyle=":")
+            ax.axvline(1.0, color="gray", linestyle="--")
+            ax.set(xlabel="α (0 = SWA, 1 = last iterate)", ylabel=name, title=name)
+        axes[0].set_yscale("log")
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def decay_sweep_figure(
+    strengths: Sequence[float], rows: Mapping[str, Mapping], reference: Sequence | None = None
+):
+    """Test accuracy and weight norm against the decay strength, one line per optimizer;
+    ``rows[name]`` maps each strength to (accuracy per seed, norm per seed). Means over seeds,
+    with the seeds' range as error bars; ``reference`` (accuracies, norms) without decay is
+    drawn as a dashed horizontal line."""
+    fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
+    with mpl.rc_context(STYLE):
+        for name, by_strength in rows.items():
+            xs = [lam for lam in strengths if lam in by_strength]
+            for ax, k in zip(axes, (0, 1), strict=True):
+                values = [np.asarray(by_strength[lam][k]) for lam in xs]
+                mean = np.array([v.mean() for v in values])
+                err = np.array(
+                    [[v.mean() - v.min() for v in values], [v.max() - v.mean() for v in values]]
+                )
+                ax.errorbar(xs, mean, yerr=err, marker="o", capsize=3, label=name)
+        for k, (ax, what) in enumerate(zip(axes, ("test accuracy", "weight norm"), strict=True)):
+            if reference is not None:
+                ax.axhline(
+                    float(np.mean(reference[k])), color="gray", linestyle="--", label="λ = 0"
+                )
+            ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
+        axes[1].set_yscale("log")
+        axes[0].legend()
     return fig

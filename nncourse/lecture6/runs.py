@@ -1,0 +1,112 @@
+"""Lecture 6's longer runs, kept out of the notebook so that its cells show the experiment.
+
+Each function trains or evaluates networks of a :class:`~nncourse.lecture6.digits.DigitsStudy`
+and returns plain numbers: the snapshot ensemble of one seed, the SWA / EMA run of one seed,
+the loss and error along the line from the SWA weights through the last iterate, the weight norm
+of a network, the calibration of each network of a list, and the share of errors members have in
+common.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nncourse.lecture6.digits import DigitsStudy
+from nnlib import loss_slices, params, schedules
+from nnlib import regularization as R
+
+__all__ = [
+    "calibration",
+    "shared_errors",
+    "snapshot_run",
+    "swa_line",
+    "swa_run",
+    "weight_norm",
+]
+
+
+def weight_norm(model: nn.Module) -> float:
+    """Euclidean norm of all the weights that a penalty would decay (biases excluded)."""
+    return torch.cat([w.detach().flatten() for w in R.decay_parameters(model)]).norm().item()
+
+
+def snapshot_run(study: DigitsStudy, seed: int, cycle: int = 16, lr: float = 0.1):
+    """(test accuracy of the last snapshot, of the ensemble of all snapshots) for one run with
+    cosine annealing and warm restarts every ``cycle`` epochs, a snapshot at each cycle's end."""
+    collector = R.SnapshotCollector(cycle_length=cycle)
+
+    def warm_restarts(opt):
+        return schedules.scheduler(opt, schedules.cosine_warm_restarts_lr, T_0=cycle)
+
+    study.train(seed, lr=lr, schedule=warm_restarts, callbacks=[collector], validate=False)
+    test_x, _ = study.tensors("test")
+    last = study.accuracy(collector.snapshots[-1])
+    return last, study.accuracy(R.ensemble_predict(collector.snapshots, test_x))
+
+
+def swa_run(study: DigitsStudy, seed: int, switch: int = 40, factor: float = 4.0):
+    """One MLP + BN run at the study's learning rate for ``switch`` epochs, then ``factor``
+    times higher, with SWA (one snapshot per epoch from epoch ``switch + 1``) and an EMA of
+    weights and BN buffers (decay 0.8, from epoch 1) collected as it trains.
+
+    Returns (last iterate, SWA model after update_bn, test accuracies of: the last iterate, SWA
+    with the last iterate's BN statistics, SWA after update_bn, the EMA)."""
+    net = study.model(seed, norm="batch")
+    swa = R.AveragedModel(net)
+    ema = R.AveragedModel(net, multi_avg_fn=R.get_ema_multi_avg_fn(0.8), use_buffers=True)
+
+    def high_then_constant(opt):
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda epoch: 1.0 if epoch < switch else factor
+        )
+
+    callbacks = [R.SWACallback(swa, start=switch + 1), R.SWACallback(ema, start=1)]
+    net, _ = study.train(
+        seed, norm="batch", schedule=high_then_constant, callbacks=callbacks, validate=False
+    )
+    accuracies = [study.accuracy(net), study.accuracy(swa)]
+    R.update_bn([study.tensors("train", seed)], swa)
+    return net, swa, [*accuracies, study.accuracy(swa), study.accuracy(ema)]
+
+
+def _error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return 1 - (outputs.argmax(1) == targets).float().mean()
+
+
+def swa_line(study: DigitsStudy, seed: int, net: nn.Module, swa, alphas: torch.Tensor):
+    """Training loss and test error at ``(1 - α) w_SWA + α w_last`` for each α (batch-norm
+    statistics recomputed on the training images at every point)."""
+    train_x, train_y = study.tensors("train", seed)
+    test_x, test_y = study.tensors("test")
+    start, end = params.flatten_params(swa.module), params.flatten_params(net)
+    common = dict(bn_inputs=train_x)
+    return {
+        "train loss": loss_slices.line_losses(
+            net, F.cross_entropy, train_x, train_y, start, end, alphas, **common
+        ),
+        "test error": loss_slices.line_losses(
+            net, _error, test_x, test_y, start, end, alphas, **common
+        ),
+    }
+
+
+@torch.no_grad()
+def calibration(members: Sequence[nn.Module], x: torch.Tensor, y: torch.Tensor):
+    """Per network: mean confidence minus accuracy, and the expected calibration error (ten
+    bins); plus the reliability diagram of all networks' predictions pooled."""
+    probs = [m(x).softmax(1) for m in members]
+    over = [(p.amax(1).mean() - (p.argmax(1) == y).float().mean()).item() for p in probs]
+    ece = [R.reliability(p, y).ece for p in probs]
+    pooled = R.reliability(torch.cat(probs), y.repeat(len(members)))
+    return over, ece, pooled
+
+
+@torch.no_grad()
+def shared_errors(members: Sequence[nn.Module], x: torch.Tensor, y: torch.Tensor) -> float:
+    """Of the test images some member gets wrong, the fraction that every member gets wrong."""
+    wrong = torch.stack([m(x).argmax(1) != y for m in members])
+    return wrong.all(0).float().mean().item() / wrong.any(0).float().mean().item()
