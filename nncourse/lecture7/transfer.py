@@ -44,6 +44,7 @@ __all__ = [
     "METHODS",
     "SPLIT",
     "bn_shift",
+    "bn_small_batches",
     "choose_rates",
     "compare_methods",
     "contenders",
@@ -336,6 +337,41 @@ def bn_shift(
             mode = "frozen" if bn == "frozen" else "train"
             tuned = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn=mode, steps=steps, seed=seed)
             out[f"fine-tune, {bn}"] = accuracy(tuned, *test_xy)
+        return out
+
+    return _per_seed(run_seed, seeds)
+
+
+def bn_small_batches(
+    pretrained: nn.Module,
+    train_xy,
+    test_xy,
+    lr: float,
+    batch_size: int = 2,
+    k: int = 10,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 150,
+) -> dict[str, torch.Tensor]:
+    """Every layer fine-tuned with minibatches of ``batch_size`` images, BN statistics kept at
+    the source's (``"frozen"``) or updated on the target batches (``"updated"``): test accuracy
+    per seed, the same subset for both arms."""
+
+    def run_seed(seed: int) -> dict[str, float]:
+        x, y = few_shot_subset(*train_xy, k, seed=seed)
+        out = {}
+        for arm, bn in (("frozen", "frozen"), ("updated", "train")):
+            tuned = fine_tune(
+                pretrained,
+                x,
+                y,
+                lr=lr,
+                decay=1.0,
+                bn=bn,
+                steps=steps,
+                batch_size=batch_size,
+                seed=seed,
+            )
+            out[arm] = accuracy(tuned, *test_xy)
         return out
 
     return _per_seed(run_seed, seeds)
