@@ -357,7 +357,7 @@ def test_static_transfer_figures_draw():
     }
     fig = figures.size_similarity_figure(grid, bold={(s, z): {"a"} for s, z in grid})
     texts = fig.axes[0].texts
-    assert "b: 0.70 ± 0.00" in [t.get_text() for t in texts] and len(texts) == 8
-    assert {t.get_text()[:2] for t in texts if t.get_weight() == "bold"} == {"a:"}
+    assert "b 0.70 ± 0.00" in [t.get_text() for t in texts] and len(texts) == 8
+    assert {t.get_text()[:2] for t in texts if t.get_weight() == "bold"} == {"a "}
     colours = {t.get_text()[0]: t.get_color() for t in texts}
     assert colours["a"] != colours["b"]

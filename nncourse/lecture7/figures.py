@@ -147,7 +147,7 @@ def size_similarity_figure(grid, bold=None, labels=None):
     tasks = list(dict.fromkeys(s for s, _ in grid))
     sizes = list(dict.fromkeys(z for _, z in grid))
     labels = labels or {}
-    fig, (ax,) = new_figure(width=6.8, height=4.2)
+    fig, (ax,) = new_figure(width=7.6, height=4.4)
     with mpl.rc_context(STYLE):
         ax.set_xlim(0, len(sizes))
         ax.set_ylim(0, len(tasks))
@@ -164,7 +164,7 @@ def size_similarity_figure(grid, bold=None, labels=None):
                     ax.text(
                         c + 0.5,
                         len(tasks) - r - 0.2 - 0.16 * j,
-                        f"{method}: {means[method]:.2f} ± {spread:.2f}",
+                        f"{method} {means[method]:.2f} ± {spread:.2f}",
                         ha="center",
                         fontsize=9,
                         color=_colour(method, j),
@@ -181,14 +181,15 @@ def size_similarity_figure(grid, bold=None, labels=None):
             ax.axhline(h, color="gray", lw=0.8)
         ax.set(
             xlabel="target data",
-            title="test accuracy, mean ± std over seeds (bold: not detectably below the best)",
+            title="test accuracy, mean ± std over seeds\n(bold: not detectably below the best)",
         )
     return fig
 
 
-def depth_figure(depths, labels=None):
+def depth_figure(depths, labels=None, names=None):
     """Test accuracy against the number of blocks copied from the source network before
-    training (``depths[task][n]``: accuracies per seed), mean and seeds, one line per task."""
+    training (``depths[task][n]``: accuracies per seed), mean and seeds, one line per task;
+    ``names`` (the blocks, in order) label the ticks with the last block copied."""
     labels = labels or {}
     fig, (ax,) = new_figure(width=5.0, height=3.2)
     with mpl.rc_context(STYLE):
@@ -204,9 +205,12 @@ def depth_figure(depths, labels=None):
             )
             for n in ns:
                 ax.plot([n] * len(table[n]), table[n].tolist(), ".", color=color, alpha=0.4)
-        ax.set_xticks(ns)
+        ticks = [str(n) for n in ns]
+        if names is not None:
+            ticks = ["none", *[f"..{names[n - 1]}" for n in ns[1:]]]
+        ax.set_xticks(ns, ticks)
         ax.set(
-            xlabel="blocks copied from the glyph network (0: none)",
+            xlabel="blocks copied from the glyph network (up to)",
             ylabel="test accuracy",
             title="copy the first n blocks, then train all",
         )
