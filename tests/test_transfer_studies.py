@@ -85,7 +85,7 @@ def _assert_accuracies_per_seed(out: dict, n_seeds: int, n_test: int) -> None:
 def test_greedy_pretraining_reports_every_stage_and_the_end_to_end_baseline():
     train, test = _tiny_digits()
     out = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
-    assert list(out) == ["end to end", "stage 1", "stage 2"]
+    assert list(out) == ["end to end, lr=2", "end to end", "stage 1", "stage 2"]
     _assert_accuracies_per_seed(out, 2, len(test[1]))
     again = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
     assert all(torch.equal(out[k], again[k]) for k in out)  # a seed fixes the run

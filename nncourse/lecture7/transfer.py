@@ -145,7 +145,8 @@ def orientation_swing(model: nn.Module, n_angles: int = 12) -> torch.Tensor:
     """Per first-layer filter, how much its strongest response to a bar changes as the bar
     turns: (max - min) / max |response| over ``n_angles`` angles (0: no preference)."""
     _, tuning = orientation_tuning(model, n_angles)
-    return (tuning.max(0).values - tuning.min(0).values) / tuning.abs().max(0).values
+    swing = tuning.max(0).values - tuning.min(0).values
+    return swing / tuning.abs().max(0).values.clamp(min=1e-12)  # a silent filter: 0
 
 
 def relative_change(before: nn.Module, after: nn.Module, block: str = "conv1") -> float:
