@@ -128,9 +128,10 @@ def few_labels_figure(
         left.axvline(xs[k_index], color="gray", ls=":")
         left.set_xscale("log")
         left.set(xlabel="labels per class (k)", ylabel="test accuracy", title=task)
-        left.legend(fontsize=8, loc="lower right")
+        left.legend(fontsize=9, loc="lower right")
         label = "all" if ks[k_index] is None else ks[k_index]
-        right.set_xticks(range(len(methods)), methods, rotation=20, fontsize=8)
+        names = [m.replace(" ", "\n") for m in methods]
+        right.set_xticks(range(len(methods)), names, fontsize=9)
         low = min(float(table[(m, ks[k_index])].min()) for m in methods)
         right.set_ylim(max(0.0, low - 0.05), 1.0)
         right.set(title=f"k = {label}: mean and seeds")
