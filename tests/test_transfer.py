@@ -273,7 +273,7 @@ def test_cheap_methods_equal_training_the_frozen_network_itself():
     pretrained = transfer.load_pretrained()
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(40, 1, 8, 8, generator=g), torch.arange(40) % 4
-    cached = _run("last layers", pretrained, x, y, x, y, 0, 5, {}, 1e-3)
+    cached = _run("last layers", pretrained, x, y, x, y, 0, 5, {}, 1e-2)
     import copy
 
     model = transfer.replace_head(copy.deepcopy(pretrained), 4, seed=0)
@@ -352,6 +352,12 @@ def test_static_transfer_figures_draw():
         model.conv1[0].weight.detach(), transfer.strongest_patches(model, x), angles, tuning
     )
     assert len(fig.axes) == 3 * 16
-    grid = {(s, z): {"a": 0.5, "b": 0.7} for s in ("x", "y") for z in ("small", "large")}
-    texts = [t.get_text() for t in figures.size_similarity_figure(grid).axes[0].texts]
-    assert "b: 0.70" in texts and len(texts) == 8
+    grid = {
+        (s, z): {"a": torch.tensor([0.4, 0.6]), "b": 0.7} for s in ("x", "y") for z in ("s", "l")
+    }
+    fig = figures.size_similarity_figure(grid, bold={(s, z): {"a"} for s, z in grid})
+    texts = fig.axes[0].texts
+    assert "b 0.70 ± 0.00" in [t.get_text() for t in texts] and len(texts) == 8
+    assert {t.get_text()[:2] for t in texts if t.get_weight() == "bold"} == {"a "}
+    colours = {t.get_text()[0]: t.get_color() for t in texts}
+    assert colours["a"] != colours["b"]

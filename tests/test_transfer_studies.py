@@ -85,7 +85,7 @@ def _assert_accuracies_per_seed(out: dict, n_seeds: int, n_test: int) -> None:
 def test_greedy_pretraining_reports_every_stage_and_the_end_to_end_baseline():
     train, test = _tiny_digits()
     out = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
-    assert list(out) == ["end to end", "stage 1", "stage 2"]
+    assert list(out) == ["end to end, lr=2", "end to end", "stage 1", "stage 2"]
     _assert_accuracies_per_seed(out, 2, len(test[1]))
     again = study.greedy_pretraining(train, test, depth=2, steps_per_stage=3, seeds=(0, 1))
     assert all(torch.equal(out[k], again[k]) for k in out)  # a seed fixes the run
@@ -148,3 +148,106 @@ def test_lr_sweep_rows_are_rates_columns_seeds_and_match_a_single_run():
     x, y = transfer.few_shot_subset(*train, 2, seed=6)
     tuned = transfer.fine_tune(pretrained, x, y, lr=1e-2, decay=1.0, bn="train", steps=3, seed=6)
     assert sweep["all layers"][1, 1].item() == pytest.approx(transfer.accuracy(tuned, *val))
+
+
+def test_tuning_picks_the_best_mean_rate_and_ties_go_to_the_smaller_rate():
+    grid = {"scratch": (1e-3, 1e-2), "features": (1e-3, 1e-2)}
+    sweep = {
+        ("scratch", 1): torch.tensor([[0.5, 0.6], [0.7, 0.8]]),
+        ("features", 1): torch.tensor([[0.801, 0.8], [0.8, 0.799]]),  # tie at 2 decimals
+    }
+    assert study.choose_rates(sweep, grid) == {("scratch", 1): 1e-2, ("features", 1): 1e-3}
+    pretrained = transfer.load_pretrained()
+    train, val = _tiny_digits()
+    real = study.tune_rates(pretrained, train, val, grid, ks=(2,), seeds=(5, 6), steps=2)
+    assert set(real) == {("scratch", 2), ("features", 2)}
+    assert all(v.shape == (2, 2) for v in real.values())
+
+
+def test_contenders_drop_a_method_detectably_below_the_best():
+    results = {
+        ("a", 1): torch.tensor([0.90, 0.91, 0.92, 0.93, 0.94]),
+        ("b", 1): torch.tensor([0.80, 0.81, 0.82, 0.83, 0.84]),  # 0.1 below, seed for seed
+        ("c", 1): torch.tensor([0.95, 0.85, 0.97, 0.87, 0.96]),  # noisy: not detectably below
+    }
+    kept = study.contenders(results, 1)
+    assert set(kept) == {"a", "c"} and kept["a"] is None
+
+
+def test_transfer_depth_zero_blocks_is_training_from_scratch():
+    pretrained = transfer.load_pretrained()
+    train, test = _tiny_digits()
+    depths = study.transfer_depth(pretrained, train, test, 1e-3, k=2, seeds=(0,), steps=2)
+    assert sorted(depths) == [0, 1, 2, 3, 4]
+    scratch = study.compare_methods(
+        pretrained,
+        train,
+        test,
+        ks=(2,),
+        methods=("scratch",),
+        seeds=(0,),
+        steps=2,
+        lrs={"scratch": 1e-3},
+    )
+    assert depths[0].item() == pytest.approx(scratch[("scratch", 2)].item())
+
+
+def test_digit_filing_of_glyphs_as_digits_is_their_recall():
+    pretrained = transfer.load_pretrained()
+    glyphs = study.held_out_glyphs(200)
+    filing = study.digit_filing(pretrained, glyphs, glyphs)  # glyphs filed as "digits"
+    assert (filing["digit_purity"] >= filing["glyph_recall"]).all()
+    assert filing["glyph_recall"].shape == (100,)
+
+
+def test_signal_scales_shrink_by_the_sigmoid_factor():
+    train, _ = _tiny_digits()
+    scales = study.signal_scales(train)
+    signal = torch.tensor(scales["signal"])
+    ratios = signal[1:] / signal[:-1]
+    assert ((ratios > 0.1) & (ratios < 0.2)).all()  # 1 / (4 sqrt 3) = 0.144
+    assert scales["gradient"][0] < scales["gradient"][-1]
+
+
+def test_greedy_fine_tune_and_rate_sweep_add_their_arms():
+    train, test = _tiny_digits()
+    out = study.greedy_pretraining(
+        train,
+        test,
+        depth=2,
+        steps_per_stage=2,
+        seeds=(0,),
+        end_to_end_lrs=(0.5, 2.0),
+        fine_tune_steps=2,
+    )
+    assert {"end to end, lr=0.5", "end to end, lr=2", "greedy + fine-tune"} <= set(out)
+    assert torch.equal(out["end to end"], out["end to end, lr=2"])
+
+
+def test_small_batch_arms_share_their_subset_and_differ_only_in_bn():
+    pretrained = transfer.load_pretrained()
+    train, test = _tiny_digits()
+    out = study.bn_small_batches(pretrained, train, test, 1e-3, k=2, seeds=(0, 1), steps=2)
+    assert set(out) == {"frozen", "updated"} and all(v.shape == (2,) for v in out.values())
+
+
+def test_distillation_gradient_matches_autograd_and_levels_off_with_t_squared():
+    from nncourse.lecture7 import apps, figures
+
+    g = torch.Generator().manual_seed(0)
+    s, t = (
+        torch.randn(10, generator=g, dtype=torch.double),
+        4 * torch.randn(10, generator=g, dtype=torch.double),
+    )
+    for temperature in (1.0, 3.0):
+        s_ = s.clone().requires_grad_()
+        distillation_loss(s_[None], t[None], temperature).backward()
+        closed = temperature**2 * figures.distillation_gradient(t, s, temperature)
+        assert torch.allclose(s_.grad, closed)
+    limit = ((s - s.mean()) - (t - t.mean())).norm() / 10
+    big = 1e4**2 * figures.distillation_gradient(t, s, 1e4).norm()
+    assert big == pytest.approx(limit.item(), rel=1e-3)
+    from nncourse import widgets
+
+    app = apps.distillation_temperature(t, s)
+    assert {v for n, v, _ in widgets.drive_to_extremes(app)} >= {1.0, 20.0}

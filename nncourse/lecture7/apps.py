@@ -6,7 +6,7 @@ from nncourse.apps import register
 from nncourse.lecture7 import figures
 from nncourse.widgets import FigureApp, Param
 
-__all__ = ["few_labels"]
+__all__ = ["distillation_temperature", "few_labels"]
 
 
 def _example() -> dict:
@@ -42,4 +42,26 @@ def few_labels(results: dict, n_all: int = 126) -> FigureApp:
         title="accuracy against labels per class",
         results=results,
         n_all=n_all,
+    )
+
+
+def _temperature_example() -> dict:
+    """Made-up logits of a confident teacher and an untrained student for one image."""
+    return {
+        "teacher_logits": torch.tensor([1.0, 0.5, 7.0, 2.0, -1.0, 0.0, 0.5, 3.0, 1.5, -0.5]),
+        "student_logits": torch.zeros(10),
+    }
+
+
+@register(example=_temperature_example)
+def distillation_temperature(teacher_logits, student_logits) -> FigureApp:
+    """The teacher's soft targets and the distillation gradient's size as the temperature
+    T moves (``figures.temperature_figure``)."""
+    return FigureApp(
+        figures.temperature_figure,
+        [Param("temperature", "log", 4.0, min=1.0, max=20.0, label="temperature T")],
+        static={"temperature": [1.0, 2.0, 4.0, 8.0, 16.0]},
+        title="distillation temperature",
+        teacher_logits=teacher_logits,
+        student_logits=student_logits,
     )

@@ -6,11 +6,36 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
+import matplotlib.patches
 import torch
 
 from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
 
-__all__ = ["few_labels_figure", "filters_figure", "image_grid_figure", "size_similarity_figure"]
+__all__ = [
+    "METHOD_COLORS",
+    "depth_figure",
+    "distillation_gradient",
+    "few_labels_figure",
+    "filters_figure",
+    "frozen_diagram",
+    "image_grid_figure",
+    "size_similarity_figure",
+    "temperature_figure",
+]
+
+# One colour per transfer method, the same in every figure and in the widget.
+METHOD_COLORS = {
+    "scratch": "#1f77b4",
+    "early features": "#17becf",
+    "features": "#ff7f0e",
+    "last layers": "#2ca02c",
+    "all layers": "#d62728",
+}
+_OTHER_COLORS = ("#9467bd", "#8c564b", "#7f7f7f")
+
+
+def _colour(method: str, i: int) -> str:
+    return METHOD_COLORS.get(method, _OTHER_COLORS[i % len(_OTHER_COLORS)])
 
 
 def image_grid_figure(images: torch.Tensor, titles: Sequence[str] = (), ncols: int = 10):
@@ -34,6 +59,8 @@ def filters_figure(weights: torch.Tensor, patches: torch.Tensor, angles=None, tu
     rows = 3 if tuning is not None else 2
     fig, axes = new_figure(n, rows, width=0.75, height=0.8)
     axes = axes.reshape(rows, n)
+    if tuning is not None:
+        top = float(tuning.abs().max())
     with mpl.rc_context(STYLE):
         for f in range(n):
             w = weights[f, 0].numpy()
@@ -46,13 +73,16 @@ def filters_figure(weights: torch.Tensor, patches: torch.Tensor, angles=None, tu
             if tuning is not None:
                 ax = axes[2, f]
                 ax.plot(angles.tolist(), tuning[:, f].tolist())
+                ax.axhline(0, color="gray", lw=0.6)
+                ax.set_ylim(-top, top)  # one scale for all filters, zero in the middle
                 ax.set_xticks([0, 90])
-                ax.set_yticks([])
-                ax.tick_params(labelsize=6)
+                ax.set_yticks([-round(top, 1), 0, round(top, 1)] if f == 0 else [])
+                ax.tick_params(labelsize=7)
         axes[0, 0].set_ylabel("filter", fontsize=8)
         axes[1, 0].set_ylabel("top\npatches", fontsize=8)
         if tuning is not None:
-            axes[2, 0].set_ylabel("bar\nangle", fontsize=8)
+            axes[2, 0].set_ylabel("response", fontsize=8)
+            axes[2, n // 2].set_xlabel("bar angle (degrees)", fontsize=8)
     return fig
 
 
@@ -82,7 +112,7 @@ def few_labels_figure(
     with mpl.rc_context(STYLE):
         for i, method in enumerate(methods):
             runs = [table[(method, k)] for k in ks]  # seeds per k may differ
-            color = f"C{i}"
+            color = _colour(method, i)
             means = [v.mean().item() for v in runs]
             left.plot(xs, means, marker="o", ms=3, label=method, color=color)
             left.fill_between(
@@ -98,43 +128,159 @@ def few_labels_figure(
         left.axvline(xs[k_index], color="gray", ls=":")
         left.set_xscale("log")
         left.set(xlabel="labels per class (k)", ylabel="test accuracy", title=task)
-        left.legend(fontsize=8, loc="lower right")
+        left.legend(fontsize=9, loc="lower right")
         label = "all" if ks[k_index] is None else ks[k_index]
-        right.set_xticks(range(len(methods)), methods, rotation=20, fontsize=8)
+        names = [m.replace(" ", "\n") for m in methods]
+        right.set_xticks(range(len(methods)), names, fontsize=9)
         low = min(float(table[(m, ks[k_index])].min()) for m in methods)
         right.set_ylim(max(0.0, low - 0.05), 1.0)
         right.set(title=f"k = {label}: mean and seeds")
     return fig
 
 
-def size_similarity_figure(grid: Mapping[tuple[str, str], Mapping[str, float]]):
-    """The 2x2 of target data size against similarity to the source: in each cell the test
-    accuracy of every method, the best one in bold. ``grid[(similarity, size)][method]``."""
-    similarities = list(dict.fromkeys(s for s, _ in grid))
+def size_similarity_figure(grid, bold=None, labels=None):
+    """The 2x2 of target data size against similarity to the source: in each cell every
+    method's test accuracy, mean ± standard deviation over seeds, in its colour.
+
+    ``grid[(task, size)][method]`` holds accuracies per seed (or one number); methods in
+    ``bold[(task, size)]`` are set in bold (by default the best mean); ``labels`` maps a task to
+    its row label (such as "similar (digits)")."""
+    tasks = list(dict.fromkeys(s for s, _ in grid))
     sizes = list(dict.fromkeys(z for _, z in grid))
-    fig, (ax,) = new_figure(width=6.0, height=3.6)
+    labels = labels or {}
+    fig, (ax,) = new_figure(width=7.6, height=4.4)
     with mpl.rc_context(STYLE):
         ax.set_xlim(0, len(sizes))
-        ax.set_ylim(0, len(similarities))
+        ax.set_ylim(0, len(tasks))
         ax.grid(False)
-        for r, similarity in enumerate(similarities):
+        for r, task in enumerate(tasks):
             for c, size in enumerate(sizes):
-                cell = grid[(similarity, size)]
-                best = max(cell, key=cell.get)
-                for j, (method, value) in enumerate(cell.items()):
+                cell = {
+                    m: torch.as_tensor(v, dtype=torch.float) for m, v in grid[(task, size)].items()
+                }
+                means = {m: v.mean().item() for m, v in cell.items()}
+                strong = (bold or {}).get((task, size), {max(means, key=means.get)})
+                for j, (method, v) in enumerate(cell.items()):
+                    spread = v.std().item() if v.numel() > 1 else 0.0
                     ax.text(
                         c + 0.5,
-                        len(similarities) - r - 0.25 - 0.17 * j,
-                        f"{method}: {value:.2f}",
+                        len(tasks) - r - 0.2 - 0.16 * j,
+                        f"{method} {means[method]:.2f} ± {spread:.2f}",
                         ha="center",
                         fontsize=9,
-                        weight="bold" if method == best else "normal",
+                        color=_colour(method, j),
+                        weight="bold" if method in strong else "normal",
                     )
         ax.set_xticks([c + 0.5 for c in range(len(sizes))], sizes)
-        ax.set_yticks([len(similarities) - r - 0.5 for r in range(len(similarities))], similarities)
+        ax.set_yticks(
+            [len(tasks) - r - 0.5 for r in range(len(tasks))],
+            [labels.get(t, t) for t in tasks],
+        )
         for v in range(1, len(sizes)):
             ax.axvline(v, color="gray", lw=0.8)
-        for h in range(1, len(similarities)):
+        for h in range(1, len(tasks)):
             ax.axhline(h, color="gray", lw=0.8)
-        ax.set(xlabel="target data", ylabel="target task", title="test accuracy (bold: best)")
+        ax.set(
+            xlabel="target data",
+            title="test accuracy, mean ± std over seeds\n(bold: not detectably below the best)",
+        )
+    return fig
+
+
+def depth_figure(depths, labels=None, names=None):
+    """Test accuracy against the number of blocks copied from the source network before
+    training (``depths[task][n]``: accuracies per seed), mean and seeds, one line per task;
+    ``names`` (the blocks, in order) label the ticks with the last block copied."""
+    labels = labels or {}
+    fig, (ax,) = new_figure(width=5.0, height=3.2)
+    with mpl.rc_context(STYLE):
+        for i, (task, table) in enumerate(depths.items()):
+            ns = sorted(table)
+            color = ("#1f77b4", "#d62728", "#2ca02c")[i % 3]
+            ax.plot(
+                ns,
+                [table[n].mean().item() for n in ns],
+                "o-",
+                color=color,
+                label=labels.get(task, task),
+            )
+            for n in ns:
+                ax.plot([n] * len(table[n]), table[n].tolist(), ".", color=color, alpha=0.4)
+        ticks = [str(n) for n in ns]
+        if names is not None:
+            ticks = ["none", *[f"..{names[n - 1]}" for n in ns[1:]]]
+        ax.set_xticks(ns, ticks)
+        ax.set(
+            xlabel="blocks copied from the glyph network (up to)",
+            ylabel="test accuracy",
+            title="copy the first n blocks, then train all",
+        )
+        ax.legend(fontsize=9)
+    return fig
+
+
+def frozen_diagram(names: Sequence[str], recipes: Mapping[str, Sequence[str]]):
+    """The network as a row of blocks, once per recipe: blocks in ``recipes[recipe]`` train
+    (coloured), the others are frozen (grey, hatched); arrows show the forward pass."""
+    fig, (ax,) = new_figure(width=6.8, height=0.75 * len(recipes) + 0.4)
+    with mpl.rc_context(STYLE):
+        ax.set_xlim(-2.6, len(names) + 0.2)
+        ax.set_ylim(-len(recipes) + 0.85, 0.8)
+        ax.axis("off")
+        for r, (recipe, trained) in enumerate(recipes.items()):
+            y = -r
+            ax.text(-0.2, y + 0.3, recipe, ha="right", va="center", fontsize=10)
+            for i, name in enumerate(names):
+                train = name in trained
+                box = mpl.patches.FancyBboxPatch(
+                    (i, y),
+                    0.8,
+                    0.6,
+                    boxstyle="round,pad=0.03",
+                    facecolor=METHOD_COLORS.get(recipe, "#2ca02c") if train else "#dddddd",
+                    edgecolor="black",
+                    hatch=None if train else "///",
+                    alpha=0.9,
+                )
+                ax.add_patch(box)
+                ax.text(i + 0.4, y + 0.3, name, ha="center", va="center", fontsize=9)
+                if i:
+                    ax.annotate(
+                        "",
+                        (i, y + 0.3),
+                        (i - 0.2, y + 0.3),
+                        arrowprops={"arrowstyle": "->", "lw": 1},
+                    )
+        ax.set_title("grey, hatched: frozen (weights fixed); coloured: trained", fontsize=10)
+    return fig
+
+
+def distillation_gradient(teacher_logits: torch.Tensor, student_logits: torch.Tensor, T: float):
+    """The gradient of KL(softmax(t/T) || softmax(s/T)) with respect to the student's logits s,
+    in closed form: (softmax(s/T) - softmax(t/T)) / T (one example; multiply by T² for the
+    distillation loss)."""
+    return (torch.softmax(student_logits / T, -1) - torch.softmax(teacher_logits / T, -1)) / T
+
+
+def temperature_figure(teacher_logits, student_logits, temperature: float = 4.0):
+    """Left: the teacher's soft targets softmax(t/T) for one image at ``temperature``. Right:
+    the size of the gradient on the student's logits against T, of the KL term alone (falls
+    as 1/T²) and of the distillation loss T²·KL (levels off), the chosen T marked."""
+    t, s = teacher_logits.detach().double(), student_logits.detach().double()
+    fig, (left, right) = new_figure(
+        2, width=3.4, height=3.0, margins={**WIDGET_MARGINS, "bottom": 0.2, "left": 0.1}
+    )
+    temps = torch.logspace(0, 1.4, 40, dtype=torch.double)
+    sizes = torch.stack([distillation_gradient(t, s, T).norm() for T in temps])
+    here = distillation_gradient(t, s, temperature).norm().item()
+    with mpl.rc_context(STYLE):
+        left.bar(range(len(t)), torch.softmax(t / temperature, -1).tolist(), color="#1f77b4")
+        left.set_ylim(0, 1)
+        left.set_xticks(range(len(t)))
+        left.set(xlabel="class", ylabel="probability", title=f"soft targets, T = {temperature:.1f}")
+        right.loglog(temps.tolist(), sizes.tolist(), color="#ff7f0e", label="KL alone")
+        right.loglog(temps.tolist(), (temps**2 * sizes).tolist(), color="#2ca02c", label="T² · KL")
+        right.plot([temperature] * 2, [here, temperature**2 * here], "ko", ms=4)
+        right.set(xlabel="temperature T", ylabel="gradient size", title="gradient on the logits")
+        right.legend(fontsize=9)
     return fig

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from nncourse import stats
 from nncourse.parallel import parallel_map
 from nnlib import data, utils
 from nnlib.regularization.averaging import update_bn
@@ -28,6 +29,7 @@ from nnlib.transfer import (
     hint_pretrain,
     linear_probe,
     make_glyphs,
+    orientation_tuning,
     permute_pixels,
     replace_head,
     thin_cnn,
@@ -38,10 +40,15 @@ from nnlib.transfer.pretrain import TEST_SEED
 from nnlib.utils import check_positive_int
 
 __all__ = [
+    "EARLY_CUT",
     "METHODS",
     "SPLIT",
     "bn_shift",
+    "bn_small_batches",
+    "choose_rates",
     "compare_methods",
+    "contenders",
+    "digit_filing",
     "digit_tasks",
     "fine_tune_lr_sweep",
     "fitnets",
@@ -49,11 +56,16 @@ __all__ = [
     "greedy_pretraining",
     "held_out_glyphs",
     "invert",
+    "orientation_swing",
+    "random_glyph_cnn",
     "relative_change",
     "rescale",
     "results_table",
     "sigmoid_mlp",
+    "signal_scales",
     "size_similarity",
+    "transfer_depth",
+    "tune_rates",
 ]
 
 SPLIT = (0.55, 0.15, 0.30)  # train pool, validation (for tuning), test (as in a 0.7/0.3 split)
@@ -100,6 +112,43 @@ def glyph_digit_similarity(glyphs_xy, digits_xy) -> dict[str, torch.Tensor]:
     }
 
 
+@torch.no_grad()
+def digit_filing(pretrained: nn.Module, digits_xy, glyphs_xy) -> dict[str, torch.Tensor]:
+    """Does the source network read some digit as one of its glyph classes?
+
+    ``digit_purity``: for each digit class, the fraction of its images that the source network
+    files under the single glyph class it picks most often for that digit; ``glyph_recall``:
+    for each glyph class, the fraction of its own (held-out) images filed under it. A digit that
+    were a glyph class in disguise would be filed as consistently as a glyph class is."""
+    pretrained.eval()
+    (x, y), (xg, yg) = digits_xy, glyphs_xy
+    filed, filed_glyphs = pretrained(x).argmax(1), pretrained(xg).argmax(1)
+    n_glyphs = int(yg.max()) + 1
+    purity = [
+        torch.bincount(filed[y == c], minlength=n_glyphs).max() / (y == c).sum()
+        for c in range(int(y.max()) + 1)
+    ]
+    recall = [(filed_glyphs[yg == c] == c).float().mean() for c in range(n_glyphs)]
+    return {"digit_purity": torch.stack(purity), "glyph_recall": torch.stack(recall)}
+
+
+def random_glyph_cnn(seed: int, n_classes: int = 100) -> nn.Sequential:
+    """A glyph network of the pretrained one's architecture, freshly initialized (with
+    ``seed``) and never trained, in eval mode: the control for "learned" features."""
+    with torch.random.fork_rng():
+        utils.manual_seed(seed)
+        return glyph_cnn(n_classes).eval()
+
+
+@torch.no_grad()
+def orientation_swing(model: nn.Module, n_angles: int = 12) -> torch.Tensor:
+    """Per first-layer filter, how much its strongest response to a bar changes as the bar
+    turns: (max - min) / max |response| over ``n_angles`` angles (0: no preference)."""
+    _, tuning = orientation_tuning(model, n_angles)
+    swing = tuning.max(0).values - tuning.min(0).values
+    return swing / tuning.abs().max(0).values.clamp(min=1e-12)  # a silent filter: 0
+
+
 def relative_change(before: nn.Module, after: nn.Module, block: str = "conv1") -> float:
     """||W_after - W_before|| / ||W_before|| over the weights of ``block``: how far training
     moved it."""
@@ -124,49 +173,115 @@ def fine_tune_lr_sweep(
     seeds: Sequence[int] = (100, 101),
     steps: int = 150,
 ) -> dict[str, torch.Tensor]:
-    """Validation accuracy of training from scratch and of fine-tuning every layer (one
-    learning rate for all blocks, BN statistics updated) at each learning rate: rows = lrs,
-    columns = seeds. The tuning seeds differ from the study's, so the study's subsets are new.
-    The runs are independent and run side by side (:func:`nncourse.parallel.parallel_map`)."""
-    arms = ("scratch", "all layers")
-    runs = [(arm, lr, seed) for arm in arms for lr in lrs for seed in seeds]
+    """Validation accuracy of training from scratch and of fine-tuning every layer at each
+    learning rate: rows = lrs, columns = seeds (:func:`tune_rates` for these two arms)."""
+    grid = {arm: lrs for arm in ("scratch", "all layers")}
+    sweep = tune_rates(pretrained, train_xy, val_xy, grid, ks=(k,), seeds=seeds, steps=steps)
+    return {arm: sweep[(arm, k)] for arm in grid}
 
-    def run(arm_lr_seed) -> float:
-        arm, lr, seed = arm_lr_seed
+
+def tune_rates(
+    pretrained: nn.Module,
+    train_xy,
+    val_xy,
+    grid: dict[str, Sequence[float]],
+    ks: Sequence[int] = (1, 10),
+    seeds: Sequence[int] = (100, 101),
+    steps: int = 150,
+) -> dict[tuple[str, int], torch.Tensor]:
+    """Validation accuracy of every method (the keys of ``grid``) at each of its learning
+    rates, for each k, on the tuning subsets drawn with ``seeds`` (not the study's seeds):
+    ``{(method, k): tensor (rates, seeds)}``. The runs go side by side on the CPU's cores."""
+    runs = [
+        (method, k, lr, seed)
+        for method in grid
+        for k in ks
+        for lr in grid[method]
+        for seed in seeds
+    ]
+
+    def run(method_k_lr_seed) -> float:
+        method, k, lr, seed = method_k_lr_seed
         x, y = few_shot_subset(*train_xy, k, seed=seed)
-        if arm == "scratch":
-            return accuracy(_scratch(x, y, lr, steps, seed), *val_xy)
-        tuned = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn="train", steps=steps, seed=seed)
-        return accuracy(tuned, *val_xy)
+        return _run(method, pretrained, x, y, *val_xy, seed, steps, None, lr)
 
-    table = torch.tensor(parallel_map(run, runs)).reshape(len(arms), len(lrs), len(seeds))
-    return dict(zip(arms, table, strict=True))
+    values = iter(parallel_map(run, runs))
+    return {
+        (method, k): torch.tensor([[next(values) for _ in seeds] for _ in grid[method]])
+        for method in grid
+        for k in ks
+    }
+
+
+def choose_rates(
+    sweep: dict[tuple[str, int], torch.Tensor], grid: dict[str, Sequence[float]]
+) -> dict[tuple[str, int], float]:
+    """The rate with the best mean validation accuracy over the tuning seeds, per method and
+    k; ties at two decimals go to the smaller rate (grids are listed smallest first)."""
+    chosen = {}
+    for (method, k), accuracies in sweep.items():
+        best = int(accuracies.mean(1).round(decimals=2).argmax())
+        chosen[(method, k)] = grid[method][best]
+    return chosen
 
 
 def size_similarity(
     pretrained: nn.Module,
     train_xy,
     test_xy,
-    lrs: dict[str, float],
-    small_ks: Sequence[int] = (1, 5, 10),
-    large_ks: Sequence[int | None] = (50, None),
-    small_seeds: Sequence[int] = (0, 1, 2),
+    rates: dict[tuple[str, int], float],
+    small_ks: Sequence[int] = (1, 10),
+    large_ks: Sequence[int | None] = (None,),
+    small_seeds: Sequence[int] = (0, 1, 2, 3, 4),
     large_seeds: Sequence[int] = (0, 1),
     steps: int = 150,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
-    """``compare_methods`` with tuned rates: scratch at ``lrs["scratch"]``, every layer
-    fine-tuned at ``lrs["all layers"]`` with no layer-wise decay and BN statistics updated;
-    more seeds at the small sizes, where the spread is large."""
-    options = dict(
-        steps=steps,
-        scratch_lr=lrs["scratch"],
-        lr=lrs["all layers"],
-        decay=1.0,
-        bn="train",
+    """``compare_methods`` with tuned rates ``rates[(method, k)]``; a size that was not tuned
+    (all labels) takes the rate tuned at the largest small k. More seeds at the small sizes,
+    where the spread is large."""
+    tuned = {method: rate for (method, k), rate in rates.items() if k == max(small_ks)}
+    large_rates = {(m, k): tuned[m] for m in tuned for k in large_ks}
+    small = compare_methods(
+        pretrained, train_xy, test_xy, small_ks, seeds=small_seeds, steps=steps, lrs=rates
     )
-    small = compare_methods(pretrained, train_xy, test_xy, small_ks, seeds=small_seeds, **options)
-    large = compare_methods(pretrained, train_xy, test_xy, large_ks, seeds=large_seeds, **options)
+    large = compare_methods(
+        pretrained, train_xy, test_xy, large_ks, seeds=large_seeds, steps=steps, lrs=large_rates
+    )
     return {**small, **large}
+
+
+def transfer_depth(
+    pretrained: nn.Module,
+    train_xy,
+    test_xy,
+    lr: float,
+    k: int = 10,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 150,
+) -> dict[int, torch.Tensor]:
+    """Yosinski et al. (2014)'s question: a fresh glyph network whose first ``n`` blocks are
+    copied from ``pretrained`` (weights and BN statistics; ``n = 0``: nothing copied, scratch),
+    then every block trained on ``k`` labels per class at ``lr`` (BN statistics updated).
+    Returns ``{n: test accuracy per seed}`` for ``n = 0 ... `` the blocks below the head."""
+    names = [n for n, _ in pretrained.named_children()][:-1]
+    runs = [(n, seed) for n in range(len(names) + 1) for seed in seeds]
+
+    def run(n_seed) -> float:
+        n, seed = n_seed
+        x, y = few_shot_subset(*train_xy, k, seed=seed)
+        utils.manual_seed(seed)
+        model = glyph_cnn(int(y.max()) + 1)
+        for name in names[:n]:
+            getattr(model, name).load_state_dict(getattr(pretrained, name).state_dict())
+        groups = [{"params": model.parameters(), "lr": lr}]
+        train_classifier(model, x, y, groups, steps=steps, seed=seed)
+        return accuracy(model, *test_xy)
+
+    values = parallel_map(run, runs)
+    return {
+        n: torch.tensor(values[n * len(seeds) : (n + 1) * len(seeds)])
+        for n in range(len(names) + 1)
+    }
 
 
 def _per_seed(run_seed, seeds: Sequence[int]) -> dict[str, torch.Tensor]:
@@ -228,6 +343,41 @@ def bn_shift(
     return _per_seed(run_seed, seeds)
 
 
+def bn_small_batches(
+    pretrained: nn.Module,
+    train_xy,
+    test_xy,
+    lr: float,
+    batch_size: int = 2,
+    k: int = 10,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 150,
+) -> dict[str, torch.Tensor]:
+    """Every layer fine-tuned with minibatches of ``batch_size`` images, BN statistics kept at
+    the source's (``"frozen"``) or updated on the target batches (``"updated"``): test accuracy
+    per seed, the same subset for both arms."""
+
+    def run_seed(seed: int) -> dict[str, float]:
+        x, y = few_shot_subset(*train_xy, k, seed=seed)
+        out = {}
+        for arm, bn in (("frozen", "frozen"), ("updated", "train")):
+            tuned = fine_tune(
+                pretrained,
+                x,
+                y,
+                lr=lr,
+                decay=1.0,
+                bn=bn,
+                steps=steps,
+                batch_size=batch_size,
+                seed=seed,
+            )
+            out[arm] = accuracy(tuned, *test_xy)
+        return out
+
+    return _per_seed(run_seed, seeds)
+
+
 def sigmoid_mlp(depth: int, width: int = 64, n_in: int = 64, n_classes: int = 10) -> nn.Sequential:
     """A sigmoid MLP with ``depth`` hidden layers (blocks ``hidden1`` ...) and a ``head``."""
     blocks = {"flatten": nn.Flatten()}
@@ -243,6 +393,24 @@ def _sgd_fit(model, params, x, y, steps, lr, seed):
     return fit_steps(model, torch.optim.SGD(params, lr=lr), batches, steps).step_loss
 
 
+def signal_scales(train_xy, depth: int = 4, seed: int = 0) -> dict[str, list[float]]:
+    """Why a deep sigmoid MLP trains badly from PyTorch's default initialization, measured at
+    that initialization on the training images, per hidden layer (first to last):
+    ``"signal"``, how much the layer's output varies across images (the standard deviation
+    over images, averaged over units); ``"gradient"``, the norm of the loss gradient on the
+    layer's weights."""
+    x, y = train_xy
+    utils.manual_seed(seed)
+    model = sigmoid_mlp(depth)
+    signal, h = [], model.flatten(x)
+    for i in range(depth):
+        h = getattr(model, f"hidden{i + 1}")(h)
+        signal.append(h.std(0).mean().item())
+    nn.functional.cross_entropy(model.head(h), y).backward()
+    gradient = [getattr(model, f"hidden{i + 1}")[0].weight.grad.norm().item() for i in range(depth)]
+    return {"signal": signal, "gradient": gradient}
+
+
 def greedy_pretraining(
     train_xy,
     test_xy,
@@ -250,21 +418,36 @@ def greedy_pretraining(
     steps_per_stage: int = 150,
     lr: float = 2.0,
     seeds: Sequence[int] = (0, 1, 2),
+    end_to_end_lrs: Sequence[float] | None = None,
+    fine_tune_steps: int = 0,
 ) -> dict[str, torch.Tensor]:
     """Greedy supervised layer-wise pretraining (Bengio et al. 2007) of a deep sigmoid MLP with
     plain SGD, against training the same network end to end for as many steps.
 
     Greedy: stage ``l`` adds hidden layer ``l`` and a fresh head on top of the layers trained
-    so far (kept fixed) and trains the two for ``steps_per_stage`` steps. End to end: all
-    layers from the start for ``depth * steps_per_stage`` steps, the same number. Returns test
-    accuracies per seed, including the accuracy after every greedy stage (``"stage l"``)."""
+    so far (kept fixed) and trains the two for ``steps_per_stage`` steps; with
+    ``fine_tune_steps``, all layers are then trained together for that many steps
+    (``"greedy + fine-tune"``: what makes the stages *pre*training). End to end: all layers
+    from the start for ``depth * steps_per_stage`` steps at each rate of ``end_to_end_lrs``
+    (default: ``lr``), under ``"end to end, lr=..."``, plus ``"end to end"`` at ``lr``.
+    Returns test accuracies per seed, including the accuracy after every greedy stage
+    (``"stage l"``)."""
     x, y = train_xy
+    rates = list(end_to_end_lrs or [lr])
 
     def run_seed(seed: int) -> dict[str, float]:
-        utils.manual_seed(seed)
-        model = sigmoid_mlp(depth)
-        _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
-        out = {"end to end": accuracy(model, *test_xy)}
+        out = {}
+        for rate in rates:
+            utils.manual_seed(seed)
+            model = sigmoid_mlp(depth)
+            _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, rate, seed)
+            out[f"end to end, lr={rate:g}"] = accuracy(model, *test_xy)
+        if lr not in rates:
+            utils.manual_seed(seed)
+            model = sigmoid_mlp(depth)
+            _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
+            out[f"end to end, lr={lr:g}"] = accuracy(model, *test_xy)
+        out["end to end"] = out[f"end to end, lr={lr:g}"]
         utils.manual_seed(seed)
         full = sigmoid_mlp(depth)
         for stage in range(1, depth + 1):
@@ -274,6 +457,9 @@ def greedy_pretraining(
             new = list(getattr(full, f"hidden{stage}").parameters()) + list(head.parameters())
             _sgd_fit(stack, new, x, y, steps_per_stage, lr, seed + 1000 * stage)
             out[f"stage {stage}"] = accuracy(stack, *test_xy)
+        if fine_tune_steps:
+            _sgd_fit(stack, stack.parameters(), x, y, fine_tune_steps, lr, seed + 5000)
+            out["greedy + fine-tune"] = accuracy(stack, *test_xy)
         return out
 
     return _per_seed(run_seed, seeds)
@@ -339,30 +525,57 @@ def fitnets(
     return _per_seed(run_seed, seeds)
 
 
-METHODS = ("scratch", "features", "last layers", "all layers")
+EARLY_CUT = "conv1"  # the "early features" arm's codes
+METHODS = ("scratch", "early features", "features", "last layers", "all layers")
+DEFAULT_LRS = {
+    "scratch": 3e-3,
+    "early features": 1e-2,
+    "features": 1e-2,
+    "last layers": 1e-2,
+    "all layers": 1e-3,
+}
 
 
-def _run(
-    method, pretrained, x, y, x_test, y_test, seed, steps, cache, scratch_lr, **options
-) -> float:
+def _run(method, pretrained, x, y, x_test, y_test, seed, steps, cache, lr) -> float:
+    """Test accuracy of one method trained at Adam rate ``lr`` on ``(x, y)``."""
     n_classes = int(y.max()) + 1
     if method == "scratch":
         utils.manual_seed(seed)
         model = glyph_cnn(n_classes)
-        groups = [{"params": model.parameters(), "lr": scratch_lr}]
+        groups = [{"params": model.parameters(), "lr": lr}]
         train_classifier(model, x, y, groups, steps=steps, seed=seed)
         return accuracy(model, x_test, y_test)
     if method == "all layers":
-        model = fine_tune(pretrained, x, y, steps=steps, seed=seed, **options)
+        model = fine_tune(pretrained, x, y, lr=lr, decay=1.0, bn="train", steps=steps, seed=seed)
         return accuracy(model, x_test, y_test)
-    if method == "features":
-        return linear_probe(pretrained, (x, y), (x_test, y_test), "fc", seed, steps, cache)
+    if method in ("features", "early features"):
+        cut = "fc" if method == "features" else EARLY_CUT
+        return linear_probe(pretrained, (x, y), (x_test, y_test), cut, seed, steps, cache, lr=lr)
     top = replace_head(copy.deepcopy(pretrained), n_classes, seed=seed)
     top = nn.Sequential(top.fc, top.head)
     codes = extract_features(pretrained, x, "conv3", flatten=False, cache=cache)
     codes_test = extract_features(pretrained, x_test, "conv3", flatten=False, cache=cache)
-    train_classifier(top, codes, y, [{"params": top.parameters(), "lr": 1e-2}], steps, seed=seed)
+    train_classifier(top, codes, y, [{"params": top.parameters(), "lr": lr}], steps, seed=seed)
     return accuracy(top, codes_test, y_test)
+
+
+def contenders(
+    results: dict[tuple[str, int | None], torch.Tensor], k: int | None, alpha: float = 0.05
+) -> dict[str, object]:
+    """The methods not detectably below the best one at ``k``: ``{method: interval}``, where
+    the interval is the paired t-interval of the best method minus this one (``None`` for the
+    best itself), at level ``1 - alpha / m`` for the ``m`` comparisons (Bonferroni). A method
+    stays when its interval reaches zero."""
+    table = {m: v for (m, size), v in results.items() if size == k}
+    best = max(table, key=lambda m: table[m].mean().item())
+    level = 1 - alpha / (len(table) - 1)
+    out: dict[str, object] = {best: None}
+    for method, values in table.items():
+        if method != best:
+            gap = stats.paired_difference(table[best], values, level)
+            if gap.low <= 0:
+                out[method] = gap
+    return out
 
 
 def results_table(results: dict[tuple[str, int | None], torch.Tensor], digits: int = 2) -> str:
@@ -371,8 +584,11 @@ def results_table(results: dict[tuple[str, int | None], torch.Tensor], digits: i
     trained accuracies of a few seeds do not support a third)."""
     methods = list(dict.fromkeys(m for m, _ in results))
     ks = list(dict.fromkeys(k for _, k in results))
-    width = 2 * digits + 9
-    header = f"{'method':<12} | " + " | ".join(f"{'k = ' + str(k or 'all'):<{width}}" for k in ks)
+    width = 2 * digits + 7  # "0.66 ± 0.05"
+    name = max(len("method"), *(len(m) for m in methods))
+    header = f"{'method':<{name}} | " + " | ".join(
+        f"{'k = ' + str(k or 'all'):<{width}}" for k in ks
+    )
     lines = [header.rstrip()]
     for method in methods:
         cells = []
@@ -380,7 +596,7 @@ def results_table(results: dict[tuple[str, int | None], torch.Tensor], digits: i
             v = results[(method, k)]
             spread = v.std().item() if len(v) > 1 else 0.0
             cells.append(f"{v.mean():.{digits}f} ± {spread:.{digits}f}")
-        lines.append(f"{method:<12} | " + " | ".join(cells))
+        lines.append(f"{method:<{name}} | " + " | ".join(cells))
     return "\n".join(lines)
 
 
@@ -392,29 +608,29 @@ def compare_methods(
     methods: Sequence[str] = METHODS,
     seeds: Sequence[int] = (0, 1, 2),
     steps: int = 150,
-    scratch_lr: float = 1e-3,
-    **options,
+    lrs: dict | None = None,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
     """Test accuracy of each method for each k (labels per class; None = all) and seed.
 
     Seed s draws the same k-shot subset for every method (a paired comparison) and seeds the
     initialization and the minibatch order. Returns ``{(method, k): accuracies per seed}``.
     Every (k, seed, method) run is independent: they run side by side on the CPU's cores
-    (:func:`nncourse.parallel.parallel_map`).
-    ``scratch_lr`` is the Adam learning rate of ``"scratch"``; ``options`` go to ``fine_tune``
-    (``decay``, ``bn``, ``lr``).
+    (:func:`nncourse.parallel.parallel_map`). ``lrs`` gives each method's Adam rate, keyed by
+    ``(method, k)`` or by ``method``; a method it does not name takes ``DEFAULT_LRS``.
     """
     for method in methods:
         if method not in METHODS:
             raise ValueError(f"Invalid methods: unknown method {method!r} (choose from {METHODS})")
     check_positive_int("steps", steps)
+    lrs = lrs or {}
     cache: dict = {}
     runs = [(k, seed, method) for k in ks for seed in seeds for method in methods]
 
     def run(k_seed_method) -> float:
         k, seed, method = k_seed_method
         x, y = few_shot_subset(*train_xy, k, seed=seed)
-        return _run(method, pretrained, x, y, *test_xy, seed, steps, cache, scratch_lr, **options)
+        lr = lrs.get((method, k), lrs.get(method, DEFAULT_LRS[method]))
+        return _run(method, pretrained, x, y, *test_xy, seed, steps, cache, lr)
 
     results: dict = {}
     for (k, _, method), value in zip(runs, parallel_map(run, runs), strict=True):

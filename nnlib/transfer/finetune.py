@@ -132,9 +132,11 @@ def linear_probe(
     seed: int = 0,
     steps: int = 150,
     cache: dict | None = None,
+    lr: float = 1e-2,
 ) -> float:
-    """Test accuracy of a linear classifier (softmax regression, Adam at lr 0.01) trained on the
-    frozen network's codes at block ``cut``; ``cut=None`` uses the raw pixels (the baseline)."""
+    """Test accuracy of a linear classifier (softmax regression, Adam at rate ``lr``) trained on
+    the frozen network's codes at block ``cut``; ``cut=None`` uses the raw pixels (the
+    baseline)."""
     if cut is None:
         codes, codes_test = train_xy[0].flatten(1), test_xy[0].flatten(1)
     else:
@@ -142,7 +144,7 @@ def linear_probe(
         codes_test = extract_features(pretrained, test_xy[0], cut, cache=cache)
     utils.manual_seed(seed)
     linear = nn.Linear(codes.shape[1], int(train_xy[1].max()) + 1)
-    groups = [{"params": linear.parameters(), "lr": 1e-2}]
+    groups = [{"params": linear.parameters(), "lr": lr}]
     train_classifier(linear, codes, train_xy[1], groups, steps, seed=seed)
     return accuracy(linear, codes_test, test_xy[1])
 
