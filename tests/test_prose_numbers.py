@@ -29,7 +29,7 @@ NUMBER = re.compile(
 EXEMPT = re.compile(
     r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`]*`|\]\([^)]*\)|https?://\S+"
     r"|\b(?:[Ee]xercises?|[Ss]ections?|[Ll]ectures?|[Ff]igures?|[Ee]q\.|§)\s*\d+[a-z]?\.\d+"
-    r"(?:(?:,| and| or|-|–)\s*\d+[a-z]?\.\d+)*",
+    r"(?:(?:,| and| or| to|-|–)\s*\d+[a-z]?\.\d+)*",
     re.S,
 )
 

@@ -69,7 +69,7 @@ def jensen_figure(function: str = "x²", alpha: float = 0.5, a: float = -1.5, b:
         low, high = f(near).min().item(), f(near).max().item()
         pad = 0.15 * (high - low) + 0.05
         ax.set(xlabel="x", ylim=(low - pad, high + 2 * pad))  # zoom on the chord
-        ax.legend(fontsize=8, loc="upper center", ncols=2)
+        ax.legend(loc="upper center", ncols=2)
     return fig
 
 
@@ -115,5 +115,5 @@ def gd_quadratic_figure(
             )
         else:
             right.set_title(f"measured rate {measured:.3f}, predicted {rho:.3f}")
-        right.legend(loc="lower left", fontsize=8)
+        right.legend(loc="lower left")
     return fig

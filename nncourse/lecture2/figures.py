@@ -40,7 +40,7 @@ def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach
             w1 = surface.ravine(w2).numpy()
             w1[np.abs(w1) > reach] = np.nan
             ax.plot(w1, w2, "--", color="white", linewidth=1.2, label="ravine floor (loss 0)")
-            ax.legend(loc="lower left", fontsize=8)
+            ax.legend(loc="lower left")
         ax.set(xlabel="$w_1$", ylabel="$w_2$", title=f"example T = ({x:.2f}, {t:.2f})")
         return fig
     grid_x, grid_y, grid_z = (a.numpy() for a in surface.grid(61))
@@ -64,7 +64,7 @@ def plane_figure(alphas, betas, losses, path=None, title: str = "", levels: int 
         if path is not None:
             path = np.asarray(path)
             ax.plot(path[:, 0], path[:, 1], marker=".", color="white", label="training path")
-            ax.legend(loc="upper right", fontsize=8)
+            ax.legend(loc="upper right")
         ax.plot(0, 0, marker="x", color="white", markersize=9, markeredgewidth=2)
         ax.set(xlabel="direction 1", ylabel="direction 2", title=title)
         ax.grid(False)
@@ -136,7 +136,7 @@ def escape_figure(landscape, trajectories: dict, title: str = ""):
             linestyle=":",
             label="saddle's value",
         )
-        right.legend(loc="upper right", fontsize=7)
+        right.legend(loc="upper right")
     return fig
 
 
@@ -154,7 +154,7 @@ def step_length_figure(trajectories: dict):
             xlim=(0, 250),
             ylim=(1e-8, 1),
         )
-        ax.legend(fontsize=8)
+        ax.legend()
     return fig
 
 
@@ -182,7 +182,7 @@ def seed_bands_figure(
         if logy:
             ax.set_yscale("log")
         ax.set(xlabel=xlabel, ylabel=ylabel, title="training loss, mean and range over seeds")
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     return fig
 
 

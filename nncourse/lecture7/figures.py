@@ -48,41 +48,53 @@ def image_grid_figure(images: torch.Tensor, titles: Sequence[str] = (), ncols: i
         if i < n:
             ax.imshow(images[i, 0].numpy(), cmap="gray_r", vmin=0, vmax=1)
             if i < len(titles):
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i])
     return fig
 
 
 def filters_figure(weights: torch.Tensor, patches: torch.Tensor, angles=None, tuning=None):
     """First-layer filters (F, 1, 3, 3) above the mean input patch that excites each most
-    (F, 3, 3); with ``angles`` and ``tuning`` (A, F), a third row of orientation-tuning curves."""
+    (F, 3, 3); with ``angles`` and ``tuning`` (A, F), a third row of orientation-tuning curves.
+    Filters are laid out eight to a band so that each panel stays large enough to read."""
     n = len(weights)
+    per_band = min(n, 8)
+    bands = -(-n // per_band)
     rows = 3 if tuning is not None else 2
-    fig, axes = new_figure(n, rows, width=0.75, height=0.8)
-    axes = axes.reshape(rows, n)
+    fig, axes = new_figure(per_band, rows * bands, width=0.85, height=0.8)
+    axes = axes.reshape(rows * bands, per_band)
     if tuning is not None:
         top = float(tuning.abs().max())
     with mpl.rc_context(STYLE):
+        for ax in axes.flat:
+            ax.set_visible(False)
         for f in range(n):
+            band, col = divmod(f, per_band)
+            column = axes[band * rows : (band + 1) * rows, col]
             w = weights[f, 0].numpy()
             scale = abs(w).max()
-            axes[0, f].imshow(w, cmap="RdBu_r", vmin=-scale, vmax=scale)
-            axes[1, f].imshow(patches[f].numpy(), cmap="gray_r", vmin=0, vmax=1)
-            for ax in axes[:2, f]:
+            column[0].imshow(w, cmap="RdBu_r", vmin=-scale, vmax=scale)
+            column[0].set_title(f"filter {f}")
+            column[1].imshow(patches[f].numpy(), cmap="gray_r", vmin=0, vmax=1)
+            for ax in column:
+                ax.set_visible(True)
+            for ax in column[:2]:
                 ax.set_xticks([])
                 ax.set_yticks([])
             if tuning is not None:
-                ax = axes[2, f]
+                ax = column[2]
                 ax.plot(angles.tolist(), tuning[:, f].tolist())
+                ax.set_title(f"tuning {f}")
                 ax.axhline(0, color="gray", lw=0.6)
                 ax.set_ylim(-top, top)  # one scale for all filters, zero in the middle
                 ax.set_xticks([0, 90])
-                ax.set_yticks([-round(top, 1), 0, round(top, 1)] if f == 0 else [])
-                ax.tick_params(labelsize=7)
-        axes[0, 0].set_ylabel("filter", fontsize=8)
-        axes[1, 0].set_ylabel("top\npatches", fontsize=8)
+                ax.set_yticks([-round(top, 1), 0, round(top, 1)] if col == 0 else [])
+        for band in range(bands):
+            axes[band * rows, 0].set_ylabel("filter")
+            axes[band * rows + 1, 0].set_ylabel("top\npatch")
+            if tuning is not None:
+                axes[band * rows + 2, 0].set_ylabel("response")
         if tuning is not None:
-            axes[2, 0].set_ylabel("response", fontsize=8)
-            axes[2, n // 2].set_xlabel("bar angle (degrees)", fontsize=8)
+            axes[-1, per_band // 2].set_xlabel("bar angle (degrees)")
     return fig
 
 
