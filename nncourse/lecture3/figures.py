@@ -61,25 +61,31 @@ def layer_stats_figure(
     values per layer, and a redraw costs a quarter of what a 256-input batch would)."""
     rows = layer_stats_for(depth, width, activation, scheme, seed, batch, weight_gradients=False)
     layers = np.arange(1, len(rows) + 1)
-    margins = {"left": 0.06, "right": 0.98, "bottom": 0.15, "top": 0.78, "wspace": 0.3}
+    margins = {"left": 0.13, "right": 0.96, "bottom": 0.15, "top": 0.78, "wspace": 0.5}
     fig, (left, middle, right) = new_figure(ncols=3, width=3.4, height=3.0, margins=margins)
     with mpl.rc_context(STYLE):
-        left.plot(layers, [r.activation_std for r in rows], marker=".")
+        act_std = np.array([max(r.activation_std, 1e-30) for r in rows])
+        left.semilogy(layers, act_std, marker=".")
         left.set(xlabel="layer", ylabel="std of activations", title="forward: activations")
-        left.set_ylim(bottom=0)
+        _whole_decades(left, act_std)
         grad_std = np.array([max(r.activation_grad_std, 1e-30) for r in rows])
         middle.semilogy(layers, grad_std, marker=".", color="#d62728")
         middle.set(xlabel="layer", ylabel="std of gradient", title="backward: gradients")
-        middle.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        middle.yaxis.set_minor_formatter(ticker.NullFormatter())
+        _whole_decades(middle, grad_std)
         picks = sorted({0, len(rows) // 3, 2 * len(rows) // 3, len(rows) - 1})
         for k in picks:
             values = rows[k].values.numpy()
+            values = values[np.isfinite(values)]  # an exploding network overflows
+            if values.size == 0:
+                continue
             density, edges = np.histogram(values, bins=40, density=True)
             right.plot(
                 edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k + 1}"
             )
-        right.set(xlabel="activation value", title="activation histograms")
+        right.set(xlabel="activation value", ylabel="density", title="activation histograms")
+        right.set_yticks([])  # densities reach 1e18 for a tiny init: only the shapes matter
+        right.xaxis.set_major_locator(ticker.MaxNLocator(3))
+        right.xaxis.set_major_formatter(ticker.FuncFormatter(_short_number))
         right.legend(fontsize=9)
         saturated = np.mean([r.saturated for r in rows])
         what = "dead (zero)" if activation == "relu" else "saturated"
@@ -90,6 +96,28 @@ def layer_stats_figure(
             else f"{scheme} init, {activation}, {depth} layers of {width}"
         )
     return fig
+
+
+def _whole_decades(ax, values: np.ndarray) -> None:
+    """Log y axis from a whole decade below ``values`` to one above, ticks at 1, 2, 5 × 10^k,
+    so that a narrow range still gets labelled major ticks."""
+    exponents = np.log10(values[np.isfinite(values) & (values > 0)])
+    if exponents.size == 0:  # every value overflowed: leave matplotlib's limits
+        return
+    low, high = np.floor(exponents.min()), np.ceil(exponents.max())
+    high = max(high, low + 1)
+    ax.set_ylim(10.0**low, 10.0**high)
+    if high - low <= 2:  # a narrow range: label 1, 2 and 5 of each decade
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    else:
+        ax.yaxis.set_major_locator(ticker.LogLocator(numticks=5))
+    ax.yaxis.set_major_formatter(ticker.LogFormatterSciNotation(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _short_number(value: float, _position=None) -> str:
+    """A tick label without an offset: 0.5, 20, 3e+17."""
+    return f"{value:.0e}" if value and not 1e-3 <= abs(value) < 1e4 else f"{value:g}"
 
 
 def regimes_figure(runs: Mapping[str, Sequence]):
