@@ -178,3 +178,12 @@ def test_wilson_construction_separates_gd_from_adaptive_methods():
     assert errors["adam"] == pytest.approx(
         (new_y < 0).double().mean().item()
     )  # predicts the majority
+
+
+def test_convex_gaps_gd_meets_its_bound_and_nesterov_beats_it():
+    gaps = study.convex_gaps(n=2000, steps=200)
+    k = torch.arange(1, 201, dtype=torch.float64)
+    # GD at step 1/L on a convex quadratic: f - f* <= L ||x0 - x*||^2 / (2k), L = 1
+    start = (2000 / torch.arange(1, 2001, dtype=torch.float64)).sum()
+    assert bool((gaps["GD"] <= start / (2 * k)).all())
+    assert bool((gaps["Nesterov"][100:] < gaps["GD"][100:] / 10).all())

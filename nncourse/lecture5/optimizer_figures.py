@@ -11,7 +11,13 @@ import torch
 from nncourse.plotting import DIVERGED_COLOR, STYLE, new_figure
 from nnlib import optim
 
-__all__ = ["adam_bias_figure", "effective_step_figure", "heavy_ball_map_figure", "sweep_figure"]
+__all__ = [
+    "adam_bias_figure",
+    "convex_gaps_figure",
+    "effective_step_figure",
+    "heavy_ball_map_figure",
+    "sweep_figure",
+]
 
 
 def heavy_ball_map_figure(
@@ -159,4 +165,25 @@ def sweep_figure(results: Mapping[str, Mapping]):
         axes[1].set(xlabel="epoch", title="test loss")
         axes[1].sharey(axes[0])
         axes[1].legend(fontsize=7)
+    return fig
+
+
+def convex_gaps_figure(gaps: Mapping[str, torch.Tensor], slopes: Mapping[str, float]):
+    """f(x_k) - f* against k on log-log axes for each method, with its fitted slope in the
+    legend and the reference slopes -1 and -2 dotted."""
+    fig, (ax,) = new_figure(width=5.0, height=3.2)
+    with mpl.rc_context(STYLE):
+        for name, values in gaps.items():
+            k = np.arange(1, len(values) + 1)
+            ax.loglog(k, values.numpy(), label=f"{name} (fitted slope {slopes[name]:.2f})")
+        k = np.arange(1, len(next(iter(gaps.values()))) + 1)
+        start = float(next(iter(gaps.values()))[0])
+        for power in (1, 2):
+            ax.loglog(k, start / k**power, ":", color="0.5", linewidth=1)
+        ax.set(
+            xlabel="step k (dotted: slopes -1 and -2)",
+            ylabel="f(x_k) - f*",
+            title="GD against Nesterov on a convex quadratic",
+        )
+        ax.legend(fontsize=8)
     return fig
