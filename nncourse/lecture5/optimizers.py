@@ -27,6 +27,7 @@ __all__ = [
     "SeedBatches",
     "adam_bias_steps",
     "adam_step_lengths",
+    "best_steps",
     "convex_gaps",
     "effective_steps",
     "heavy_ball_rates",
@@ -290,3 +291,13 @@ def convex_gaps(n: int = 10_000, steps: int = 1000) -> dict[str, torch.Tensor]:
             values.append(0.5 * (lam * x.detach() ** 2).sum().item())
         gaps[name] = torch.tensor(values, dtype=torch.float64)
     return gaps
+
+
+def best_steps(surface, make, lrs, x0=(1.8, 1.2), max_steps: int = 600, tol: float = 1e-4):
+    """The fewest steps, over the learning rates ``lrs``, that ``make(params, lr)`` needs from
+    ``x0`` on ``surface`` to bring the gradient norm below ``tol`` (inf if none does)."""
+    counts = []
+    for lr in lrs:
+        run = optim.run(surface, lambda p, lr=lr: make(p, lr), list(x0), max_steps, grad_tol=tol)
+        counts.append(int(run.steps_taken[0]) if run.stopped_at[0] >= 0 else math.inf)
+    return min(counts)
