@@ -12,7 +12,8 @@ Two layers (``tests/test_layering.py`` enforces them):
   - :mod:`nncourse.evidence`: ``claim`` (a finding and its basis) and ``check`` (an identity);
   - :mod:`nncourse.stats`: t-intervals over seeds, paired differences, a one-sided t-test;
   - :mod:`nncourse.parallel`: independent runs (seeds, settings) on every core;
-  - :mod:`nncourse.plotting`: the figure style, figure recycling, contours, curves, histories;
+  - :mod:`nncourse.plotting`: the figure style sized for the book's column, figure recycling,
+    contours, curves, histories; ``plotting.check`` lists what makes a figure hard to read;
   - :mod:`nncourse.widgets`: ``FigureApp`` (sliders bound to a pure figure function) and the
     kernel-free frames of the book;
   - :mod:`nncourse.apps`: the registry of every app (``lectureN.<app>``);

@@ -70,10 +70,9 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: f
     r"""Mean over examples of -sum_k q_k log p_k: the one cross-entropy of nnlib.
 
     ``target`` holds class indices (N,) or class probabilities (N, C). With label smoothing s
-    (Szegedy et al. 2016; ``label_smoothing``), q = (1 - s) onehot(y) + s / C, which gives
+    (Szegedy et al. 2016; ``label_smoothing``), q = (1 - s) onehot(y) + s / C, which gives::
 
-    .. math::
-        L = (1 - s)\,(-\log p_y) + \frac{s}{C} \sum_{k=1}^{C} (-\log p_k),
+        L = (1 - s) (-log p_y) + (s / C) ∑ₖ₌₁..C (-log pₖ),
 
     equal to ``F.cross_entropy(logits, target, label_smoothing=s)`` (soft targets are smoothed
     the same way, as in torch).

@@ -270,3 +270,62 @@ def test_frames_fit_the_page_and_book_budgets():
     assert not over, f"pages over {PAGE_BUDGET_BYTES / 1e6:.0f} MB of frames: {over}"
     total = sum(sizes.values())
     assert total <= BOOK_BUDGET_BYTES, f"{total / 1e6:.1f} MB of frames in the book"
+
+
+# What must fit the column: code and output blocks, tables, display equations.
+BLOCKS = (
+    "pre, div.highlight, div.cell_output, div.output, table, "
+    "mjx-container[display='true'], div.math"
+)
+OVERFLOWING = """(selector) => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const seen = [];
+  for (const e of document.querySelectorAll(selector)) {
+    if (e.clientWidth === 0 || e.closest('.nnlib-static-figure')) continue;  // hidden; widgets
+    if (e.scrollWidth > e.clientWidth + 1) {
+      const section = e.closest('section');
+      const heading = section && section.querySelector('h1, h2, h3');
+      seen.push({
+        tag: e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : ''),
+        over: e.scrollWidth - e.clientWidth,
+        width: e.clientWidth,
+        where: heading ? heading.textContent.replace('#', '').trim().slice(0, 40) : '',
+        text: (e.textContent || '').trim().split('\\n')[0].slice(0, 60),
+      });
+    }
+  }
+  return seen;
+}"""
+
+
+@pytest.mark.parametrize("page", _pages() or ["(no built book)"])
+def test_no_block_overflows_its_column(browser, site_url, page):
+    """Every code block, output, table and display equation fits its column at 1280 px: its
+    content is no wider than the box (scrollWidth <= clientWidth), with collapsed cells opened.
+    Nested boxes that report the same line are reported once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.goto(site_url + page, wait_until="load")
+    if 'class="math' in tab.content():
+        tab.wait_for_selector("mjx-container", state="attached", timeout=15_000)
+        tab.evaluate("() => window.MathJax?.startup?.promise ?? null")
+    found = tab.evaluate(OVERFLOWING, BLOCKS)
+    context.close()
+    inner = _innermost(found)
+    lines = [
+        f"{b['tag']} ({b['where']}): {b['over']} px wider than its {b['width']} px: {b['text']!r}"
+        for b in inner
+    ]
+    assert not lines, f"{page}: {len(lines)} blocks overflow their column\n" + "\n".join(lines[:15])
+
+
+def _innermost(found: list[dict]) -> list[dict]:
+    """One report per overflowing line: of boxes around the same text in the same section, keep
+    the first (the outermost)."""
+    kept, keys = [], set()
+    for block in found:
+        key = (block["text"][:30], block["where"])
+        if key not in keys:
+            keys.add(key)
+            kept.append(block)
+    return kept

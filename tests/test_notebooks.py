@@ -22,6 +22,7 @@ import yaml
 from nbclient import NotebookClient
 
 from nncourse.evidence import FINDING_LINE
+from nncourse.plotting.check import CHECK_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
@@ -277,7 +278,11 @@ def _checker_messages(nb) -> list[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_version_runs_and_its_checkers_wait_for_the_student(path, tmp_path):
+def test_student_version_runs_and_its_checkers_wait_for_the_student(path, tmp_path, monkeypatch):
+    # Every figure the notebook shows is checked as it is shown (nncourse.plotting.check): a
+    # figure too small to read in the book, with overlapping labels or an untitled panel fails
+    # the cell that shows it.
+    monkeypatch.setenv(CHECK_ENV, "1")
     subprocess.run(
         [sys.executable, str(ROOT / ".ci" / "make_student.py"), "--out", str(tmp_path), str(path)],
         check=True,

@@ -17,7 +17,7 @@ import pytest
 import nncourse
 
 ROOT = Path(nncourse.__file__).parent
-PRESENTATION = ("plotting.py", "apps.py", "grading.py", "widgets/*.py", "lecture*/*figures.py")
+PRESENTATION = ("plotting/*.py", "apps.py", "grading.py", "widgets/*.py", "lecture*/*figures.py")
 PRESENTATION += ("lecture*/apps.py", "lecture*/*exercises.py")
 # A checker compares a student's function with a reference, and torch's autograd, linalg and
 # optimizers are such references (nnlib is checked against the same ones), so in the exercise

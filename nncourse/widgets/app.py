@@ -12,7 +12,8 @@ import ipywidgets as W
 from IPython.display import Image, clear_output, display
 
 from nncourse.parallel import one_thread
-from nncourse.plotting import recycling
+from nncourse.plotting import DPI, recycling
+from nncourse.plotting.check import check_figure, checking
 from nncourse.widgets.params import Param
 from nncourse.widgets.static import (
     APP_BUDGET_BYTES,
@@ -28,7 +29,7 @@ __all__ = ["LIVE_DPI", "STATIC_ENV", "FigureApp", "drive_to_extremes", "live_png
 # Set to 1 when notebooks are executed for the book (.ci/execute_notebooks.py): displaying an
 # app then precomputes its frames. In a live session (Jupyter, Colab) only the widget is used.
 STATIC_ENV = "NNLIB_STATIC_FRAMES"
-LIVE_DPI = 90
+LIVE_DPI = DPI  # one image pixel per CSS pixel: the figure fills the column at its drawn size
 
 
 def live_png(fig) -> bytes:
@@ -121,6 +122,8 @@ class FigureApp:
     def redraw(self) -> None:
         start = time.perf_counter()
         self.last_figure = self.compute()
+        if checking():  # NNLIB_CHECK_FIGURES=1: every frame must be readable (plotting.check)
+            check_figure(self.last_figure, dpi=LIVE_DPI, tight=False)
         middle = time.perf_counter()
         self.last_png = live_png(self.last_figure)
         self.last_seconds = middle - start

@@ -29,6 +29,8 @@ from pathlib import Path
 from matplotlib.ticker import LogFormatterSciNotation, NullLocator
 
 from nncourse.parallel import parallel_map
+from nncourse.plotting import DPI
+from nncourse.plotting.check import check_figure, checking
 from nncourse.widgets.params import Param
 
 __all__ = [
@@ -48,7 +50,7 @@ APP_BUDGET_BYTES = 2_000_000
 PAGE_BUDGET_BYTES = 4_000_000
 BOOK_BUDGET_BYTES = 40_000_000
 DEFAULT_COUNT = 5  # values per slider unless the app says otherwise
-FRAME_DPI = 72
+FRAME_DPI = DPI  # frames fill the book's column at their drawn size (nncourse.plotting)
 FRAME_QUALITY = 80
 FRAME_MIME = "image/webp"
 SCRIPT = (Path(__file__).with_name("static_figure.js")).read_text()
@@ -205,7 +207,10 @@ def render_frames(
     def render(key: tuple[int, ...]) -> bytes:
         values = {p.name: result.grid[p.name][i] for p, i in zip(params, key, strict=True)}
         try:
-            return encode(figure_fn(**fixed, **values))
+            fig = figure_fn(**fixed, **values)
+            if checking():  # NNLIB_CHECK_FIGURES=1: every frame must be readable
+                check_figure(fig, dpi=FRAME_DPI, tight=False)
+            return encode(fig)
         except Exception as error:
             combination = ", ".join(f"{name}={value!r}" for name, value in values.items())
             raise FrameError(
@@ -275,10 +280,12 @@ def static_html(frames: StaticFrames, title: str = "") -> str:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     counts = ", ".join(f"{p.title}: {len(frames.grid[p.name])}" for p in moving)
     note = (
-        f"Precomputed frames ({counts} values); the controls snap to them. "
-        "Run the notebook for any value."
+        f"In this book the frames were computed in advance ({counts} values); the controls "
+        "snap to them. Run the notebook in Jupyter or Colab and the figure is recomputed for any "
+        "value as you move a control."
         if moving
-        else "A precomputed frame. Run the notebook to change the parameters."
+        else "In this book a frame computed in advance. Run the notebook in Jupyter or Colab to "
+        "change the parameters."
     )
     if 0 < len(fixed) <= 4:
         note += " Fixed in the book: " + ", ".join(

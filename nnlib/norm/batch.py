@@ -1,12 +1,9 @@
 r"""Batch normalization (Ioffe and Szegedy 2015) and batch renormalization (Ioffe 2017).
 
-For each feature (channel) c, over the batch (and the spatial positions):
+For each feature (channel) c, over the m values of the batch (and the spatial positions)::
 
-.. math::
-    \mu_B = \frac{1}{m}\sum_i x_i, \quad
-    \sigma_B^2 = \frac{1}{m}\sum_i (x_i - \mu_B)^2, \quad
-    \hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \quad
-    y_i = \gamma \hat x_i + \delta
+    μ_B = (1/m) ∑ᵢ xᵢ,   σ_B² = (1/m) ∑ᵢ (xᵢ - μ_B)²,   x̂ᵢ = (xᵢ - μ_B) / √(σ_B² + ε),
+    yᵢ = γ x̂ᵢ + δ
 
 (:func:`batch_norm`; gamma and delta are torch's ``weight`` and ``bias``).
 
@@ -82,10 +79,9 @@ def checked_statistics_args(num_features: int, eps: float, momentum: float | Non
 
 
 def batch_norm(x, mean, var, weight, bias, eps: float, channel_dim: int = 1) -> torch.Tensor:
-    r"""Normalize with the given statistics, then scale and shift:
+    r"""Normalize with the given statistics, then scale and shift::
 
-    .. math::
-        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \hat x + \delta
+        x̂ = (x - μ) / √(σ² + ε),    y = γ x̂ + δ
 
     ``mean`` and ``var`` (shape (C,)) broadcast along ``channel_dim``; ``weight`` (gamma) and
     ``bias`` (delta) may each be None (no scale, no shift).
@@ -116,11 +112,9 @@ def running_average(
     momentum: float | None,
     num_batches: int | torch.Tensor,
 ) -> torch.Tensor:
-    r"""The running statistic after one more batch: returns the new running value.
+    r"""The running statistic after one more batch: returns the new running value::
 
-    .. math::
-        r_t = (1 - \rho_t)\, r_{t-1} + \rho_t\, s_t, \qquad
-        \rho_t = \text{momentum} \text{ or, when momentum is None, } 1 / t
+        rₜ = (1 - ρₜ) rₜ₋₁ + ρₜ sₜ,    ρₜ = momentum, or 1 / t when momentum is None
 
     where s_t is the batch's statistic and t = ``num_batches`` counts the batches seen, this one
     included. ``momentum=None`` makes r_t the plain mean of s_1 .. s_t (a cumulative average; what
@@ -136,12 +130,9 @@ def batch_norm_input_grad(
 ):
     r"""dL/dx of training-mode batch norm for inputs (B, C), derived by hand.
 
-    Every output depends on every input of its channel through mu_B and sigma_B, which gives
+    Every output depends on every input of its channel through mu_B and sigma_B, which gives::
 
-    .. math::
-        \frac{\partial L}{\partial x_i} = \frac{\gamma}{B\,\sigma}\Big(B\,g_i - \sum_j g_j
-        - \hat x_i \sum_j g_j \hat x_j\Big), \qquad g = \partial L / \partial y,
-        \ \sigma = \sqrt{\sigma_B^2 + \epsilon}.
+        ∂L/∂xᵢ = γ / (B σ) · (B gᵢ - ∑ⱼ gⱼ - x̂ᵢ ∑ⱼ gⱼ x̂ⱼ),    g = ∂L/∂y,  σ = √(σ_B² + ε).
 
     The two sums remove the components of the gradient that would only shift or rescale the batch,
     which normalization undoes anyway.

@@ -46,27 +46,21 @@ def adam_update(
     decoupled_weight_decay: bool = False,
     v_max: torch.Tensor | None = None,
 ) -> None:
-    r"""Step t (from 1) of Adam, in place on theta, m, v (and v_max).
+    r"""Step t (from 1) of Adam, in place on theta, m, v (and v_max)::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
-            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
-        &\textbf{initialize}: m_0 = 0, \; v_0 = 0, \; v^{\max}_0 = 0 \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) \\
-        &\qquad \textbf{if } \textit{decoupled\_weight\_decay}:
-            \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta\lambda)
-            \quad \textbf{else}: g_t \leftarrow g_t + \lambda\theta_{t-1} \\
-        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-        &\qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-        &\qquad \hat m_t = m_t / (1 - \beta_1^t) \\
-        &\qquad \hat v_t = v_t / (1 - \beta_2^t)
-            \quad (\textit{amsgrad}: v^{\max}_t = \max(v^{\max}_{t-1}, v_t),
-            \ \hat v_t = v^{\max}_t / (1 - \beta_2^t)) \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon) \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: η (lr), β₁, β₂ (betas), θ₀ (params), λ (weight_decay), ε (eps)
+        initialize: m₀ = 0, v₀ = 0, vmax₀ = 0
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁)
+            if decoupled_weight_decay: θₜ₋₁ ← θₜ₋₁ (1 - ηλ)
+            else: gₜ ← gₜ + λ θₜ₋₁
+            mₜ = β₁ mₜ₋₁ + (1 - β₁) gₜ
+            vₜ = β₂ vₜ₋₁ + (1 - β₂) gₜ²
+            m̂ₜ = mₜ / (1 - β₁ᵗ)
+            v̂ₜ = vₜ / (1 - β₂ᵗ)
+                (amsgrad: vmaxₜ = max(vmaxₜ₋₁, vₜ), v̂ₜ = vmaxₜ / (1 - β₂ᵗ))
+            θₜ = θₜ₋₁ - η m̂ₜ / (√v̂ₜ + ε)
+        return θₜ
 
     Pass ``v_max`` (zeros at the start) for amsgrad.
     """
@@ -95,20 +89,16 @@ def adamax_update(
     eps: float = 1e-8,
     weight_decay: float = 0.0,
 ) -> None:
-    r"""Step t (from 1) of Adamax, in place on theta, m and u.
+    r"""Step t (from 1) of Adamax, in place on theta, m and u::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
-            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
-        &\textbf{initialize}: m_0 = 0, \; u_0 = 0 \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
-        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-        &\qquad u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, m_t / ((1 - \beta_1^t) u_t) \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: η (lr), β₁, β₂ (betas), θ₀ (params), λ (weight_decay), ε (eps)
+        initialize: m₀ = 0, u₀ = 0
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁) + λ θₜ₋₁
+            mₜ = β₁ mₜ₋₁ + (1 - β₁) gₜ
+            uₜ = max(β₂ uₜ₋₁, |gₜ| + ε)
+            θₜ = θₜ₋₁ - η mₜ / ((1 - β₁ᵗ) uₜ)
+        return θₜ
 
     Note, as in torch: epsilon is added to |g_t| inside the maximum.
     """
@@ -135,30 +125,22 @@ def nadam_update(
     decoupled_weight_decay: bool = False,
 ) -> None:
     r"""Step t (from 1) of NAdam (Dozat 2016, torch's variant), in place on theta, m, v and the
-    0-d tensor mu_product.
+    0-d tensor mu_product::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)},
-            \theta_0 \text{ (params)}, \lambda \text{ (weight\_decay)},
-            \psi \text{ (momentum\_decay)}, \epsilon \text{ (eps)} \\
-        &\textbf{initialize}: m_0 = 0, \; v_0 = 0, \; \Pi_0 = 1 \text{ (mu\_product)} \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) \\
-        &\qquad \textbf{if } \textit{decoupled\_weight\_decay}:
-            \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta\lambda)
-            \quad \textbf{else}: g_t \leftarrow g_t + \lambda\theta_{t-1} \\
-        &\qquad \mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi}), \quad
-            \mu_{t+1} = \beta_1 (1 - \tfrac12\, 0.96^{(t+1)\psi}) \\
-        &\qquad \Pi_t = \Pi_{t-1}\, \mu_t \\
-        &\qquad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-        &\qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-        &\qquad \hat m_t = \mu_{t+1} m_t / (1 - \Pi_t \mu_{t+1})
-            + (1 - \mu_t) g_t / (1 - \Pi_t) \\
-        &\qquad \hat v_t = v_t / (1 - \beta_2^t) \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon) \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: η (lr), β₁, β₂ (betas), θ₀ (params), λ (weight_decay), ψ (momentum_decay), ε (eps)
+        initialize: m₀ = 0, v₀ = 0, Π₀ = 1 (mu_product)
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁)
+            if decoupled_weight_decay: θₜ₋₁ ← θₜ₋₁ (1 - ηλ)
+            else: gₜ ← gₜ + λ θₜ₋₁
+            μₜ = β₁ (1 - ½ 0.96^(tψ)),  μₜ₊₁ = β₁ (1 - ½ 0.96^((t+1)ψ))
+            Πₜ = Πₜ₋₁ μₜ
+            mₜ = β₁ mₜ₋₁ + (1 - β₁) gₜ
+            vₜ = β₂ vₜ₋₁ + (1 - β₂) gₜ²
+            m̂ₜ = μₜ₊₁ mₜ / (1 - Πₜ μₜ₊₁) + (1 - μₜ) gₜ / (1 - Πₜ)
+            v̂ₜ = vₜ / (1 - β₂ᵗ)
+            θₜ = θₜ₋₁ - η m̂ₜ / (√v̂ₜ + ε)
+        return θₜ
 
     The look-ahead: m-hat mixes the *next* step's momentum on m_t with the current gradient, so
     the step already includes the momentum that Nesterov's method would apply after it.

@@ -37,22 +37,17 @@ def adagrad_update(
     weight_decay: float = 0.0,
     eps: float = 1e-10,
 ) -> None:
-    r"""Step t (from 1) of Adagrad, in place on theta and s.
+    r"""Step t (from 1) of Adagrad, in place on theta and s:
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \theta_0 \text{ (params)},
-            \lambda \text{ (weight\_decay)},
-            \tau \text{ (initial\_accumulator\_value)}, \delta \text{ (lr\_decay)},
-            \epsilon \text{ (eps)} \\
-        &\textbf{initialize}: s_0 = \tau \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
-        &\qquad \eta_t = \eta / (1 + (t - 1)\delta) \\
-        &\qquad s_t = s_{t-1} + g_t^2 \\
-        &\qquad \theta_t = \theta_{t-1} - \eta_t\, g_t / (\sqrt{s_t} + \epsilon) \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+    input: η (lr), θ₀ (params), λ (weight_decay), τ (initial_accumulator_value),
+        δ (lr_decay), ε (eps)
+    initialize: s₀ = τ
+    for t = 1, 2, ...
+        gₜ = ∇L(θₜ₋₁) + λ θₜ₋₁
+        ηₜ = η / (1 + (t - 1) δ)
+        sₜ = sₜ₋₁ + gₜ²
+        θₜ = θₜ₋₁ - ηₜ gₜ / (√sₜ + ε)
+    return θₜ
     """
     g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     eta_t = lr / (1 + (t - 1) * lr_decay)
@@ -74,26 +69,18 @@ def rmsprop_update(
     b: torch.Tensor | None = None,
     m: torch.Tensor | None = None,
 ) -> None:
-    r"""One step of RMSprop, in place on theta, s and (when used) b and m.
+    r"""One step of RMSprop, in place on theta, s and (when used) b and m::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \alpha \text{ (alpha)}, \theta_0 \text{ (params)},
-            \lambda \text{ (weight\_decay)}, \beta \text{ (momentum)}, \epsilon \text{ (eps)},
-            \textit{centered} \\
-        &\textbf{initialize}: s_0 = 0, \; b_0 = 0, \; m_0 = 0 \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
-        &\qquad s_t = \alpha s_{t-1} + (1 - \alpha) g_t^2 \\
-        &\qquad \textbf{if } \textit{centered}:
-            m_t = \alpha m_{t-1} + (1 - \alpha) g_t, \;
-            r_t = \sqrt{s_t - m_t^2} + \epsilon
-            \quad \textbf{else}: r_t = \sqrt{s_t} + \epsilon \\
-        &\qquad \textbf{if } \beta > 0: b_t = \beta b_{t-1} + g_t / r_t, \;
-            \theta_t = \theta_{t-1} - \eta\, b_t
-            \quad \textbf{else}: \theta_t = \theta_{t-1} - \eta\, g_t / r_t \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: η (lr), α (alpha), θ₀ (params), λ (weight_decay), β (momentum), ε (eps), centered
+        initialize: s₀ = 0, b₀ = 0, m₀ = 0
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁) + λ θₜ₋₁
+            sₜ = α sₜ₋₁ + (1 - α) gₜ²
+            if centered: mₜ = α mₜ₋₁ + (1 - α) gₜ, rₜ = √(sₜ - mₜ²) + ε
+            else: rₜ = √sₜ + ε
+            if β > 0: bₜ = β bₜ₋₁ + gₜ / rₜ, θₜ = θₜ₋₁ - η bₜ
+            else: θₜ = θₜ₋₁ - η gₜ / rₜ
+        return θₜ
 
     Note, as in torch: epsilon is added outside the square root. Pass the momentum buffer ``b``
     (zeros at the start) when momentum > 0 and the mean gradient ``m`` (zeros) when ``centered``.
@@ -131,21 +118,17 @@ def adadelta_update(
     eps: float = 1e-6,
     weight_decay: float = 0.0,
 ) -> None:
-    r"""One step of Adadelta, in place on theta, s and u.
+    r"""One step of Adadelta, in place on theta, s and u:
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \rho \text{ (rho)}, \theta_0 \text{ (params)},
-            \lambda \text{ (weight\_decay)}, \epsilon \text{ (eps)} \\
-        &\textbf{initialize}: s_0 = 0, \; u_0 = 0 \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1} \\
-        &\qquad s_t = \rho s_{t-1} + (1 - \rho) g_t^2 \\
-        &\qquad \Delta_t = \sqrt{u_{t-1} + \epsilon}\, g_t / \sqrt{s_t + \epsilon} \\
-        &\qquad u_t = \rho u_{t-1} + (1 - \rho) \Delta_t^2 \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, \Delta_t \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+    input: η (lr), ρ (rho), θ₀ (params), λ (weight_decay), ε (eps)
+    initialize: s₀ = 0, u₀ = 0
+    for t = 1, 2, ...
+        gₜ = ∇L(θₜ₋₁) + λ θₜ₋₁
+        sₜ = ρ sₜ₋₁ + (1 - ρ) gₜ²
+        Δₜ = √(uₜ₋₁ + ε) gₜ / √(sₜ + ε)
+        uₜ = ρ uₜ₋₁ + (1 - ρ) Δₜ²
+        θₜ = θₜ₋₁ - η Δₜ
+    return θₜ
     """
     g = apply_weight_decay(theta, g, lr=lr, weight_decay=weight_decay)
     s.mul_(rho).addcmul_(g, g, value=1 - rho)  # s_t = rho s_{t-1} + (1 - rho) g_t^2

@@ -10,16 +10,11 @@ parameter, and implements ``update(theta, g, state, group)``, which calls the fu
 state's tensors. The base class counts steps and loops over groups and parameters, so param
 groups and ``state_dict`` work as in torch.optim.
 
-Weight decay with strength :math:`\lambda` (``weight_decay``) comes in two kinds, chosen by one
-flag (:func:`apply_weight_decay`):
+Weight decay with strength λ (``weight_decay``) comes in two kinds, chosen by one
+flag (:func:`apply_weight_decay`)::
 
-.. math::
-    \begin{aligned}
-    &\text{L2 (coupled):}\quad g_t \leftarrow g_t + \lambda \theta_{t-1}
-        && \text{the gradient of } \tfrac{\lambda}{2}\lVert\theta\rVert^2 \\
-    &\text{decoupled:}\quad \theta_{t-1} \leftarrow \theta_{t-1} (1 - \eta \lambda)
-        && \text{(AdamW, Loshchilov and Hutter 2019)}
-    \end{aligned}
+    L2 (coupled):  gₜ ← gₜ + λ θₜ₋₁           the gradient of (λ/2) ‖θ‖²
+    decoupled:     θₜ₋₁ ← θₜ₋₁ (1 - ηλ)       (AdamW, Loshchilov and Hutter 2019)
 
 For plain SGD the two are the same step; inside an adaptive method the L2 term is rescaled by the
 method's denominator and the decoupled one is not.

@@ -16,16 +16,13 @@ def gd_update(theta: torch.Tensor, g: torch.Tensor, lr: float) -> None:
 
 
 class GradientDescent(ElementwiseOptimizer):
-    r"""Gradient descent with a fixed step size.
+    r"""Gradient descent with a fixed step size::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \theta_0 \text{ (params)}, \eta \text{ (lr)}, L \text{ (objective)} \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, g_t \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: θ₀ (params), η (lr), L (objective)
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁)
+            θₜ = θₜ₋₁ - η gₜ
+        return θₜ
 
     Equal to ``torch.optim.SGD(params, lr)`` with its defaults (no momentum, no weight decay);
     the tests check that the two take identical steps. Whether it is "stochastic" depends only on

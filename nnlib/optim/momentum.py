@@ -1,21 +1,18 @@
 r"""Heavy-ball and Nesterov momentum in the decks' convention and their theory (lecture 5a).
 
-The decks write heavy-ball momentum as a *velocity*
+The decks write heavy-ball momentum as a *velocity*::
 
-.. math::
-    v_t = \gamma v_{t-1} + \alpha \nabla L(\theta_{t-1}), \qquad \theta_t = \theta_{t-1} - v_t,
+    vₜ = γ vₜ₋₁ + α ∇L(θₜ₋₁),    θₜ = θₜ₋₁ - vₜ,
 
-and Nesterov's method with a *look-ahead* gradient,
-:math:`v_t = \gamma v_{t-1} + \alpha \nabla L(\theta_{t-1} - \gamma v_{t-1})`. torch keeps a
-buffer :math:`b_t = \mu b_{t-1} + g_t` and steps :math:`\theta_t = \theta_{t-1} - \eta b_t`. With a
-constant learning rate the two are the same iteration (:math:`v_t = \eta b_t`,
-:math:`\gamma = \mu`); torch's Nesterov evaluates the gradient at the current point and is the
-look-ahead method after the change of variables :math:`\phi_t = \theta_t - \gamma v_t`. Lecture 5
+and Nesterov's method with a *look-ahead* gradient, vₜ = γ vₜ₋₁ + α ∇L(θₜ₋₁ - γ vₜ₋₁). torch
+keeps a buffer bₜ = μ bₜ₋₁ + gₜ and steps θₜ = θₜ₋₁ - η bₜ. With a constant learning rate the
+two are the same iteration (vₜ = η bₜ, γ = μ); torch's Nesterov evaluates the gradient at the
+current point and is the look-ahead method after the change of variables φₜ = θₜ - γ vₜ. Lecture 5
 runs both and shows equal iterates. When the learning rate changes during training the two
 conventions differ: the velocity form keeps the old rate inside v.
 
 The velocity (terminal speed) of heavy ball under a constant gradient g tends to
-:math:`\alpha g / (1 - \gamma)`: momentum multiplies the step by up to 1 / (1 - gamma).
+α g / (1 - γ): momentum multiplies the step by up to 1 / (1 - gamma).
 """
 
 from __future__ import annotations
@@ -38,17 +35,14 @@ __all__ = [
 def velocity_momentum_update(
     theta: torch.Tensor, g: torch.Tensor, v: torch.Tensor, *, lr: float, momentum: float = 0.9
 ) -> None:
-    r"""One heavy-ball step in the decks' convention, in place on theta and v.
+    r"""One heavy-ball step in the decks' convention, in place on theta and v:
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \beta \text{ (momentum)}, \theta_0 \text{ (params)} \\
-        &\textbf{initialize}: v_0 = 0 \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad v_t = \beta v_{t-1} + \eta\, \nabla L(\theta_{t-1}) \\
-        &\qquad \theta_t = \theta_{t-1} - v_t \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+    input: η (lr), β (momentum), θ₀ (params)
+    initialize: v₀ = 0
+    for t = 1, 2, ...
+        vₜ = β vₜ₋₁ + η ∇L(θₜ₋₁)
+        θₜ = θₜ₋₁ - vₜ
+    return θₜ
     """
     v.mul_(momentum).add_(g, alpha=lr)  # v_t = beta v_{t-1} + eta g_t
     theta.sub_(v)  # theta_t = theta_{t-1} - v_t

@@ -28,7 +28,7 @@ __all__ = ["NoisyGD", "SaddleFreeNewton", "predicted_escape_steps", "saddle_free
 
 class NoisyGD(ElementwiseOptimizer):
     r"""Gradient descent on a noisy gradient:
-    :math:`\theta \leftarrow \theta - \eta\,(g + \sigma\xi)`, :math:`\xi \sim \mathcal{N}(0, I)`.
+    θ ← θ - η (g + σ ξ), ξ ~ N(0, I).
 
     ``noise`` is sigma; ``seed`` fixes the noise sequence.
     """
@@ -74,10 +74,9 @@ def predicted_escape_steps(offset: float, radius: float, lr: float, lambda_min: 
     r"""GD steps for an offset along a saddle's negative-curvature direction to reach ``radius``.
 
     Near the saddle, GD on the quadratic model multiplies that offset by
-    :math:`1 + \eta |\lambda_{\min}|` per step, so the smallest n with
-    :math:`|y_0| (1 + \eta|\lambda_{\min}|)^n \ge r` is
+    1 + η |λ_min| per step, so the smallest n with |y₀| (1 + η |λ_min|)ⁿ ≥ r is
 
-    .. math:: n = \left\lceil \frac{\log(r / |y_0|)}{\log(1 + \eta |\lambda_{\min}|)} \right\rceil .
+        n = ⌈ log(r / |y₀|) / log(1 + η |λ_min|) ⌉.
 
     Returns ``math.inf`` for a zero offset (GD never leaves the stable manifold of the saddle)
     and 0 when the offset is already at least ``radius``.

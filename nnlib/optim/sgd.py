@@ -27,22 +27,18 @@ def sgd_update(
     weight_decay: float = 0.0,
     nesterov: bool = False,
 ) -> torch.Tensor | None:
-    r"""One step of SGD, in place on theta and u; returns the velocity u.
+    r"""One step of SGD, in place on theta and u; returns the velocity u::
 
-    .. math::
-        \begin{aligned}
-        &\textbf{input}: \eta \text{ (lr)}, \theta_0 \text{ (params)},
-            \lambda \text{ (weight\_decay)},
-            \beta \text{ (momentum)}, \tau \text{ (dampening)}, \textit{nesterov} \\
-        &\textbf{for } t = 1, 2, \ldots \textbf{ do} \\
-        &\qquad g_t = \nabla L(\theta_{t-1}) + \lambda \theta_{t-1} \\
-        &\qquad \textbf{if } \beta \neq 0: \\
-        &\qquad\qquad u_t = g_t \text{ if } t = 1 \text{ else } \beta u_{t-1} + (1 - \tau) g_t \\
-        &\qquad\qquad d_t = g_t + \beta u_t \text{ if } \textit{nesterov} \text{ else } u_t \\
-        &\qquad \textbf{else}: d_t = g_t \\
-        &\qquad \theta_t = \theta_{t-1} - \eta\, d_t \\
-        &\textbf{return } \theta_t
-        \end{aligned}
+        input: η (lr), θ₀ (params), λ (weight_decay), β (momentum), τ (dampening), nesterov
+        for t = 1, 2, ...
+            gₜ = ∇L(θₜ₋₁) + λ θₜ₋₁
+            if β ≠ 0:
+                uₜ = gₜ if t = 1 else β uₜ₋₁ + (1 - τ) gₜ
+                dₜ = gₜ + β uₜ if nesterov else uₜ
+            else:
+                dₜ = gₜ
+            θₜ = θₜ₋₁ - η dₜ
+        return θₜ
 
     Note, as in torch: the velocity starts as a copy of the first gradient (pass ``u=None`` at
     step 1 and keep the tensor returned), so dampening applies from step 2. With ``momentum=0``

@@ -2,7 +2,7 @@ r"""Data augmentation on image tensors of shape (N, C, H, W): label-preserving t
 that enlarge a small training set (flip, rotate, stretch, shear, crop, intensity jitter, noise).
 
 Geometric transformations are one affine map each. For output pixel coordinates
-:math:`u` (normalized to :math:`[-1, 1]`) the image is sampled at :math:`A u + t`, bilinearly,
+u (normalized to [-1, 1]) the image is sampled at A u + t, bilinearly,
 with zeros outside (``F.affine_grid`` and ``F.grid_sample``), so rotations, stretches and shears
 of a whole batch are one call. The random transforms draw one set of parameters per image from a
 ``torch.Generator``, so a seeded :class:`Augment` produces the same batches on every run; labels

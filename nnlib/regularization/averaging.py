@@ -1,19 +1,18 @@
 r"""Averaging: ensembles of networks, snapshot ensembles, and averages of one network's weights
 (stochastic weight averaging, Polyak averaging, exponential moving averages).
 
-*Ensembles* average the predicted probabilities of M networks, :math:`\bar p = \frac1M\sum_m p_m`.
+*Ensembles* average the predicted probabilities of M networks, p̄ = (1/M) ∑ₘ pₘ.
 *Snapshot ensembles* (Huang et al., 2017) collect the M networks from one run with a cyclical
 learning rate, one at the end of each cycle (:class:`SnapshotCollector`).
 
 *Weight averages* keep one network. Stochastic weight averaging (Izmailov et al., 2018) averages
-the iterates visited late in training with equal weights,
+the iterates visited late in training with equal weights::
 
-.. math::
-    w_{\text{SWA}} \leftarrow \frac{n\,w_{\text{SWA}} + w}{n + 1},
+    w_SWA ← (n w_SWA + w) / (n + 1),
 
 Polyak(-Ruppert) averaging (Polyak and Juditsky, 1992) is the same running mean over all
-iterates, and the exponential moving average replaces :math:`1/(n+1)` by a constant
-:math:`1-\beta`: :math:`w_{\text{EMA}} \leftarrow \beta\,w_{\text{EMA}} + (1-\beta)\,w`.
+iterates, and the exponential moving average replaces 1/(n + 1) by a constant 1 - β:
+w_EMA ← β w_EMA + (1 - β) w.
 Averaged weights need fresh batch-norm statistics: the running means of the last iterate do not
 describe the averaged network's activations (:func:`update_bn`).
 
@@ -53,21 +52,17 @@ def _check_decay(decay: float) -> float:
 
 
 def swa_average(averaged: torch.Tensor, current: torch.Tensor, num_averaged) -> torch.Tensor:
-    r"""The running mean after one more iterate (SWA, Polyak averaging): returns the new mean.
+    r"""The running mean after one more iterate (SWA, Polyak averaging): returns the new mean:
 
-    .. math::
-        \bar w_{n+1} = \bar w_n + \frac{w - \bar w_n}{n + 1}
-            = \frac{n\,\bar w_n + w}{n + 1}, \qquad n = \text{num\_averaged}
+    w̄ₙ₊₁ = w̄ₙ + (w - w̄ₙ) / (n + 1) = (n w̄ₙ + w) / (n + 1),    n = num_averaged
     """
     return averaged + (current - averaged) / (num_averaged + 1)
 
 
 def ema_average(ema: torch.Tensor, current: torch.Tensor, decay: float) -> torch.Tensor:
-    r"""The exponential moving average after one more iterate: returns the new average.
+    r"""The exponential moving average after one more iterate: returns the new average:
 
-    .. math::
-        w_{\text{EMA}} \leftarrow \beta\, w_{\text{EMA}} + (1 - \beta)\, w,
-        \qquad \beta = \text{decay}
+    w_EMA ← β w_EMA + (1 - β) w,    β = decay
     """
     return decay * ema + (1 - decay) * current
 

@@ -1,13 +1,11 @@
 r"""Calibration (lecture 6): does a classifier's confidence match its accuracy?
 
 The confidence of a prediction is its largest class probability. Sort the n predictions into
-``n_bins`` equal-width confidence bins :math:`B_1, \dots, B_M` of [0, 1]; a calibrated classifier
-is right in a fraction :math:`\mathrm{acc}(B_m)` of each bin equal to the bin's mean confidence
-:math:`\mathrm{conf}(B_m)`. The **expected calibration error** (Guo et al., 2017) is the
-weighted gap
+``n_bins`` equal-width confidence bins B₁, ..., B_M of [0, 1]; a calibrated classifier is right
+in a fraction acc(B_m) of each bin equal to the bin's mean confidence conf(B_m). The **expected
+calibration error** (Guo et al., 2017) is the weighted gap::
 
-.. math::
-    \mathrm{ECE} = \sum_{m=1}^{M} \frac{|B_m|}{n}\,|\mathrm{acc}(B_m) - \mathrm{conf}(B_m)| .
+    ECE = ∑ₘ₌₁..M (|B_m| / n) |acc(B_m) - conf(B_m)|.
 
 A **reliability diagram** plots acc against conf per bin: bars below the diagonal are
 over-confident, above it under-confident. Bins are half-open on the left, (lo, hi], the first

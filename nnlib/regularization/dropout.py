@@ -1,19 +1,17 @@
 r"""Dropout (Srivastava et al., 2014): during training every unit is kept with probability
-:math:`1-p` and zeroed otherwise.
+1 - p and zeroed otherwise.
 
 *Inverted* dropout, PyTorch's convention, rescales at training time so that nothing changes at
-test time:
+test time::
 
-.. math::
-    \text{train: } y = \frac{m \odot x}{1-p},\quad m_i \sim \mathrm{Bernoulli}(1-p);
-    \qquad \text{test: } y = x .
+    train: y = m ⊙ x / (1 - p),  mᵢ ~ Bernoulli(1 - p);    test: y = x.
 
-The paper's original form keeps the training output unscaled, :math:`y = m \odot x`, and
-multiplies by :math:`1-p` at test time. Both give the test network the expected training
-activation, :math:`\mathbb E[y] = x` and :math:`(1-p)\,x` respectively.
+The paper's original form keeps the training output unscaled, y = m ⊙ x, and multiplies by
+1 - p at test time. Both give the test network the expected training activation, E[y] = x and
+(1 - p) x respectively.
 
 Ensemble view: each mask is a sub-network sharing weights with all others. For a single softmax
-layer, the normalized geometric mean of all :math:`2^n` sub-networks' predictions (weighted by the
+layer, the normalized geometric mean of all 2ⁿ sub-networks' predictions (weighted by the
 masks' probabilities) is *exactly* the prediction of the scaled network
 (:func:`subnetwork_geometric_mean`); for deeper networks it is an approximation, measured in the
 lecture with :func:`mc_dropout_predict`.
@@ -44,10 +42,9 @@ def dropout_with_mask(
     training: bool = True,
     scale_at_test: bool = False,
 ) -> torch.Tensor:
-    r"""The dropout formula for a given keep mask m (1 = keep, 0 = drop):
+    r"""The dropout formula for a given keep mask m (1 = keep, 0 = drop)::
 
-    .. math::
-        \text{train: } y = m \odot x / (1 - p), \qquad \text{test: } y = x
+        train: y = m ⊙ x / (1 - p),    test: y = x
 
     (inverted dropout), or with ``scale_at_test=True`` the original form, y = m x in training
     and y = (1 - p) x at test time. ``mask`` is not used at test time (pass None).
@@ -109,9 +106,9 @@ def mc_dropout_predict(model: nn.Module, x: torch.Tensor, n_samples: int = 100) 
 
 @torch.no_grad()
 def subnetwork_geometric_mean(linear: nn.Linear, x: torch.Tensor, p: float) -> torch.Tensor:
-    r"""Normalized geometric mean, over all :math:`2^n` dropout masks on the ``n`` inputs of one
-    softmax layer, of the sub-networks' class probabilities, each mask weighted by its
-    probability :math:`(1-p)^{|m|}p^{n-|m|}`; inputs are scaled by :math:`1/(1-p)` (inverted
+    r"""Normalized geometric mean, over all 2ⁿ dropout masks on the ``n`` inputs of one softmax
+    layer, of the sub-networks' class probabilities, each mask weighted by its probability
+    (1 - p)^|m| p^(n - |m|); inputs are scaled by 1 / (1 - p) (inverted
     dropout). Exact enumeration, so ``n`` is limited to 16. Returns (N, classes)."""
     p = check_fraction("p", p)
     n = linear.in_features

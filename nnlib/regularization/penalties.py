@@ -1,16 +1,13 @@
 r"""Explicit penalties on the weights: L2 (weight decay), L1 and the elastic net.
 
-The regularized objective is :math:`\tilde L(w) = L(w) + \Omega(w)` with
+The regularized objective is L̃(w) = L(w) + Ω(w) with::
 
-.. math::
-    \Omega_{L2}(w) = \tfrac{\lambda}{2}\lVert w\rVert_2^2, \qquad
-    \Omega_{L1}(w) = \lambda\lVert w\rVert_1, \qquad
-    \Omega_{EN}(w) = \lambda_1\lVert w\rVert_1 + \tfrac{\lambda_2}{2}\lVert w\rVert_2^2 .
+    Ω_L2(w) = (λ/2) ‖w‖₂²,    Ω_L1(w) = λ ‖w‖₁,    Ω_EN(w) = λ₁ ‖w‖₁ + (λ₂/2) ‖w‖₂².
 
-The factor 1/2 on L2 makes its gradient :math:`\lambda w`, so adding ``l2_penalty(params, lam)``
+The factor 1/2 on L2 makes its gradient λ w, so adding ``l2_penalty(params, lam)``
 to the loss and training with SGD equals ``torch.optim.SGD(weight_decay=lam)``. Inside Adam the
 two differ (the gradient term is rescaled by Adam's denominator); AdamW decays the weights
-directly (Loshchilov and Hutter, 2019). L1's subgradient :math:`\lambda\,\mathrm{sign}(w)` pushes
+directly (Loshchilov and Hutter, 2019). L1's subgradient λ sign(w) pushes
 every weight towards zero with the same force, which is why it produces sparse weights; its
 proximal step, :func:`soft_threshold_`, sets small weights exactly to zero.
 
@@ -55,20 +52,19 @@ def _params(params: Params) -> list[torch.Tensor]:
 
 
 def l2_penalty(params: Params, strength: float) -> torch.Tensor:
-    r""":math:`\tfrac{\lambda}{2}\sum_i w_i^2` over ``params`` (a module: its weight tensors)."""
+    r"""(λ/2) ∑ᵢ wᵢ² over ``params`` (a module: its weight tensors)."""
     strength = check_positive("strength", strength, allow_zero=True)
     return 0.5 * strength * sum(p.pow(2).sum() for p in _params(params))
 
 
 def l1_penalty(params: Params, strength: float) -> torch.Tensor:
-    r""":math:`\lambda\sum_i |w_i|` over ``params`` (a module: its weight tensors)."""
+    r"""λ ∑ᵢ |wᵢ| over ``params`` (a module: its weight tensors)."""
     strength = check_positive("strength", strength, allow_zero=True)
     return strength * sum(p.abs().sum() for p in _params(params))
 
 
 def elastic_net_penalty(params: Params, l1: float, l2: float) -> torch.Tensor:
-    r""":math:`\lambda_1\lVert w\rVert_1 + \tfrac{\lambda_2}{2}\lVert w\rVert_2^2`
-    (Zou and Hastie, 2005)."""
+    r"""λ₁ ‖w‖₁ + (λ₂/2) ‖w‖₂² (Zou and Hastie, 2005)."""
     tensors = _params(params)
     return l1_penalty(tensors, l1) + l2_penalty(tensors, l2)
 
@@ -94,21 +90,20 @@ class Penalty:
 @torch.no_grad()
 def soft_threshold_(params: Params, threshold: float) -> None:
     r"""The proximal step of the L1 penalty, in place:
-    :math:`w \leftarrow \mathrm{sign}(w)\max(|w| - \tau, 0)` with :math:`\tau = \eta\lambda`.
+    w ← sign(w) max(|w| - τ, 0) with τ = ηλ.
     After a gradient step on the data loss it completes one step of proximal gradient descent
-    (ISTA); weights smaller than :math:`\tau` become exactly zero."""
+    (ISTA); weights smaller than τ become exactly zero."""
     threshold = check_positive("threshold", threshold, allow_zero=True)
     for p in _params(params):
         p.copy_(p.sign() * (p.abs() - threshold).clamp_min(0.0))
 
 
 def l1_proximal_step(w: torch.Tensor, grad: torch.Tensor, lr: float, l1: float) -> torch.Tensor:
-    r"""One step of proximal gradient descent (ISTA) on :math:`L(w) + \lambda\lVert w\rVert_1`:
-    a gradient step on the data loss, then the L1 proximal step (:func:`soft_threshold_`) with
-    threshold :math:`\eta\lambda`. Returns a new tensor; ``w`` is left unchanged.
+    r"""One step of proximal gradient descent (ISTA) on L(w) + λ ‖w‖₁: a gradient step on the
+    data loss, then the L1 proximal step (:func:`soft_threshold_`) with threshold ηλ. Returns a
+    new tensor; ``w`` is left unchanged::
 
-    .. math::
-        v = w - \eta\,\nabla L(w), \qquad w^+ = \mathrm{sign}(v)\max(|v| - \eta\lambda, 0).
+        v = w - η ∇L(w),    w⁺ = sign(v) max(|v| - ηλ, 0).
     """
     lr = check_positive("lr", lr)
     l1 = check_positive("l1", l1, allow_zero=True)

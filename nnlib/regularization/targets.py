@@ -1,24 +1,19 @@
 r"""Regularizing the targets: label smoothing and mixup.
 
-Label smoothing (Szegedy et al., 2016) trains against
-:math:`q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/K`, so that
+Label smoothing (Szegedy et al., 2016) trains against q = (1 - ε) onehot(y) + ε / K, so that::
 
-.. math::
-    L = (1-\varepsilon)\,(-\log p_y) + \frac{\varepsilon}{K}\sum_{k=1}^{K} (-\log p_k),
+    L = (1 - ε) (-log p_y) + (ε / K) ∑ₖ₌₁..K (-log pₖ),
 
 which is ``F.cross_entropy(logits, y, label_smoothing=eps)`` and nnlib's one cross-entropy,
 :func:`nnlib.losses.cross_entropy`. The model can no longer drive its
 logits apart without bound.
 
-Mixup (Zhang et al., 2018) trains on convex combinations of pairs of examples and their labels,
+Mixup (Zhang et al., 2018) trains on convex combinations of pairs of examples and their labels::
 
-.. math::
-    \tilde x = \lambda x_i + (1-\lambda) x_j,\quad
-    \tilde y = \lambda\,\mathrm{onehot}(y_i) + (1-\lambda)\,\mathrm{onehot}(y_j),\quad
-    \lambda\sim\mathrm{Beta}(\alpha,\alpha),
+    x̃ = λ xᵢ + (1 - λ) xⱼ,   ỹ = λ onehot(yᵢ) + (1 - λ) onehot(yⱼ),   λ ~ Beta(α, α),
 
-with :math:`j` a random permutation of the batch; the loss is cross-entropy against the soft
-target :math:`\tilde y` (``F.cross_entropy`` accepts class probabilities as targets).
+with j a random permutation of the batch; the loss is cross-entropy against the soft target ỹ
+(``F.cross_entropy`` accepts class probabilities as targets).
 """
 
 from __future__ import annotations

@@ -2,23 +2,21 @@ r"""The two losses of FitNets (Romero et al. 2015, lecture 7): the hint loss of 
 knowledge distillation (Hinton et al. 2015) in stage 2.
 
 **Hints.** The student's guided layer, mapped by a regressor r to the teacher's shape, is pulled
-towards the teacher's hint layer, per example the squared distance over all features:
+towards the teacher's hint layer, per example the squared distance over all features::
 
-.. math:: \mathcal{L}_{hint} = \frac{1}{n} \sum_{i=1}^{n}
-          \tfrac12 \lVert u_h(x_i) - r(v_g(x_i))\rVert^2.
+    L_hint = (1/n) ∑ᵢ ½ ‖u_h(xᵢ) - r(v_g(xᵢ))‖².
 
 **Distillation.**
 A student learns from a teacher's *softened* class probabilities: both sets of logits are
-divided by a temperature :math:`T > 1` before the softmax, which lifts the small probabilities
-of the wrong classes (which digits a 3 resembles), and the student minimises
+divided by a temperature T > 1 before the softmax, which lifts the small probabilities of the
+wrong classes (which digits a 3 resembles), and the student minimises::
 
-.. math:: \mathcal{L} = T^2 \, \frac{1}{n} \sum_{i=1}^{n} \mathrm{KL}\big(
-          \operatorname{softmax}(t_i / T) \,\big\|\, \operatorname{softmax}(s_i / T)\big),
+    L = T² (1/n) ∑ᵢ KL( softmax(tᵢ / T) ‖ softmax(sᵢ / T) ),
 
-with teacher logits :math:`t_i` and student logits :math:`s_i`. The factor :math:`T^2` keeps the
-gradient's size independent of :math:`T` (the gradient of the softened term scales as
-:math:`1/T^2`). Equal to ``T**2 * torch.nn.functional.kl_div(log_softmax(s / T),
-log_softmax(t / T), log_target=True, reduction="batchmean")``.
+with teacher logits tᵢ and student logits sᵢ. The factor T² keeps the gradient's size
+independent of T (the gradient of the softened term scales as 1/T²). Equal to
+``T**2 * torch.nn.functional.kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True,
+reduction="batchmean")``.
 """
 
 from __future__ import annotations

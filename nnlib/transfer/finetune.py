@@ -180,9 +180,9 @@ def hint_pretrain(
 ) -> list[float]:
     """FitNets stage 1 (Romero et al. 2015): train the student's blocks up to ``guided`` and a
     1x1-convolution regressor r so that r(student's ``guided`` output) matches the teacher's
-    ``hints`` for the same inputs ``x`` (no labels needed):
+    ``hints`` for the same inputs ``x`` (no labels needed)::
 
-    .. math:: \\min_{W_{guided}, W_r} \\tfrac12 \\lVert u_h(x) - r(v_g(x; W_{guided}); W_r)\\rVert^2
+        minimise over W_guided, W_r:  ½ ‖u_h(x) - r(v_g(x; W_guided); W_r)‖²
 
     Returns the hint loss of every step; the regressor is thrown away afterwards.
     """

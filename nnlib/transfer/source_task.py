@@ -9,10 +9,9 @@ bitmaps, 4x4 blocks). The glyphs share strokes, corners and curves with handwrit
 none of their classes.
 
 Rendering is vectorised: a pixel is ink when its distance to the nearest stroke segment is below
-half the pen width, with the distance from point p to the segment [a, b]
+half the pen width, with the distance from point p to the segment [a, b]::
 
-.. math:: d(p; a, b) = \lVert p - a - t^*(b - a) \rVert,\quad
-          t^* = \operatorname{clip}\big((p - a)^\top (b - a) / \lVert b - a\rVert^2,\ 0,\ 1\big).
+    d(p; a, b) = ‖p - a - t* (b - a)‖,    t* = clip((p - a)ᵀ (b - a) / ‖b - a‖², 0, 1).
 
 Everything is drawn from ``torch.Generator`` objects seeded by the arguments, so the same call
 gives the same images on any machine.

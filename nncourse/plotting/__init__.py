@@ -2,6 +2,14 @@
 
 Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so nothing accumulates in a
 global figure registry while a widget redraws; Jupyter shows them through the inline backend.
+
+One style, sized for the book's column: the built book shows code and outputs in a column
+:data:`COLUMN_PX` CSS pixels wide (measured at a 1280 px window), and a PNG wider than that is
+scaled down, its text with it. Figures are drawn at :data:`DPI` (one image pixel per CSS pixel)
+and :func:`new_figure` fits every figure into :data:`COLUMN_WIDTH` inches, so a figure is shown
+at its own size and a 9 pt label reads as 9 pt. :mod:`nncourse.plotting.check` lists what makes
+a figure hard to read (text under :data:`MIN_FONT_PT` at display size, overlapping labels, a
+panel without a title) and, with ``NNLIB_CHECK_FIGURES=1``, checks every figure a notebook shows.
 """
 
 from __future__ import annotations
@@ -17,10 +25,15 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
 __all__ = [
+    "COLUMN_PX",
+    "COLUMN_WIDTH",
     "DIVERGED_COLOR",
+    "DPI",
+    "MIN_FONT_PT",
     "STYLE",
     "WIDGET_MARGINS",
     "contour",
+    "figure_size",
     "new_figure",
     "plot_curves",
     "plot_history",
@@ -28,9 +41,26 @@ __all__ = [
     "recycling",
 ]
 
+# The book's code and output column at a 1280 px window (sphinx-book-theme 1.3), in CSS pixels.
+COLUMN_PX = 688
+# One image pixel per CSS pixel (96 per inch): a figure is shown at its drawn size.
+DPI = 96
+# Widest figure in inches: the column, less the 0.1 inch pad that Jupyter's inline backend adds
+# on each side of the drawn content (bbox_inches="tight"), and a little to spare.
+COLUMN_WIDTH = 6.9
+# The smallest text a reader should have to read, in points at display size.
+MIN_FONT_PT = 9.0
+
 STYLE = {
-    "figure.dpi": 90,
+    "figure.dpi": DPI,
+    "savefig.dpi": "figure",
     "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "figure.titlesize": 12,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
@@ -49,6 +79,9 @@ DIVERGED_COLOR = "#d62728"
 # default matplotlib measures every tick label at each draw to lift titles over top ticks, which
 # these figures do not have.
 WIDGET_MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.15, "top": 0.9, "wspace": 0.25}
+# The least room, in inches, that fixed margins leave at each edge: tick labels and an axis label
+# (left, bottom), a title (top). Fractions that leave less are widened to these.
+MARGIN_INCHES = {"left": 0.65, "bottom": 0.5, "top": 0.32, "right": 0.12}
 
 
 def new_figure(
@@ -56,13 +89,16 @@ def new_figure(
 ):
     """A Figure with an ``nrows x ncols`` grid of axes, each about ``width x height`` inches.
 
-    Margins are found by matplotlib's constrained layout, unless ``margins`` (keyword arguments
-    of ``Figure.subplots_adjust``) fixes them, which draws much faster. Inside
-    :func:`recycling`, a figure of the same grid, size and margins is emptied and returned
-    instead of a new one.
+    Sized for the book's column (:func:`figure_size`): a grid wider than :data:`COLUMN_WIDTH` is
+    narrowed to it, and a widget's figure (one with ``margins``) fills it. Margins are found by
+    matplotlib's constrained layout, unless ``margins`` (keyword arguments of
+    ``Figure.subplots_adjust``) fixes them, which draws much faster. Inside :func:`recycling`, a
+    figure of the same grid, size and margins is emptied and returned instead of a new one.
     """
     layout = None if margins else "constrained"
-    size = (width * ncols, height * nrows)
+    size = figure_size(ncols, nrows, width, height, fill=bool(margins))
+    if margins:
+        margins = _roomy(margins, size)
     old = _recyclable.get()
     if old is not None and margins and _same_layout(old, size, nrows * ncols, margins):
         _recyclable.set(None)  # one figure function, one figure
@@ -73,6 +109,38 @@ def new_figure(
         if margins:
             fig.subplots_adjust(**margins)
     return fig, axes.ravel()
+
+
+def figure_size(
+    ncols: int, nrows: int, width: float, height: float, fill: bool = False
+) -> tuple[float, float]:
+    """The figure's (width, height) in inches for a grid of panels of about ``width x height``.
+
+    A grid wider than :data:`COLUMN_WIDTH` is narrowed to it (``fill``: any grid is widened or
+    narrowed to it, as widgets are). Heights shrink less than widths (at most to 80 %), so that
+    narrowed panels keep room for a title and an axis label.
+    """
+    total = width * ncols
+    scale = COLUMN_WIDTH / total if fill else min(1.0, COLUMN_WIDTH / total)
+    height_scale = scale if scale >= 1 else max(scale, 0.8)
+    return (round(total * scale, 3), round(height * nrows * height_scale, 3))
+
+
+def _roomy(margins: Mapping, size: tuple[float, float]) -> dict:
+    """``margins`` with each edge widened to at least :data:`MARGIN_INCHES` of room."""
+    width, height = size
+    least = {
+        "left": MARGIN_INCHES["left"] / width,
+        "bottom": MARGIN_INCHES["bottom"] / height,
+        "right": 1 - MARGIN_INCHES["right"] / width,
+        "top": 1 - MARGIN_INCHES["top"] / height,
+    }
+    fitted = dict(margins)
+    for edge in ("left", "bottom"):
+        fitted[edge] = max(fitted.get(edge, mpl.rcParams[f"figure.subplot.{edge}"]), least[edge])
+    for edge in ("right", "top"):
+        fitted[edge] = min(fitted.get(edge, mpl.rcParams[f"figure.subplot.{edge}"]), least[edge])
+    return fitted
 
 
 def _rc(margins) -> dict:
@@ -233,3 +301,10 @@ def plot_trajectory(ax, trajectory, label: str | None = None, color=None, row: i
         )
         ax.plot(*path[0], marker="o", color=line.get_color(), markersize=5)
     return line
+
+
+# Imported last: the check reads the constants above. With NNLIB_CHECK_FIGURES=1 in a kernel, it
+# checks every figure the notebook shows (tests/test_notebooks.py sets it).
+from nncourse.plotting import check as _check  # noqa: E402
+
+_check.install()
