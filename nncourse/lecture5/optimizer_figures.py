@@ -185,5 +185,5 @@ def convex_gaps_figure(gaps: Mapping[str, torch.Tensor], slopes: Mapping[str, fl
             ylabel="f(x_k) - f*",
             title="GD against Nesterov on a convex quadratic",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig

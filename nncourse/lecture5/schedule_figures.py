@@ -81,7 +81,7 @@ def diagnosis_figure(curves: Mapping[float, torch.Tensor], labels: Mapping[float
             ylabel="training loss (mean over seeds)",
             title="reading the learning rate from the loss curve",
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -105,7 +105,7 @@ def range_test_figure(runs: Sequence[Mapping], trained_best: float):
             ylabel="training loss",
             title="learning-rate range test, three seeds",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -126,7 +126,7 @@ def long_run_figure(curves: Mapping[str, Mapping[str, torch.Tensor]], drop_epoch
                 )
             ax.axvline(drop_epoch + 0.5, color="0.5", linestyle=":", linewidth=1)
             ax.set(xlabel="epoch (dotted: the rate drops)", ylabel=title, title=title)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=9)
     return fig
 
 
@@ -145,7 +145,7 @@ def search_figure(result: Mapping[str, torch.Tensor]):
             ylabel="best validation error found",
             title="grid against random search",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -166,22 +166,19 @@ def line_figure(
         for position in (0.0, 1.0):
             ax.axvline(position, color="k", linewidth=0.8, linestyle=":")
         ax.set_xticks(
-            [-0.5, 0.0, 0.5, 1.0, 1.5],
+            [0.0, 1.0],
             [
-                "-0.5",
                 f"0: {ends[0]}\nλ_max = {sharpness[0]:.2g}",
-                "0.5",
                 f"1: {ends[1]}\nλ_max = {sharpness[1]:.2g}",
-                "1.5",
             ],
             fontsize=9,
         )
         ax.set(
-            xlabel="a, the position on the line",
+            xlabel="a, the position on the line (drawn from -0.5 to 1.5)",
             ylabel="cross-entropy (log scale)",
             title="the straight line between the two solutions",
         )
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig
 
 
@@ -209,7 +206,7 @@ def eigen_walk_figure(profiles: Mapping[str, Mapping], offset: float = 0.0):
             ylabel="training loss",
             title="loss along the top eigenvector",
         )
-        left.legend(fontsize=8, loc="upper center")
+        left.legend(fontsize=9, loc="upper center")
         names = list(profiles)
         positions = np.arange(len(names))
         right.bar(positions, at, color=colors)
@@ -217,7 +214,7 @@ def eigen_walk_figure(profiles: Mapping[str, Mapping], offset: float = 0.0):
         right.set_xticks(positions, names, fontsize=9)
         right.set(ylabel="training loss", title=f"the loss at t = {offset:+.2f}")
         right.set_ylim(0, max(max(at), max(model_at)) * 1.15 + 1e-3)
-        right.legend(fontsize=8, loc="upper left")
+        right.legend(fontsize=9, loc="upper left")
     return fig
 
 
