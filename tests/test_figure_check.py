@@ -139,3 +139,24 @@ def test_the_hook_raises_in_the_cell_that_shows_an_unreadable_figure(monkeypatch
 def test_without_the_variable_nothing_is_installed(monkeypatch):
     monkeypatch.delenv(check.CHECK_ENV, raising=False)
     assert not check.install(object())
+
+
+def test_warn_mode_prints_the_problems_instead_of_raising(monkeypatch, capsys):
+    monkeypatch.setenv(check.CHECK_ENV, "warn")
+    fig = _readable()
+    fig.axes[0].set_title("")
+    assert check.checking()
+    assert check.check_figure(fig) is fig
+    assert "panels without a title" in capsys.readouterr().err
+
+
+def test_image_tiles_without_tick_labels_need_no_title():
+    fig, axes = plotting.new_figure(ncols=4, width=1.0, height=1.0)
+    for ax in axes:
+        ax.imshow([[0, 1], [1, 0]])
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0].set_title("digits")
+    assert check.figure_problems(fig) == []
+    axes[1].set_xticks([0, 1])  # a tile with tick labels is a plot: it needs a title
+    assert check.figure_problems(fig) == ["1 of 1 panels without a title: panel 2"]

@@ -241,10 +241,24 @@ def _inside(box: Bbox, outer: Bbox) -> bool:
     return box.x0 >= outer.x0 and box.y0 >= outer.y0 and box.x1 <= outer.x1 and box.y1 <= outer.y1
 
 
+def _labelled(axis) -> bool:
+    return axis.get_visible() and any(
+        label.get_visible() and label.get_text().strip()
+        for tick in axis._update_ticks()
+        for label in (tick.label1, tick.label2)
+    )
+
+
 def _untitled(fig: Figure) -> list[str]:
-    """Panels that need a title and have none: visible axes, colour bars and twins aside."""
+    """Panels that need a title and have none: plots (visible axes with tick labels), colour bars
+    and twins aside. A tile of an image grid (no tick labels) may go without one."""
     panels = [
-        ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"
+        ax
+        for ax in fig.axes
+        if ax.get_visible()
+        and ax.axison
+        and ax.get_label() != "<colorbar>"
+        and (_labelled(ax.xaxis) or _labelled(ax.yaxis))
     ]
 
     def titled(ax) -> bool:
