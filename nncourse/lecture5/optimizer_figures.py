@@ -53,7 +53,7 @@ def heavy_ball_map_figure(
             for j, lr in enumerate(lrs):
                 value = float(simulated[i, j])
                 text = "×" if value >= 1.0 else f"{value:.2f}"
-                ax.annotate(text, (lr, beta), ha="center", va="center", fontsize=7, color="k")
+                ax.annotate(text, (lr, beta), ha="center", va="center", fontsize=9, color="k")
         ax.plot(lr_opt, beta_opt, marker="*", color="white", markersize=14, markeredgecolor="k")
         ax.annotate(
             f"optimum: rate {rate_opt:.3f}",
@@ -68,7 +68,7 @@ def heavy_ball_map_figure(
             "red: diverges\n×: simulation diverged",
             transform=ax.transAxes,
             ha="right",
-            fontsize=8,
+            fontsize=9,
             color=DIVERGED_COLOR,
         )
         ax.set(
@@ -101,7 +101,7 @@ def effective_step_figure(steps: Mapping[str, torch.Tensor], labels: Sequence[st
             ylabel="effective step η / (√s_t + ε)",
             title="per-coordinate step on a noisy quadratic",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -131,7 +131,7 @@ def adam_bias_figure(lengths: Mapping[float, Mapping[str, torch.Tensor]]):
             ylabel="step length / η",
             title="Adam under a constant gradient, β₁ = 0.9",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -164,7 +164,7 @@ def sweep_figure(results: Mapping[str, Mapping]):
         axes[0].set(xlabel="epoch", ylabel="cross-entropy", title="training loss")
         axes[1].set(xlabel="epoch", title="test loss")
         axes[1].sharey(axes[0])
-        axes[1].legend(fontsize=7)
+        axes[1].legend(fontsize=9)
     return fig
 
 

@@ -43,7 +43,7 @@ def schedules_figure(drawn: Mapping[str, tuple[torch.Tensor, torch.Tensor]], nco
             ax.set_xlabel("step t")
         for ax in axes[::ncols]:
             ax.set_ylabel("learning rate η")
-        axes[0].legend(fontsize=7)
+        axes[0].legend(fontsize=9)
     return fig
 
 
