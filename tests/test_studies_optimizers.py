@@ -7,7 +7,7 @@ import torch
 
 from nncourse.lecture5 import optimizers as study
 from nncourse.lecture5 import search, sharpness
-from nnlib import analytic_surfaces, models, optim, schedules, train
+from nnlib import analytic_surfaces, curvature, models, optim, schedules, train
 
 
 def test_heavy_ball_rates_match_the_spectral_radius():
@@ -82,6 +82,15 @@ def test_grid_vs_random_and_the_grid_distance():
     assert abs(fraction - 0.25) < 0.1
 
 
+def test_grid_vs_random_when_both_hyperparameters_matter():
+    one = search.grid_vs_random(repetitions=200, per_axis=3, seed=1)
+    both = search.grid_vs_random(repetitions=200, per_axis=3, seed=1, both_matter=True)
+    assert torch.equal(one["optimum"], both["optimum"])  # paired: the same first optimum
+    # the second hyperparameter only adds a non-negative penalty, and adds one somewhere
+    assert bool((both["grid_best"] >= one["grid_best"] - 1e-12).all())
+    assert bool((both["grid_best"] > one["grid_best"] + 1e-6).any())
+
+
 def test_plateau_lrs_follow_the_class():
     assert schedules.plateau_lrs([1.0, 1.0, 1.0, 1.0], 1.0, factor=0.5, patience=1) == [
         1.0,
@@ -117,6 +126,34 @@ def test_train_to_loss_and_sharpness_small():
     assert lam.shape == (2,) and bool((lam > 0).all())
 
 
+def test_train_to_losses_keeps_each_seed_at_each_level():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    run = sharpness.train_to_losses(
+        x, y, 8, 0.1, targets=(0.6, 0.4), widths=(4, 8, 2), seeds=2, max_steps=2000
+    )
+    assert run["reached"]
+    for level in (0.6, 0.4):
+        kept = run[level]
+        assert bool((kept["train_loss"] < level).all())
+        for net, loss in zip(kept["nets"], kept["train_loss"], strict=True):
+            assert abs(torch.nn.functional.cross_entropy(net(x), y).item() - loss) < 1e-5
+    assert bool((run[0.4]["steps"] >= run[0.6]["steps"]).all())
+
+
+def test_top_direction_is_an_eigenvector_and_the_walk_is_quadratic_near_zero():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 3), torch.randint(0, 3, (64,))
+    net = models.mlp([3, 6, 3])
+    lam, v = sharpness.top_direction(net, x, y, steps=60)
+    dense = curvature.dense_hessian(net, torch.nn.CrossEntropyLoss(), x, y, dtype=torch.float64)
+    assert abs(lam - torch.linalg.eigvalsh(dense)[-1].item()) < 1e-6 * max(1.0, lam)
+    assert torch.allclose(dense @ v, lam * v, atol=1e-6)
+    t = torch.tensor([-0.01, 0.0, 0.01])
+    loss = sharpness.loss_along(net, x, y, v, t)
+    assert abs((loss[0] + loss[2] - 2 * loss[1]).item() / (lam * 1e-4) - 1) < 0.05
+
+
 def test_wilson_construction_separates_gd_from_adaptive_methods():
     from nncourse.lecture5 import adaptive_generalization as wilson
 
@@ -141,3 +178,12 @@ def test_wilson_construction_separates_gd_from_adaptive_methods():
     assert errors["adam"] == pytest.approx(
         (new_y < 0).double().mean().item()
     )  # predicts the majority
+
+
+def test_convex_gaps_gd_meets_its_bound_and_nesterov_beats_it():
+    gaps = study.convex_gaps(n=2000, steps=200)
+    k = torch.arange(1, 201, dtype=torch.float64)
+    # GD at step 1/L on a convex quadratic: f - f* <= L ||x0 - x*||^2 / (2k), L = 1
+    start = (2000 / torch.arange(1, 2001, dtype=torch.float64)).sum()
+    assert bool((gaps["GD"] <= start / (2 * k)).all())
+    assert bool((gaps["Nesterov"][100:] < gaps["GD"][100:] / 10).all())

@@ -1,10 +1,13 @@
-"""Lecture 5: the optimizer race on 2-D surfaces and the learning-rate schedules."""
+"""Lecture 5: the optimizer race on 2-D surfaces, the learning-rate schedules, and a walk along
+the top Hessian eigenvector of a sharp and a flat solution."""
+
+import torch
 
 from nncourse.apps import register
 from nncourse.lecture5 import race_figures, schedule_figures
 from nncourse.widgets import FigureApp, Param
 
-__all__ = ["SCHEDULES", "race", "schedules"]
+__all__ = ["SCHEDULES", "eigen_walk", "race", "schedules"]
 
 
 # The schedules schedule_figures.schedule_figure draws (keep in step with its table).
@@ -84,4 +87,30 @@ def schedules() -> FigureApp:
         ],
         static={"steps": [10, 50, 100, 500, 1000]},
         title="learning-rate schedules",
+    )
+
+
+def _walk_example() -> dict:
+    """Two made-up loss profiles of the shape the lecture 5c notebook measures."""
+    t = torch.linspace(-3.0, 3.0, 25)
+    return {
+        "profiles": {
+            "flat": {"t": t, "loss": 0.01 + 0.15 * t**2, "lam": 0.3},
+            "sharp": {"t": t, "loss": 0.01 + 0.25 * t**2 + 0.02 * t**4, "lam": 0.5},
+        }
+    }
+
+
+@register(example=_walk_example)
+def eigen_walk(profiles: dict) -> FigureApp:
+    """Move a point t along each solution's top Hessian eigenvector and compare the losses;
+    ``profiles[name]`` holds ``t``, ``loss`` and ``lam`` (all on the same grid of t)."""
+    t = next(iter(profiles.values()))["t"]
+    low, high = float(t[0]), float(t[-1])
+    return FigureApp(
+        schedule_figures.eigen_walk_figure,
+        [Param("offset", "float", 0.0, min=low, max=high, step=0.25, label="step t along v")],
+        static={"offset": [low + (high - low) * k / 8 for k in range(9)]},
+        title="walking along the top Hessian eigenvector",
+        profiles=profiles,
     )

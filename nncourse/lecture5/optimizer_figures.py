@@ -11,7 +11,13 @@ import torch
 from nncourse.plotting import DIVERGED_COLOR, STYLE, new_figure
 from nnlib import optim
 
-__all__ = ["adam_bias_figure", "effective_step_figure", "heavy_ball_map_figure", "sweep_figure"]
+__all__ = [
+    "adam_bias_figure",
+    "convex_gaps_figure",
+    "effective_step_figure",
+    "heavy_ball_map_figure",
+    "sweep_figure",
+]
 
 
 def heavy_ball_map_figure(
@@ -47,7 +53,7 @@ def heavy_ball_map_figure(
             for j, lr in enumerate(lrs):
                 value = float(simulated[i, j])
                 text = "×" if value >= 1.0 else f"{value:.2f}"
-                ax.annotate(text, (lr, beta), ha="center", va="center", fontsize=7, color="k")
+                ax.annotate(text, (lr, beta), ha="center", va="center", fontsize=9, color="k")
         ax.plot(lr_opt, beta_opt, marker="*", color="white", markersize=14, markeredgecolor="k")
         ax.annotate(
             f"optimum: rate {rate_opt:.3f}",
@@ -62,7 +68,7 @@ def heavy_ball_map_figure(
             "red: diverges\n×: simulation diverged",
             transform=ax.transAxes,
             ha="right",
-            fontsize=8,
+            fontsize=9,
             color=DIVERGED_COLOR,
         )
         ax.set(
@@ -95,7 +101,7 @@ def effective_step_figure(steps: Mapping[str, torch.Tensor], labels: Sequence[st
             ylabel="effective step η / (√s_t + ε)",
             title="per-coordinate step on a noisy quadratic",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -125,7 +131,7 @@ def adam_bias_figure(lengths: Mapping[float, Mapping[str, torch.Tensor]]):
             ylabel="step length / η",
             title="Adam under a constant gradient, β₁ = 0.9",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -158,5 +164,26 @@ def sweep_figure(results: Mapping[str, Mapping]):
         axes[0].set(xlabel="epoch", ylabel="cross-entropy", title="training loss")
         axes[1].set(xlabel="epoch", title="test loss")
         axes[1].sharey(axes[0])
-        axes[1].legend(fontsize=7)
+        axes[1].legend(fontsize=9)
+    return fig
+
+
+def convex_gaps_figure(gaps: Mapping[str, torch.Tensor], slopes: Mapping[str, float]):
+    """f(x_k) - f* against k on log-log axes for each method, with its fitted slope in the
+    legend and the reference slopes -1 and -2 dotted."""
+    fig, (ax,) = new_figure(width=5.0, height=3.2)
+    with mpl.rc_context(STYLE):
+        for name, values in gaps.items():
+            k = np.arange(1, len(values) + 1)
+            ax.loglog(k, values.numpy(), label=f"{name} (fitted slope {slopes[name]:.2f})")
+        k = np.arange(1, len(next(iter(gaps.values()))) + 1)
+        start = float(next(iter(gaps.values()))[0])
+        for power in (1, 2):
+            ax.loglog(k, start / k**power, ":", color="0.5", linewidth=1)
+        ax.set(
+            xlabel="step k (dotted: slopes -1 and -2)",
+            ylabel="f(x_k) - f*",
+            title="GD against Nesterov on a convex quadratic",
+        )
+        ax.legend(fontsize=9)
     return fig

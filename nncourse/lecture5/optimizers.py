@@ -27,6 +27,8 @@ __all__ = [
     "SeedBatches",
     "adam_bias_steps",
     "adam_step_lengths",
+    "best_steps",
+    "convex_gaps",
     "effective_steps",
     "heavy_ball_rates",
     "optimizer_sweep",
@@ -265,3 +267,37 @@ def adam_bias_steps(beta1: float, beta2: float, tol: float) -> int:
     lengths = adam_step_lengths((beta2,), steps, beta1=beta1)[beta2]
     off = ((lengths["uncorrected"] / lengths["corrected"] - 1).abs() > tol).nonzero()
     return int(off.max()) + 1 if len(off) else 0
+
+
+def convex_gaps(n: int = 10_000, steps: int = 1000) -> dict[str, torch.Tensor]:
+    """f(x_k) - f* for k = 1..steps of GD and of Nesterov's accelerated gradient on the convex
+    quadratic f(x) = sum_i lambda_i x_i^2 / 2 with lambda_i = i/n (so L = 1 and no useful strong
+    convexity), started at x_i = lambda_i^(-1/2). Both are ``optim.SGD`` at lr = 1/L; Nesterov
+    is ``nesterov=True`` with the momentum raised every step to beta_k = (k - 1)/(k + 2), the
+    schedule of Nesterov's O(1/k^2) method (a constant beta only gives a linear rate that
+    depends on the strong convexity)."""
+    lam = torch.arange(1, n + 1, dtype=torch.float64) / n
+    gaps = {}
+    for name in ("GD", "Nesterov"):
+        x = (1 / lam.sqrt()).requires_grad_(True)
+        nesterov = name == "Nesterov"
+        opt = optim.SGD([x], lr=1.0, momentum=0.5 if nesterov else 0.0, nesterov=nesterov)
+        values = []
+        for k in range(1, steps + 1):
+            if nesterov:
+                opt.param_groups[0]["momentum"] = (k - 1) / (k + 2)
+            x.grad = lam * x.detach()
+            opt.step()
+            values.append(0.5 * (lam * x.detach() ** 2).sum().item())
+        gaps[name] = torch.tensor(values, dtype=torch.float64)
+    return gaps
+
+
+def best_steps(surface, make, lrs, x0=(1.8, 1.2), max_steps: int = 600, tol: float = 1e-4):
+    """The fewest steps, over the learning rates ``lrs``, that ``make(params, lr)`` needs from
+    ``x0`` on ``surface`` to bring the gradient norm below ``tol`` (inf if none does)."""
+    counts = []
+    for lr in lrs:
+        run = optim.run(surface, lambda p, lr=lr: make(p, lr), list(x0), max_steps, grad_tol=tol)
+        counts.append(int(run.steps_taken[0]) if run.stopped_at[0] >= 0 else math.inf)
+    return min(counts)

@@ -169,9 +169,9 @@ def race_figure(
                 values = result.values[name].clamp(1e-12, 1e100).numpy()
                 at = result.diverged_at[name]
                 label = f"{name}: lr {lrs[name]:.2g}{racers[name][2]}"
-                label += "" if at is None else f" (diverged at {at})"
+                label += "" if at is None else f", ✗ at {at}"
                 right.plot(values, color=colors[name], label=label)
-            right.legend(fontsize=7)
+            right.legend(fontsize=9, loc="center right", title="✗: diverged", title_fontsize=9)
         else:
             right.text(0.5, 0.5, "no optimizer selected", ha="center", transform=right.transAxes)
         right.set_yscale("log")

@@ -14,7 +14,9 @@ from nnlib import schedules
 
 __all__ = [
     "diagnosis_figure",
+    "eigen_walk_figure",
     "line_figure",
+    "long_run_figure",
     "range_test_figure",
     "schedule_figure",
     "schedules_figure",
@@ -41,7 +43,7 @@ def schedules_figure(drawn: Mapping[str, tuple[torch.Tensor, torch.Tensor]], nco
             ax.set_xlabel("step t")
         for ax in axes[::ncols]:
             ax.set_ylabel("learning rate η")
-        axes[0].legend(fontsize=7)
+        axes[0].legend(fontsize=9)
     return fig
 
 
@@ -79,32 +81,52 @@ def diagnosis_figure(curves: Mapping[float, torch.Tensor], labels: Mapping[float
             ylabel="training loss (mean over seeds)",
             title="reading the learning rate from the loss curve",
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     return fig
 
 
-def range_test_figure(lrs, losses, smoothed, suggested: float, trained_best: float):
-    """The range test's loss against the learning rate (log axis) with its suggestion and the best
-    learning rate found by training marked."""
+def range_test_figure(runs: Sequence[Mapping], trained_best: float):
+    """The range test's loss against the learning rate (log axis), one smoothed curve per seed
+    with its suggestion (dashed), and the best learning rate found by training (dotted)."""
     fig, (ax,) = new_figure(width=5.0, height=3.0)
     with mpl.rc_context(STYLE):
-        ax.semilogx(lrs, losses, color="0.7", linewidth=1, label="loss per step")
-        ax.semilogx(lrs, smoothed, label="smoothed")
-        ax.axvline(
-            suggested, color="#2ca02c", linestyle="--", label=f"steepest fall: {suggested:.2g}"
-        )
+        for seed, run in enumerate(runs):
+            (line,) = ax.semilogx(run["lr"], run["smooth"], label=f"seed {seed}, smoothed")
+            ax.semilogx(run["lr"], run["loss"], color=line.get_color(), alpha=0.25, linewidth=0.8)
+            ax.axvline(run["suggested"], color=line.get_color(), linestyle="--", linewidth=1)
         ax.axvline(
             trained_best,
-            color="#d62728",
+            color="k",
             linestyle=":",
             label=f"best by training: {trained_best:g}",
         )
         ax.set(
-            xlabel="learning rate η (raised every step)",
+            xlabel="learning rate η (raised every step; dashed: steepest fall)",
             ylabel="training loss",
-            title="learning-rate range test",
+            title="learning-rate range test, three seeds",
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
+    return fig
+
+
+def long_run_figure(curves: Mapping[str, Mapping[str, torch.Tensor]], drop_epoch: int):
+    """Training loss (left) and test loss (right) per epoch, mean over seeds with the seeds as a
+    band, for each schedule; the epoch where the step schedule drops its rate is marked."""
+    fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
+    with mpl.rc_context(STYLE):
+        for ax, key, title in zip(
+            axes, ("train_loss", "eval_loss"), ("training loss", "test loss"), strict=True
+        ):
+            for name, curve in curves.items():
+                values = curve[key].numpy()
+                epochs = np.arange(1, len(values) + 1)
+                (line,) = ax.plot(epochs, values.mean(1), label=name)
+                ax.fill_between(
+                    epochs, values.min(1), values.max(1), alpha=0.2, color=line.get_color()
+                )
+            ax.axvline(drop_epoch + 0.5, color="0.5", linestyle=":", linewidth=1)
+            ax.set(xlabel="epoch (dotted: the rate drops)", ylabel=title, title=title)
+            ax.legend(fontsize=9)
     return fig
 
 
@@ -123,7 +145,7 @@ def search_figure(result: Mapping[str, torch.Tensor]):
             ylabel="best validation error found",
             title="grid against random search",
         )
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return fig
 
 
@@ -133,30 +155,66 @@ def line_figure(
     ends: Sequence[str],
     sharpness: Sequence[float],
 ):
-    """Loss along theta(a) = (1 - a) theta_0 + a theta_1 against a, both ends marked and labelled
-    with their sharpness (largest Hessian eigenvalue)."""
-    fig, (ax,) = new_figure(width=5.4, height=3.4)
+    """Loss along theta(a) = (1 - a) theta_0 + a theta_1 against a; both ends marked on the axis,
+    each labelled with its sharpness (largest Hessian eigenvalue) below the panel, the legend
+    beside it."""
+    fig, (ax,) = new_figure(width=6.2, height=3.4)
     with mpl.rc_context(STYLE):
         a = alphas.numpy()
         for name, values in curves.items():
             ax.semilogy(a, values.numpy(), label=name)
-        for position, end, lam in zip((0.0, 1.0), ends, sharpness, strict=True):
+        for position in (0.0, 1.0):
             ax.axvline(position, color="k", linewidth=0.8, linestyle=":")
-            ax.annotate(
-                f"{end}\nλ_max = {lam:.2g}",
-                (position, 0.98),
-                xycoords=("data", "axes fraction"),
-                ha="center",
-                va="top",
-                fontsize=8,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-            )
+        ax.set_xticks(
+            [0.0, 1.0],
+            [
+                f"0: {ends[0]}\nλ_max = {sharpness[0]:.2g}",
+                f"1: {ends[1]}\nλ_max = {sharpness[1]:.2g}",
+            ],
+            fontsize=9,
+        )
         ax.set(
-            xlabel="a (0: first solution, 1: second)",
-            ylabel="cross-entropy",
+            xlabel="a, the position on the line (drawn from -0.5 to 1.5)",
+            ylabel="cross-entropy (log scale)",
             title="the straight line between the two solutions",
         )
-        ax.legend(fontsize=8, loc="lower center")
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return fig
+
+
+def eigen_walk_figure(profiles: Mapping[str, Mapping], offset: float = 0.0):
+    """Left: the training loss at theta + t v along each end point's top Hessian eigenvector v
+    (solid) and the quadratic model loss(0) + λ_max t² / 2 (dashed), with the current t marked.
+    Right: the loss at that t for each end point, and the quadratic model's prediction (x).
+    ``profiles[name]`` holds ``t`` and ``loss`` (tensors) and ``lam`` (λ_max)."""
+    fig, (left, right) = new_figure(ncols=2, width=3.4, height=3.0, margins=WIDGET_MARGINS)
+    with mpl.rc_context(STYLE):
+        at, model_at, colors = [], [], []
+        for name, profile in profiles.items():
+            t, loss = profile["t"].numpy(), profile["loss"].numpy()
+            quadratic = loss[len(t) // 2] + profile["lam"] * t**2 / 2
+            (line,) = left.plot(t, loss, label=f"{name}: λ_max = {profile['lam']:.2g}")
+            color = line.get_color()
+            colors.append(color)
+            left.plot(t, quadratic, "--", color=color, linewidth=1)
+            at.append(float(np.interp(offset, t, loss)))
+            model_at.append(float(np.interp(offset, t, quadratic)))
+            left.plot([offset], [at[-1]], "o", color=color, markersize=6)
+        left.axvline(offset, color="0.5", linestyle=":", linewidth=1)
+        left.set(
+            xlabel="t, the step along v (dashed: quadratic model)",
+            ylabel="training loss",
+            title="loss along the top eigenvector",
+        )
+        left.legend(fontsize=9, loc="upper center")
+        names = list(profiles)
+        positions = np.arange(len(names))
+        right.bar(positions, at, color=colors)
+        right.plot(positions, model_at, "kx", markersize=8, label="quadratic model")
+        right.set_xticks(positions, names, fontsize=9)
+        right.set(ylabel="training loss", title=f"the loss at t = {offset:+.2f}")
+        right.set_ylim(0, max(max(at), max(model_at)) * 1.15 + 1e-3)
+        right.legend(fontsize=9, loc="upper left")
     return fig
 
 

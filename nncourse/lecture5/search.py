@@ -24,28 +24,37 @@ def grid_vs_random(
     width: float = 2.0,
     floor: float = 0.1,
     seed: int = 0,
+    both_matter: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Best error of a ``per_axis x per_axis`` grid and of ``per_axis**2`` uniformly random
     trials over [low, high]^2, per repetition, each repetition with its own optimum x* ~ U(low,
     high). Returns ``optimum`` (R,), ``grid_best`` (R,), ``random_best`` (R,), ``grid_values``
-    (the grid's values of x) and ``random_distinct`` (distinct values of x tried per search)."""
+    (the grid's values of x) and ``random_distinct`` (distinct values of x tried per search).
+    With ``both_matter`` the second hyperparameter has its own optimum y* ~ U(low, high) and
+    weighs as much as the first."""
     check_positive_int("repetitions", repetitions)
     check_positive_int("per_axis", per_axis)
     g = utils.generator(seed)
     optimum = low + (high - low) * torch.rand(repetitions, generator=g, dtype=torch.float64)
     grid_values = torch.linspace(low, high, per_axis, dtype=torch.float64)
     grid_x = grid_values.repeat_interleave(per_axis)  # x of each of the per_axis^2 grid points
+    grid_y = grid_values.repeat(per_axis)
     trials = low + (high - low) * torch.rand(
         repetitions, per_axis**2, 2, generator=g, dtype=torch.float64
     )
+    second = low + (high - low) * torch.rand(repetitions, generator=g, dtype=torch.float64)
 
-    def error(x, x_star):  # the second hyperparameter has no effect
-        return floor + ((x - x_star.unsqueeze(-1)) / width) ** 2
+    def error(x, y):  # without both_matter, the second hyperparameter has no effect
+        gap = (x - optimum.unsqueeze(-1)) ** 2
+        if both_matter:
+            gap = gap + (y - second.unsqueeze(-1)) ** 2
+        return floor + gap / width**2
 
+    grid = error(grid_x.expand(repetitions, -1), grid_y.expand(repetitions, -1))
     return {
         "optimum": optimum,
-        "grid_best": error(grid_x.expand(repetitions, -1), optimum).min(dim=1).values,
-        "random_best": error(trials[..., 0], optimum).min(dim=1).values,
+        "grid_best": grid.min(dim=1).values,
+        "random_best": error(trials[..., 0], trials[..., 1]).min(dim=1).values,
         "grid_values": grid_values,
         "random_distinct": torch.tensor(
             [len(torch.unique(row)) for row in trials[..., 0]], dtype=torch.int64

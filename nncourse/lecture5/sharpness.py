@@ -2,7 +2,10 @@
 
 :func:`train_to_loss` trains several seeds of one MLP at once (``models.stacked_mlp``, each seed
 with its own initialization and data order) with SGD and momentum until every seed's training
-loss is below a target; :func:`sharpness` measures each network's largest Hessian eigenvalue.
+loss is below a target; :func:`train_to_losses` instead keeps a copy of each seed at the first
+check where its own loss falls below each of several targets, so settings can be compared at
+matched training loss; :func:`sharpness` measures each network's largest Hessian eigenvalue and
+:func:`top_direction` returns it with its eigenvector, along which :func:`loss_along` walks.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import torch
 from torch import nn
 
 from nncourse.lecture5.optimizers import SeedBatches
-from nnlib import curvature, losses, models, optim, train
+from nnlib import curvature, loss_slices, losses, models, optim, params, train, utils
 
-__all__ = ["sharpness", "train_to_loss"]
+__all__ = ["loss_along", "sharpness", "top_direction", "train_to_loss", "train_to_losses"]
 
 
 def train_to_loss(
@@ -71,4 +74,85 @@ def sharpness(model, x: torch.Tensor, y: torch.Tensor, steps: int = 20) -> torch
             curvature.top_eigenvalues(net, nn.CrossEntropyLoss(), x, y, k=1, steps=steps)[0]
             for net in singles
         ]
+    )
+
+
+def train_to_losses(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    lr: float,
+    targets=(0.1, 0.03, 0.01),
+    widths=(40, 128, 10),
+    momentum: float = 0.9,
+    seeds: int = 5,
+    max_steps: int = 20_000,
+    check_every: int = 32,
+    eval_data=None,
+) -> dict:
+    """Train ``seeds`` networks as :func:`train_to_loss` does, checking about every
+    ``check_every`` steps (whole epochs); at the first check where seed s's own full-batch
+    training loss is below a target, keep a copy of network s.
+    Returns, per target, ``nets`` (one ``nn.Module`` per seed), ``train_loss`` and ``steps`` (S,)
+    at those copies and, with ``eval_data``, their ``test_accuracy`` (S,); ``reached`` says
+    whether every seed passed every target within ``max_steps``."""
+    model = models.stacked_mlp(list(widths), n_models=seeds, seed=0)
+    opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    loader = SeedBatches(x, y, batch_size, seeds, seed=0)
+    found = {t: [None] * seeds for t in targets}
+    chunk, steps = max(1, check_every // len(loader)), 0
+    while steps < max_steps and any(n is None for t in targets for n in found[t]):
+        train.fit_batched(model, opt, loader, chunk, progress=False)
+        steps += chunk * len(loader)
+        with torch.no_grad():
+            train_loss = losses.per_model_loss(model(x), y)
+        if not bool(torch.isfinite(train_loss).all()):
+            break
+        for target in targets:
+            for s in range(seeds):
+                if found[target][s] is None and train_loss[s] < target:
+                    found[target][s] = (model.unstack(s), train_loss[s].item(), steps)
+    reached = all(n is not None for t in targets for n in found[t])
+    result = {"reached": reached}
+    for target in targets if reached else ():
+        nets = [entry[0] for entry in found[target]]
+        result[target] = {
+            "nets": nets,
+            "train_loss": torch.tensor([entry[1] for entry in found[target]]),
+            "steps": torch.tensor([entry[2] for entry in found[target]]),
+        }
+        if eval_data is not None:
+            with torch.no_grad():
+                result[target]["test_accuracy"] = torch.tensor(
+                    [train.correct_fraction(n(eval_data[0]), eval_data[1]) for n in nets]
+                ).double()
+    return result
+
+
+def top_direction(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 20, seed: int = 0
+) -> tuple[float, torch.Tensor]:
+    """(λ_max, v): the largest Hessian eigenvalue of the mean cross-entropy on (x, y) and its unit
+    eigenvector (flat, float64), as the top Ritz pair of ``steps`` Lanczos steps."""
+    loss_fn = nn.CrossEntropyLoss()
+    n = params.flatten_params(net).numel()
+
+    def matvec(v):
+        return curvature.hvp(net, loss_fn, x, y, v, dtype=torch.float64)
+
+    start = torch.randn(n, generator=utils.generator(seed), dtype=torch.float64)
+    T, V = curvature.lanczos(matvec, n, steps, start)
+    values, vectors = torch.linalg.eigh(T)
+    v = V @ vectors[:, -1]
+    return values[-1].item(), v / v.norm()
+
+
+def loss_along(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, direction: torch.Tensor, offsets
+) -> torch.Tensor:
+    """Mean cross-entropy on (x, y) at theta + t direction for each t in ``offsets``."""
+    theta = params.flatten_params(net).detach()
+    direction = direction.to(theta.dtype)
+    return loss_slices.line_losses(
+        net, nn.CrossEntropyLoss(), x, y, theta, theta + direction, offsets
     )
