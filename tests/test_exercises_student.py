@@ -15,7 +15,6 @@ from make_student import AFTER_EXERCISES, MOVED_NOTE, clear_solutions  # noqa: E
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
 # the source cells that print the reference of an exercise (exercise: the function shown)
 SHOWN = {
-    "00_pytorch_basics": "cubic_fit.fit_by_hand",
     "01_convexity": "optim.exact_step",
     "03_initialization": "init.kaiming_normal_",
     "04_normalization": "norm.batch_norm",
@@ -45,9 +44,9 @@ def test_no_reference_source_is_shown_before_the_exercises(path):
 
 
 def test_the_source_notebooks_keep_the_cell_in_the_lecture():
-    nb = nbformat.read(ROOT / "notebooks" / "00_pytorch_basics.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "01_convexity.ipynb", as_version=4)
     first_task = next(i for i, c in enumerate(nb.cells) if _grade_id(c).endswith("_task"))
-    assert any("getsource(cubic_fit.fit_by_hand" in c.source for c in nb.cells[:first_task])
+    assert any("getsource(optim.exact_step" in c.source for c in nb.cells[:first_task])
 
 
 def test_make_pin_rewrites_every_install_address(tmp_path):
