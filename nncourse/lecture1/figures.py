@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 import torch
+from matplotlib import ticker
 
 from nncourse.plotting import (
     DIVERGED_COLOR,
@@ -114,6 +115,7 @@ def gd_quadratic_figure(
                 f"diverging: rate {measured:.3f} > 1 since lr > 2/L", color=DIVERGED_COLOR
             )
         else:
+            right.yaxis.set_minor_formatter(ticker.NullFormatter())  # no labels crowding the title
             right.set_title(f"measured rate {measured:.3f}, predicted {rho:.3f}")
         right.legend(loc="lower left")
     return fig

@@ -136,7 +136,7 @@ def escape_figure(landscape, trajectories: dict, title: str = ""):
             linestyle=":",
             label="saddle's value",
         )
-        right.legend(loc="upper right")
+        right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2)
     return fig
 
 

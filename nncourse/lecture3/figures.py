@@ -170,7 +170,11 @@ def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float]
             n = np.asarray(powers, dtype=float)
             line = ax.semilogy(n, top**n, linewidth=1.2)[0]
             ax.semilogy(n, measured, "o", color=line.get_color(), label=label, markersize=4)
-        ax.set(xlabel="power n (depth)", ylabel="spectral norm ||W^n||_2")
+        ax.set(
+            xlabel="power n (depth)",
+            ylabel="spectral norm ||W^n||_2",
+            title="the norm of a matrix power",
+        )
         ax.legend(fontsize=9, title="dots: measured; lines: λ_max^n")
     return fig
 

@@ -193,7 +193,8 @@ def eigen_walk_figure(profiles: Mapping[str, Mapping], offset: float = 0.0):
         for name, profile in profiles.items():
             t, loss = profile["t"].numpy(), profile["loss"].numpy()
             quadratic = loss[len(t) // 2] + profile["lam"] * t**2 / 2
-            (line,) = left.plot(t, loss, label=f"{name}: λ_max = {profile['lam']:.2g}")
+            short = name.rsplit("(", 1)[-1].rstrip(")")  # "B = 512, η = 0.02 (sharp)": sharp
+            (line,) = left.plot(t, loss, label=f"{short}: λ_max = {profile['lam']:.2g}")
             color = line.get_color()
             colors.append(color)
             left.plot(t, quadratic, "--", color=color, linewidth=1)
@@ -206,8 +207,9 @@ def eigen_walk_figure(profiles: Mapping[str, Mapping], offset: float = 0.0):
             ylabel="training loss",
             title="loss along the top eigenvector",
         )
+        left.set_ylim(top=left.get_ylim()[1] * 1.35)  # room for the legend above the curves
         left.legend(fontsize=9, loc="upper center")
-        names = list(profiles)
+        names = [name.rsplit("(", 1)[-1].rstrip(")") for name in profiles]
         positions = np.arange(len(names))
         right.bar(positions, at, color=colors)
         right.plot(positions, model_at, "kx", markersize=8, label="quadratic model")

@@ -234,6 +234,8 @@ def plot_curves(
             ax.plot(range(len(values)) if x is None else x, values, label=label)
         if logy:
             ax.set_yscale("log")
+        # every panel has a title: the one curve's name, or what the axis shows
+        title = title or (next(iter(curves)) if len(curves) == 1 else ylabel)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         if len(curves) > 1:
             ax.legend()
