@@ -248,7 +248,7 @@ def _check_static_figures(tab) -> list[str]:
 
 def _set(control, kind: str, index: int) -> None:
     if kind == "choice":
-        control.select_option(str(index))
+        control.select_option(index=index)  # by position: a value "2" would also match a label "2"
     elif kind == "bool":
         control.set_checked(index == 1)
     else:
