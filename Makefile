@@ -47,7 +47,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 unit: setup
-	$(PY) -m pytest tests -n 2 --dist loadfile -m "not browser and not student_book"
+	$(PY) -m pytest tests -n 2 --dist loadgroup -m "not browser and not student_book"
 
 # nbval checks outputs executed natively under another BLAS path (MKL_CBWR, MKL_ENABLE_INSTRUCTIONS),
 # so digits that depend on one CPU's arithmetic fail here as they would on a second machine.
@@ -73,7 +73,7 @@ execute: setup
 # Every seed shifted (NNLIB_REPLICATION=1, then 2), copies executed, nothing written or compared:
 # fails on any error or failed claim. REPLICATE_ARGS="--second-blas" adds nbval's other BLAS path.
 replicate: setup
-	$(PY) .ci/replicate.py $(REPLICATE_ARGS) $(NOTEBOOKS)
+	$(PY) .ci/replicate.py --jobs 2 $(REPLICATE_ARGS) $(NOTEBOOKS)
 
 lab: setup
 	$(PY) -m pip install --quiet jupyterlab

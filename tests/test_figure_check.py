@@ -112,6 +112,14 @@ def test_figures_fit_the_column_and_widgets_fill_it(ncols, width, fill, expected
     assert size[1] >= 0.8 * 3.0 - 1e-9
 
 
+def test_a_plot_alone_is_wider_than_one_of_a_row():
+    alone, _ = plotting.new_figure()
+    pair, _ = plotting.new_figure(ncols=2)
+    assert alone.get_size_inches()[0] == pytest.approx(plotting.SINGLE_PANEL_WIDTH)
+    assert pair.get_size_inches()[0] == pytest.approx(plotting.COLUMN_WIDTH)
+    assert pair.get_size_inches()[0] / 2 < plotting.SINGLE_PANEL_WIDTH
+
+
 def test_widget_margins_leave_room_for_labels_and_titles():
     fig, _ = plotting.new_figure(width=5, height=2.0, margins={"bottom": 0.05, "top": 0.99})
     params = fig.subplotpars

@@ -142,3 +142,25 @@ def test_the_replicate_script_counts_findings_and_finds_the_first_error():
     nb.cells = cells
     assert replicate.count_lines(nb) == (1, 1)
     assert replicate.first_error(nb) == "ClaimFailed: ✗ finding does not hold: c"
+
+
+def test_the_replicate_script_runs_two_at_a_time_with_one_thread_each(tmp_path, capsys):
+    import nbformat
+
+    replicate = _replicate_script()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\n"
+            "if os.environ['OMP_NUM_THREADS'] == '1':\n"
+            "    print('✓ replication ' + os.environ['NNLIB_REPLICATION'] + ' [theory]')\n"
+            "assert os.environ['NNLIB_REPLICATION'] != '2'"
+        )
+    ]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    assert replicate.main([str(path), "--replications", "1", "2", "--jobs", "2"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("tiny.ipynb replication 1: ok, 1 findings")
+    assert lines[1].startswith("tiny.ipynb replication 2: ERROR")
+    assert lines[-1] == "replicate: 1 of 2 runs passed"

@@ -30,6 +30,8 @@ __all__ = [
     "DIVERGED_COLOR",
     "DPI",
     "MIN_FONT_PT",
+    "PANEL_WIDTH",
+    "SINGLE_PANEL_WIDTH",
     "STYLE",
     "WIDGET_MARGINS",
     "contour",
@@ -48,6 +50,9 @@ DPI = 96
 # Widest figure in inches: the column, less the 0.1 inch pad that Jupyter's inline backend adds
 # on each side of the drawn content (bbox_inches="tight"), and a little to spare.
 COLUMN_WIDTH = 6.9
+# Default panel widths in inches: one of several side by side, and a plot on its own.
+PANEL_WIDTH = 4.2
+SINGLE_PANEL_WIDTH = 5.4
 # The smallest text a reader should have to read, in points at display size.
 MIN_FONT_PT = 9.0
 
@@ -85,9 +90,16 @@ MARGIN_INCHES = {"left": 0.65, "bottom": 0.5, "top": 0.32, "right": 0.12}
 
 
 def new_figure(
-    ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, margins=None
+    ncols: int = 1,
+    nrows: int = 1,
+    width: float | None = None,
+    height: float = 3.2,
+    margins=None,
 ):
     """A Figure with an ``nrows x ncols`` grid of axes, each about ``width x height`` inches.
+
+    ``width`` defaults to :data:`PANEL_WIDTH`, or :data:`SINGLE_PANEL_WIDTH` for a single column:
+    one plot alone gets most of the column (the book centres it), not a third of the page.
 
     Sized for the book's column (:func:`figure_size`): a grid wider than :data:`COLUMN_WIDTH` is
     narrowed to it, and a widget's figure (one with ``margins``) fills it. Margins are found by
@@ -95,6 +107,8 @@ def new_figure(
     ``Figure.subplots_adjust``) fixes them, which draws much faster. Inside :func:`recycling`, a
     figure of the same grid, size and margins is emptied and returned instead of a new one.
     """
+    if width is None:
+        width = SINGLE_PANEL_WIDTH if ncols == 1 else PANEL_WIDTH
     layout = None if margins else "constrained"
     size = figure_size(ncols, nrows, width, height, fill=bool(margins))
     if margins:
