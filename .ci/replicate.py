@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -95,8 +95,6 @@ def run(
         env.update(SECOND_BLAS)
     if one_thread:
         env["OMP_NUM_THREADS"] = "1"
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)  # the kernel inherits this process's environment
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -107,17 +105,11 @@ def run(
     start = time.perf_counter()
     error = None
     try:
-        client.execute()
+        client.execute(env=os.environ | env)  # the kernel's environment
     except CellExecutionError as exc:
         error = first_error(nb) or str(exc).strip().splitlines()[-1]
     except Exception as exc:  # a timeout or a dead kernel
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     seconds = time.perf_counter() - start
     findings, checks = count_lines(nb)
     failed_claim = error is not None and "ClaimFailed" in error
@@ -171,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         run, second_blas=args.second_blas, timeout=args.timeout, one_thread=args.jobs > 1
     )
     failures = 0
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each run waits on its kernel
         for passed, line in pool.map(one_run, paths, replications):  # in order, as they finish
             failures += not passed
             print(line, flush=True)
