@@ -54,8 +54,11 @@ unit: setup
 # NNLIB_CHECK_FIGURES=1: every figure a notebook shows is checked as it is shown
 # (nncourse.plotting.check): text too small to read in the book, overlapping labels or an
 # untitled panel fail the cell that shows it.
+# Two notebooks at a time, each kernel on one thread (OMP_NUM_THREADS=1): on two cores that takes
+# about half the time of one notebook after the other on two threads each, with the same outputs.
 nbval: setup
-	TQDM_DISABLE=1 NNLIB_CHECK_FIGURES=1 MKL_CBWR=COMPATIBLE MKL_ENABLE_INSTRUCTIONS=AVX2 $(PY) -m pytest --nbval $(NOTEBOOKS) \
+	TQDM_DISABLE=1 NNLIB_CHECK_FIGURES=1 MKL_CBWR=COMPATIBLE MKL_ENABLE_INSTRUCTIONS=AVX2 OMP_NUM_THREADS=1 \
+		$(PY) -m pytest --nbval $$($(PY) .ci/slowest_first.py $(NOTEBOOKS)) -n 2 --dist loadfile \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
 browser-test: setup
