@@ -146,8 +146,9 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
 def reliability_figure(diagrams: Mapping[str, Reliability]):
     """One reliability diagram per named model, side by side with shared axes: accuracy
     per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
-    diagonal of perfect calibration; the number over each bar is how many predictions the bin
-    holds; the title gives the expected calibration error of the pooled predictions."""
+    diagonal of perfect calibration; the numbers in the row above the unit square are how
+    many predictions each bin holds; the title gives the expected calibration error of the
+    pooled predictions."""
     ncols = min(2, len(diagrams))
     fig, axes = new_figure(ncols=ncols, nrows=-(-len(diagrams) // ncols), width=3.4, height=3.0)
     with mpl.rc_context(STYLE):
@@ -166,11 +167,12 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
                 markersize=3,
                 label="(mean confidence, accuracy)",
             )
-            for centre, height, count in zip(centres, accuracy, diagram.count.numpy(), strict=True):
+            # the counts stand in a row above the plotting square, clear of bars and diagonal
+            for centre, count in zip(centres, diagram.count.numpy(), strict=True):
                 if count > 0:
                     ax.text(
                         centre,
-                        height + 0.02,
+                        1.04,
                         f"{int(count)}",
                         ha="center",
                         fontsize=9,
