@@ -212,12 +212,15 @@ def swa_line_figure(line: Mapping[str, torch.Tensor], alphas: torch.Tensor, titl
 
 
 def decay_sweep_figure(
-    strengths: Sequence[float], rows: Mapping[str, Mapping], reference: Sequence | None = None
+    strengths: Sequence[float],
+    rows: Mapping[str, Mapping],
+    reference: Sequence | None = None,
+    xlabel: str = "λ (weight_decay)",
 ):
-    """Test accuracy and weight norm against the decay strength, one line per optimizer;
-    ``rows[name]`` maps each strength to (accuracy per seed, norm per seed). Means over seeds,
-    with the seeds' range as error bars; ``reference`` (accuracies, norms) without decay is
-    drawn as a dashed horizontal line."""
+    """Test accuracy and weight norm against the decay strength (log axis, labelled
+    ``xlabel``), one line per optimizer; ``rows[name]`` maps each strength to (accuracy per
+    seed, norm per seed). Means over seeds, with the seeds' range as error bars; ``reference``
+    (accuracies, norms) without decay is drawn as a dashed horizontal line."""
     fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
     with mpl.rc_context(STYLE):
         for name, by_strength in rows.items():
@@ -234,7 +237,7 @@ def decay_sweep_figure(
                 ax.axhline(
                     float(np.mean(reference[k])), color="gray", linestyle="--", label="λ = 0"
                 )
-            ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
+            ax.set(xscale="log", xlabel=xlabel, ylabel=what, title=what)
         axes[1].set_yscale("log")
         axes[0].legend()
     return fig
