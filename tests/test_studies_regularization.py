@@ -89,15 +89,20 @@ def test_lecture6_figures_draw():
     fig = reg_viz.reliability_figure(diagrams)
     assert fig.axes[0].get_xlim() == (0.0, 1.0)
     counts = [int(t.get_text()) for t in fig.axes[0].texts]
-    assert sum(counts) == 50  # every prediction's bin count is written over its bar
+    assert sum(counts) == 50  # every prediction's bin count is written
+    # in a row above the unit square, where neither the bars nor the diagonal can cross them
+    assert all(t.get_position()[1] > 1.0 for t in fig.axes[0].texts)
     line = {
         "train loss": torch.tensor([1.0, 0.1, 0.2]),
         "test error": torch.tensor([0.3, 0.2, 0.25]),
     }
     fig = reg_viz.swa_line_figure(line, torch.tensor([0.0, 0.5, 1.0]), "t")
     assert [ax.get_title() for ax in fig.axes] == ["train loss", "test error"]
-    fig = reg_viz.decay_sweep_figure([1.0, 3.0], {"AdamW": {1.0: ([0.5, 0.6], [3.0, 4.0])}})
+    fig = reg_viz.decay_sweep_figure(
+        [1.0, 3.0], {"AdamW": {1.0: ([0.5, 0.6], [3.0, 4.0])}}, xlabel="ηλT"
+    )
     assert fig.axes[1].get_yscale() == "log"
+    assert [ax.get_xlabel() for ax in fig.axes] == ["ηλT", "ηλT"]
 
 
 def test_train_seeds_gives_the_serial_runs():

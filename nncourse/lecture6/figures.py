@@ -146,8 +146,9 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
 def reliability_figure(diagrams: Mapping[str, Reliability]):
     """One reliability diagram per named model, side by side with shared axes: accuracy
     per confidence bin (bars), each bin's (mean confidence, accuracy) as a dot, and the
-    diagonal of perfect calibration; the number over each bar is how many predictions the bin
-    holds; the title gives the expected calibration error of the pooled predictions."""
+    diagonal of perfect calibration; the numbers in the row above the unit square are how
+    many predictions each bin holds; the title gives the expected calibration error of the
+    pooled predictions."""
     ncols = min(2, len(diagrams))
     fig, axes = new_figure(ncols=ncols, nrows=-(-len(diagrams) // ncols), width=3.4, height=3.0)
     with mpl.rc_context(STYLE):
@@ -166,11 +167,12 @@ def reliability_figure(diagrams: Mapping[str, Reliability]):
                 markersize=3,
                 label="(mean confidence, accuracy)",
             )
-            for centre, height, count in zip(centres, accuracy, diagram.count.numpy(), strict=True):
+            # the counts stand in a row above the plotting square, clear of bars and diagonal
+            for centre, count in zip(centres, diagram.count.numpy(), strict=True):
                 if count > 0:
                     ax.text(
                         centre,
-                        height + 0.02,
+                        1.04,
                         f"{int(count)}",
                         ha="center",
                         fontsize=9,
@@ -210,12 +212,15 @@ def swa_line_figure(line: Mapping[str, torch.Tensor], alphas: torch.Tensor, titl
 
 
 def decay_sweep_figure(
-    strengths: Sequence[float], rows: Mapping[str, Mapping], reference: Sequence | None = None
+    strengths: Sequence[float],
+    rows: Mapping[str, Mapping],
+    reference: Sequence | None = None,
+    xlabel: str = "λ (weight_decay)",
 ):
-    """Test accuracy and weight norm against the decay strength, one line per optimizer;
-    ``rows[name]`` maps each strength to (accuracy per seed, norm per seed). Means over seeds,
-    with the seeds' range as error bars; ``reference`` (accuracies, norms) without decay is
-    drawn as a dashed horizontal line."""
+    """Test accuracy and weight norm against the decay strength (log axis, labelled
+    ``xlabel``), one line per optimizer; ``rows[name]`` maps each strength to (accuracy per
+    seed, norm per seed). Means over seeds, with the seeds' range as error bars; ``reference``
+    (accuracies, norms) without decay is drawn as a dashed horizontal line."""
     fig, axes = new_figure(ncols=2, width=3.4, height=2.8)
     with mpl.rc_context(STYLE):
         for name, by_strength in rows.items():
@@ -232,7 +237,7 @@ def decay_sweep_figure(
                 ax.axhline(
                     float(np.mean(reference[k])), color="gray", linestyle="--", label="λ = 0"
                 )
-            ax.set(xscale="log", xlabel="λ (weight_decay)", ylabel=what, title=what)
+            ax.set(xscale="log", xlabel=xlabel, ylabel=what, title=what)
         axes[1].set_yscale("log")
         axes[0].legend()
     return fig
