@@ -83,3 +83,30 @@ def test_layer_profile_and_deep_linear_figures_draw():
     assert [ax.get_title() for ax in fig.axes] == ["means", "a", "b"]
     losses = {"x": torch.tensor([[1.0, 2.0], [0.5, float("nan")]])}
     assert init_viz.deep_linear_figure(losses).axes[0].get_yscale() == "log"
+
+
+def test_orthogonal_relu_profile_follows_kaiming_and_the_gain_only_rescales():
+    base = study.orthogonal_relu_profile(1.0, seed=3, depth=6, width=64)
+    doubled = study.orthogonal_relu_profile(math.sqrt(2), seed=3, depth=6, width=64)
+    assert base.shape == (6,)
+    # relu(a z) = a relu(z): the same draws at gain sqrt 2 are gain 1 times 2 per layer
+    assert torch.allclose(doubled, base * 2.0 ** torch.arange(1, 7), rtol=1e-4)
+    predicted = study.predicted_relu_profile(1.0, depth=6, width=64)
+    assert predicted[0] == pytest.approx(40 / 64 / 2)
+    assert torch.allclose(
+        predicted[1:] / predicted[:-1], torch.full((5,), 0.5, dtype=torch.float64)
+    )
+    # a different seed gives different draws
+    assert not torch.allclose(base, study.orthogonal_relu_profile(1.0, seed=4, depth=6, width=64))
+
+
+def test_relu_profile_and_training_panels_figures_draw():
+    runs = {"a": torch.rand(2, 5) + 0.1, "b": torch.rand(2, 5) + 0.1}
+    fig = init_viz.relu_profile_figure(runs, {k: torch.ones(5) for k in runs})
+    assert fig.axes[0].get_yscale() == "log" and fig.axes[0].get_legend() is not None
+    curves = {"x": torch.rand(3, 2), "y": torch.rand(3, 2)}
+    panels = init_viz.training_panels_figure(
+        {"p": (curves, "loss", True), "q": (curves, "acc", False)}
+    )
+    assert len(panels.axes) == 2 and len(panels.legends) == 1
+    assert all(ax.get_legend() is None for ax in panels.axes)

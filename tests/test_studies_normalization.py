@@ -212,3 +212,11 @@ def test_renorm_recipe_limits_take_effect_after_the_warm_up():
         held, study.renorm_recipe_study(splits, [8], [0, 1], steps=30, r_max=1.0, d_max=0.0)
     )
     assert not torch.equal(held, raised)
+
+
+def test_noise_injection_study_runs_the_noisy_arm_per_learning_rate():
+    splits = data.mnist1d()
+    noisy = study.noise_injection_study(splits, [0], lrs=[0.01, 0.1], epochs=1)
+    assert noisy["accuracy"].shape == (2, 1) and noisy["train_loss"].shape == (2, 1)
+    plain_bn = study.bn_lr_sweep(splits, [0.01, 0.1], [0], use_bn=True, epochs=1)
+    assert not torch.allclose(noisy["train_loss"], plain_bn["train_loss"])

@@ -19,7 +19,9 @@ __all__ = [
     "layer_stats_for",
     "matrix_power_figure",
     "regimes_figure",
+    "relu_profile_figure",
     "training_bands_figure",
+    "training_panels_figure",
 ]
 
 
@@ -140,7 +142,12 @@ def regimes_figure(runs: Mapping[str, Sequence]):
 
 
 def training_bands_figure(
-    curves: Mapping[str, torch.Tensor], ylabel: str, title: str = "", logy: bool = False, ax=None
+    curves: Mapping[str, torch.Tensor],
+    ylabel: str,
+    title: str = "",
+    logy: bool = False,
+    ax=None,
+    legend: bool = True,
 ):
     """Mean over seeds (line) and min-max range (band) of per-epoch curves of shape
     (epochs, seeds), one colour per name; epochs are counted from 1."""
@@ -157,8 +164,25 @@ def training_bands_figure(
         if logy:
             _plain_log_ticks(ax)
         ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-        ax.legend(fontsize=9)
+        if legend:
+            ax.legend(fontsize=9)
     return fig if fig is not None else ax.figure
+
+
+def training_panels_figure(panels: Mapping[str, tuple[Mapping[str, torch.Tensor], str, bool]]):
+    """Side by side :func:`training_bands_figure` panels, ``title: (curves, ylabel, logy)``,
+    with one legend below them (the same names in every panel keep their colours)."""
+    fig, axes = new_figure(ncols=len(panels), width=4.2, height=3.0)
+    for ax, (title, (curves, ylabel, logy)) in zip(axes, panels.items(), strict=True):
+        training_bands_figure(curves, ylabel, title, logy=logy, ax=ax, legend=False)
+    with mpl.rc_context(STYLE):
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            loc="outside lower center",
+            ncols=min(5, len(next(iter(panels.values()))[0])),
+            fontsize=9,
+        )
+    return fig
 
 
 def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float], float]]):
@@ -175,7 +199,12 @@ def matrix_power_figure(norms: Mapping[str, tuple[Sequence[int], Sequence[float]
             ylabel="spectral norm ||W^n||_2",
             title="the norm of a matrix power",
         )
-        ax.legend(fontsize=9, title="dots: measured; lines: λ_max^n")
+        ax.legend(
+            fontsize=9,
+            title="dots: measured\nlines: λ_max^n",
+            loc="center left",
+            bbox_to_anchor=(1.01, 0.5),
+        )
     return fig
 
 
@@ -205,7 +234,12 @@ def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1
                 ax.plot(edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k}")
             ax.set_yscale("log")
             ax.set(xlabel="activation value", ylabel="density", title=label)
-            ax.legend(fontsize=9)
+        fig.legend(
+            *axes[1].get_legend_handles_labels(),
+            loc="outside lower right",
+            ncols=len(picks),
+            fontsize=9,
+        )
     return fig
 
 
@@ -214,13 +248,12 @@ def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
     named setting (tensors of shape (steps + 1, seeds)); a diverged run's line stops."""
     fig, (ax,) = new_figure(width=5.6, height=3.4)
     with mpl.rc_context(STYLE):
-        for label, values in losses.items():
+        colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+        for k, (label, values) in enumerate(losses.items()):
             values = values.detach().double().numpy().copy()
             values[~np.isfinite(values)] = np.nan
-            lines = ax.plot(values, linewidth=1.0, alpha=0.8)
-            colour = lines[0].get_color()
-            for line in lines:
-                line.set_color(colour)
+            colour = colours[k % len(colours)]
+            lines = ax.plot(values, linewidth=1.0, alpha=0.8, color=colour)
             lines[0].set_label(label)
             for run in values.T:  # a run that diverged: a cross at its last finite loss
                 finite = np.flatnonzero(np.isfinite(run))
@@ -234,4 +267,28 @@ def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
             title="deep linear networks (× = diverged after this step)",
         )
         ax.legend(fontsize=9)
+    return fig
+
+
+def relu_profile_figure(
+    measured: Mapping[str, torch.Tensor], predicted: Mapping[str, torch.Tensor]
+):
+    """Mean square of the activations per hidden layer, log axis: one thin line per seed
+    (``measured[label]`` of shape (seeds, depth)) and the prediction dashed, per label."""
+    fig, (ax,) = new_figure(width=5.6, height=3.4)
+    with mpl.rc_context(STYLE):
+        colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+        for k, (label, runs) in enumerate(measured.items()):
+            layers = np.arange(1, runs.shape[1] + 1)
+            colour = colours[k % len(colours)]
+            lines = ax.plot(layers, runs.double().numpy().T, linewidth=1.0, alpha=0.7, color=colour)
+            lines[0].set_label(label)
+            ax.plot(layers, predicted[label].numpy(), "--", color="0.2", linewidth=1.0)
+        ax.set_yscale("log")
+        ax.set(
+            xlabel="hidden layer",
+            ylabel="mean square of activations",
+            title="ReLU, orthogonal weights (dashed: predicted)",
+        )
+        ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig

@@ -29,8 +29,10 @@ from nnlib import clipping, data, init, layer_stats, models, train, utils
 from nnlib.utils import check_positive
 
 __all__ = [
+    "orthogonal_relu_profile",
     "predicted_gradient_ratio",
     "predicted_last_std",
+    "predicted_relu_profile",
     "predicted_saturation",
     "scaled_kaiming_stats",
     "train_deep_linear",
@@ -107,6 +109,35 @@ def scaled_kaiming_stats(
     x = torch.randn(batch, width, generator=generator)
     y = torch.randint(0, 10, (batch,), generator=generator)
     return layer_stats.layer_statistics(model, x, y)
+
+
+def orthogonal_relu_profile(
+    gain: float, seed: int, depth: int = 20, width: int = 256, d_in: int = 40, batch: int = 256
+) -> torch.Tensor:
+    """Mean square of the activations of each hidden layer (shape (depth,)) of a ReLU MLP
+    ``[d_in] + [width] * depth`` with orthogonal weights times ``gain`` and zero biases, on
+    standard Gaussian inputs; the draws of ``seed`` only."""
+    check_positive("gain", gain)
+    g = utils.generator(seed)
+    net = models.mlp([d_in] + [width] * depth + [10], activation="relu")
+    for layer in net[::2]:
+        init.orthogonal_(layer.weight, gain=gain, generator=g)
+        torch.nn.init.zeros_(layer.bias)
+    h, squares = torch.randn(batch, d_in, generator=g), []
+    with torch.no_grad():
+        for module in net[:-1]:
+            h = module(h)
+            if isinstance(module, torch.nn.ReLU):
+                squares.append(h.pow(2).mean())
+    return torch.stack(squares)
+
+
+def predicted_relu_profile(gain: float, depth: int = 20, width: int = 256, d_in: int = 40):
+    """Kaiming's recursion for :func:`orthogonal_relu_profile`: the first layer spreads the
+    input's squared norm over ``width`` units (mean square ``gain² d_in / width``), every later
+    layer multiplies it by ``gain²``, and ReLU halves it after each: shape (depth,)."""
+    first = gain**2 * d_in / width / 2
+    return torch.tensor([first * (gain**2 / 2) ** k for k in range(depth)], dtype=torch.float64)
 
 
 def weight_variance(scheme: str, fan_in: int, fan_out: int) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 import torch
+from matplotlib import ticker
 from matplotlib.patches import FancyArrowPatch
 
 from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure
@@ -32,7 +33,7 @@ def lr_sweep_figure(lrs, sweeps: dict, chance: float = 0.1):
     ``sweeps`` maps a label to a dict with ``accuracy`` and ``diverged`` of shape (lrs, seeds);
     learning rates where every seed diverged are marked with a cross at chance level.
     """
-    fig, (ax,) = new_figure(width=5.6, height=3.6)
+    fig, (ax,) = new_figure(width=5.6, height=3.4)
     with mpl.rc_context(STYLE):
         for label, sweep in sweeps.items():
             mean, std = _mean_std(sweep["accuracy"])
@@ -49,7 +50,7 @@ def lr_sweep_figure(lrs, sweeps: dict, chance: float = 0.1):
             title="mean ± std over seeds; × = every seed diverged",
         )
         ax.title.set_fontsize(9)
-        ax.legend(fontsize=9)
+        fig.legend(loc="outside lower center", ncol=3, fontsize=9)
     return fig
 
 
@@ -59,23 +60,26 @@ def smoothness_figure(steps, results: dict):
     one colour per network; ``results`` maps a label to
     :func:`nncourse.lecture4.normalization.smoothness_over_training`'s output."""
     panels = {
-        "loss_range": "loss variation along g\n(max - min of L(θ - ηg))",
+        "loss_range": "loss variation along g\nmax - min of L(θ - ηg)",
         "gradient_change": "gradient change along g\nmax ‖∇L(θ - ηg) - g‖",
         "beta": "effective smoothness\nmax ‖∇L(θ - ηg) - g‖ / ‖ηg‖",
     }
-    fig, axes = new_figure(ncols=3, width=3.6, height=3.2)
+    fig, axes = new_figure(ncols=3, width=3.6, height=3.0)
     steps = torch.as_tensor(steps).numpy()
     with mpl.rc_context(STYLE):
-        for ax, (key, ylabel) in zip(axes, panels.items(), strict=True):
+        for ax, (key, title) in zip(axes, panels.items(), strict=True):
             for label, result in results.items():
                 mean, std = _mean_std(result[key].T.log())
                 (line,) = ax.plot(steps, np.exp(mean), marker=".", label=label)
                 low, high = np.exp(mean - std), np.exp(mean + std)
                 ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
-            ax.set(xlabel="training step", ylabel=ylabel, yscale="log")
-            ax.set_title(ylabel.split("\n")[0])
-            ax.yaxis.label.set_fontsize(9)
-        axes[0].legend(fontsize=9)
+            ax.set(xlabel="training step", yscale="log")
+            ax.set_title(title, fontsize=9)
+            ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9)
     return fig
 
 
@@ -89,7 +93,7 @@ def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0
         raise ValueError("Invalid results: give at least one dict of accuracies")
     if titles and len(titles) != len(results):
         raise ValueError(f"Invalid titles: {len(titles)} titles for {len(results)} panels")
-    fig, axes = new_figure(ncols=len(results), width=5.6 if len(results) == 1 else 4.4, height=3.6)
+    fig, axes = new_figure(nrows=len(results), width=6.4, height=3.0)
     with mpl.rc_context(STYLE):
         for ax, panel in zip(axes, results, strict=True):
             for name, accuracy in panel.items():
@@ -98,8 +102,9 @@ def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0
             ax.axhline(chance, color="grey", linestyle=":", label="chance (10 classes)")
             ax.set(xscale="log", xlabel="batch size B")
             ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
-            ax.legend(fontsize=9)
-        axes[0].set_ylabel("validation accuracy after training")
+            ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        for ax in axes:
+            ax.set_ylabel("validation accuracy")
         for ax in axes[1:]:
             ax.sharey(axes[0])
         for ax, title in zip(axes, titles, strict=False):

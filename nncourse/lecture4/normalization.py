@@ -206,22 +206,14 @@ class NoisyBatchNorm1d(norm.BatchNorm1d):
 
 
 def noise_injection_study(
-    splits, seeds: Sequence[int], lr: float = 0.3, epochs: int = 3
-) -> dict[str, dict[str, torch.Tensor]]:
-    """:func:`bn_lr_sweep` at one learning rate for :func:`deep_relu_mlp` without normalization,
-    with batch norm and with :class:`NoisyBatchNorm1d`: per variant, ``accuracy`` (validation,
-    eval mode) and ``train_loss`` (last epoch, train mode), tensors (len(seeds),). The networks
-    of one seed start from the same weights and see the same minibatches."""
-    variants = {
-        "no normalization": (False, norm.BatchNorm1d),
-        "batch norm": (True, norm.BatchNorm1d),
-        "noisy batch norm": (True, NoisyBatchNorm1d),
-    }
-    result = {}
-    for name, (use_bn, layer) in variants.items():
-        sweep = bn_lr_sweep(splits, [lr], seeds, use_bn, epochs=epochs, norm_layer=layer)
-        result[name] = {key: sweep[key][0] for key in ("accuracy", "train_loss")}
-    return result
+    splits, seeds: Sequence[int], lrs: Sequence[float] = (0.1, 0.3), epochs: int = 3
+) -> dict[str, torch.Tensor]:
+    """:func:`bn_lr_sweep` with :class:`NoisyBatchNorm1d` in place of batch norm: ``accuracy``
+    and ``train_loss`` of shape (len(lrs), len(seeds)). A seed's network starts from the
+    weights and sees the minibatches of the same seed in :func:`bn_lr_sweep` with and without
+    batch norm, whose runs are its controls."""
+    sweep = bn_lr_sweep(splits, lrs, seeds, True, epochs=epochs, norm_layer=NoisyBatchNorm1d)
+    return {key: sweep[key] for key in ("accuracy", "train_loss")}
 
 
 NORMALIZATIONS: dict[str, Callable[[int], nn.Module] | None] = {
