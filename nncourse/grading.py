@@ -64,6 +64,7 @@ __all__ = [
     "grading_now",
     "named",
     "reveal_enabled",
+    "with_prediction",
 ]
 
 NOT_IMPLEMENTED = "not implemented yet"
@@ -429,6 +430,25 @@ def check_value(
         got=student,
         hint=hint,
     )
+
+
+def with_prediction(
+    result: CheckResult,
+    prediction,
+    expected,
+    *,
+    name: str,
+    misconceptions: Mapping[str, object] | None = None,
+    atol: float = 0.0,
+    rtol: float = 1e-9,
+) -> CheckResult:
+    """An exercise's ``result`` combined with the check of the number it asked the student to
+    predict (``prediction``: a zero-argument function returning it, graded by
+    :func:`check_value`). Both must pass; the feedback shows both."""
+    predicted = check_value(
+        prediction, expected, name=name, misconceptions=misconceptions, atol=atol, rtol=rtol
+    )
+    return CheckResult(bool(result) and bool(predicted), f"{result.message}\n{predicted.message}")
 
 
 def _perturb(value, rng: np.random.Generator):
