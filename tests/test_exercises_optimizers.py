@@ -313,3 +313,11 @@ def test_the_plateau_prediction_is_graded_with_the_function():
     assert not waiting and "not implemented yet" in waiting.message
     # the prediction is what the rule itself gives on the task's losses
     assert _plateau(ex5b.PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1] == 0.025
+
+
+def test_the_adam_bias_prediction_is_graded_within_one_percent():
+    assert ex5a.check_adam_bias_steps(_bias_steps, prediction=lambda: 1.75)
+    steps = ex5a.check_adam_bias_steps(_bias_steps, prediction=lambda: 1750)
+    assert not steps and "multiple of 1/(1 - beta2)" in steps.message
+    # the closed form -ln(1 - 1/1.21) is within 1 % of the exact count for the defaults
+    assert abs(-math.log(1 - 1 / 1.21) - _bias_steps(0.9, 0.999, 0.1) / 1000) < 0.0175
