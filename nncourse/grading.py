@@ -30,6 +30,7 @@ module installs an IPython input transformer that skips the lecture's experiment
 cell after the set-up cells up to the one calling :func:`begin_exercises`, and the exercises'
 follow-up cells (first line ``# After the experiments``), which measure what the experiments ran.
 The exercises need neither, and a submission grades in seconds instead of a minute.
+``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
 What this does not stop (it is best effort, and the docs say so): a submission that patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
@@ -64,11 +65,13 @@ __all__ = [
     "grading_now",
     "named",
     "reveal_enabled",
+    "with_prediction",
 ]
 
 NOT_IMPLEMENTED = "not implemented yet"
 GRADING_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it ("autograde", "validate") in the kernel
 FOLLOW_UP = "# After the experiments"  # first line of an exercise's follow-up cell
+SKIP_ENV = "NNLIB_GRADING_SKIP"  # "0": nbgrader runs the whole lecture (to time the difference)
 _SETTINGS: dict = {"reveal": None, "grading": None}
 
 
@@ -431,6 +434,25 @@ def check_value(
     )
 
 
+def with_prediction(
+    result: CheckResult,
+    prediction,
+    expected,
+    *,
+    name: str,
+    misconceptions: Mapping[str, object] | None = None,
+    atol: float = 0.0,
+    rtol: float = 1e-9,
+) -> CheckResult:
+    """An exercise's ``result`` combined with the check of the number it asked the student to
+    predict (``prediction``: a zero-argument function returning it, graded by
+    :func:`check_value`). Both must pass; the feedback shows both."""
+    predicted = check_value(
+        prediction, expected, name=name, misconceptions=misconceptions, atol=atol, rtol=rtol
+    )
+    return CheckResult(bool(result) and bool(predicted), f"{result.message}\n{predicted.message}")
+
+
 def _perturb(value, rng: np.random.Generator):
     """``value`` with each floating entry scaled by 1 + 0.1 % noise (zeros, integers, booleans,
     and everything that is not a float, a float array or a float tensor stay as they are)."""
@@ -458,7 +480,7 @@ def _fresh_cases(cases: Sequence, rng: np.random.Generator) -> list:
 
 def _install_grading_skip() -> None:
     """While nbgrader grades, skip the lecture's experiments (see the module's docstring)."""
-    if not grading_now():
+    if not grading_now() or os.environ.get(SKIP_ENV, "1").strip() == "0":
         return
     try:
         from IPython import get_ipython

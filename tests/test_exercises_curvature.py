@@ -191,3 +191,11 @@ def test_calling_the_reference_is_caught(name, forbidden, called):
 def test_function_inputs_print_readably():
     result = check_power_iteration(lambda matvec, n, steps=500, seed=0: 0.0)
     assert "0x" not in result.message and "v -> H v" in result.message
+
+
+def test_the_escape_prediction_is_graded_within_one_step():
+    assert check_escape_steps(_escape, prediction=lambda: 72)
+    linearized = check_escape_steps(_escape, prediction=lambda: math.log(1000) / 0.1)
+    assert not linearized and "ln(1 + x) = x" in linearized.message
+    # the prediction is what the exercise's own function counts, per 1000-fold smaller offset
+    assert abs((_escape(1e-9, 1.0, 0.1, -1.0) - _escape(1e-6, 1.0, 0.1, -1.0)) - 72.48) <= 1

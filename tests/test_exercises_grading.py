@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nncourse import grading
-from nncourse.grading import Case, Misconception, check
+from nncourse.grading import Case, CheckResult, Misconception, check
 
 
 def _square(x):
@@ -136,6 +136,26 @@ def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     grading._install_grading_skip()
     assert shell.input_transformers_cleanup == []
+
+
+def test_the_skip_can_be_turned_off_to_time_a_whole_lecture(monkeypatch):
+    shell = _Shell()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv("NNLIB_GRADING_SKIP", "0")
+    grading._install_grading_skip()
+    assert shell.input_transformers_cleanup == []
+
+
+def test_a_prediction_is_graded_with_its_exercise():
+    passed = grading.with_prediction(CheckResult(True, "fn ok"), lambda: 2.0, 2.0, name="p")
+    assert passed and "fn ok" in passed.message and "✓ p" in passed.message
+    wrong = grading.with_prediction(CheckResult(True, "fn ok"), lambda: 3.0, 2.0, name="p")
+    assert not wrong and "✗ p" in wrong.message
+    failed_fn = grading.with_prediction(CheckResult(False, "fn wrong"), 2.0, 2.0, name="p")
+    assert not failed_fn and "fn wrong" in failed_fn.message
 
 
 def test_hidden_answers_cut_a_mistake_at_its_explanation(monkeypatch):

@@ -3,10 +3,11 @@
 import math
 
 import pytest
+import torch
 from exercise_helpers import assert_named, assert_solves
 
 from nncourse.lecture3.exercises import (
-    check_fan_in,
+    check_default_init_rms,
     check_kaiming_normal,
     check_leaky_relu_gain,
     check_predicted_std,
@@ -30,7 +31,7 @@ def _fan_out(shape):
 
 RIGHT = {
     check_kaiming_normal: _kaiming,
-    check_fan_in: _fan_in,
+    check_default_init_rms: lambda k, x: x * 3**-0.5 * 6 ** (-(k - 1) / 2),
     check_predicted_std: lambda k, s, w, x: x * (s * math.sqrt(w)) ** k,
     check_relu_std: lambda k, s, w, x: x * s * math.sqrt(w) * (s * math.sqrt(w / 2)) ** (k - 1),
     check_leaky_relu_gain: lambda a: math.sqrt(2 / (1 + a * a)),
@@ -41,9 +42,9 @@ MISTAKES = [
     (check_kaiming_normal, lambda t, g: _kaiming(t, g, std=lambda f: 2 / f), "variance"),
     (check_kaiming_normal, lambda t, g: _kaiming(t, g, std=lambda f: f**-0.5), "LeCun"),
     (check_kaiming_normal, lambda t, g: _kaiming(t, g, fan=lambda s: s[1]), "kernel"),
-    (check_fan_in, _fan_out, "fan_out"),
-    (check_fan_in, lambda s: s[1], "kernel"),
-    (check_fan_in, lambda s: math.prod(s), "every weight"),
+    (check_default_init_rms, lambda k, x: x * 2 ** (-(k - 1) / 2), "variance b^2/3"),
+    (check_default_init_rms, lambda k, x: x * 3 ** (-k / 2), "factor 1/2"),
+    (check_default_init_rms, lambda k, x: x * 6 ** (-k / 2), "before the first layer"),
     (check_predicted_std, lambda k, s, w, x: x * (w * s * s) ** k, "variance"),
     (check_predicted_std, lambda k, s, w, x: (s * math.sqrt(w)) ** k, "input's own"),
     (check_predicted_std, lambda k, s, w, x: x * (s * math.sqrt(w)) ** (k - 1), "k - 1"),
@@ -76,3 +77,21 @@ def test_calling_the_reference_is_caught():
     )
     assert not result and "calls" in result.message
     assert not check_relu_std(init.predicted_relu_std)
+
+
+def test_default_init_rms_reference_matches_torch_default_convolutions():
+    """The reference is what a stack of default-initialized convolutions does (biases zeroed)."""
+    from nncourse.lecture3.exercises import _default_init_rms
+
+    torch.manual_seed(0)
+    x = 0.5 * torch.randn(64, 16, 12, 12)
+    h = x
+    for depth in range(1, 5):
+        if depth > 1:
+            h = torch.relu(h)
+        conv = torch.nn.Conv2d(16, 16, 3, padding=1)
+        torch.nn.init.zeros_(conv.bias)
+        with torch.no_grad():
+            h = conv(h)
+        rms = h.pow(2).mean().sqrt().item()
+        assert rms == pytest.approx(_default_init_rms(depth, 0.5), rel=0.1)

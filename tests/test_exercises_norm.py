@@ -231,8 +231,8 @@ def _renorm(x, running_mean, running_var, r_max, d_max, eps=1e-5):
     return (x - mean) / std * r + d
 
 
-def _weight_norm(g, v):
-    return g * v / torch.linalg.vector_norm(v.flatten(1), dim=1).view(-1, *[1] * (v.dim() - 1))
+def _direction_norm(v_norm, g, grad_w_perp, lr):
+    return math.sqrt(v_norm**2 + (lr * g * grad_w_perp / v_norm) ** 2)
 
 
 def _expected_std(batch_size):
@@ -243,7 +243,7 @@ def _expected_std(batch_size):
     "checker, solution",
     [
         (ex.check_batch_renorm, _renorm),
-        (ex.check_weight_norm, _weight_norm),
+        (ex.check_direction_norm_after_step, _direction_norm),
         (ex.check_expected_batch_std, _expected_std),
     ],
 )
@@ -278,14 +278,33 @@ def test_batch_renorm_names_each_mistake():
     assert_named(ex.check_batch_renorm(running), "did not clip")
 
 
-def test_weight_norm_names_each_mistake_and_catches_the_reference():
-    assert_named(ex.check_weight_norm(lambda g, v: g * v / v.norm()), "whole tensor")
+def test_direction_norm_prediction_matches_a_step_of_torch_weight_norm():
+    """The reference is what one SGD step on torch's weight-normalized layer does to ||v||."""
+    torch.manual_seed(0)
+    layer = torch.nn.utils.weight_norm(torch.nn.Linear(5, 1, bias=False), dim=0)
+    with torch.no_grad():
+        layer.weight_g.fill_(2.5)
+    loss = (layer(torch.randn(8, 5)) - torch.randn(8, 1)).pow(2).mean()
+    (grad_w,) = torch.autograd.grad(loss, layer.weight, retain_graph=True)
+    loss.backward()
+    v, w = layer.weight_v.detach()[0], layer.weight.detach()[0]
+    grad_perp = grad_w[0] - (grad_w[0] @ w) / (w @ w) * w
+    lr = 0.3
+    after = (v - lr * layer.weight_v.grad[0]).norm().item()
+    predicted = ex._direction_norm_after_step(v.norm().item(), 2.5, grad_perp.norm().item(), lr)
+    assert predicted == pytest.approx(after, rel=1e-5)
+    assert after > v.norm().item()
+
+
+def test_direction_norm_names_each_mistake():
+    assert_named(ex.check_direction_norm_after_step(lambda v, g, d, lr: v), "unchanged")
     assert_named(
-        ex.check_weight_norm(lambda g, v: g * v / v.norm(dim=0, keepdim=True)), "first dim"
+        ex.check_direction_norm_after_step(lambda v, g, d, lr: math.sqrt(v * v + (lr * d) ** 2)),
+        "g / ||v||",
     )
-    assert_named(ex.check_weight_norm(lambda g, v: _weight_norm(torch.ones_like(g), v)), "length g")
-    cheat = ex.check_weight_norm(lambda g, v: norm.WeightNorm()(g, v))
-    assert not cheat and "WeightNorm" in cheat.message
+    assert_named(
+        ex.check_direction_norm_after_step(lambda v, g, d, lr: v + lr * g * d / v), "squares"
+    )
 
 
 def test_expected_batch_std_names_each_mistake():

@@ -78,7 +78,22 @@ CHECKERS = [
     (ex5a.check_heavy_ball_rate, _heavy_ball, None),
     (ex5a.check_adam_bias_steps, _bias_steps, None),
     (ex5b.check_cosine_schedule, _cosine, None),
-    (ex5b.check_cyclic_schedule, _cyclic2, None),
+    (ex5b.check_mean_cyclic_lr, lambda lo, hi, n: lo + (hi - lo) * (1 - 0.5**n) / n, None),
+    (
+        ex5b.check_rescaled_sharpness,
+        lambda w1, w2, x, c: x * x * (c * c * w1 * w1 + w2 * w2 / c**2),
+        None,
+    ),
+    (
+        ex5b.check_largest_linear_batch,
+        lambda b0, lr0, lam: math.ceil(2 * b0 / (lr0 * lam)) - 1,
+        None,
+    ),
+    (
+        ex5b.check_weighted_test_error,
+        lambda a, b, p: p * (a + 2 * b <= 0) + (1 - p) * (2 * b >= a),
+        None,
+    ),
     (ex5b.check_plateau_lrs, _plateau, None),
     (ex5b.check_rescale_relu, _rescale, None),
 ]
@@ -201,12 +216,43 @@ def test_schedule_misconceptions_are_named():
         "ignored eta_min",
     )
     _named_by(
-        ex5b.check_cyclic_schedule,
-        lambda t, lo, hi, half: (
-            lo + (hi - lo) * max(0.0, 1 - abs(t / half - 2 * math.floor(1 + t / (2 * half)) + 1))
-        ),
-        "kept the amplitude constant",
+        ex5b.check_mean_cyclic_lr, lambda lo, hi, n: lo + (hi - lo) / 2, "kept the height constant"
     )
+    _named_by(ex5b.check_mean_cyclic_lr, lambda lo, hi, n: lo + (hi - lo) / 2**n, "last cycle")
+
+
+def test_lecture_5c_predictions_name_their_mistakes():
+    _named_by(
+        ex5b.check_rescaled_sharpness,
+        lambda w1, w2, x, c: x * x * (c * c * w1 * w1 + w2 * w2),
+        "second weight shrinks",
+    )
+    _named_by(
+        ex5b.check_largest_linear_batch,
+        lambda b0, lr0, lam: math.ceil(b0 / (lr0 * lam)) - 1,
+        "1 / lambda_max",
+    )
+    _named_by(ex5b.check_weighted_test_error, lambda a, b, p: 1 - p, "whatever the weights")
+
+
+def test_mean_cyclic_lr_reference_is_the_average_of_torch_triangular2():
+    for lo, hi, cycles, half in ((0.01, 0.1, 3, 7), (0.001, 0.05, 5, 4)):
+        rates = [
+            schedules.cyclic_lr(t, lo, hi, half, mode="triangular2")
+            for t in range(2 * half * cycles)
+        ]
+        assert sum(rates) / len(rates) == pytest.approx(ex5b._mean_cyclic_lr(lo, hi, cycles))
+
+
+def test_rescaled_sharpness_reference_is_the_hessian_eigenvalue():
+    w1, w2, x, c = 0.7, -1.3, 1.5, 2.0
+
+    def loss(w):
+        return 0.5 * (w[1] * torch.relu(w[0] * x) - w2 * w1 * x) ** 2
+
+    w = torch.tensor([c * w1, w2 / c], dtype=torch.float64)
+    top = torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss, w))[-1].item()
+    assert top == pytest.approx(ex5b._rescaled_sharpness(w1, w2, x, c))
 
 
 def test_plateau_misconceptions_are_named():
@@ -252,3 +298,26 @@ def test_rescale_reference_keeps_the_function():
     before = net(x)
     models.rescale_relu_layers(net, 0, 2, 5.0)
     assert torch.allclose(net(x), before, atol=1e-5)
+
+
+def test_the_plateau_prediction_is_graded_with_the_function():
+    def stub():
+        raise NotImplementedError
+
+    assert ex5b.check_plateau_lrs(_plateau, prediction=lambda: 0.025)
+    wrong = ex5b.check_plateau_lrs(_plateau, prediction=lambda: 0.05)
+    assert not wrong and "predicted_last_rate" in wrong.message
+    broken = ex5b.check_plateau_lrs(_plateau, prediction=lambda: 0.1 * 0.5**6)
+    assert not broken and "broken version" in broken.message
+    waiting = ex5b.check_plateau_lrs(_plateau, prediction=stub)
+    assert not waiting and "not implemented yet" in waiting.message
+    # the prediction is what the rule itself gives on the task's losses
+    assert _plateau(ex5b.PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1] == 0.025
+
+
+def test_the_adam_bias_prediction_is_graded_within_one_percent():
+    assert ex5a.check_adam_bias_steps(_bias_steps, prediction=lambda: 1.75)
+    steps = ex5a.check_adam_bias_steps(_bias_steps, prediction=lambda: 1750)
+    assert not steps and "multiple of 1/(1 - beta2)" in steps.message
+    # the closed form -ln(1 - 1/1.21) is within 1 % of the exact count for the defaults
+    assert abs(-math.log(1 - 1 / 1.21) - _bias_steps(0.9, 0.999, 0.1) / 1000) < 0.0175

@@ -5,10 +5,10 @@ from exercise_helpers import assert_named, assert_solves
 from torch import nn
 
 from nncourse.lecture6.exercises import (
+    check_dropout_noise_variance,
     check_inverted_dropout,
     check_l1_prox_step,
     check_mixup_pairs,
-    check_swa_update,
     check_update_bn,
 )
 from nnlib import regularization as R
@@ -24,8 +24,8 @@ def _mix(x, y, lam, perm):
     return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
 
 
-def _swa(w_swa, w, n):
-    return (n * w_swa + w) / (n + 1)
+def _noise(w, x, p):
+    return float(p / (1 - p) * (w * x).pow(2).sum())
 
 
 def _update_bn(batches, model, reset=True, momentum=None, mode=True, restore=True):
@@ -56,7 +56,7 @@ def _prox(w, grad, lr, l1):
 RIGHT = {
     check_inverted_dropout: _dropout,
     check_mixup_pairs: _mix,
-    check_swa_update: _swa,
+    check_dropout_noise_variance: _noise,
     check_update_bn: _update_bn,
     check_l1_prox_step: _prox,
 }
@@ -72,9 +72,16 @@ MISTAKES = [
         "not the targets",
     ),
     (check_mixup_pairs, lambda x, y, lam, perm: _mix(x, y, 1 - lam, perm), "partner"),
-    (check_swa_update, lambda a, w, n: (a + w) / 2, "equal weights"),
-    (check_swa_update, lambda a, w, n: (n * a + w) / n if n else w, "divided by n"),
-    (check_swa_update, lambda a, w, n: (a + w) / (n + 1), "weight the old average"),
+    (
+        check_dropout_noise_variance,
+        lambda w, x, p: float(p * (1 - p) * (w * x).pow(2).sum()),
+        "1 / (1 - p)",
+    ),
+    (
+        check_dropout_noise_variance,
+        lambda w, x, p: float(p / (1 - p) * (w * x).sum() ** 2),
+        "squared the sum",
+    ),
     (check_update_bn, lambda b, m: _update_bn(b, m, reset=False), "did not reset"),
     (check_update_bn, lambda b, m: _update_bn(b, m, momentum=0.1), "momentum 0.1"),
     (check_update_bn, lambda b, m: _update_bn(b, m, mode=False), "eval mode"),
@@ -103,3 +110,18 @@ def test_known_mistakes_are_named(checker, wrong, words):
 def test_calling_the_reference_is_caught():
     assert "calls" in check_update_bn(R.update_bn).message
     assert "calls" in check_l1_prox_step(R.l1_proximal_step).message
+
+
+def test_dropout_noise_reference_matches_sampled_masks():
+    """The predicted variance is what many sampled masks give."""
+    import torch
+
+    from nncourse.lecture6.exercises import _dropout_noise_variance
+
+    g = torch.Generator().manual_seed(0)
+    w, x, p = torch.randn(6, generator=g), torch.randn(6, generator=g), 0.3
+    masks = (torch.rand(200_000, 6, generator=g) >= p).float()
+    outputs = (masks * w * x / (1 - p)).sum(dim=1)
+    predicted = _dropout_noise_variance(w.double(), x.double(), p)
+    assert outputs.var().item() == pytest.approx(predicted, rel=0.02)
+    assert outputs.mean().item() == pytest.approx((w * x).sum().item(), abs=0.02)

@@ -7,14 +7,13 @@ from exercise_helpers import assert_named, stub
 
 from nncourse.lecture7 import exercises as ex
 from nnlib import transfer
-from nnlib.regularization.averaging import update_bn
 from nnlib.transfer.distill import distillation_loss
 
 CHEAP = [
-    ex.check_freeze_all_but_head,
+    ex.check_probe_parameters,
     ex.check_extract_codes,
     ex.check_layerwise_lrs,
-    ex.check_reestimate_bn,
+    ex.check_stale_bn_output,
     ex.check_distillation_loss,
 ]
 
@@ -25,22 +24,24 @@ def test_stubs_are_not_implemented_yet(checker):
     assert not result and "not implemented yet" in result.message
 
 
-def test_freeze_all_but_head():
-    def right(model):
-        for name, block in model.named_children():
-            for p in block.parameters():
-                p.requires_grad = name == "head"
+def test_probe_parameters():
+    def right(c, n, k, s, p, m):
+        return (c * ((n + 2 * p - k) // s + 1) ** 2 + 1) * m
 
-    def forgets_to_unfreeze_head(model):
-        for name, block in model.named_children():
-            if name != "head":
-                block.requires_grad_(False)
+    assert ex.check_probe_parameters(right)
+    assert_named(
+        ex.check_probe_parameters(lambda c, n, k, s, p, m: right(c, n, k, s, p, m) - m), "biases"
+    )
+    assert_named(
+        ex.check_probe_parameters(lambda c, n, k, s, p, m: (c * n * n + 1) * m), "input's size"
+    )
 
-    assert ex.check_freeze_all_but_head(right)
-    half = ex.check_freeze_all_but_head(forgets_to_unfreeze_head)
-    assert_named(half, "did not make the head trainable again")
-    assert "head was frozen" in half.message  # the case is named
-    assert_named(ex.check_freeze_all_but_head(lambda m: m.requires_grad_(False)), "head included")
+
+def test_probe_parameters_reference_counts_a_real_probe():
+    conv = torch.nn.Conv2d(3, 32, 3, stride=2, padding=1)
+    codes = conv(torch.zeros(1, 3, 14, 14)).flatten(1)
+    probe = torch.nn.Linear(codes.shape[1], 10)
+    assert sum(p.numel() for p in probe.parameters()) == ex._probe_parameters(32, 14, 3, 2, 1, 10)
 
 
 @torch.no_grad()
@@ -85,24 +86,34 @@ def test_layerwise_lrs():
     assert_named(ex.check_layerwise_lrs(one_rate), "same rate")
 
 
-def _reestimate(model, x):
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None
-    model.train()
+def test_stale_bn_output():
+    def right(ms, vs, mt, vt, g, b, e):
+        scale = g / (vs + e) ** 0.5
+        return scale * (mt - ms) + b, abs(scale) * vt**0.5
+
+    assert ex.check_stale_bn_output(right)
+
+    def target_statistics(ms, vs, mt, vt, g, b, e):
+        return b, abs(g) * (vt / (vt + e)) ** 0.5
+
+    assert_named(ex.check_stale_bn_output(target_statistics), "target's own")
+
+
+def test_stale_bn_reference_matches_torch_eval_mode():
+    bn = torch.nn.BatchNorm1d(1).double().eval()
     with torch.no_grad():
-        model(x)
-    return model.eval()
-
-
-def test_reestimate_bn():
-    assert ex.check_reestimate_bn(_reestimate)
-    assert_named(ex.check_reestimate_bn(ex._one_pass_with_momentum), "momentum")
-    assert_named(ex.check_reestimate_bn(ex._biased_variance), "biased variance")
-    assert_named(ex.check_reestimate_bn(ex._trained_a_step), "changed weights")
-    caught = ex.check_reestimate_bn(lambda m, x: update_bn([(x,)], m))
-    assert not caught and "update_bn" in caught.message
+        bn.running_mean.fill_(0.5)
+        bn.running_var.fill_(0.25)
+        bn.weight.fill_(-1.5)
+        bn.bias.fill_(0.2)
+    x = -0.3 + 0.2 * torch.randn(
+        100_000, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
+    with torch.no_grad():
+        y = bn(x)
+    mean, std = ex._stale_bn_output(0.5, 0.25, x.mean().item(), x.var().item(), -1.5, 0.2, bn.eps)
+    assert y.mean().item() == pytest.approx(mean, rel=1e-6)
+    assert y.std().item() == pytest.approx(std, rel=1e-6)
 
 
 def test_distillation_loss():
@@ -190,3 +201,13 @@ def test_hint_loss():
     assert_named(
         ex.check_hint_loss(lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean()), "square"
     )
+
+
+def test_the_gradient_factor_is_graded_with_the_distillation_loss():
+    def right(s, t, temperature):
+        log_s = torch.log_softmax(s / temperature, 1)
+        log_t = torch.log_softmax(t / temperature, 1)
+        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
+
+    assert ex.check_distillation_loss(right, prediction=lambda: 16.0)
+    assert_named(ex.check_distillation_loss(right, prediction=lambda: 4.0), "carries it twice")

@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from nncourse.grading import Case, CheckResult, Misconception, check, named
+from nncourse.grading import Case, CheckResult, Misconception, check, named, with_prediction
 from nnlib import analytic_surfaces, curvature, optim
 
 __all__ = [
@@ -295,7 +295,7 @@ def _escape_signed(offset, radius, lr, lambda_min):
     return math.ceil(math.log(radius / abs(offset)) / math.log(1 + lr * lambda_min))
 
 
-def check_escape_steps(student_fn) -> CheckResult:
+def check_escape_steps(student_fn, prediction=None) -> CheckResult:
     """Exercise 2.5: steps for GD's offset along lambda_min < 0 to grow from offset to radius."""
     cases = [
         Case("the lecture's saddle: offset 1e-6 to 1, lr 0.1, lambda_min -1", 1e-6, 1.0, 0.1, -1.0),
@@ -304,7 +304,7 @@ def check_escape_steps(student_fn) -> CheckResult:
         Case("exactly on the saddle's stable line: offset 0", 0.0, 1.0, 0.1, -1.0),
         Case("already outside: offset 0.7, radius 0.5", 0.7, 0.5, 0.1, -1.0),
     ]
-    return check(
+    result = check(
         student_fn,
         optim.predicted_escape_steps,
         cases,
@@ -330,4 +330,19 @@ def check_escape_steps(student_fn) -> CheckResult:
         ],
         forbid=[optim.predicted_escape_steps],
         hint="how many times must the offset grow by the per-step factor to reach the radius?",
+    )
+    if prediction is None:
+        return result
+    return with_prediction(
+        result,
+        prediction,
+        math.log(1000) / math.log(1.1),
+        name="extra_steps_per_1000",
+        misconceptions={
+            "you used ln(1 + x) = x; at this rate the growth per step is 1.1, take its log": (
+                math.log(1000) / 0.1
+            ),
+        },
+        atol=1.0,
+        rtol=0.0,
     )

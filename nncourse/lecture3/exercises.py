@@ -14,7 +14,7 @@ from nncourse.grading import Case, CheckResult, Misconception, check
 from nnlib import init
 
 __all__ = [
-    "check_fan_in",
+    "check_default_init_rms",
     "check_kaiming_normal",
     "check_leaky_relu_gain",
     "check_predicted_std",
@@ -80,30 +80,50 @@ def check_kaiming_normal(student_fn) -> CheckResult:
     )
 
 
-def check_fan_in(student_fn) -> CheckResult:
-    """Exercise 3.2: fan_in of a weight shape (out, in, *kernel)."""
+def _default_init_rms(depth, input_rms):
+    """RMS of layer ``depth``'s pre-activations in a conv -> ReLU stack with PyTorch's default
+    weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (variance 1 / (3 fan_in)), zero biases: the first
+    layer multiplies the second moment by 1/3, every later one (after a ReLU) by 1/6."""
+    return input_rms * math.sqrt(1 / 3) * (1 / math.sqrt(6)) ** (depth - 1)
+
+
+def check_default_init_rms(student_fn) -> CheckResult:
+    """Exercise 3.2: the scale PyTorch's default initialization leaves after ``depth`` layers."""
     cases = [
-        Case("a linear layer, 64 x 32", (64, 32)),
-        Case("a linear layer, 10 x 200", (10, 200)),
-        Case("a 5 x 5 convolution", (16, 3, 5, 5)),
-        Case("a 1-D convolution of width 3", (8, 4, 3)),
-        Case("a 3-D convolution", (32, 16, 3, 3, 3)),
+        Case("one layer, unit inputs", 1, 1.0),
+        Case("two layers, unit inputs", 2, 1.0),
+        Case("five layers, inputs of RMS 0.5", 5, 0.5),
+        Case("twenty layers, inputs of RMS 2", 20, 2.0),
     ]
     mistakes = [
-        Misconception("you returned fan_out (shape[0] times the kernel)", lambda s: _fans(s)[1]),
-        Misconception("you ignored the kernel dimensions", lambda s: s[1]),
-        Misconception("you counted every weight (out_channels too)", lambda s: math.prod(s)),
+        Misconception(
+            "you took the bound 1/sqrt(fan_in) as the standard deviation; a uniform "
+            "distribution on [-b, b] has variance b^2/3",
+            lambda k, x: x * (1 / math.sqrt(2)) ** (k - 1),
+        ),
+        Misconception(
+            "you left out ReLU's factor 1/2 on the second moment",
+            lambda k, x: x * (1 / math.sqrt(3)) ** k,
+        ),
+        Misconception(
+            "you applied ReLU's factor 1/2 before the first layer too; the inputs are not "
+            "rectified",
+            lambda k, x: x * (1 / math.sqrt(6)) ** k,
+        ),
+        Misconception(
+            "you multiplied the standard deviations by the variance factors",
+            lambda k, x: x * (1 / 3) * (1 / 6) ** (k - 1),
+        ),
     ]
     return check(
-        lambda s: student_fn(s),
-        lambda s: _fans(s)[0],
+        student_fn,
+        _default_init_rms,
         cases,
-        name="fan_in",
+        name="default_init_rms",
         misconceptions=mistakes,
-        forbid=[init.fan_in_and_fan_out],
-        atol=0,
-        rtol=0,
-        hint="count the inputs that feed one output unit.",
+        rtol=1e-6,
+        hint="a uniform distribution on [-b, b] has variance b^2/3; the kernel and the channels "
+        "enter only through fan_in.",
     )
 
 

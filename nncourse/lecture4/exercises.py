@@ -6,6 +6,8 @@ knows the usual wrong answers for its exercise and names the one it sees.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from nncourse.grading import Case, CheckResult, Misconception, check
@@ -15,13 +17,13 @@ __all__ = [
     "check_batch_renorm",
     "check_batchnorm_backward",
     "check_batchnorm_forward",
+    "check_direction_norm_after_step",
     "check_expected_batch_std",
     "check_group_norm",
     "check_layer_norm",
     "check_running_average",
     "check_running_stats",
     "check_unbiased_factor",
-    "check_weight_norm",
 ]
 
 _F64 = torch.float64
@@ -516,51 +518,46 @@ def check_batch_renorm(student_fn) -> CheckResult:
 # ---- lecture 4b: weight normalization ------------------------------------------------------
 
 
-def _reference_weight_norm(g, v):
-    return norm.WeightNorm(dim=0)(g, v)
+def _direction_norm_after_step(v_norm, g, grad_w_perp, lr):
+    """||v|| after one SGD step on v under weight normalization w = g v / ||v||: the gradient
+    with respect to v is (g / ||v||) times the part of dL/dw orthogonal to w, so it is
+    orthogonal to v, and the squared norm grows by lr^2 times its squared length."""
+    return math.sqrt(v_norm**2 + (lr * g * grad_w_perp / v_norm) ** 2)
 
 
-def _wn_cases():
-    gen = _gen(10)
-    cases = []
-    for label, shape in (
-        ("a linear layer's weight (3, 5)", (3, 5)),
-        ("a single unit (1, 4)", (1, 4)),
-        ("a conv layer's weight (4, 2, 3)", (4, 2, 3)),
-    ):
-        v = torch.randn(shape, generator=gen, dtype=_F64)
-        g = torch.rand((shape[0],) + (1,) * (len(shape) - 1), generator=gen, dtype=_F64) + 0.5
-        cases.append(Case(label, g, v))
-    return cases
-
-
-def _rows(v):
-    return torch.linalg.vector_norm(v.flatten(1), dim=1).view(-1, *[1] * (v.dim() - 1))
-
-
-def check_weight_norm(student_fn) -> CheckResult:
-    """Exercise 4b.3: w = g v / ||v||, one norm per output unit (all dims but the first)."""
+def check_direction_norm_after_step(student_fn) -> CheckResult:
+    """Exercise 4b.3: the norm of weight normalization's direction v after one SGD step."""
     return check(
         student_fn,
-        _reference_weight_norm,
-        _wn_cases(),
-        name="weight_norm",
+        _direction_norm_after_step,
+        [
+            Case("||v|| = 1, g = 1, gradient 1, lr = 0.1", 1.0, 1.0, 1.0, 0.1),
+            Case("||v|| = 2, g = 3, gradient 0.5, lr = 0.5", 2.0, 3.0, 0.5, 0.5),
+            Case("||v|| = 0.1, g = 1, gradient 2, lr = 0.05", 0.1, 1.0, 2.0, 0.05),
+            Case("||v|| = 5, g = 0.2, gradient 4, lr = 1", 5.0, 0.2, 4.0, 1.0),
+        ],
+        name="direction_norm_after_step",
         misconceptions=[
             Misconception(
-                "you divided by the norm of the whole tensor; each output unit has its own ||v||",
-                lambda g, v: g * v / v.norm(),
+                "you kept ||v|| unchanged; orthogonal to v is not zero change of the norm",
+                lambda v, g, d, lr: v,
             ),
             Misconception(
-                "you normalized over the first dim (columns); each output unit is a row",
-                lambda g, v: g * v / torch.linalg.vector_norm(v, dim=0, keepdim=True),
+                "you left out the factor g / ||v|| that the chain rule puts on the gradient",
+                lambda v, g, d, lr: math.sqrt(v**2 + (lr * d) ** 2),
             ),
-            Misconception("you forgot the length g", lambda g, v: v / _rows(v)),
             Misconception(
-                "you multiplied by ||v|| instead of dividing", lambda g, v: g * v * _rows(v)
+                "you let the norm shrink; a step orthogonal to v can only lengthen it",
+                lambda v, g, d, lr: math.sqrt(max(v**2 - (lr * g * d / v) ** 2, 0.0)),
+            ),
+            Misconception(
+                "you added the lengths; orthogonal steps add in squares (Pythagoras)",
+                lambda v, g, d, lr: v + lr * g * d / v,
             ),
         ],
-        forbid=[norm.WeightNorm, norm.weight_norm, torch.nn.utils.parametrizations.weight_norm],
-        rtol=1e-9,
+        rtol=1e-6,
+        hint="differentiate w = g v / ||v|| with respect to v, and look at the direction of "
+        "what you get.",
     )
 
 

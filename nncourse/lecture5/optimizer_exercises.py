@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from nncourse.grading import Case, CheckResult, Misconception, check
+from nncourse.grading import Case, CheckResult, Misconception, check, with_prediction
 from nncourse.lecture5.optimizers import adam_bias_steps
 from nncourse.lecture5.schedule_exercises import check_cosine_schedule
 from nnlib import optim
@@ -250,7 +250,7 @@ def check_heavy_ball_rate(student_fn) -> CheckResult:
     )
 
 
-def check_adam_bias_steps(student_fn) -> CheckResult:
+def check_adam_bias_steps(student_fn, prediction=None) -> CheckResult:
     """Exercise 5a.4: how long Adam's missing bias correction matters."""
     cases = [
         Case("β₁ = 0.9, β₂ = 0.99, tol 0.1", 0.9, 0.99, 0.1),
@@ -265,7 +265,7 @@ def check_adam_bias_steps(student_fn) -> CheckResult:
             t += 1
         return t
 
-    return check(
+    result = check(
         student_fn,
         adam_bias_steps,
         cases,
@@ -286,4 +286,18 @@ def check_adam_bias_steps(student_fn) -> CheckResult:
         atol=0.5,
         rtol=0.0,
         hint="under a constant gradient, write m_t and v_t in closed form.",
+    )
+    if prediction is None:
+        return result
+    return with_prediction(
+        result,
+        prediction,
+        adam_bias_steps(0.9, 0.999, 0.1) * (1 - 0.999),
+        name="bias_steps_multiple",
+        misconceptions={
+            "you gave the number of steps; the question asks for a multiple of 1/(1 - beta2)": (
+                adam_bias_steps(0.9, 0.999, 0.1)
+            ),
+        },
+        rtol=0.01,
     )

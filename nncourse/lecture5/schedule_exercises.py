@@ -7,18 +7,18 @@ import math
 import torch
 from torch import nn
 
-from nncourse.grading import Case, CheckResult, Misconception, check
+from nncourse.grading import Case, CheckResult, Misconception, check, with_prediction
 from nnlib import models, schedules
 
 __all__ = [
-    "check_adaptive_test_error",
     "check_cosine_schedule",
-    "check_cyclic_schedule",
     "check_grid_close_probability",
+    "check_largest_linear_batch",
+    "check_mean_cyclic_lr",
     "check_plateau_lrs",
     "check_rescale_relu",
-    "check_same_noise_lr",
-    "check_second_layer_factor",
+    "check_rescaled_sharpness",
+    "check_weighted_test_error",
 ]
 
 
@@ -59,51 +59,45 @@ def check_cosine_schedule(student_fn) -> CheckResult:
     )
 
 
-def check_cyclic_schedule(student_fn) -> CheckResult:
-    """Exercise 5b.2: torch's CyclicLR in "triangular2" mode (the amplitude halves every cycle)."""
-    cases = [
-        Case("the start", 0, 0.01, 0.1, 10),
-        Case("the first peak", 10, 0.01, 0.1, 10),
-        Case("going down in the first cycle", 14, 0.01, 0.1, 10),
-        Case("the second peak", 30, 0.01, 0.1, 10),
-        Case("rising in the third cycle", 43, 0.01, 0.1, 10),
-        Case("the fourth peak, half-period 4", 28, 0.001, 0.01, 4),
-    ]
+def _mean_cyclic_lr(base_lr, max_lr, cycles):
+    """The average of torch's CyclicLR in mode "triangular2" over its first ``cycles`` full
+    cycles: each triangle averages half its height, and the heights halve cycle by cycle."""
+    return base_lr + (max_lr - base_lr) * (1 - 2.0**-cycles) / cycles
 
-    def triangular(t, lo, hi, half):
-        return schedules.cyclic_lr(t, lo, hi, half)
 
-    def halved_each_half_cycle(t, lo, hi, half):
-        x = abs(t / half - 2 * math.floor(1 + t / (2 * half)) + 1)
-        return lo + (hi - lo) * max(0.0, 1 - x) / 2 ** math.floor(t / half)
-
-    def whole_rate_halved(t, lo, hi, half):
-        cycle = math.floor(1 + t / (2 * half))
-        return schedules.cyclic_lr(t, lo, hi, half) / 2 ** (cycle - 1)
-
+def check_mean_cyclic_lr(student_fn) -> CheckResult:
+    """Exercise 5b.2: the average learning rate of "triangular2" over its first ``cycles``
+    cycles, predicted."""
     return check(
         student_fn,
-        lambda t, lo, hi, half: schedules.cyclic_lr(t, lo, hi, half, mode="triangular2"),
-        cases,
-        name="cyclic_schedule",
+        _mean_cyclic_lr,
+        [
+            Case("one cycle, 0.01 to 0.1", 0.01, 0.1, 1),
+            Case("two cycles, 0.01 to 0.1", 0.01, 0.1, 2),
+            Case("five cycles, 0.001 to 0.05", 0.001, 0.05, 5),
+            Case("twenty cycles, base 0", 0.0, 0.3, 20),
+        ],
+        name="mean_cyclic_lr",
         misconceptions=[
             Misconception(
-                "you kept the amplitude constant (torch's plain 'triangular')", triangular
+                "you averaged the peaks, max_lr included; a triangle averages half its height",
+                lambda lo, hi, n: lo + (hi - lo) * 2 * (1 - 2.0**-n) / n,
             ),
             Misconception(
-                "you halved the amplitude every half-cycle; it halves once per full cycle "
-                "(up and down)",
-                halved_each_half_cycle,
+                "you kept the height constant (plain 'triangular'); it halves every cycle",
+                lambda lo, hi, n: lo + (hi - lo) / 2,
             ),
             Misconception(
                 "you halved the whole rate, base_lr included; only the part above base_lr halves",
-                whole_rate_halved,
+                lambda lo, hi, n: (lo + (hi - lo) / 2) * 2 * (1 - 2.0**-n) / n,
+            ),
+            Misconception(
+                "you used only the last cycle's height; the average runs over every cycle",
+                lambda lo, hi, n: lo + (hi - lo) / 2**n,
             ),
         ],
-        forbid=[schedules.cyclic_lr],
-        rtol=1e-12,
-        atol=1e-15,
-        hint="first find which cycle t is in and where in that cycle it lies.",
+        rtol=1e-9,
+        atol=1e-12,
     )
 
 
@@ -111,7 +105,7 @@ def _plateau_reference(values, lr0, factor, patience):
     return schedules.plateau_lrs(values, lr0, factor=factor, patience=patience, threshold=0.0)
 
 
-def check_plateau_lrs(student_fn) -> CheckResult:
+def check_plateau_lrs(student_fn, prediction=None) -> CheckResult:
     """Exercise 5b.3: the learning rates ReduceLROnPlateau sets after each validation loss."""
     flat_then_better = [1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
     noisy = [2.0, 1.5, 1.6, 1.4, 1.45, 1.42, 1.41, 1.43, 1.39, 1.40, 1.40, 1.40, 1.40, 1.41]
@@ -156,7 +150,7 @@ def check_plateau_lrs(student_fn) -> CheckResult:
             out.append(lr)
         return out
 
-    return check(
+    result = check(
         student_fn,
         _plateau_reference,
         cases,
@@ -180,6 +174,34 @@ def check_plateau_lrs(student_fn) -> CheckResult:
         rtol=1e-12,
         hint="keep the best value so far and a count of epochs without improvement.",
     )
+    if prediction is None:
+        return result
+    return with_prediction(
+        result,
+        prediction,
+        _plateau_reference(PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1],
+        name="predicted_last_rate",
+        misconceptions={
+            "your value is what the broken version sets (it compares with the previous loss and "
+            "reduces at patience)": _broken_plateau(PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1],
+        },
+    )
+
+
+PLATEAU_PREDICTION_LOSSES = [1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+
+
+def _broken_plateau(losses, lr0, factor, patience):
+    """The task's broken rule (compares with the previous loss, reduces at patience, never
+    resets the count)."""
+    lr, previous, bad, rates = lr0, math.inf, 0, []
+    for loss in losses:
+        bad = 0 if loss < previous else bad + 1
+        previous = loss
+        if bad >= patience:
+            lr = lr * factor
+        rates.append(lr)
+    return rates
 
 
 def _rescale_reference(W1, b1, W2, alpha):
@@ -256,64 +278,124 @@ def check_grid_close_probability(student_fn) -> CheckResult:
     )
 
 
-def check_second_layer_factor(student_fn) -> CheckResult:
-    """Exercise 5c.2: the factor on the second layer's Hessian block after rescaling by alpha."""
-    return check(
-        student_fn,
-        lambda alpha: alpha**2,
-        [Case(f"c = {a}", a) for a in (0.5, 2.0, 5.0, 1.0)],
-        name="second_layer_factor",
-        misconceptions=[
-            Misconception(
-                "your factor is linear in c: the block is quadratic in the activations",
-                lambda alpha: alpha,
-            ),
-            Misconception(
-                "your factor shrinks when c grows, but the activations grow with c",
-                lambda alpha: alpha**-2,
-            ),
-        ],
-        rtol=1e-9,
-    )
+def _rescaled_sharpness(w1, w2, x, alpha):
+    """lambda_max of the loss (w2 relu(w1 x) - y)^2 / 2 at zero residual after the rescaling
+    w1 -> alpha w1, w2 -> w2 / alpha (w1 x > 0): the Hessian is J J^T with J = (w2 x, w1 x)."""
+    return x**2 * ((alpha * w1) ** 2 + (w2 / alpha) ** 2)
 
 
-def check_same_noise_lr(student_fn) -> CheckResult:
-    """Exercise 5c.3: the learning rate at batch size ``batch`` with noise scale lr0 / batch0."""
+def check_rescaled_sharpness(student_fn) -> CheckResult:
+    """Exercise 5c.2: the largest Hessian eigenvalue of a one-unit ReLU network at a minimum,
+    after Dinh et al.'s rescaling by alpha."""
     return check(
         student_fn,
-        lambda batch0, lr0, batch: lr0 * batch / batch0,
+        _rescaled_sharpness,
         [
-            Case("B = 32, lr = 0.02, to B = 512", 32, 0.02, 512),
-            Case("B = 128, lr = 0.1, to B = 32", 128, 0.1, 32),
-            Case("B = 64, lr = 0.05, to B = 64", 64, 0.05, 64),
+            Case("w1 = 1, w2 = 1, x = 1, c = 1", 1.0, 1.0, 1.0, 1.0),
+            Case("w1 = 1, w2 = 2, x = 1, c = 5", 1.0, 2.0, 1.0, 5.0),
+            Case("w1 = 0.5, w2 = 3, x = 2, c = 0.2", 0.5, 3.0, 2.0, 0.2),
+            Case("w1 = 2, w2 = -1, x = 0.5, c = 3", 2.0, -1.0, 0.5, 3.0),
         ],
-        name="same_noise_lr",
+        name="rescaled_sharpness",
         misconceptions=[
             Misconception(
-                "you scaled with the square root of the batch ratio; eta/B needs the full ratio",
-                lambda batch0, lr0, batch: lr0 * math.sqrt(batch / batch0),
+                "you rescaled only the first layer's part; the second weight shrinks by c",
+                lambda w1, w2, x, alpha: x**2 * ((alpha * w1) ** 2 + w2**2),
             ),
             Misconception(
-                "you divided by the batch ratio: a larger batch needs a larger eta",
-                lambda batch0, lr0, batch: lr0 * batch0 / batch,
+                "you left out the input: both entries of the gradient of f carry a factor x",
+                lambda w1, w2, x, alpha: (alpha * w1) ** 2 + (w2 / alpha) ** 2,
+            ),
+            Misconception(
+                "you swapped the roles: df/dw1 is w2 x and df/dw2 is w1 x",
+                lambda w1, w2, x, alpha: x**2 * ((w1 / alpha) ** 2 + (alpha * w2) ** 2),
+            ),
+            Misconception(
+                "you returned the unrescaled sharpness; the function is the same, its Hessian "
+                "is not",
+                lambda w1, w2, x, alpha: x**2 * (w1**2 + w2**2),
             ),
         ],
-        rtol=1e-9,
+        rtol=1e-6,
     )
 
 
-def check_adaptive_test_error(student_fn) -> CheckResult:
-    """Exercise 5c.4: the test error of weights equal on (label, constant, constant) when each
-    new example's label is +1 with probability ``p``."""
+def _largest_linear_batch(batch0, lr0, sharpness):
+    """The largest batch size B >= 1 whose linearly scaled rate lr0 B / batch0 stays below 2 /
+    sharpness (gradient descent's stability limit)."""
+    return max(1, math.ceil(2 * batch0 / (lr0 * sharpness)) - 1)
+
+
+def check_largest_linear_batch(student_fn) -> CheckResult:
+    """Exercise 5c.3: how far the linear scaling rule (same eta / B) can go before the rate
+    crosses 2 / lambda_max."""
     return check(
         student_fn,
-        lambda p: 1 - p,
-        [Case(f"P(label +1) = {p}", p) for p in (0.6, 0.75, 0.9)],
-        name="adaptive_test_error",
+        _largest_linear_batch,
+        [
+            Case("B0 = 32, lr0 = 0.02, sharpness 12", 32, 0.02, 12.0),
+            Case("B0 = 128, lr0 = 0.1, sharpness 3.7", 128, 0.1, 3.7),
+            Case("B0 = 64, lr0 = 0.05, sharpness 150", 64, 0.05, 150.0),
+            Case("B0 = 8, lr0 = 0.013, sharpness 0.9", 8, 0.013, 0.9),
+        ],
+        name="largest_linear_batch",
         misconceptions=[
             Misconception(
-                "that is the probability of the majority class, not the error", lambda p: p
-            )
+                "you used the limit 1 / lambda_max; gradient descent is stable up to 2 / lambda",
+                lambda batch0, lr0, sharpness: max(1, math.ceil(batch0 / (lr0 * sharpness)) - 1),
+            ),
+            Misconception(
+                "you returned a batch size that is not an integer; round down to a batch below "
+                "the limit",
+                lambda batch0, lr0, sharpness: 2 * batch0 / (lr0 * sharpness),
+            ),
+            Misconception(
+                "you scaled the rate with the square root of the batch ratio; eta / B fixed needs "
+                "the full ratio",
+                lambda batch0, lr0, sharpness: max(
+                    1, math.ceil(batch0 * (2 / (lr0 * sharpness)) ** 2) - 1
+                ),
+            ),
+        ],
+        atol=0.0,
+        rtol=0.0,
+    )
+
+
+def _weighted_test_error(a, b, p):
+    """Test error of sign(a y + 2 b) (weight a on the label feature y, b on each of two constant
+    features) when y = +1 with probability p: y = +1 is wrong when a + 2 b <= 0, y = -1 when
+    -a + 2 b >= 0 (a score of 0 counts as wrong)."""
+    return p * float(a + 2 * b <= 0) + (1 - p) * float(2 * b - a >= 0)
+
+
+def check_weighted_test_error(student_fn) -> CheckResult:
+    """Exercise 5c.4: the test error of weights (a, b, b) on (label, constant, constant) when
+    each new example's label is +1 with probability ``p``."""
+    return check(
+        student_fn,
+        _weighted_test_error,
+        [
+            Case("equal weights a = b = 1, p = 0.75", 1.0, 1.0, 0.75),
+            Case("the label feature only, a = 1, b = 0.1, p = 0.6", 1.0, 0.1, 0.6),
+            Case("a = 3, b = 1, p = 0.9", 3.0, 1.0, 0.9),
+            Case("a = 0.5, b = -1, p = 0.7", 0.5, -1.0, 0.7),
+            Case("a = -2, b = 0.3, p = 0.4", -2.0, 0.3, 0.4),
+        ],
+        name="weighted_test_error",
+        misconceptions=[
+            Misconception(
+                "you returned 1 - p whatever the weights; equal weights are one case of many",
+                lambda a, b, p: 1 - p,
+            ),
+            Misconception(
+                "you counted one constant feature; the examples carry two",
+                lambda a, b, p: p * float(a + b <= 0) + (1 - p) * float(b - a >= 0),
+            ),
+            Misconception(
+                "you returned the accuracy, not the error",
+                lambda a, b, p: 1 - _weighted_test_error(a, b, p),
+            ),
         ],
         atol=1e-9,
         rtol=0.0,

@@ -16,10 +16,10 @@ from nnlib.regularization.dropout import dropout as reference_dropout
 from nnlib.utils import model_mode
 
 __all__ = [
+    "check_dropout_noise_variance",
     "check_inverted_dropout",
     "check_l1_prox_step",
     "check_mixup_pairs",
-    "check_swa_update",
     "check_update_bn",
 ]
 
@@ -112,50 +112,55 @@ def check_mixup_pairs(student_fn) -> CheckResult:
     )
 
 
-def check_swa_update(student_fn) -> CheckResult:
-    """Exercise 6.3: fold a new iterate into the running weight average of n iterates."""
+def _dropout_noise_variance(w, x, p):
+    """Variance over the masks of the inverted-dropout unit sum_i w_i m_i x_i / (1 - p), with
+    m_i ~ Bernoulli(1 - p) independent: each term has variance (w_i x_i)^2 p / (1 - p)."""
+    return float(p / (1 - p) * ((w * x) ** 2).sum())
+
+
+def check_dropout_noise_variance(student_fn) -> CheckResult:
+    """Exercise 6.3: the variance inverted dropout adds to one linear unit, predicted."""
     g = torch.Generator().manual_seed(63)
     cases = [
         Case(
             label,
-            torch.randn(5, generator=g, dtype=torch.float64),
-            torch.randn(5, generator=g, dtype=torch.float64),
-            n,
+            torch.randn(d, generator=g, dtype=torch.float64),
+            torch.randn(d, generator=g, dtype=torch.float64),
+            p,
         )
-        for label, n in (
-            ("the first iterate (n = 0)", 0),
-            ("the second (n = 1)", 1),
-            ("n = 4", 4),
-            ("n = 99", 99),
+        for label, d, p in (
+            ("4 inputs, p = 0.5", 4, 0.5),
+            ("10 inputs, p = 0.1", 10, 0.1),
+            ("3 inputs, p = 0.8", 3, 0.8),
         )
     ]
     mistakes = [
         Misconception(
-            "you averaged the old average and the new iterate with equal weights; the old "
-            "average stands for n iterates",
-            lambda w_swa, w, n: (w_swa + w) / 2,
+            "you left out the rescaling by 1 / (1 - p): the kept terms are scaled up",
+            lambda w, x, p: float(p * (1 - p) * ((w * x) ** 2).sum()),
         ),
         Misconception(
-            "you divided by n instead of n + 1",
-            lambda w_swa, w, n: (n * w_swa + w) / n,
+            "you returned the second moment E[z^2], not the variance around the mean",
+            lambda w, x, p: float(p / (1 - p) * ((w * x) ** 2).sum() + (w * x).sum() ** 2),
         ),
         Misconception(
-            "you did not weight the old average by n",
-            lambda w_swa, w, n: (w_swa + w) / (n + 1),
+            "you squared the sum; the masks are independent, so the variances of the terms add",
+            lambda w, x, p: float(p / (1 - p) * ((w * x).sum()) ** 2),
+        ),
+        Misconception(
+            "you used the keep probability where the drop probability belongs",
+            lambda w, x, p: float((1 - p) / p * ((w * x) ** 2).sum()),
         ),
     ]
     return check(
         student_fn,
-        R.get_swa_avg_fn(),
+        _dropout_noise_variance,
         cases,
-        name="swa_update",
+        name="dropout_noise_variance",
         misconceptions=mistakes,
-        rtol=1e-12,
-        hint="the average of n + 1 numbers from the average of the first n.",
+        rtol=1e-6,
+        hint="write the unit as a sum of independent terms and add their variances.",
     )
-
-
-# --- update_bn -------------------------------------------------------------------------------
 
 
 def _bn_problem(seed: int, n_batches: int, batch: int):

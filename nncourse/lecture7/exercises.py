@@ -12,8 +12,7 @@ import inspect
 
 import torch
 
-from nncourse.grading import Case, CheckResult, Misconception, check
-from nnlib.regularization.averaging import update_bn
+from nncourse.grading import Case, CheckResult, Misconception, check, with_prediction
 from nnlib.transfer import extract_features, freeze, glyph_cnn, layerwise_param_groups
 from nnlib.transfer.distill import distillation_loss
 from nnlib.transfer.probing import best_cut, probe_layers
@@ -21,12 +20,12 @@ from nnlib.transfer.probing import best_cut, probe_layers
 __all__ = [
     "check_distillation_loss",
     "check_extract_codes",
-    "check_freeze_all_but_head",
     "check_freeze_bn_stats",
     "check_hint_loss",
     "check_layerwise_lrs",
     "check_probe_inverted",
-    "check_reestimate_bn",
+    "check_probe_parameters",
+    "check_stale_bn_output",
 ]
 
 
@@ -35,54 +34,55 @@ def _model(seed: int, n_classes: int = 10):
     return glyph_cnn(n_classes)
 
 
-def _flags(model) -> torch.Tensor:
-    return torch.tensor([float(p.requires_grad) for p in model.parameters()])
+def _probe_parameters(channels, size, kernel, stride, padding, classes):
+    """Weights and biases of a linear probe on the flattened output of a convolution with
+    ``channels`` output channels, a square ``kernel``, ``stride`` and ``padding``, applied to
+    ``size`` x ``size`` images: the output is ``s`` x ``s`` with
+    ``s = (size + 2 padding - kernel) // stride + 1``."""
+    side = (size + 2 * padding - kernel) // stride + 1
+    return (channels * side * side + 1) * classes
 
 
-def _student_flags(fn):
-    def run(seed, pre_frozen):
-        model = _model(seed)
-        if pre_frozen:
-            freeze(model, ["head"])  # the head must come back trainable
-        returned = fn(model)
-        return _flags(model if returned is None else returned)
-
-    return run
-
-
-def _freeze_others_only(model):
-    for name, block in model.named_children():
-        if name != "head":
-            block.requires_grad_(False)
-
-
-def check_freeze_all_but_head(student_fn) -> CheckResult:
-    """Exercise 7.1: ``freeze_all_but_head(model)`` leaves only the head's parameters trainable.
-
-    Compared: ``requires_grad`` of every parameter, in ``model.parameters()`` order (1 = trains).
-    """
-
-    def reference(model):
-        for name, block in model.named_children():
-            block.requires_grad_(name == "head")
-
+def check_probe_parameters(student_fn) -> CheckResult:
+    """Exercise 7.1: how many parameters a linear probe on a convolution's codes trains."""
     return check(
-        _student_flags(student_fn),
-        _student_flags(reference),
-        [Case("a fresh network", 0, False), Case("a network whose head was frozen", 1, True)],
-        name="freeze_all_but_head",
+        student_fn,
+        _probe_parameters,
+        [
+            Case(
+                "16 channels, 28 px, kernel 3, stride 1, padding 1, 10 classes", 16, 28, 3, 1, 1, 10
+            ),
+            Case(
+                "32 channels, 14 px, kernel 3, stride 2, padding 1, 10 classes", 32, 14, 3, 2, 1, 10
+            ),
+            Case(
+                "8 channels, 28 px, kernel 5, stride 1, no padding, 26 classes", 8, 28, 5, 1, 0, 26
+            ),
+            Case("64 channels, 7 px, kernel 7, stride 1, no padding, 2 classes", 64, 7, 7, 1, 0, 2),
+        ],
+        name="probe_parameters",
         misconceptions=[
             Misconception(
-                "you froze the other blocks but did not make the head trainable again",
-                _student_flags(_freeze_others_only),
+                "you left out the biases, one per class",
+                lambda c, n, k, s, p, m: _probe_parameters(c, n, k, s, p, m) - m,
             ),
             Misconception(
-                "you froze every block, the head included",
-                _student_flags(lambda model: model.requires_grad_(False)),
+                "you kept the input's size; a convolution without enough padding, or with a "
+                "stride, shrinks the image",
+                lambda c, n, k, s, p, m: (c * n * n + 1) * m,
+            ),
+            Misconception(
+                "you counted the convolution's own weights; the probe trains only its linear layer",
+                lambda c, n, k, s, p, m: c * k * k + (c * ((n + 2 * p - k) // s + 1) ** 2 + 1) * m,
+            ),
+            Misconception(
+                "you forgot one side of the padding: it is added on both sides of the image",
+                lambda c, n, k, s, p, m: (c * ((n + p - k) // s + 1) ** 2 + 1) * m,
             ),
         ],
-        hint="set requires_grad on every block's parameters, True for the head and False for "
-        "the rest, whatever it was before.",
+        atol=0,
+        rtol=0,
+        hint="first the output's side: (size + 2 padding - kernel) // stride + 1.",
     )
 
 
@@ -304,26 +304,6 @@ def _bn_images(kind: str) -> torch.Tensor:
     return 1 - 0.5 * torch.rand(25, 1, 8, 8, generator=g)  # "inverted, shifted"
 
 
-def _bn_run(fn):
-    """The BN summary after ``fn(model, x)``: every BN layer's running means, then running
-    variances, then the largest change of any weight (0 when none moved)."""
-
-    def run(kind, seed):
-        model = _model(seed)
-        before = {n: p.detach().clone() for n, p in model.named_parameters()}
-        returned = fn(model, _bn_images(kind))
-        model = model if returned is None else returned
-        layers = _bn_layers(model)
-        moved = max(
-            (p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters()
-        )
-        means = torch.cat([bn.running_mean for bn in layers])
-        variances = torch.cat([bn.running_var for bn in layers])
-        return torch.cat([means, variances, torch.tensor([moved])])
-
-    return run
-
-
 @torch.no_grad()
 def _reestimate_by_hand(model, x):
     """Reset the statistics and average them over the one batch x (what update_bn does)."""
@@ -338,74 +318,57 @@ def _reestimate_by_hand(model, x):
     return model.eval()
 
 
-@torch.no_grad()
-def _one_pass_with_momentum(model, x):
-    model.train()
-    model(x)
+def _stale_bn_output(source_mean, source_var, target_mean, target_var, gamma, beta, eps):
+    """Mean and standard deviation of an eval-mode batch-norm channel's output on target data of
+    mean ``target_mean`` and variance ``target_var`` when it still stores the source statistics:
+    y = gamma (x - source_mean) / sqrt(source_var + eps) + beta is affine in x."""
+    scale = gamma / (source_var + eps) ** 0.5
+    return scale * (target_mean - source_mean) + beta, abs(scale) * target_var**0.5
 
 
-def _biased_variance(model, x):
-    sizes = {}  # BN layer -> values per channel in its input
-
-    def record(module, inputs):
-        sizes[module] = inputs[0].numel() // inputs[0].shape[1]
-
-    hooks = [bn.register_forward_pre_hook(record) for bn in _bn_layers(model)]
-    _reestimate_by_hand(model, x)
-    for hook in hooks:
-        hook.remove()
-    with torch.no_grad():
-        for bn, n in sizes.items():
-            bn.running_var.mul_((n - 1) / n)  # undo torch's unbiased correction
-    return model
-
-
-def _trained_a_step(model, x):
-    _reestimate_by_hand(model, x)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(1e-2)
-    return model
-
-
-def check_reestimate_bn(student_fn) -> CheckResult:
-    """Exercise 7b.1: ``reestimate_bn(model, x)`` replaces every BN layer's running statistics
-    by those of the images ``x`` (all at once: the mean, and the unbiased variance as torch
-    stores it) and changes no weight.
-
-    Compared: the running means of all BN layers, then their running variances, then the
-    largest change of any weight (must be 0)."""
-
-    def reference(model, x):
-        update_bn([(x,)], model)
-
+def check_stale_bn_output(student_fn) -> CheckResult:
+    """Exercise 7b.1: what stale (source) batch-norm statistics do to target features."""
     return check(
-        _bn_run(student_fn),
-        _bn_run(reference),
+        student_fn,
+        _stale_bn_output,
         [
-            Case("bright noise, 40 images", "bright noise", 7),
-            Case("inverted, 25 images", "inverted", 8),
+            Case("target shifted by 2, same variance", 0.0, 1.0, 2.0, 1.0, 1.0, 0.0, 1e-5),
+            Case("target darker and flatter", 0.5, 0.25, -0.3, 0.04, 1.5, 0.2, 1e-5),
+            Case("a negative scale", 1.0, 4.0, 3.0, 9.0, -0.5, 1.0, 1e-3),
+            Case("target statistics equal to the source", 0.2, 2.0, 0.2, 2.0, 2.0, -1.0, 1e-5),
         ],
-        name="reestimate_bn",
+        name="stale_bn_output",
         misconceptions=[
             Misconception(
-                "you ran the images through in train mode with BN's default momentum (0.1): the "
-                "stored statistics moved only a tenth of the way to those of x",
-                _bn_run(_one_pass_with_momentum),
+                "you normalized with the target's own statistics; in eval mode the layer uses "
+                "the stored ones",
+                lambda ms, vs, mt, vt, g, b, e: (b, abs(g) * (vt / (vt + e)) ** 0.5),
             ),
             Misconception(
-                "you stored the biased variance (divided by n); torch keeps the unbiased one",
-                _bn_run(_biased_variance),
+                "you divided by the variance; batch norm divides by the standard deviation",
+                lambda ms, vs, mt, vt, g, b, e: (
+                    g / (vs + e) * (mt - ms) + b,
+                    abs(g / (vs + e)) * vt**0.5,
+                ),
             ),
             Misconception(
-                "your function changed weights, not only statistics", _bn_run(_trained_a_step)
+                "you added the shift beta to the standard deviation; a shift moves only the mean",
+                lambda ms, vs, mt, vt, g, b, e: (
+                    _stale_bn_output(ms, vs, mt, vt, g, b, e)[0],
+                    _stale_bn_output(ms, vs, mt, vt, g, b, e)[1] + b,
+                ),
+            ),
+            Misconception(
+                "your standard deviation is negative for a negative gamma; it is |gamma| times",
+                lambda ms, vs, mt, vt, g, b, e: (
+                    _stale_bn_output(ms, vs, mt, vt, g, b, e)[0],
+                    g / (vs + e) ** 0.5 * vt**0.5,
+                ),
             ),
         ],
-        forbid=[inspect.unwrap(update_bn)],
-        atol=1e-4,
-        rtol=1e-4,
-        hint="a fresh glyph network stores mean 0 and variance 1; afterwards they must be the "
-        "statistics of x alone, not a blend with the old ones.",
+        rtol=1e-6,
+        atol=1e-9,
+        hint="in eval mode the layer is an affine map of x with fixed coefficients.",
     )
 
 
@@ -423,7 +386,7 @@ def _kl(p_log, q_log):
     return (p_log.exp() * (p_log - q_log)).sum(1)
 
 
-def check_distillation_loss(student_fn) -> CheckResult:
+def check_distillation_loss(student_fn, prediction=None) -> CheckResult:
     """Exercise 7b.2: ``distillation_loss(student_logits, teacher_logits, temperature)``, the
     batch mean of T² KL(softmax(t/T) || softmax(s/T)) (Hinton et al. 2015)."""
 
@@ -445,7 +408,7 @@ def check_distillation_loss(student_fn) -> CheckResult:
         log_s, log_t = logs(s, t, temperature)
         return temperature**2 * _kl(log_s, log_t).mean()
 
-    return check(
+    result = check(
         student_fn,
         distillation_loss,
         _distillation_cases(),
@@ -465,6 +428,20 @@ def check_distillation_loss(student_fn) -> CheckResult:
         rtol=1e-5,
         hint="soften both sets of logits by the temperature; the result must not depend on how "
         "many examples the batch holds.",
+    )
+    if prediction is None:
+        return result
+    return with_prediction(
+        result,
+        prediction,
+        4.0**2,
+        name="gradient_shrink_factor",
+        misconceptions={
+            "you gave the factor on the logits; the loss's gradient carries it twice": 4.0,
+            "you gave the ratio the other way round; the question asks how many times smaller": (
+                1 / 16
+            ),
+        },
     )
 
 
