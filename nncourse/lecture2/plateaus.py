@@ -21,7 +21,7 @@ from torch import nn
 
 from nnlib import data, init, models, train, utils
 
-__all__ = ["CONFIGURATIONS", "build", "run", "saturated_fraction"]
+__all__ = ["ADAM", "CONFIGURATIONS", "adam_sweep", "build", "run", "saturated_fraction"]
 
 CONFIGURATIONS: dict[str, dict] = {
     "tanh, weights 10x too large": {"activation": "tanh", "scale": 10.0},
@@ -43,6 +43,7 @@ CONFIGURATIONS: dict[str, dict] = {
         "optimizer": "adam",
     },
 }
+ADAM = "gradient scaling: tanh, 10x weights, Adam"
 
 
 def build(
@@ -111,3 +112,19 @@ def run(
             runs.append(torch.cat([losses, torch.full((steps - len(losses),), float("nan"))]))
         curves[name] = torch.stack(runs)
     return curves
+
+
+def adam_sweep(
+    splits: data.Splits,
+    rates=(1e-4, 1e-3, 1e-2, 1e-1),
+    seeds: int = 3,
+    steps: int = 300,
+    batch_size: int = 100,
+) -> dict[float, torch.Tensor]:
+    """Adam from the saturated start of :data:`ADAM` at each learning rate in ``rates``: per rate,
+    the (seeds, steps) minibatch losses of :func:`run`, on the same minibatches for a given seed."""
+    config = {ADAM: CONFIGURATIONS[ADAM]}
+    return {
+        rate: run(splits, config, seeds, steps, batch_size=batch_size, adam_lr=rate)[ADAM]
+        for rate in rates
+    }
