@@ -125,6 +125,19 @@ def test_armijo_sgd_full_batch_decreases_the_loss_every_step():
     assert (run.evaluations >= 2).all()
 
 
+def test_constant_sgd_walks_the_batches_of_armijo_sgd():
+    problem = analytic_surfaces.LeastSquares.random(n=200, d=10, seed=0)
+    # a small first step always passes the Armijo test: the search keeps it, a constant step
+    run = sgd_least_squares.armijo_sgd(problem, batch_size=20, iterations=8, lr=0.01, seed=3)
+    assert (run.steps == 0.01).all()
+    losses = sgd_least_squares.constant_sgd(problem, [0.01, 0.02], 20, 8, seed=3, every=1)
+    assert losses.shape == (8, 2)
+    assert torch.allclose(losses[:, 0], run.full_after, rtol=1e-12)
+    assert not torch.allclose(losses[:, 1], run.full_after)
+    with pytest.raises(ValueError, match="lrs"):
+        sgd_least_squares.constant_sgd(problem, [0.1, 0.0], 20, 8)
+
+
 def test_early_stopping_run_finds_the_best_step():
     run = early_stopping.early_stopping_run(0, n_train=60, n_test=500, d=40, steps=2000)
     assert run.test_losses[run.best_step] == run.test_losses.min()

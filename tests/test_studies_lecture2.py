@@ -69,6 +69,14 @@ def test_plateau_run_returns_one_curve_per_seed():
     assert curves["small"].shape == (2, 5) and torch.isfinite(curves["small"]).all()
 
 
+def test_adam_sweep_one_curve_per_rate_and_the_rate_matters():
+    sweep = plateaus.adam_sweep(_tiny_splits(), rates=(1e-4, 1e-1), seeds=2, steps=5, batch_size=8)
+    assert set(sweep) == {1e-4, 1e-1}
+    assert all(c.shape == (2, 5) and torch.isfinite(c).all() for c in sweep.values())
+    assert not torch.equal(sweep[1e-4], sweep[1e-1])  # each rate trains with its own step
+    assert torch.equal(sweep[1e-4][:, 0], sweep[1e-1][:, 0])  # same start, same first batch
+
+
 def test_minima_run_spread_and_parameter_count():
     results = minima.run(_tiny_splits(), widths=(3, 5), seeds=4, epochs=2, batch_size=16)
     assert set(results) == {3, 5}

@@ -50,6 +50,6 @@ def cubic_fit_figure(lr: float = 5e-3, steps: int = 2000, seed: int = 0):
         if result.diverged is not None:
             right.set_title(str(result.diverged), color=DIVERGED_COLOR)
         else:
-            right.set_title(f"lr = {lr:.2g}: final loss {result.final_loss:.4f}")
+            right.set_title(f"lr = {lr:.2g}: final loss {result.final_loss:.3g}")
         right.legend(loc="upper right")
     return fig

@@ -9,6 +9,8 @@
 * :func:`armijo_sgd`: SGD whose step is chosen by Armijo backtracking
   (:func:`~nnlib.optim.armijo_step`) on each minibatch's own loss, recording the step it accepts
   and what that step does to the loss on all the data.
+* :func:`constant_sgd`: SGD with constant steps, several at once, on the same minibatches that
+  :func:`armijo_sgd` draws for the same seed: the paired control for the line search.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from nnlib.analytic_surfaces import LeastSquares
 from nnlib.optim.linesearch import armijo_step
 from nnlib.utils import check_positive, check_positive_int
 
-__all__ = ["ArmijoSGDRun", "armijo_sgd", "batch_loss", "conditioned_problem"]
+__all__ = ["ArmijoSGDRun", "armijo_sgd", "batch_loss", "conditioned_problem", "constant_sgd"]
 
 
 def conditioned_problem(
@@ -87,10 +89,7 @@ def armijo_sgd(
     loss = full_loss(problem)
     full = loss(w)
     for _ in range(iterations):
-        if batch_size >= problem.n:
-            rows = torch.arange(problem.n)
-        else:
-            rows = torch.randperm(problem.n, generator=generator)[:batch_size]
+        rows = _draw_batch(problem, batch_size, generator)
         g = problem.gradient(w, rows)
         step, evals = armijo_step(batch_loss(problem, rows), w, g, lr, shrink, c)
         w = w - step.unsqueeze(-1) * g
@@ -100,3 +99,37 @@ def armijo_sgd(
         steps.append(step)
         evaluations.append(evals)
     return ArmijoSGDRun(*(torch.cat(v) for v in (steps, before, after, evaluations)))
+
+
+def _draw_batch(problem: LeastSquares, batch_size: int, generator) -> torch.Tensor:
+    """The rows of one minibatch: all rows if ``batch_size >= n``, else a fresh random subset."""
+    if batch_size >= problem.n:
+        return torch.arange(problem.n)
+    return torch.randperm(problem.n, generator=generator)[:batch_size]
+
+
+def constant_sgd(
+    problem: LeastSquares,
+    lrs,
+    batch_size: int,
+    iterations: int,
+    seed: int = 0,
+    every: int = 10,
+) -> torch.Tensor:
+    """SGD from w = 0 with each constant step in ``lrs`` (R,), all on the minibatches that
+    :func:`armijo_sgd` draws for the same ``seed``. Returns the full-data loss after every
+    ``every`` iterations, shape (iterations // every, R); a diverging step gives inf or nan."""
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("iterations", iterations)
+    lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
+    if not (lrs > 0).all():
+        raise ValueError(f"Invalid lrs: {lrs.tolist()} (must all be > 0)")
+    generator = utils.generator(seed)
+    w = torch.zeros(len(lrs), problem.dim, dtype=torch.float64)
+    loss, recorded = full_loss(problem), []
+    for t in range(1, iterations + 1):
+        rows = _draw_batch(problem, batch_size, generator)
+        w = w - lrs.unsqueeze(-1) * problem.gradient(w, rows)
+        if t % every == 0:
+            recorded.append(loss(w))
+    return torch.stack(recorded)

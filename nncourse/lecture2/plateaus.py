@@ -19,9 +19,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nncourse.parallel import parallel_map
 from nnlib import data, init, models, train, utils
 
-__all__ = ["CONFIGURATIONS", "build", "run", "saturated_fraction"]
+__all__ = ["ADAM", "CONFIGURATIONS", "adam_sweep", "build", "run", "saturated_fraction"]
 
 CONFIGURATIONS: dict[str, dict] = {
     "tanh, weights 10x too large": {"activation": "tanh", "scale": 10.0},
@@ -43,6 +44,7 @@ CONFIGURATIONS: dict[str, dict] = {
         "optimizer": "adam",
     },
 }
+ADAM = "gradient scaling: tanh, 10x weights, Adam"
 
 
 def build(
@@ -91,23 +93,41 @@ def run(
     adam_lr: float = 1e-3,
 ) -> dict[str, torch.Tensor]:
     """Per configuration, the minibatch loss at every step for every seed: shape (seeds, steps).
-    SGD with momentum, or Adam (PyTorch's defaults, lr ``adam_lr``) where the configuration says
-    ``"optimizer": "adam"``; every configuration sees the same minibatches for a given seed."""
+    SGD with momentum, or Adam (PyTorch's defaults, lr ``adam_lr`` or the configuration's
+    ``"lr"``) where the configuration says ``"optimizer": "adam"``; every configuration sees the
+    same minibatches for a given seed. The runs are spread over the CPU cores
+    (:func:`nncourse.parallel.parallel_map`)."""
     configurations = configurations or CONFIGURATIONS
     x, y = splits.train.tensors
-    curves = {}
-    for name, config in configurations.items():
-        runs = []
-        for seed in range(seeds):
-            net = build(**config, seed=seed)
-            trained = net[-1].parameters() if config.get("output_only") else net.parameters()
-            if config.get("optimizer", "sgd") == "adam":
-                optimizer = torch.optim.Adam(trained, lr=adam_lr)
-            else:
-                optimizer = torch.optim.SGD(trained, lr=lr, momentum=momentum)
-            loader = data.TensorBatches(x, y, batch_size, seed=seed)
-            history = train.fit_steps(net, optimizer, loader, steps)
-            losses = torch.tensor(history.step_loss)
-            runs.append(torch.cat([losses, torch.full((steps - len(losses),), float("nan"))]))
-        curves[name] = torch.stack(runs)
-    return curves
+
+    def one_run(item: tuple[str, int]) -> torch.Tensor:
+        name, seed = item
+        config = configurations[name]
+        net = build(**{k: v for k, v in config.items() if k != "lr"}, seed=seed)
+        trained = net[-1].parameters() if config.get("output_only") else net.parameters()
+        if config.get("optimizer", "sgd") == "adam":
+            optimizer = torch.optim.Adam(trained, lr=config.get("lr", adam_lr))
+        else:
+            optimizer = torch.optim.SGD(trained, lr=lr, momentum=momentum)
+        loader = data.TensorBatches(x, y, batch_size, seed=seed)
+        history = train.fit_steps(net, optimizer, loader, steps)
+        losses = torch.tensor(history.step_loss)
+        return torch.cat([losses, torch.full((steps - len(losses),), float("nan"))])
+
+    items = [(name, seed) for name in configurations for seed in range(seeds)]
+    runs = iter(parallel_map(one_run, items))  # every core, one run each
+    return {name: torch.stack([next(runs) for _ in range(seeds)]) for name in configurations}
+
+
+def adam_sweep(
+    splits: data.Splits,
+    rates=(1e-4, 1e-3, 1e-2, 1e-1),
+    seeds: int = 3,
+    steps: int = 300,
+    batch_size: int = 100,
+) -> dict[float, torch.Tensor]:
+    """Adam from the saturated start of :data:`ADAM` at each learning rate in ``rates``: per rate,
+    the (seeds, steps) minibatch losses of :func:`run`, on the same minibatches for a given seed."""
+    configs = {f"{ADAM}, lr {rate:g}": CONFIGURATIONS[ADAM] | {"lr": rate} for rate in rates}
+    curves = run(splits, configs, seeds, steps, batch_size=batch_size)
+    return {rate: curves[name] for rate, name in zip(rates, configs, strict=True)}
