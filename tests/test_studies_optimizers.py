@@ -187,3 +187,42 @@ def test_convex_gaps_gd_meets_its_bound_and_nesterov_beats_it():
     start = (2000 / torch.arange(1, 2001, dtype=torch.float64)).sum()
     assert bool((gaps["GD"] <= start / (2 * k)).all())
     assert bool((gaps["Nesterov"][100:] < gaps["GD"][100:] / 10).all())
+
+
+def test_steps_per_rate_counts_each_rate_and_marks_a_run_that_never_got_there():
+    bowl = analytic_surfaces.running_example()
+    counts = study.steps_per_rate(
+        bowl, lambda p, lr: optim.SGD(p, lr=lr), [0.2, 1e-4], max_steps=50
+    )
+    assert set(counts) == {0.2, 1e-4}
+    assert 0 < counts[0.2] < 50 and counts[1e-4] == math.inf
+    assert (
+        study.best_steps(bowl, lambda p, lr: optim.SGD(p, lr=lr), [0.2, 1e-4], max_steps=50)
+        == counts[0.2]
+    )
+
+
+def test_schedule_pairs_match_torch_schedulers():
+    from nncourse.lecture5 import schedule_checks
+
+    pairs = schedule_checks.schedule_pairs()
+    assert len(pairs) == 9 and pairs["ReduceLROnPlateau"][1] is None
+    make, ours = pairs["cosine"]
+    theirs = schedule_checks.torch_rates(make, steps=20)
+    assert max(abs(ours(t) - r) for t, r in enumerate(theirs)) < 1e-12
+    # a wrong schedule is seen: the step schedule is not the cosine's
+    assert max(abs(pairs["step"][1](t) - r) for t, r in enumerate(theirs)) > 1e-3
+
+
+def test_segment_profiles_end_at_both_networks_and_the_control_is_as_long():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    a, b = models.mlp([4, 8, 3]), models.mlp([4, 8, 3])
+    alphas = torch.tensor([0.0, 0.5, 1.0])
+    profile = sharpness.segment_profiles(a, b, (x, y), (x, y), alphas, seed=0)
+    loss = torch.nn.CrossEntropyLoss()
+    assert torch.allclose(profile["train"][0], loss(a(x), y), atol=1e-5)
+    assert torch.allclose(profile["train"][2], loss(b(x), y), atol=1e-5)
+    assert torch.allclose(profile["test"], profile["train"])
+    assert torch.allclose(profile["random"][0], profile["train"][0])
+    assert not torch.allclose(profile["random"][2], profile["train"][2])

@@ -33,6 +33,7 @@ __all__ = [
     "heavy_ball_rates",
     "optimizer_sweep",
     "state_bytes",
+    "steps_per_rate",
     "steps_to_reach",
     "traced_peak_bytes",
 ]
@@ -293,11 +294,18 @@ def convex_gaps(n: int = 10_000, steps: int = 1000) -> dict[str, torch.Tensor]:
     return gaps
 
 
+def steps_per_rate(surface, make, lrs, x0=(1.8, 1.2), max_steps: int = 600, tol: float = 1e-4):
+    """Per learning rate in ``lrs``, the steps that ``make(params, lr)`` needs from ``x0`` on
+    ``surface`` to bring the gradient norm below ``tol`` (inf if it does not within
+    ``max_steps``)."""
+    counts = {}
+    for lr in lrs:
+        run = optim.run(surface, lambda p, lr=lr: make(p, lr), list(x0), max_steps, grad_tol=tol)
+        counts[lr] = int(run.steps_taken[0]) if run.stopped_at[0] >= 0 else math.inf
+    return counts
+
+
 def best_steps(surface, make, lrs, x0=(1.8, 1.2), max_steps: int = 600, tol: float = 1e-4):
     """The fewest steps, over the learning rates ``lrs``, that ``make(params, lr)`` needs from
     ``x0`` on ``surface`` to bring the gradient norm below ``tol`` (inf if none does)."""
-    counts = []
-    for lr in lrs:
-        run = optim.run(surface, lambda p, lr=lr: make(p, lr), list(x0), max_steps, grad_tol=tol)
-        counts.append(int(run.steps_taken[0]) if run.stopped_at[0] >= 0 else math.inf)
-    return min(counts)
+    return min(steps_per_rate(surface, make, lrs, x0, max_steps, tol).values())

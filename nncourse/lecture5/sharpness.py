@@ -16,7 +16,14 @@ from torch import nn
 from nncourse.lecture5.optimizers import SeedBatches
 from nnlib import curvature, loss_slices, losses, models, optim, params, train, utils
 
-__all__ = ["loss_along", "sharpness", "top_direction", "train_to_loss", "train_to_losses"]
+__all__ = [
+    "loss_along",
+    "segment_profiles",
+    "sharpness",
+    "top_direction",
+    "train_to_loss",
+    "train_to_losses",
+]
 
 
 def train_to_loss(
@@ -156,3 +163,19 @@ def loss_along(
     return loss_slices.line_losses(
         net, nn.CrossEntropyLoss(), x, y, theta, theta + direction, offsets
     )
+
+
+def segment_profiles(start_net, end_net, train_data, test_data, alphas, seed: int) -> dict:
+    """The losses along the straight line from ``start_net``'s parameters (alpha = 0) to
+    ``end_net``'s (alpha = 1) at ``alphas``: ``train`` and ``test``; and ``random``, the training
+    loss along a segment of the same length from the start in a random direction (generator
+    ``seed``), the control."""
+    loss_fn = nn.CrossEntropyLoss()
+    start, end = params.flatten_params(start_net), params.flatten_params(end_net)
+    direction = torch.randn(start.shape, generator=utils.generator(seed))
+    away = start + direction * (end - start).norm() / direction.norm()
+    return {
+        "train": loss_slices.line_losses(start_net, loss_fn, *train_data, start, end, alphas),
+        "test": loss_slices.line_losses(start_net, loss_fn, *test_data, start, end, alphas),
+        "random": loss_slices.line_losses(start_net, loss_fn, *train_data, start, away, alphas),
+    }
