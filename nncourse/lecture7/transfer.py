@@ -285,8 +285,7 @@ def transfer_depth(
 
     values = parallel_map(run, runs)
     return {
-        n: torch.tensor(values[i * len(seeds) : (i + 1) * len(seeds)])
-        for i, n in enumerate(copies)
+        n: torch.tensor(values[i * len(seeds) : (i + 1) * len(seeds)]) for i, n in enumerate(copies)
     }
 
 
