@@ -62,9 +62,9 @@ __all__ = [
     "rescale",
     "results_table",
     "sigmoid_mlp",
-    "smoothed_like",
     "signal_scales",
     "size_similarity",
+    "smoothed_like",
     "transfer_depth",
     "tune_rates",
 ]
