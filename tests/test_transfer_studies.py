@@ -101,8 +101,39 @@ def test_fitnets_study_runs_every_arm_with_the_random_teacher_control():
         "hints",
         "random-teacher hints",
         "hints + distillation",
+        "hints + smoothed labels",
     }
     _assert_accuracies_per_seed(out, 1, len(test[1]))
+
+
+def test_smoothed_labels_keep_the_top_class_and_the_soft_targets_entropy():
+    g = torch.Generator().manual_seed(0)
+    logits = 4 * torch.randn(6, 10, generator=g)
+    temperature = 4.0
+    q = torch.softmax(study.smoothed_like(logits, temperature) / temperature, 1)
+    p = torch.softmax(logits / temperature, 1)
+
+    def entropy(probs):
+        return -(probs * probs.log()).sum(1)
+
+    assert torch.equal(q.argmax(1), p.argmax(1))
+    assert torch.allclose(entropy(q), entropy(p), atol=1e-5)
+    others = q.clone()
+    others[torch.arange(6), q.argmax(1)] = float("nan")
+    assert torch.allclose(
+        others.nanmean(1), others.nan_to_num(0).amax(1)
+    )  # the wrong classes: all equal
+    assert not torch.allclose(entropy(q), entropy(torch.softmax(logits, 1)), atol=1e-2)
+
+
+def test_transfer_depth_runs_only_the_copies_asked_for():
+    train, test = _tiny_digits()
+    depths = study.transfer_depth(
+        transfer.load_pretrained(), train, test, 1e-3, k=2, seeds=(0, 1), steps=2, copies=(1, 3)
+    )
+    assert sorted(depths) == [1, 3] and all(v.shape == (2,) for v in depths.values())
+    with pytest.raises(ValueError, match="copies"):
+        study.transfer_depth(transfer.load_pretrained(), train, test, 1e-3, copies=(5,))
 
 
 def test_bn_shift_returns_four_paired_arms():

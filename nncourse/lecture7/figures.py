@@ -140,7 +140,7 @@ def few_labels_figure(
         left.axvline(xs[k_index], color="gray", ls=":")
         left.set_xscale("log")
         left.set(xlabel="labels per class (k)", ylabel="test accuracy", title=task)
-        left.legend(fontsize=9, loc="lower right")
+        # no legend over the curves: the bars on the right name each colour
         label = "all" if ks[k_index] is None else ks[k_index]
         names = [m.replace(" ", "\n") for m in methods]
         right.set_xticks(range(len(methods)), names, fontsize=9)
@@ -174,20 +174,20 @@ def size_similarity_figure(grid, bold=None, labels=None):
                 strong = (bold or {}).get((task, size), {max(means, key=means.get)})
                 for j, (method, v) in enumerate(cell.items()):
                     spread = v.std().item() if v.numel() > 1 else 0.0
-                    ax.text(
-                        c + 0.5,
-                        len(tasks) - r - 0.2 - 0.16 * j,
-                        f"{method} {means[method]:.2f} ± {spread:.2f}",
-                        ha="center",
-                        fontsize=9,
-                        color=_colour(method, j),
-                        weight="bold" if method in strong else "normal",
-                    )
+                    y = len(tasks) - r - 0.2 - 0.16 * j
+                    style = {"fontsize": 9, "color": _colour(method, j)}
+                    style["weight"] = "bold" if method in strong else "normal"
+                    ax.text(c + 0.5, y, f"{means[method]:.2f} ± {spread:.2f}", ha="center", **style)
+                    if c == 0:  # the method's name, left of the first column
+                        ax.text(-0.04, y, method, ha="right", fontsize=9, color=style["color"])
         ax.set_xticks([c + 0.5 for c in range(len(sizes))], sizes)
         ax.set_yticks(
             [len(tasks) - r - 0.5 for r in range(len(tasks))],
-            [labels.get(t, t) for t in tasks],
+            [labels.get(t, t).replace("\n", " ") for t in tasks],
+            rotation=90,
+            va="center",
         )
+        ax.tick_params(axis="y", pad=88, length=0)
         for v in range(1, len(sizes)):
             ax.axvline(v, color="gray", lw=0.8)
         for h in range(1, len(tasks)):

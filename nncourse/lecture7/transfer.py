@@ -64,6 +64,7 @@ __all__ = [
     "sigmoid_mlp",
     "signal_scales",
     "size_similarity",
+    "smoothed_like",
     "transfer_depth",
     "tune_rates",
 ]
@@ -258,13 +259,18 @@ def transfer_depth(
     k: int = 10,
     seeds: Sequence[int] = (0, 1, 2),
     steps: int = 150,
+    copies: Sequence[int] | None = None,
 ) -> dict[int, torch.Tensor]:
     """Yosinski et al. (2014)'s question: a fresh glyph network whose first ``n`` blocks are
     copied from ``pretrained`` (weights and BN statistics; ``n = 0``: nothing copied, scratch),
     then every block trained on ``k`` labels per class at ``lr`` (BN statistics updated).
-    Returns ``{n: test accuracy per seed}`` for ``n = 0 ... `` the blocks below the head."""
+    Returns ``{n: test accuracy per seed}`` for each ``n`` in ``copies`` (default: ``0 ...``
+    the number of blocks below the head)."""
     names = [n for n, _ in pretrained.named_children()][:-1]
-    runs = [(n, seed) for n in range(len(names) + 1) for seed in seeds]
+    copies = list(range(len(names) + 1) if copies is None else copies)
+    if not all(0 <= n <= len(names) for n in copies):
+        raise ValueError(f"Invalid copies: {copies} (each from 0 to {len(names)})")
+    runs = [(n, seed) for n in copies for seed in seeds]
 
     def run(n_seed) -> float:
         n, seed = n_seed
@@ -279,8 +285,7 @@ def transfer_depth(
 
     values = parallel_map(run, runs)
     return {
-        n: torch.tensor(values[n * len(seeds) : (n + 1) * len(seeds)])
-        for n in range(len(names) + 1)
+        n: torch.tensor(values[i * len(seeds) : (i + 1) * len(seeds)]) for i, n in enumerate(copies)
     }
 
 
@@ -465,6 +470,28 @@ def greedy_pretraining(
     return _per_seed(run_seed, seeds)
 
 
+def smoothed_like(teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The control for "soft targets carry the teacher's dark knowledge": per image, the
+    teacher's top class smoothed toward uniform, ``(1 - eps) onehot + eps / K``, with ``eps``
+    chosen (by bisection) so that its entropy equals that of the teacher's soft targets
+    ``softmax(teacher_logits / temperature)``. Returned as logits ``temperature * log q``, so
+    that the distillation loss at ``temperature`` matches the student to ``q``: the same
+    softness, but no ranking of the wrong classes."""
+    p = torch.softmax(teacher_logits / temperature, dim=1)
+    wanted = -(p * p.clamp_min(1e-30).log()).sum(1)
+    n_classes = p.shape[1]
+    onehot = nn.functional.one_hot(p.argmax(1), n_classes).to(p.dtype)
+    low, high = torch.zeros(len(p), dtype=p.dtype), torch.ones(len(p), dtype=p.dtype)
+    for _ in range(50):  # the entropy grows with eps, from 0 to log K
+        eps = (low + high) / 2
+        q = (1 - eps)[:, None] * onehot + eps[:, None] / n_classes
+        below = -(q * q.clamp_min(1e-30).log()).sum(1) < wanted
+        low, high = torch.where(below, eps, low), torch.where(below, high, eps)
+    eps = (low + high) / 2
+    q = (1 - eps)[:, None] * onehot + eps[:, None] / n_classes
+    return temperature * q.log()
+
+
 def fitnets(
     pretrained: nn.Module,
     train_xy,
@@ -481,10 +508,11 @@ def fitnets(
     Students (``thin_cnn``) trained on the labels after: no stage 1 (``"labels only"``); stage 1
     with hints from the pretrained network's ``conv2`` (``"hints"``); stage 1 with hints from a
     randomly initialised network of the same shape (``"random-teacher hints"``, the control).
-    ``"hints + distillation"`` follows stage 1 with FitNets' stage 2: knowledge distillation at
-    ``temperature`` from a teacher (the pretrained network fine-tuned on the same labels at
-    ``lr``) on all training images (their labels unused), then the labels. Also returns the
-    teacher's accuracy."""
+    ``"hints + distillation"`` follows stage 1 with knowledge distillation at ``temperature``
+    from a teacher (the pretrained network fine-tuned on the same labels at ``lr``) on all
+    training images (their labels unused), then the labels. ``"hints + smoothed labels"`` is
+    its control: the same, with the teacher's soft targets replaced by its top class smoothed
+    to the same entropy (:func:`smoothed_like`). Also returns the teacher's accuracy."""
     x_all = train_xy[0]
     with torch.random.fork_rng():
         utils.manual_seed(0)
@@ -510,12 +538,16 @@ def fitnets(
             if name != "labels only":
                 hints = hint_sets[name]
                 hint_pretrain(students[name], "conv3", hints, x_all, steps=hint_steps, seed=seed)
-        students["hints + distillation"] = copy.deepcopy(students["hints"])
         with torch.no_grad():
             teacher_logits = teacher.eval()(x_all)
-        student = students["hints + distillation"]
-        groups = [{"params": student.parameters(), "lr": 1e-3}]
-        train_classifier(student, x_all, teacher_logits, groups, steps, seed=seed, loss_fn=loss_fn)
+        targets = {
+            "hints + distillation": teacher_logits,
+            "hints + smoothed labels": smoothed_like(teacher_logits, temperature),
+        }
+        for name, target in targets.items():
+            student = students[name] = copy.deepcopy(students["hints"])
+            groups = [{"params": student.parameters(), "lr": 1e-3}]
+            train_classifier(student, x_all, target, groups, steps, seed=seed, loss_fn=loss_fn)
         for name, student in students.items():
             groups = [{"params": student.parameters(), "lr": 1e-3}]
             train_classifier(student, x, y, groups, steps, seed=seed)
