@@ -164,3 +164,62 @@ def test_hidden_answers_cut_a_mistake_at_its_explanation(monkeypatch):
     assert "known mistake: you doubled x\n" in result.message
     monkeypatch.delenv("NNLIB_EXERCISES_REVEAL")
     assert "x times x" in check_square(lambda x: 2 * x).message
+
+
+def _cell_function(source: str):
+    """A function defined in a notebook cell: the kernel compiles each cell under a file name of
+    its own, outside every installed library."""
+    namespace: dict = {}
+    exec(compile(f"patched = {source}", "/tmp/ipykernel_4242/1234567.py", "exec"), namespace)
+    return namespace["patched"]
+
+
+def test_a_patched_torch_function_gets_zero(lecture, monkeypatch):
+    # the exploit: with torch.allclose always true, any answer used to pass
+    monkeypatch.setattr(torch, "allclose", _cell_function("lambda *a, **k: True"))
+    with pytest.raises(AssertionError) as failure:
+        grading.grade(lecture, "check_square", lambda x: x * x)
+    message = str(failure.value)
+    assert "the library was modified in this notebook" in message and "torch.allclose" in message
+
+
+def test_a_patched_reference_in_nnlib_gets_zero(lecture, monkeypatch):
+    import nnlib.init
+
+    monkeypatch.setattr(nnlib.init, "calculate_gain", _cell_function("lambda *a, **k: 1.0"))
+    with pytest.raises(AssertionError, match="nnlib.init.calculate_gain"):
+        grading.grade(lecture, "check_square", lambda x: x * x)
+
+
+def test_a_patched_method_of_a_package_class_or_numpy_is_found(monkeypatch):
+    monkeypatch.setattr(grading.Case, "__repr__", _cell_function("lambda self: 'x'"))
+    assert "nncourse.grading.Case.__repr__" in grading._modified_libraries()
+    monkeypatch.undo()
+    monkeypatch.setattr(np, "isclose", _cell_function("lambda *a, **k: True"))
+    assert "numpy.isclose" in grading._modified_libraries()
+
+
+def test_the_unmodified_libraries_pass_the_tamper_check_quickly():
+    import importlib
+    import pkgutil
+    import time
+
+    import nnlib
+    import nncourse
+
+    for package in (nnlib, nncourse):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if "widgets" not in module.name:
+                importlib.import_module(module.name)
+    start = time.perf_counter()
+    assert grading._modified_libraries() is None  # dataclasses' generated methods included
+    assert time.perf_counter() - start < 0.2
+
+
+def test_the_comparison_calls_no_function_a_notebook_can_replace(monkeypatch):
+    for name in ("allclose", "isclose", "equal"):
+        monkeypatch.setattr(torch, name, lambda *a, **k: True)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    assert not check_square(lambda x: 2 * x)
+    assert not grading.check_value(2.0, 1.0, name="a number")
+    assert check_square(lambda x: x * x)
