@@ -294,9 +294,10 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
             return None if same else "values differ"
         # array arithmetic only (no library function a notebook could have replaced)
         got_n, expected_n = got_n.astype(float), expected_n.astype(float)
-        gap = abs(got_n - expected_n)
-        both_nan = (got_n != got_n) & (expected_n != expected_n)
-        close = (gap <= atol + rtol * abs(expected_n)) | both_nan | (got_n == expected_n)
+        with np.errstate(all="ignore"):  # infinities: inf - inf is nan, and equal infinities agree
+            gap = abs(got_n - expected_n)
+            both_nan = (got_n != got_n) & (expected_n != expected_n)
+            close = (gap <= atol + rtol * abs(expected_n)) | both_nan | (got_n == expected_n)
         if not close.all():
             worst = float(gap[~close].max())
             return f"values differ (largest gap {worst:.3g})"
@@ -443,14 +444,18 @@ def check(
     return CheckResult(True, f"✓ {name}: all {len(cases)} cases pass.")
 
 
+_EXPLANATION = re.compile(r"[:;] |,? but |, which |, not | instead of | without ")
+
+
 def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
     """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
-    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut at
-    its first colon or semicolon: "you returned 1/L: the limit is 2/L" names the mistake only."""
+    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut
+    where its explanation starts (a colon, a semicolon, ", but", ", which", ", not", "instead
+    of", "without"): "you returned 1/L: the limit is 2/L" names the mistake only."""
     reveal = reveal_enabled()
     lines = [headline]
     if mistake and not reveal:  # the mistake, without the explanation that gives the answer
-        mistake = re.split(r"[:;] ", mistake, maxsplit=1)[0]
+        mistake = _EXPLANATION.split(mistake, maxsplit=1)[0]
     if mistake:
         lines.append(f"  this looks like a known mistake: {mistake}")
     if inputs:

@@ -1,6 +1,7 @@
 """The graded path of the exercises: ``grade`` (the hidden tests' call) and the skip of the
 experiments while nbgrader grades."""
 
+import re
 import sys
 import types
 
@@ -187,7 +188,7 @@ def test_a_patched_reference_in_nnlib_gets_zero(lecture, monkeypatch):
     import nnlib.init
 
     monkeypatch.setattr(nnlib.init, "calculate_gain", _cell_function("lambda *a, **k: 1.0"))
-    with pytest.raises(AssertionError, match="nnlib.init.calculate_gain"):
+    with pytest.raises(AssertionError, match=r"nnlib\.init\.calculate_gain"):
         grading.grade(lecture, "check_square", lambda x: x * x)
 
 
@@ -204,8 +205,8 @@ def test_the_unmodified_libraries_pass_the_tamper_check_quickly():
     import pkgutil
     import time
 
-    import nnlib
     import nncourse
+    import nnlib
 
     for package in (nnlib, nncourse):
         for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
@@ -223,3 +224,40 @@ def test_the_comparison_calls_no_function_a_notebook_can_replace(monkeypatch):
     assert not check_square(lambda x: 2 * x)
     assert not grading.check_value(2.0, 1.0, name="a number")
     assert check_square(lambda x: x * x)
+
+
+@pytest.mark.parametrize(
+    ("description", "shown"),
+    [
+        ("you predicted no change, but the unbiased variance is B/(B-1) times", "no change"),
+        ("you used cos(t) without the (1 + ...) / 2", "you used cos(t)"),
+        ("you divided by p instead of 1 - p", "you divided by p"),
+        ("you kept the part 2 J^T J, which is zero at the origin", "the part 2 J^T J"),
+    ],
+)
+def test_hidden_answers_cut_a_mistake_before_its_answer(monkeypatch, description, shown):
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = grading._explain("✗", mistake=description, inputs=(), expected=1, got=2, hint="")
+    line = next(x for x in result.message.splitlines() if "known mistake" in x)
+    assert shown in line and line.endswith(description.split(shown)[0] + shown)
+
+
+def test_no_hidden_misconception_states_a_number_of_the_answer():
+    """With answers hidden, the visible part of each lecture's misconception names what the
+    student did: the brief's leaks (2/n, B/(B-1), the end points -4 and 0, (1 + ...) / 2) stay
+    behind the cut."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nncourse
+
+    leaks = ("2/n", "B/(B-1)", "-4 and 0", "(1 + ...) / 2")
+    for module in pkgutil.walk_packages(nncourse.__path__, "nncourse."):
+        if "exercises" not in module.name:
+            continue
+        source = inspect.getsource(importlib.import_module(module.name))
+        for text in re.findall(r'Misconception\(\s*((?:"[^"]*"\s*)+)', source):
+            description = "".join(re.findall(r'"([^"]*)"', text))
+            visible = grading._EXPLANATION.split(description, maxsplit=1)[0]
+            assert not any(leak in visible for leak in leaks), (module.name, visible)
