@@ -19,11 +19,14 @@ environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a 
 
 Grading. Each exercise's hidden test (stripped from the student's copy, restored by
 ``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
-module (so a submission that rebinds a ``check_...`` name or patches a module attribute grades
-against the original), runs the checker on its cases *and* on fresh copies of them whose floating
+module (so a submission that rebinds a ``check_...`` name grades against the original), gives
+zero with "the library was modified in this notebook" when a function of torch,
+torch.nn.functional, numpy, builtins or a loaded nnlib.* / nncourse.* module (or a method of a
+class of the two packages) has its code outside the installed libraries (a lambda assigned to
+``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases *and* on fresh copies of them whose floating
 inputs are perturbed with noise drawn at grading time (expected values computed then, never
-printed), compares through ``np.asarray(x, dtype=float)`` (an object whose ``==`` is always true
-gets nothing), never reveals an answer, and raises ``AssertionError`` on failure.
+printed), compares through ``np.asarray(x, dtype=float)`` and array arithmetic (an object whose
+``==`` is always true gets nothing; no library function is called to compare), never reveals an answer, and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
@@ -32,7 +35,8 @@ follow-up cells (first line ``# After the experiments``), which measure what the
 The exercises need neither, and a submission grades in seconds instead of a minute.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
-What this does not stop (it is best effort, and the docs say so): a submission that patches the
+What this does not stop (it is best effort, and the docs say so): a C function swapped for
+another (``torch.allclose = torch.equal``), a submission that patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
 solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
 not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
