@@ -24,10 +24,10 @@ zero with "the library was modified in this notebook" when a function of torch,
 torch.nn.functional, numpy, builtins or a loaded nnlib.* / nncourse.* module (or a method of a
 class of the two packages) has its code outside the installed libraries (a lambda assigned to
 ``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases
-*and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading time (expected values computed then, never
-printed), compares through ``np.asarray(x, dtype=float)`` and array arithmetic (an object whose
-``==`` is always true gets nothing; no library function is called to compare), never reveals
-an answer, and raises ``AssertionError`` on failure.
+*and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
+time (expected values computed then, never printed), compares through
+``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
+nothing; no library function is called to compare), never reveals an answer, and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
