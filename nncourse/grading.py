@@ -27,7 +27,8 @@ class of the two packages) has its code outside the installed libraries (a lambd
 *and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
 time (expected values computed then, never printed), compares through
 ``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
-nothing; no library function is called to compare), never reveals an answer, and raises ``AssertionError`` on failure.
+nothing; no library function is called to compare), never reveals an answer,
+and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
