@@ -6,7 +6,8 @@ from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions
 ``ClearHiddenTests`` (as in ``make student``), keeping every other output so that the lectures'
 figures and evidence still show; the stub and the checker's cells are shown without outputs.
 
-The rubrics of the open exercises are cut from the instructors' page. Outputs that depend on a
+The rubrics of the open exercises and the tolerance table of the graded predictions (whose
+closer forms give answers away) are cut from the instructors' page. Outputs that depend on a
 solution are cleared too: those of the solution, feedback and hidden-test
 cells and of each exercise's follow-up cells (first line ``# After the experiments``), which
 print the instructor's answer next to a measurement.
@@ -43,6 +44,8 @@ SOLUTIONS_TOGGLE = (
 SOLUTIONS_ABSENT = "This is the student edition: it holds no solutions to the exercises."
 RUBRICS = "### Rubrics for the open exercises"
 RUBRICS_ABSENT = RUBRICS + "\n\nThe rubrics are in the instructors' edition of the book.\n"
+TOLERANCES = "### Tolerances of the graded predictions"
+TOLERANCES_ABSENT = TOLERANCES + "\n\nThe tolerances are in the instructors' edition of the book.\n"
 
 
 def depends_on_a_solution(cell) -> bool:
@@ -82,9 +85,11 @@ def prepare_source(out: Path, branch: str) -> Path:
     guide.write_text(text.replace(SOLUTIONS_TOGGLE, SOLUTIONS_ABSENT))
     instructors = out / "book" / "instructors.md"  # the open exercises' rubrics stay private
     text = instructors.read_text()
-    start = text.index(RUBRICS)
-    end = text.index("\n## ", start)
-    instructors.write_text(text[:start] + RUBRICS_ABSENT + text[end:])
+    for heading, replacement in ((RUBRICS, RUBRICS_ABSENT), (TOLERANCES, TOLERANCES_ABSENT)):
+        start = text.index(heading)  # the section runs to the next heading of any level
+        end = min(i for i in (text.find("\n## ", start), text.find("\n### ", start + 1)) if i > 0)
+        text = text[:start] + replacement + text[end:]
+    instructors.write_text(text)
     (out / "notebooks").mkdir()
     for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
         nb = student_book_notebook(nbformat.read(path, as_version=4))

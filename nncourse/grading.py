@@ -19,11 +19,16 @@ environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a 
 
 Grading. Each exercise's hidden test (stripped from the student's copy, restored by
 ``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
-module (so a submission that rebinds a ``check_...`` name or patches a module attribute grades
-against the original), runs the checker on its cases *and* on fresh copies of them whose floating
-inputs are perturbed with noise drawn at grading time (expected values computed then, never
-printed), compares through ``np.asarray(x, dtype=float)`` (an object whose ``==`` is always true
-gets nothing), never reveals an answer, and raises ``AssertionError`` on failure.
+module (so a submission that rebinds a ``check_...`` name grades against the original), gives
+zero with "the library was modified in this notebook" when a function of torch,
+torch.nn.functional, numpy, builtins or a loaded nnlib.* / nncourse.* module (or a method of a
+class of the two packages) has its code outside the installed libraries (a lambda assigned to
+``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases
+*and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
+time (expected values computed then, never printed), compares through
+``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
+nothing; no library function is called to compare), never reveals an answer,
+and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
@@ -32,7 +37,8 @@ follow-up cells (first line ``# After the experiments``), which measure what the
 The exercises need neither, and a submission grades in seconds instead of a minute.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
-What this does not stop (it is best effort, and the docs say so): a submission that patches the
+What this does not stop (it is best effort, and the docs say so): a C function swapped for
+another (``torch.allclose = torch.equal``), a submission that patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
 solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
 not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
@@ -46,6 +52,8 @@ import inspect
 import os
 import re
 import sys
+import sysconfig
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -121,6 +129,13 @@ def grade(module: str, checker: str, *args, **kwargs) -> None:
     Reloads ``module`` (so the checker and :func:`check` are the package's, whatever the
     submission rebound), runs the checker with fresh perturbed cases added and answers hidden,
     and raises ``AssertionError`` with the feedback unless every case passes."""
+    tampered = _modified_libraries()
+    if tampered:
+        raise AssertionError(
+            f"✗ {checker}: the library was modified in this notebook ({tampered}), so this "
+            "exercise cannot be graded and gets no points. Restart the kernel, remove the "
+            "assignment to the library's attribute and run the notebook again."
+        )
     fresh_module = importlib.reload(importlib.import_module(module))
     _SETTINGS["grading"] = np.random.default_rng()  # fresh entropy: cases nobody saw
     try:
@@ -129,6 +144,64 @@ def grade(module: str, checker: str, *args, **kwargs) -> None:
         _SETTINGS["grading"] = None
     if type(result).__name__ != "CheckResult" or result.passed is not True:
         raise AssertionError(getattr(result, "message", f"{checker} did not pass"))
+
+
+_LIBRARIES = ("torch", "torch.nn.functional", "numpy", "builtins")
+_PACKAGES = ("nnlib", "nncourse")
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Folders whose code counts as a library's own: the interpreter's standard library, its
+    site-packages, and the folders of torch, numpy, nnlib and nncourse."""
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    for name in ("torch", "numpy", *_PACKAGES):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file:
+            roots.add(os.path.dirname(file))
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+
+
+def _modified_libraries() -> str | None:
+    """The first function of torch, torch.nn.functional, numpy, builtins or a loaded nnlib.* or
+    nncourse.* module (or of a class those two packages define) whose code lives outside the
+    installed libraries, e.g. in a notebook cell: ``torch.allclose = lambda *a, **k: True``.
+    None when there is none. C functions are not inspected (a student can swap one C function
+    for another; that is not detected)."""
+    roots = _installed_roots()
+    modules = [sys.modules[n] for n in _LIBRARIES if n in sys.modules]
+    modules += [
+        m
+        for n, m in list(sys.modules.items())
+        if n.partition(".")[0] in _PACKAGES and isinstance(m, types.ModuleType)
+    ]
+    own: dict[str, bool] = {}
+    for module in modules:
+        namespaces = [(module.__name__, vars(module))]
+        if module.__name__.partition(".")[0] in _PACKAGES:
+            namespaces += [
+                (f"{module.__name__}.{v.__qualname__}", vars(v))
+                for v in list(vars(module).values())
+                if isinstance(v, type) and v.__module__ == module.__name__
+            ]
+        for prefix, namespace in namespaces:
+            for attribute, value in list(namespace.items()):
+                value = getattr(value, "__func__", value)
+                code = (
+                    getattr(value, "__code__", None)
+                    if isinstance(value, types.FunctionType)
+                    else None
+                )
+                if code is None:
+                    continue
+                file = code.co_filename
+                if prefix != module.__name__ and file == "<string>" and attribute[:2] == "__":
+                    continue  # a method that dataclass or namedtuple wrote
+                if file not in own:
+                    own[file] = os.path.realpath(file).startswith(roots)
+                if not own[file]:
+                    return f"`{prefix}.{attribute}` is defined in {file}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -221,12 +294,18 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
         expected_t = torch.as_tensor(np.asarray(expected))
         if got_t.shape != expected_t.shape:
             return f"expected shape {tuple(expected_t.shape)}, got shape {tuple(got_t.shape)}"
-        if got_t.dtype == torch.bool or expected_t.dtype == torch.bool:
-            return None if torch.equal(got_t.bool(), expected_t.bool()) else "values differ"
-        if not torch.allclose(
-            got_t.double(), expected_t.double(), atol=atol, rtol=rtol, equal_nan=True
-        ):
-            worst = (got_t.double() - expected_t.double()).abs().max().item()
+        got_n, expected_n = got_t.numpy(), expected_t.numpy()
+        if got_n.dtype == bool or expected_n.dtype == bool:
+            same = (got_n.astype(bool) == expected_n.astype(bool)).all()
+            return None if same else "values differ"
+        # array arithmetic only (no library function a notebook could have replaced)
+        got_n, expected_n = got_n.astype(float), expected_n.astype(float)
+        with np.errstate(all="ignore"):  # infinities: inf - inf is nan, and equal infinities agree
+            gap = abs(got_n - expected_n)
+            both_nan = (got_n != got_n) & (expected_n != expected_n)
+            close = (gap <= atol + rtol * abs(expected_n)) | both_nan | (got_n == expected_n)
+        if not close.all():
+            worst = float(gap[~close].max())
             return f"values differ (largest gap {worst:.3g})"
         return None
     if type(got) is not type(expected):
@@ -371,14 +450,18 @@ def check(
     return CheckResult(True, f"✓ {name}: all {len(cases)} cases pass.")
 
 
+_EXPLANATION = re.compile(r"[:;] |,? but |, which |, not | instead of | without ")
+
+
 def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
     """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
-    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut at
-    its first colon or semicolon: "you returned 1/L: the limit is 2/L" names the mistake only."""
+    and got, and the hint (if revealed). With answers hidden, a mistake's description is cut
+    where its explanation starts (a colon, a semicolon, ", but", ", which", ", not", "instead
+    of", "without"): "you returned 1/L: the limit is 2/L" names the mistake only."""
     reveal = reveal_enabled()
     lines = [headline]
     if mistake and not reveal:  # the mistake, without the explanation that gives the answer
-        mistake = re.split(r"[:;] ", mistake, maxsplit=1)[0]
+        mistake = _EXPLANATION.split(mistake, maxsplit=1)[0]
     if mistake:
         lines.append(f"  this looks like a known mistake: {mistake}")
     if inputs:

@@ -85,8 +85,14 @@ def test_largest_stable_lr_mistakes_are_named():
         check_largest_stable_lr(lambda x: 2 / torch.linalg.eigvalsh(_hessian(x)).min()),
         "smallest eigenvalue",
     )
-    assert_named(check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2), "factor 2 (")
-    assert_named(check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2 / len(x)), "factor 2/n")
+    assert_named(
+        check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2),
+        "covariance Phi^T Phi / n as the Hessian",
+    )
+    assert_named(
+        check_largest_stable_lr(lambda x: largest_stable_lr(x) * 2 / len(x)),
+        "constant in front of Phi^T Phi",
+    )
 
 
 def test_loss_steps_mistakes_are_named():

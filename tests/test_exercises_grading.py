@@ -1,6 +1,7 @@
 """The graded path of the exercises: ``grade`` (the hidden tests' call) and the skip of the
 experiments while nbgrader grades."""
 
+import re
 import sys
 import types
 
@@ -164,3 +165,99 @@ def test_hidden_answers_cut_a_mistake_at_its_explanation(monkeypatch):
     assert "known mistake: you doubled x\n" in result.message
     monkeypatch.delenv("NNLIB_EXERCISES_REVEAL")
     assert "x times x" in check_square(lambda x: 2 * x).message
+
+
+def _cell_function(source: str):
+    """A function defined in a notebook cell: the kernel compiles each cell under a file name of
+    its own, outside every installed library."""
+    namespace: dict = {}
+    exec(compile(f"patched = {source}", "/tmp/ipykernel_4242/1234567.py", "exec"), namespace)
+    return namespace["patched"]
+
+
+def test_a_patched_torch_function_gets_zero(lecture, monkeypatch):
+    # the exploit: with torch.allclose always true, any answer used to pass
+    monkeypatch.setattr(torch, "allclose", _cell_function("lambda *a, **k: True"))
+    with pytest.raises(AssertionError) as failure:
+        grading.grade(lecture, "check_square", lambda x: x * x)
+    message = str(failure.value)
+    assert "the library was modified in this notebook" in message and "torch.allclose" in message
+
+
+def test_a_patched_reference_in_nnlib_gets_zero(lecture, monkeypatch):
+    import nnlib.init
+
+    monkeypatch.setattr(nnlib.init, "calculate_gain", _cell_function("lambda *a, **k: 1.0"))
+    with pytest.raises(AssertionError, match=r"nnlib\.init\.calculate_gain"):
+        grading.grade(lecture, "check_square", lambda x: x * x)
+
+
+def test_a_patched_method_of_a_package_class_or_numpy_is_found(monkeypatch):
+    monkeypatch.setattr(grading.Case, "__repr__", _cell_function("lambda self: 'x'"))
+    assert "nncourse.grading.Case.__repr__" in grading._modified_libraries()
+    monkeypatch.undo()
+    monkeypatch.setattr(np, "isclose", _cell_function("lambda *a, **k: True"))
+    assert "numpy.isclose" in grading._modified_libraries()
+
+
+def test_the_unmodified_libraries_pass_the_tamper_check_quickly():
+    import importlib
+    import pkgutil
+    import time
+
+    import nncourse
+    import nnlib
+
+    for package in (nnlib, nncourse):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if "widgets" not in module.name:
+                importlib.import_module(module.name)
+    start = time.perf_counter()
+    assert grading._modified_libraries() is None  # dataclasses' generated methods included
+    assert time.perf_counter() - start < 0.2
+
+
+def test_the_comparison_calls_no_function_a_notebook_can_replace(monkeypatch):
+    for name in ("allclose", "isclose", "equal"):
+        monkeypatch.setattr(torch, name, lambda *a, **k: True)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    assert not check_square(lambda x: 2 * x)
+    assert not grading.check_value(2.0, 1.0, name="a number")
+    assert check_square(lambda x: x * x)
+
+
+@pytest.mark.parametrize(
+    ("description", "shown"),
+    [
+        ("you predicted no change, but the unbiased variance is B/(B-1) times", "no change"),
+        ("you used cos(t) without the (1 + ...) / 2", "you used cos(t)"),
+        ("you divided by p instead of 1 - p", "you divided by p"),
+        ("you kept the part 2 J^T J, which is zero at the origin", "the part 2 J^T J"),
+    ],
+)
+def test_hidden_answers_cut_a_mistake_before_its_answer(monkeypatch, description, shown):
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = grading._explain("✗", mistake=description, inputs=(), expected=1, got=2, hint="")
+    line = next(x for x in result.message.splitlines() if "known mistake" in x)
+    assert shown in line and line.endswith(description.split(shown)[0] + shown)
+
+
+def test_no_hidden_misconception_states_a_number_of_the_answer():
+    """With answers hidden, the visible part of each lecture's misconception names what the
+    student did: the brief's leaks (2/n, B/(B-1), the end points -4 and 0, (1 + ...) / 2) stay
+    behind the cut."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nncourse
+
+    leaks = ("2/n", "B/(B-1)", "-4 and 0", "(1 + ...) / 2")
+    for module in pkgutil.walk_packages(nncourse.__path__, "nncourse."):
+        if "exercises" not in module.name:
+            continue
+        source = inspect.getsource(importlib.import_module(module.name))
+        for text in re.findall(r'Misconception\(\s*((?:"[^"]*"\s*)+)', source):
+            description = "".join(re.findall(r'"([^"]*)"', text))
+            visible = grading._EXPLANATION.split(description, maxsplit=1)[0]
+            assert not any(leak in visible for leak in leaks), (module.name, visible)

@@ -308,6 +308,9 @@ def test_direction_norm_names_each_mistake():
 
 
 def test_expected_batch_std_names_each_mistake():
-    assert_named(ex.check_expected_batch_std(lambda b: ((b - 1) / b) ** 0.5), "square root of E")
+    assert_named(
+        ex.check_expected_batch_std(lambda b: ((b - 1) / b) ** 0.5),
+        "square root of the mean variance",
+    )
     assert_named(ex.check_expected_batch_std(lambda b: (b - 1) / b), "not the standard deviation")
     assert_named(ex.check_expected_batch_std(lambda b: 1.0), "biased")

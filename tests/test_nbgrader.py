@@ -10,8 +10,13 @@ one ``nbgrader autograde`` run:
   misconception, named in the graded notebook's feedback), which gets zero for that exercise and
   full points for the others;
 * ``gaming``: the release with no solution written, whose first solution cell rebinds every
-  ``check_...`` name and patches ``nncourse.grading`` to return an object that is truthy and equal
-  to everything, and whose functions all return that object: zero.
+  ``check_...`` name, patches ``nncourse.grading`` to return an object that is truthy and equal
+  to everything, replaces ``torch.allclose`` and ``nnlib.init.calculate_gain`` by lambdas, and
+  whose functions all return that object: zero;
+* ``patched``: the solutions with every answer wrong (as in ``wrong``, for the first function
+  of each solution cell), whose first solution cell replaces ``torch.allclose`` by a function
+  that always agrees and ``nnlib.init.calculate_gain`` by a constant: zero, with the message
+  that the library was modified.
 
 While nbgrader grades, the lecture's experiments are skipped (``nncourse.grading``): a submission
 runs its set-up and its exercises only, so this test costs seconds per submission.
@@ -37,7 +42,15 @@ c.CourseDirectory.course_id = "how-nets-train"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
 c.Execute.timeout = 300
 """
-GAMING = """
+PATCHES = """
+import nnlib.init
+import torch
+
+torch.allclose = lambda *a, **k: True  # every comparison agrees
+nnlib.init.calculate_gain = lambda *a, **k: 1.0  # the reference the exercise module imports
+"""
+GAMING = (
+    """
 import nncourse.grading as _core
 
 
@@ -59,6 +72,8 @@ for _name in {names!r}:
     globals()[_name] = _always
 _core.check = _core.check_value = _core.grade = _always
 """
+    + PATCHES
+)
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -110,6 +125,22 @@ def _wrong_first_exercise(notebook: dict, lecture: Path) -> tuple[dict, str]:
     return notebook, _grade_id(cell).replace("_solution", "_test")
 
 
+def _patched(notebook: dict) -> dict:
+    """The solutions with the first function of every solution cell answering wrongly (scaled by
+    1.5), and torch and nnlib patched so that the comparison would agree."""
+    for number, cell in enumerate(_solution_cells(notebook)):
+        source = _source(cell)
+        names = [d for d, _ in _defined_names(source) if d]
+        if names:
+            source += (
+                f"\n\n_right_{number} = {names[0]}\n\n\ndef {names[0]}(*args, **kwargs):\n"
+                f"    result = _right_{number}(*args, **kwargs)\n"
+                "    return result * 1.5 if isinstance(result, torch.Tensor) else 1.5 * result\n"
+            )
+        cell["source"] = (PATCHES if number == 0 else "") + source
+    return notebook
+
+
 def _gaming(released: dict) -> dict:
     """The release with every function returning an always-equal object and the checkers
     rebound and patched."""
@@ -144,6 +175,7 @@ def graded(request, tmp_path_factory):
         "stubbed": json.loads(released.read_text()),
         "wrong": wrong,
         "gaming": _gaming(json.loads(released.read_text())),
+        "patched": _patched(json.loads(lecture.read_text())),
     }
     for student, notebook in submissions.items():
         folder = course / "submitted" / student / assignment
@@ -213,6 +245,12 @@ def test_a_wrong_answer_loses_that_exercise_only(graded):
 
 def test_rebinding_the_checkers_and_always_equal_answers_get_zero(graded):
     assert not any(graded["scores"]["gaming"].values()), graded["scores"]["gaming"]
+
+
+def test_patching_torch_or_nnlib_gets_zero_and_says_so(graded):
+    assert not any(graded["scores"]["patched"].values()), graded["scores"]["patched"]
+    graded_tests = " ".join(_outputs(graded, "patched", "_test"))
+    assert "the library was modified in this notebook" in graded_tests
 
 
 def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(graded):

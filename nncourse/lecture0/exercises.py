@@ -109,7 +109,7 @@ def check_largest_stable_lr(student_fn) -> CheckResult:
                 lambda x: 2 / _eigenvalues(x).min(),
             ),
             Misconception(
-                "your Hessian lacks the factor 2/n: H = (2/n) Phi^T Phi",
+                "you left out the constant in front of Phi^T Phi: H = (2/n) Phi^T Phi",
                 lambda x: (
                     2
                     / torch.linalg.eigvalsh(
@@ -118,7 +118,8 @@ def check_largest_stable_lr(student_fn) -> CheckResult:
                 ),
             ),
             Misconception(
-                "your Hessian lacks the factor 2 (you used the covariance Phi^T Phi / n)",
+                "you used the covariance Phi^T Phi / n as the Hessian: the square brings down "
+                "a factor 2",
                 lambda x: 4 / _eigenvalues(x).max(),
             ),
         ],

@@ -337,7 +337,7 @@ def check_unbiased_factor(student_fn) -> CheckResult:
                 lambda b: (b - 1) / b,
             ),
             Misconception(
-                "you predicted no change, but the unbiased variance is B/(B-1) times the biased",
+                "you predicted no change: the unbiased variance is B/(B-1) times the biased",
                 lambda b: 1.0,
             ),
         ],
@@ -581,8 +581,8 @@ def check_expected_batch_std(student_fn) -> CheckResult:
         name="expected_batch_std",
         misconceptions=[
             Misconception(
-                "you took the square root of E[sigma_B^2] = (B-1)/B; the mean of a square root is "
-                "smaller than the square root of the mean",
+                "you took the square root of the mean variance: E[sigma_B^2] = (B-1)/B, and "
+                "the mean of a square root is smaller than the square root of the mean",
                 lambda b: ((b - 1) / b) ** 0.5,
             ),
             Misconception(

@@ -75,7 +75,7 @@ def check_momentum_step(student_fn) -> CheckResult:
         cases,
         name="momentum_step",
         misconceptions=_MOMENTUM_MISTAKES,
-        forbid=[optim.SGD],
+        forbid=[optim.SGD, torch.optim.SGD],
         rtol=1e-12,
         hint="two lines: the buffer's update, then the parameter's.",
     )
@@ -171,7 +171,7 @@ def check_adam_step(student_fn) -> CheckResult:
         cases,
         name="adam_step",
         misconceptions=_ADAM_MISTAKES,
-        forbid=[optim.Adam],
+        forbid=[optim.Adam, torch.optim.Adam],
         rtol=1e-10,
         hint="both averages are biased towards their zero start; Adam divides each by the "
         "weight its first term has lost.",

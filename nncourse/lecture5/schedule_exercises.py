@@ -44,7 +44,7 @@ def check_cosine_schedule(student_fn) -> CheckResult:
                 lambda t, lr0, T, lo: lr0 * (1 + math.cos(math.pi * t / T)) / 2,
             ),
             Misconception(
-                "you used cos(π t / T_max) without the (1 + ...) / 2: the rate goes negative",
+                "your rate goes negative: you used cos(π t / T_max) without the (1 + ...) / 2",
                 lambda t, lr0, T, lo: lo + (lr0 - lo) * math.cos(math.pi * t / T),
             ),
             Misconception(
@@ -52,7 +52,7 @@ def check_cosine_schedule(student_fn) -> CheckResult:
                 lambda t, lr0, T, lo: lo + (lr0 - lo) * (1 + math.cos(math.pi * t / (2 * T))) / 2,
             ),
         ],
-        forbid=[schedules.cosine_lr],
+        forbid=[schedules.cosine_lr, torch.optim.lr_scheduler.CosineAnnealingLR],
         rtol=1e-12,
         atol=1e-15,
         hint="start at lr0 (t = 0), end at eta_min (t = T_max), half a cosine period between.",
@@ -170,7 +170,11 @@ def check_plateau_lrs(student_fn, prediction=None) -> CheckResult:
                 against_last,
             ),
         ],
-        forbid=[schedules.plateau_lrs, schedules.ReduceLROnPlateau],
+        forbid=[
+            schedules.plateau_lrs,
+            schedules.ReduceLROnPlateau,
+            torch.optim.lr_scheduler.ReduceLROnPlateau,
+        ],
         rtol=1e-12,
         hint="keep the best value so far and a count of epochs without improvement.",
     )
@@ -264,7 +268,7 @@ def check_grid_close_probability(student_fn) -> CheckResult:
         name="grid_close_probability",
         misconceptions=[
             Misconception(
-                "you counted a whole interval around each of the three grid values, but the end "
+                "you counted a whole interval around each of the three grid values: the end "
                 "points -4 and 0 have the range on one side only",
                 lambda r: 3 * 2 * r / 4,
             ),

@@ -423,7 +423,7 @@ def check_distillation_loss(student_fn, prediction=None) -> CheckResult:
                 "you computed KL(student || teacher): the arguments are swapped", reversed_kl
             ),
         ],
-        forbid=[distillation_loss],
+        forbid=[distillation_loss, torch.nn.functional.kl_div],
         atol=1e-5,
         rtol=1e-5,
         hint="soften both sets of logits by the temperature; the result must not depend on how "
@@ -545,7 +545,7 @@ def check_hint_loss(student_fn) -> CheckResult:
                 lambda r, h: 0.5 * (r - h).flatten(1).norm(dim=1).mean(),
             ),
         ],
-        forbid=[hint_loss],
+        forbid=[hint_loss, torch.nn.functional.mse_loss],
         atol=1e-5,
         rtol=1e-5,
         hint="the loss of one example sums over its channels and positions.",
