@@ -66,6 +66,18 @@ def test_deep_linear_training_vanishes_trains_and_is_rescued_by_clipping():
     assert bool(clipped.isfinite().all()) and bool((clipped[-1] < clipped[0]).all())
 
 
+def test_deep_linear_relative_losses_divide_by_the_zero_predictor_loss():
+    """With relative=True every draw's losses are divided by mean ||A x||² (≈ 1, not exactly):
+    the same runs, rescaled by one positive number per draw; c = 0.8 starts at the zero
+    predictor (its output is ~0.8^30 of the input's size)."""
+    plain = study.train_deep_linear(0.8, None, steps=2, n_seeds=3)
+    relative = study.train_deep_linear(0.8, None, steps=2, n_seeds=3, relative=True)
+    scale = plain / relative
+    assert bool(((scale - scale[0]).abs() < 1e-5).all())  # one factor per draw
+    assert not bool(((scale[0] - 1).abs() < 1e-6).all())  # and not 1: the data's own loss
+    assert bool(((relative[0] - 1).abs() < 1e-3).all())
+
+
 def test_zero_relu_outputs_counts_values_and_units_dead_for_every_input():
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
     with torch.no_grad():

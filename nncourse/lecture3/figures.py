@@ -227,11 +227,20 @@ def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1
         axes[0].axhline(0.0, color="0.5", linewidth=0.8)
         axes[0].set(xlabel="hidden layer", ylabel="mean of activations", title="means")
         axes[0].legend(fontsize=9)
+        # the layers get colours of their own (grey to black), not the runs' colours of the
+        # means panel
+        shades = np.linspace(0.7, 0.0, len(picks))
         for ax, (label, rows) in zip(axes[1:], runs.items(), strict=True):
-            for k in picks:
+            for k, shade in zip(picks, shades, strict=True):
                 values = rows[k - 1].values.numpy()
                 density, edges = np.histogram(values, bins=40, density=True)
-                ax.plot(edges, [*density, density[-1]], drawstyle="steps-post", label=f"layer {k}")
+                ax.plot(
+                    edges,
+                    [*density, density[-1]],
+                    drawstyle="steps-post",
+                    color=str(shade),
+                    label=f"layer {k}",
+                )
             ax.set_yscale("log")
             ax.set(xlabel="activation value", ylabel="density", title=label)
         fig.legend(
@@ -243,9 +252,10 @@ def layer_profile_figure(runs: Mapping[str, Sequence], picks: Sequence[int] = (1
     return fig
 
 
-def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
+def deep_linear_figure(losses: Mapping[str, torch.Tensor], relative: bool = False):
     """Training loss per step of deep linear networks, one thin line per seed and one colour per
-    named setting (tensors of shape (steps + 1, seeds)); a diverged run's line stops."""
+    named setting (tensors of shape (steps + 1, seeds)); a diverged run's line stops. With
+    ``relative`` the losses are relative to predicting zero, drawn as a dashed line at 1."""
     fig, (ax,) = new_figure(width=5.6, height=3.4)
     with mpl.rc_context(STYLE):
         colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -260,10 +270,12 @@ def deep_linear_figure(losses: Mapping[str, torch.Tensor]):
                 if len(finite) < len(run):
                     last = finite[-1] if len(finite) else 0
                     ax.plot(last, run[last], "x", color=colour, markersize=9)
+        if relative:
+            ax.axhline(1.0, color="0.4", linestyle="--", linewidth=1.0, label="predicting zero")
         ax.set_yscale("log")
         ax.set(
             xlabel="gradient step",
-            ylabel="training loss",
+            ylabel="loss / loss of predicting zero" if relative else "training loss",
             title="deep linear networks (× = diverged after this step)",
         )
         ax.legend(fontsize=9)

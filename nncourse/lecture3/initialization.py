@@ -227,6 +227,7 @@ def train_deep_linear(
     lr: float = 0.01,
     n_seeds: int = 5,
     batch: int = 256,
+    relative: bool = False,
 ) -> torch.Tensor:
     """Train ``n_seeds`` linear networks ``W_depth ... W_1 x`` (weights N(0, c²/width), one draw
     per seed) with full-batch gradient descent on ``mean ||W x - A x||²``, A a random rotation.
@@ -235,7 +236,8 @@ def train_deep_linear(
     (:func:`nnlib.clipping.clip_grad_norm_`, network by network). Returns the losses, shape
     (steps + 1, n_seeds): before each step and after the last; a diverged run shows non-finite
     values. Seed s draws from ``utils.generator(s)``, so the same s gives the same draws at
-    every c.
+    every c. With ``relative`` each draw's losses are divided by ``mean ||A x||²``, the loss of
+    predicting zero on that draw's data (about 1): below 1 the network beats predicting zero.
     """
     check_positive("c", c)
     nets, data_ = [], []
@@ -255,7 +257,8 @@ def train_deep_linear(
             for w in layers:
                 h = h @ w.T
             loss = (h - y).pow(2).mean()
-            losses[step, s] = loss.detach()
+            scale = y.pow(2).mean() if relative else 1.0
+            losses[step, s] = loss.detach() / scale
             if step == steps or not torch.isfinite(loss):
                 continue
             for w in layers:
