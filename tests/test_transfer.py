@@ -356,8 +356,9 @@ def test_static_transfer_figures_draw():
         (s, z): {"a": torch.tensor([0.4, 0.6]), "b": 0.7} for s in ("x", "y") for z in ("s", "l")
     }
     fig = figures.size_similarity_figure(grid, bold={(s, z): {"a"} for s, z in grid})
-    texts = fig.axes[0].texts
-    assert "b 0.70 ± 0.00" in [t.get_text() for t in texts] and len(texts) == 8
-    assert {t.get_text()[:2] for t in texts if t.get_weight() == "bold"} == {"a "}
-    colours = {t.get_text()[0]: t.get_color() for t in texts}
-    assert colours["a"] != colours["b"]
+    texts = [(t.get_text(), t.get_fontweight()) for t in fig.axes[0].texts]
+    # one value per method and cell (the bold ones in bold), the method names once per row
+    assert texts.count(("0.50 ± 0.14", "bold")) == 4 and texts.count(("0.70 ± 0.00", "normal")) == 4
+    assert [name for name, _ in texts].count("a") == 2 and len(texts) == 8 + 4
+    names = {t.get_text(): t.get_color() for t in fig.axes[0].texts if t.get_text() in "ab"}
+    assert names["a"] != names["b"]  # each method in its own colour
