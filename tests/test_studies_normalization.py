@@ -157,6 +157,22 @@ def test_small_batch_study_shapes_and_same_numbers_per_seed():
     assert study.small_batch_study(splits, ["none"], [4], [0], steps=2)["none"].shape == (1, 1)
 
 
+def test_lr_tuning_copies_train_like_the_study_at_their_own_rate():
+    splits = data.mnist1d()
+    names, lrs = ["none", "batch norm"], [0.02, 0.5]
+    tuned = study.small_batch_lr_tuning(splits, names, lrs, batch_size=8, seed=3, steps=20)
+    assert list(tuned) == names
+    own = study.small_batch_study(
+        splits, names, [8], [3], steps=20, lr={"none": 0.02, "batch norm": 0.5}
+    )
+    for name, k in (("none", 0), ("batch norm", 1)):
+        assert tuned[name].shape == (2,)
+        # the same network at the same rate (up to a prediction flipped by round-off)
+        torch.testing.assert_close(tuned[name][k], own[name][0, 0], atol=2e-3, rtol=0)
+    # the two rates train differently: the copies are not one run repeated
+    assert not torch.equal(tuned["batch norm"][0], tuned["batch norm"][1])
+
+
 def test_small_batch_figure_draws_one_panel_per_study_on_a_shared_accuracy_axis():
     from nncourse.lecture4 import figures as norm_studies
 

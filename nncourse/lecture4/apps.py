@@ -15,7 +15,12 @@ def preprocessing() -> FigureApp:
     return FigureApp(
         preprocessing_figures.preprocessing_figure,
         [
-            Param("transform", "choice", "centred", options=list(preprocessing_figures.TRANSFORMS)),
+            Param(
+                "transform",
+                "choice",
+                "PCA-whitened",
+                options=list(preprocessing_figures.TRANSFORMS),
+            ),
             Param("correlation", "float", 0.8, min=-0.95, max=0.95, step=0.05),
             Param("scale", "log", 10.0, min=0.1, max=100.0, label="scale of x2"),
         ],

@@ -64,10 +64,10 @@ def smoothness_figure(steps, results: dict):
         "gradient_change": "gradient change along g\nmax ‖∇L(θ - ηg) - g‖",
         "beta": "effective smoothness\nmax ‖∇L(θ - ηg) - g‖ / ‖ηg‖",
     }
-    fig, axes = new_figure(ncols=3, width=3.6, height=3.0)
+    fig, axes = new_figure(ncols=2, nrows=2, width=3.4, height=2.6)
     steps = torch.as_tensor(steps).numpy()
     with mpl.rc_context(STYLE):
-        for ax, (key, title) in zip(axes, panels.items(), strict=True):
+        for ax, (key, title) in zip(axes, panels.items(), strict=False):
             for label, result in results.items():
                 mean, std = _mean_std(result[key].T.log())
                 (line,) = ax.plot(steps, np.exp(mean), marker=".", label=label)
@@ -78,8 +78,17 @@ def smoothness_figure(steps, results: dict):
             ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
             ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        # the fourth cell holds the legend and what the lines and bands are
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9)
+        axes[3].axis("off")
+        axes[3].legend(
+            handles,
+            labels,
+            loc="center",
+            fontsize=10,
+            title="lines: geometric mean over seeds\nbands: × or ÷ one geometric std",
+            title_fontsize=9,
+        )
     return fig
 
 
@@ -127,7 +136,8 @@ def small_batch_table(batch_sizes, results: dict) -> str:
 
 def bn_graph_figure():
     """The computational graph of training-mode batch norm for one feature: each node, and on
-    each edge the local derivative that backpropagation multiplies by (σ = sqrt(σ_B² + ε))."""
+    each edge the local derivative ∂(head)/∂(tail) that backpropagation multiplies by
+    (σ = sqrt(σ_B² + ε)); the edge from γ, δ to y carries ∂y/∂γ = x̂ and ∂y/∂δ = 1."""
     nodes = {
         "x": (0.0, 0.5, "$x_i$"),
         "mu": (2.0, 1.0, "$\\mu_B$"),
@@ -141,12 +151,12 @@ def bn_graph_figure():
     edges = [
         ("x", "mu", "$1/B$", 0.5, 0.08),
         ("x", "var", "$2(x_i - \\mu_B)/B$", 0.5, -0.1),
-        ("mu", "var", "sums to 0", 0.28, 0.0),
+        ("mu", "var", "$\\partial\\sigma_B^2/\\partial\\mu_B$\n$= 0$", 0.68, 0.0),
         ("x", "xhat", "$1/\\sigma$", 0.75, 0.06),
         ("mu", "xhat", "$-1/\\sigma$", 0.5, 0.08),
         ("var", "xhat", "$-(x_i - \\mu_B)/2\\sigma^3$", 0.5, -0.1),
         ("xhat", "y", "$\\gamma$", 0.5, 0.06),
-        ("gamma", "y", "", 0.5, 0.0),
+        ("gamma", "y", "$\\hat x_i$, 1", 0.45, 0.0),
         ("y", "L", "$\\partial L/\\partial y_i$", 0.5, 0.08),
     ]
     fig, (ax,) = new_figure(width=7.6, height=3.2)
@@ -168,10 +178,10 @@ def bn_graph_figure():
             ax.add_patch(arrow)
             if label:
                 at = (
-                    x0 + where * (x1 - x0) + (0.1 if start == "mu" and end == "var" else 0),
+                    x0 + where * (x1 - x0) + (0.1 if x0 == x1 else 0),
                     y0 + where * (y1 - y0) + lift,
                 )
-                ha = "left" if start == "mu" and end == "var" else "center"
+                ha = "left" if x0 == x1 else "center"
                 ax.text(
                     *at,
                     label,
@@ -181,7 +191,10 @@ def bn_graph_figure():
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
                 )
         ax.set(xlim=(-0.4, 8.3), ylim=(-0.2, 1.25))
-        ax.set_title("batch norm, one feature: forward along the arrows, backward against them")
+        ax.set_title(
+            "batch norm, one feature: each edge carries ∂(head)/∂(tail);\n"
+            "forward along the arrows, backward against them, multiplying"
+        )
         ax.axis("off")
     return fig
 

@@ -16,7 +16,7 @@ running statistics included) with ``train.fit_batched`` as the training loop;
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -38,6 +38,7 @@ __all__ = [
     "renorm_recipe_study",
     "scale_gradients",
     "small_batch_bn_mechanisms",
+    "small_batch_lr_tuning",
     "small_batch_study",
     "small_cnn1d",
     "small_mlp",
@@ -272,14 +273,15 @@ def small_batch_study(
     batch_sizes: Sequence[int],
     seeds: Sequence[int],
     steps: int = 400,
-    lr: float = 0.02,
+    lr: float | Mapping[str, float] = 0.02,
     model: Callable[[str], nn.Module] = small_mlp,
 ) -> dict[str, torch.Tensor]:
     """Validation accuracy (eval mode) of ``model(name)`` (:func:`small_mlp` or
     :func:`small_cnn1d`) per normalization name, batch size and seed after ``steps`` SGD steps
-    (momentum 0.9). The seeds of one (name, batch size) are trained at once
-    (:class:`~nnlib.models.StackedModels`), the pairs side by side on the CPU's cores
-    (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor (len(batch_sizes), len(seeds)).
+    (momentum 0.9) at learning rate ``lr`` (one for all, or name -> its own). The seeds of one
+    (name, batch size) are trained at once (:class:`~nnlib.models.StackedModels`), the pairs side
+    by side on the CPU's cores (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor
+    (len(batch_sizes), len(seeds)).
     """
     train_x, train_y = splits.train.tensors
     val_x, val_y = splits.val.tensors
@@ -288,7 +290,8 @@ def small_batch_study(
     def run(config) -> torch.Tensor:
         name, batch_size = config
         stack = models.StackedModels(lambda: model(name), seeds)
-        optimizer = torch.optim.SGD(stack.parameters(), lr=lr, momentum=0.9)
+        rate = lr[name] if isinstance(lr, Mapping) else lr
+        optimizer = torch.optim.SGD(stack.parameters(), lr=rate, momentum=0.9)
         loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
         batches = list(itertools.islice(_forever(loader), steps))
         train.fit_batched(stack, optimizer, batches, 1, progress=False)
@@ -296,6 +299,35 @@ def small_batch_study(
 
     accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
     return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}
+
+
+def small_batch_lr_tuning(
+    splits,
+    names: Sequence[str],
+    lrs: Sequence[float],
+    batch_size: int,
+    seed: int,
+    steps: int = 300,
+    model: Callable[[str], nn.Module] = small_mlp,
+) -> dict[str, torch.Tensor]:
+    """Validation accuracy (eval mode) per normalization name and learning rate (len(lrs),) of
+    one seed's ``model(name)`` after ``steps`` SGD steps (momentum 0.9) at ``batch_size``, as
+    :func:`small_batch_study` trains it: the learning rates of one name train at once, as copies
+    of the same network with scaled gradients (:func:`scale_gradients`)."""
+    train_x, train_y = splits.train.tensors
+    val_x, val_y = splits.val.tensors
+    steps = check_positive_int("steps", steps)
+
+    def run(name) -> torch.Tensor:
+        stack = models.StackedModels(lambda: model(name), [seed] * len(lrs))
+        scale_gradients(stack, list(lrs))  # learning rate 1 x scaled gradient
+        optimizer = torch.optim.SGD(stack.parameters(), lr=1.0, momentum=0.9)
+        loader = data.TensorBatches(train_x, train_y, batch_size, seed=batch_size)
+        batches = list(itertools.islice(_forever(loader), steps))
+        train.fit_batched(stack, optimizer, batches, 1, progress=False)
+        return train.accuracy(stack, val_x, val_y).double()
+
+    return dict(zip(names, parallel_map(run, list(names)), strict=True))
 
 
 def _train_stack(stack, splits, batch_size: int, steps: int, lr: float, every=None, before=None):

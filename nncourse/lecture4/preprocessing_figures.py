@@ -10,7 +10,12 @@ import torch
 from nncourse.plotting import STYLE, WIDGET_MARGINS, new_figure, plot_trajectory
 from nnlib import analytic_surfaces, optim, preprocessing, utils
 
-__all__ = ["norm_axes_figure", "preprocessing_figure", "two_feature_problem"]
+__all__ = [
+    "norm_axes_figure",
+    "preprocessing_figure",
+    "preprocessing_panels",
+    "two_feature_problem",
+]
 
 # The problems of the lecture's table that have two weights: the raw problem needs an intercept (a
 # third weight), and once the inputs are centred the intercept is the mean of y and decouples.
@@ -38,12 +43,10 @@ def two_feature_problem(
     return x, y
 
 
-def preprocessing_figure(
-    transform: str = "centred", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
-):
-    """Least-squares loss contours in weight space after a preprocessing step of the centred
-    inputs (targets centred too, no intercept), with 50 GD steps (lr = 1 / L) from the origin;
-    the title gives the Hessian's condition number."""
+def _draw_preprocessing(ax, transform: str, correlation: float, scale: float, steps: int):
+    """One panel of :func:`preprocessing_figure`: contours of the log loss on a square window at
+    equal scale on both axes (a round bowl looks round), the least-squares solution (white ×)
+    and ``steps`` GD steps (lr = 1 / L) from the origin (white dot)."""
     if transform not in TRANSFORMS:
         raise ValueError(f"Invalid transform: {transform!r} (choose from {list(TRANSFORMS)})")
     x, y = two_feature_problem(correlation, scale)
@@ -59,8 +62,7 @@ def preprocessing_figure(
     problem.minima = (tuple(solution.tolist()),)
     lr = 1.0 / eigenvalues[-1].item()
     run = optim.run(problem, lambda p: optim.GradientDescent(p, lr=lr), [0.0, 0.0], steps)
-    fig, (ax,) = new_figure(width=4.8, height=4.2, margins=WIDGET_MARGINS | {"left": 0.14})
-    grid = torch.linspace(-reach, reach, 51, dtype=torch.float64)
+    grid = torch.linspace(-reach, reach, 81, dtype=torch.float64)
     w1, w2 = torch.meshgrid(grid, grid, indexing="xy")
     values = problem.value(torch.stack([w1, w2], dim=-1))
     with mpl.rc_context(STYLE):
@@ -69,14 +71,38 @@ def preprocessing_figure(
         ax.plot(*solution.tolist(), marker="x", color="white", markersize=9, markeredgewidth=2)
         plot_trajectory(ax, run, color="white")
         distance = (run.final()[0] - solution).norm().item()
-        ax.set(
-            xlabel="w₁",
-            ylabel="w₂",
-            title=f"{transform}: κ = {kappa:.3g}; GD distance after {steps} steps "
-            + (f"{distance:.1e}" if distance > 1e-12 else "< 1e-12"),  # not round-off digits
-        )
+        # not round-off digits: a distance below 1e-12 is printed as such
+        reached = f"{distance:.1e}" if distance > 1e-12 else "< 1e-12"
+        ax.set(xlabel="w₁", ylabel="w₂", xlim=(-reach, reach), ylim=(-reach, reach))
+        ax.set_title(f"{transform}: κ = {kappa:.3g}\nGD: {steps} steps end {reached} from ×")
         ax.title.set_fontsize(9)
+        ax.set_aspect("equal")
         ax.grid(False)
+
+
+def preprocessing_figure(
+    transform: str = "centred", correlation: float = 0.8, scale: float = 10.0, steps: int = 50
+):
+    """Least-squares loss contours in weight space after a preprocessing step of the centred
+    inputs (targets centred too, no intercept), with 50 GD steps (lr = 1 / L) from the origin;
+    the title gives the Hessian's condition number (the widget's figure)."""
+    fig, (ax,) = new_figure(width=4.2, height=4.2, margins=WIDGET_MARGINS | {"left": 0.14})
+    _draw_preprocessing(ax, transform, correlation, scale, steps)
+    return fig
+
+
+def preprocessing_panels(
+    transforms=("centred", "PCA-rotated", "standardized", "ZCA-whitened"), steps: int = 50
+):
+    """:func:`preprocessing_figure` for several transforms of the lecture's problem, two panels a
+    row, each square and at equal scale on both axes."""
+    ncols = min(2, len(transforms))
+    nrows = -(-len(transforms) // ncols)
+    fig, axes = new_figure(ncols=ncols, nrows=nrows, width=3.3, height=3.3)
+    for ax, transform in zip(axes, transforms, strict=False):
+        _draw_preprocessing(ax, transform, 0.8, 10.0, steps)
+    for ax in axes[len(transforms) :]:
+        ax.set_visible(False)
     return fig
 
 
