@@ -255,6 +255,24 @@ def test_greedy_fine_tune_and_rate_sweep_add_their_arms():
     assert torch.equal(out["end to end"], out["end to end, lr=2"])
 
 
+def test_greedy_end_to_end_budget_defaults_to_the_stages_and_can_match_the_whole(monkeypatch):
+    train, test = _tiny_digits()
+    seen = []
+    fit = study._sgd_fit
+
+    def spy(model, params, x, y, steps, lr, seed):
+        seen.append((len(list(model.children())), steps))
+        return fit(model, params, x, y, steps, lr, seed)
+
+    monkeypatch.setattr(study, "_sgd_fit", spy)
+    kwargs = dict(depth=2, steps_per_stage=2, seeds=(0,), fine_tune_steps=3)
+    study.greedy_pretraining(train, test, **kwargs)
+    study.greedy_pretraining(train, test, end_to_end_steps=7, **kwargs)
+    # the end-to-end MLP has 4 children (flatten, two hidden, head); it is fitted first
+    end_to_end = [steps for children, steps in seen if children == 4]
+    assert end_to_end == [4, 7]
+
+
 def test_small_batch_arms_share_their_subset_and_differ_only_in_bn():
     pretrained = transfer.load_pretrained()
     train, test = _tiny_digits()

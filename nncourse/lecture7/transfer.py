@@ -425,6 +425,7 @@ def greedy_pretraining(
     seeds: Sequence[int] = (0, 1, 2),
     end_to_end_lrs: Sequence[float] | None = None,
     fine_tune_steps: int = 0,
+    end_to_end_steps: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """Greedy supervised layer-wise pretraining (Bengio et al. 2007) of a deep sigmoid MLP with
     plain SGD, against training the same network end to end for as many steps.
@@ -433,24 +434,27 @@ def greedy_pretraining(
     so far (kept fixed) and trains the two for ``steps_per_stage`` steps; with
     ``fine_tune_steps``, all layers are then trained together for that many steps
     (``"greedy + fine-tune"``: what makes the stages *pre*training). End to end: all layers
-    from the start for ``depth * steps_per_stage`` steps at each rate of ``end_to_end_lrs``
-    (default: ``lr``), under ``"end to end, lr=..."``, plus ``"end to end"`` at ``lr``.
+    from the start for ``end_to_end_steps`` steps (default ``depth * steps_per_stage``, the
+    stages' budget; pass ``depth * steps_per_stage + fine_tune_steps`` for the greedy arm's whole
+    budget) at each rate of ``end_to_end_lrs`` (default: ``lr``), under ``"end to end, lr=..."``,
+    plus ``"end to end"`` at ``lr``.
     Returns test accuracies per seed, including the accuracy after every greedy stage
     (``"stage l"``)."""
     x, y = train_xy
     rates = list(end_to_end_lrs or [lr])
+    budget = depth * steps_per_stage if end_to_end_steps is None else end_to_end_steps
 
     def run_seed(seed: int) -> dict[str, float]:
         out = {}
         for rate in rates:
             utils.manual_seed(seed)
             model = sigmoid_mlp(depth)
-            _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, rate, seed)
+            _sgd_fit(model, model.parameters(), x, y, budget, rate, seed)
             out[f"end to end, lr={rate:g}"] = accuracy(model, *test_xy)
         if lr not in rates:
             utils.manual_seed(seed)
             model = sigmoid_mlp(depth)
-            _sgd_fit(model, model.parameters(), x, y, depth * steps_per_stage, lr, seed)
+            _sgd_fit(model, model.parameters(), x, y, budget, lr, seed)
             out[f"end to end, lr={lr:g}"] = accuracy(model, *test_xy)
         out["end to end"] = out[f"end to end, lr={lr:g}"]
         utils.manual_seed(seed)
