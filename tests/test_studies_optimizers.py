@@ -154,6 +154,21 @@ def test_top_direction_is_an_eigenvector_and_the_walk_is_quadratic_near_zero():
     assert abs((loss[0] + loss[2] - 2 * loss[1]).item() / (lam * 1e-4) - 1) < 0.05
 
 
+def test_spectrum_ends_match_the_dense_hessian_and_its_blocks():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 3), torch.randint(0, 3, (64,))
+    net = models.mlp([3, 6, 3])  # W1 18, b1 6, then W2 18 (the block 24:42), b2 3
+    dense = curvature.dense_hessian(net, torch.nn.CrossEntropyLoss(), x, y, dtype=torch.float64)
+    for block in (slice(None), slice(0, 24), slice(24, 42)):
+        low, high = sharpness.spectrum_ends(net, x, y, block, steps=60)
+        values = torch.linalg.eigvalsh(dense[block, block])
+        assert abs(high - values[-1].item()) < 1e-6 * max(1.0, high)
+        assert abs(low - values[0].item()) < 1e-6 * max(1.0, abs(low))
+    top_block = sharpness.spectrum_ends(net, x, y, slice(24, 42), steps=60)[1]
+    models.rescale_relu_layers(net, 0, 2, 5.0)  # the second layer's block times 25
+    assert sharpness.spectrum_ends(net, x, y, steps=60)[1] >= 25 * top_block * (1 - 1e-6)
+
+
 def test_wilson_construction_separates_gd_from_adaptive_methods():
     from nncourse.lecture5 import adaptive_generalization as wilson
 

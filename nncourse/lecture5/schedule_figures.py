@@ -50,7 +50,7 @@ def schedules_figure(drawn: Mapping[str, tuple[torch.Tensor, torch.Tensor]], nco
 def diagnosis_figure(curves: Mapping[float, torch.Tensor], labels: Mapping[float, str], cap=10.0):
     """Mean training loss per epoch for each learning rate (seeds as a band), diverged runs drawn
     up to where they blew up and marked."""
-    fig, (ax,) = new_figure(width=5.4, height=3.4)
+    fig, (ax,) = new_figure(width=5.4, height=4.2)
     with mpl.rc_context(STYLE):
         for lr, losses in curves.items():
             values = losses.numpy()
@@ -81,7 +81,8 @@ def diagnosis_figure(curves: Mapping[float, torch.Tensor], labels: Mapping[float
             ylabel="training loss (mean over seeds)",
             title="reading the learning rate from the loss curve",
         )
-        ax.legend(fontsize=9)
+        # below the axes: inside, it would cover the curves
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return fig
 
 

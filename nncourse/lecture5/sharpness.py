@@ -20,6 +20,7 @@ __all__ = [
     "loss_along",
     "segment_profiles",
     "sharpness",
+    "spectrum_ends",
     "top_direction",
     "train_to_loss",
     "train_to_losses",
@@ -152,6 +153,32 @@ def top_direction(
     values, vectors = torch.linalg.eigh(T)
     v = V @ vectors[:, -1]
     return values[-1].item(), v / v.norm()
+
+
+def spectrum_ends(
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    block: slice = slice(None),
+    steps: int = 30,
+) -> tuple[float, float]:
+    """(smallest, largest) eigenvalue of the diagonal block H[block, block] of the Hessian of the
+    mean cross-entropy on (x, y); ``block`` is a slice of the flat parameter vector
+    (``flatten_params`` order), the whole Hessian by default. The extreme Ritz values of
+    ``steps`` Lanczos steps on v -> (H v_padded)[block], v_padded zero outside the block."""
+    loss_fn = nn.CrossEntropyLoss()
+    n = params.flatten_params(net).numel()
+    size = len(range(n)[block])
+
+    def matvec(v):
+        padded = torch.zeros(n, dtype=torch.float64)
+        padded[block] = v
+        return curvature.hvp(net, loss_fn, x, y, padded, dtype=torch.float64)[block]
+
+    start = torch.randn(size, generator=utils.generator(0), dtype=torch.float64)
+    T, _ = curvature.lanczos(matvec, size, steps, start)
+    values = torch.linalg.eigvalsh(T)
+    return values[0].item(), values[-1].item()
 
 
 def loss_along(
