@@ -115,6 +115,8 @@ def test_lecture2_figures_draw_labelled_shared_axes():
     fig = figures.minima_figure(fake)
     left, right = fig.axes
     assert left.get_shared_y_axes().joined(left, right)
+    values, slopes = figures.activations_figure().axes  # two panels, every activation in each
+    assert len(values.lines) == len(slopes.lines) == 5 and slopes.get_ylim()[1] == 1.1
 
 
 def test_tiny_mlp_figure_draws_a_surface_without_a_ravine_and_rejects_unknown_views():
@@ -149,3 +151,8 @@ def test_saddle_sequence_gradients_levels_and_saddle_curvature():
     eigen = saddle_sequence.plateau_eigenvalues(T, slow, steps)
     assert eigen[0, 0].item() == pytest.approx(-1.0, rel=0.05)
     assert slow.loss[-1, 0].item() < 1e-6
+    fig = figures.saddle_sequence_figure(slow, steps, saddle_sequence.levels((3.0, 1.0)), eigen)
+    top, bottom = fig.axes
+    assert (
+        top.get_yscale() == bottom.get_yscale() == "log" and len(top.lines) == 2 + 2
+    )  # curve, dots; two levels
