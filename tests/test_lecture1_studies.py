@@ -142,3 +142,22 @@ def test_early_stopping_run_finds_the_best_step():
     run = early_stopping.early_stopping_run(0, n_train=60, n_test=500, d=40, steps=2000)
     assert run.test_losses[run.best_step] == run.test_losses.min()
     assert run.best_step <= run.stop_step
+
+
+def test_noisy_abs_sgd_follows_the_update_and_the_bound():
+    from nncourse.lecture1 import subgradient
+
+    run = subgradient.noisy_abs_sgd(seeds=[3], c=0.5, sigma=0.0, steps=4, chains=2, x0=1.0)
+    # without noise: x1 = 1 - 0.5 = 0.5, x2 = 0.5 - 0.5/sqrt(2) > 0, x3 = x2 - 0.5/sqrt(3) < 0
+    x = [1.0]
+    for k in range(1, 5):
+        x.append(x[-1] - 0.5 / math.sqrt(k) * math.copysign(1.0, x[-1]))
+    assert run.last[:, 0].tolist() == pytest.approx([abs(v) for v in x[1:]])
+    eta = [0.5 / math.sqrt(k) for k in range(1, 5)]
+    weighted = sum(e * v for e, v in zip(eta, x[1:], strict=True)) / sum(eta)
+    assert run.averaged[-1, 0].item() == pytest.approx(abs(weighted))
+    assert run.bound[-1].item() == pytest.approx((1 + sum(e * e for e in eta)) / (2 * sum(eta)))
+    noisy = subgradient.noisy_abs_sgd(seeds=[0, 1], steps=50, chains=3)
+    assert noisy.last.shape == (50, 2) and not torch.equal(noisy.last[:, 0], noisy.last[:, 1])
+    with pytest.raises(ValueError):
+        subgradient.noisy_abs_sgd(c=0.0)

@@ -115,6 +115,8 @@ def test_lecture2_figures_draw_labelled_shared_axes():
     fig = figures.minima_figure(fake)
     left, right = fig.axes
     assert left.get_shared_y_axes().joined(left, right)
+    values, slopes = figures.activations_figure().axes  # two panels, every activation in each
+    assert len(values.lines) == len(slopes.lines) == 5 and slopes.get_ylim()[1] == 1.1
 
 
 def test_tiny_mlp_figure_draws_a_surface_without_a_ravine_and_rejects_unknown_views():
@@ -123,3 +125,34 @@ def test_tiny_mlp_figure_draws_a_surface_without_a_ravine_and_rejects_unknown_vi
     assert figures.tiny_mlp_figure(x=0.0, t=1.5) is not None  # no ravine, flat in w2
     with pytest.raises(ValueError, match="view"):
         figures.tiny_mlp_figure(view="side")
+
+
+def test_saddle_sequence_gradients_levels_and_saddle_curvature():
+    from nncourse.lecture2 import saddle_sequence
+
+    T = saddle_sequence.target((3.0, 1.0), seed=1)
+    assert torch.linalg.svdvals(T).tolist() == pytest.approx([3.0, 1.0])
+    assert saddle_sequence.levels((3.0, 1.0)) == [5.0, 0.5, 0.0]
+    run = saddle_sequence.run(T, seeds=[0, 1], hidden=3, init=0.1, lr=0.01, batch_size=4, steps=3)
+    # the written-out gradient of f = 1/2 ||W2 W1 - T||^2 matches autograd's
+    w1, w2 = run.w1[2, 1].clone().requires_grad_(), run.w2[2, 1].clone().requires_grad_()
+    f = 0.5 * (w2 @ w1 - T).pow(2).sum()
+    f.backward()
+    assert run.loss[2, 1].item() == pytest.approx(f.item())
+    norm = torch.cat([w1.grad.flatten(), w2.grad.flatten()]).norm().item()
+    assert run.grad_norm[2, 1].item() == pytest.approx(norm)
+    # W = 0 is a saddle with eigenvalues +-s_1 at the bottom of the spectrum
+    zero1, zero2 = torch.zeros(3, 2, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64)
+    assert saddle_sequence.hessian_min_eigenvalue(T, zero1, zero2) == pytest.approx(-3.0)
+    # from a small start the loss passes the level 0.5 (mode 1 learned) on its way to zero
+    slow = saddle_sequence.run(T, seeds=[0], hidden=3, init=1e-4, lr=0.05, steps=400)
+    steps = saddle_sequence.plateau_steps(slow, (3.0, 1.0))
+    assert slow.loss[steps[0, 0], 0].item() == pytest.approx(0.5, rel=0.05)
+    eigen = saddle_sequence.plateau_eigenvalues(T, slow, steps)
+    assert eigen[0, 0].item() == pytest.approx(-1.0, rel=0.05)
+    assert slow.loss[-1, 0].item() < 1e-6
+    fig = figures.saddle_sequence_figure(slow, steps, saddle_sequence.levels((3.0, 1.0)), eigen)
+    top, bottom = fig.axes
+    assert (
+        top.get_yscale() == bottom.get_yscale() == "log" and len(top.lines) == 2 + 2
+    )  # curve, dots; two levels

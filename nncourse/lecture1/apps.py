@@ -33,7 +33,7 @@ def gd_quadratic() -> FigureApp:
         [
             Param("kappa", "log", 10.0, min=1.0, max=100.0, label="κ"),
             Param("angle", "float", 0.0, min=0.0, max=90.0, step=5.0, label="rotation (°)"),
-            Param("lr_factor", "float", 1.8, min=0.05, max=2.2, step=0.05, label="lr × L"),
+            Param("lr_factor", "float", 1.8, min=0.05, max=2.2, step=0.05, label="η × L"),
             Param("x1", "float", -1.8, min=-2.0, max=2.0, step=0.1),
             Param("x2", "float", 1.0, min=-2.0, max=2.0, step=0.1),
         ],

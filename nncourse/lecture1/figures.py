@@ -98,7 +98,7 @@ def gd_quadratic_figure(
     fig, (left, right) = new_figure(ncols=2, margins=WIDGET_MARGINS)
     contour(surface, ax=left)
     plot_trajectory(left, trajectory)
-    left.set_title(f"κ = {kappa:.3g}, lr = {lr_factor:.2f}/L", fontsize=10)
+    left.set_title(f"κ = {kappa:.3g}, η = {lr_factor:.2f}/L", fontsize=10)
     taken = int(trajectory.steps_taken[0]) + 1
     with mpl.rc_context(STYLE):
         right.semilogy(range(taken), errors[:taken], marker=".", label="measured ‖x_t‖")

@@ -15,6 +15,7 @@ __all__ = [
     "escape_figure",
     "minima_figure",
     "plane_figure",
+    "saddle_sequence_figure",
     "seed_bands_figure",
     "spectrum_figure",
     "step_length_figure",
@@ -91,19 +92,22 @@ def spectrum_figure(density: dict, top: torch.Tensor | None = None, title: str =
 
 
 def activations_figure(names=("sign", "sigmoid", "tanh", "relu", "leaky_relu")):
-    """Each activation (top row) and its derivative (bottom row) on [-5, 5]."""
+    """Every activation (top) and its derivative (bottom) on [-5, 5], overlaid, one legend.
+
+    The derivatives share one axis, so sigmoid's peak of 1/4 stands against tanh's 1.
+    """
     x = torch.linspace(-5, 5, 401)
-    fig, axes = new_figure(ncols=len(names), nrows=2, width=2.3, height=2.1)
+    fig, (values, slopes) = new_figure(nrows=2, width=5.4, height=2.5)
+    styles = ("-", "-", "--", "-", ":")
     with mpl.rc_context(STYLE):
         for k, name in enumerate(names):
             f, _ = activations.ACTIVATIONS[name]
-            axes[k].plot(x, f(x))
-            axes[k].set_title(name)
-            slope = axes[len(names) + k]
-            slope.plot(x, activations.derivative(name, x), color="#d62728")
-            slope.set(ylim=(-0.05, 1.1), title=f"{name}'")  # one scale for every derivative
-        axes[0].set_ylabel("f(x)")
-        axes[len(names)].set_ylabel("f'(x)")
+            style = {"color": f"C{k}", "linestyle": styles[k % len(styles)], "lw": 1.8}
+            values.plot(x, f(x), label=name, **style)
+            slopes.plot(x, activations.derivative(name, x), **style)
+        values.set(ylim=(-1.2, 2.2), ylabel="f(x)", title="activations f")
+        slopes.set(ylim=(-0.05, 1.1), xlabel="x", ylabel="f'(x)", title="their derivatives f'")
+        values.legend(loc="upper left", ncol=2, fontsize=9)
     return fig
 
 
@@ -205,4 +209,45 @@ def minima_figure(results: dict, keys=("train_loss", "test_loss")):
                 ylabel=f"final {key.replace('_', ' ')}",
                 title=key.replace("_", " ") + " (one dot per seed)",
             )
+    return fig
+
+
+def saddle_sequence_figure(run, plateaus, levels, eigenvalues):
+    """The loss (top) and its gradient norm (bottom) of every seed against the step, log axes.
+
+    The predicted saddle levels are dotted on the loss; each plateau is a dot, labelled with the
+    Hessian's smallest eigenvalue there (``eigenvalues``, one row per plateau, one column per seed).
+    """
+    fig, (top, bottom) = new_figure(nrows=2, width=5.4, height=2.6)
+    steps = np.arange(run.loss.shape[0])
+    with mpl.rc_context(STYLE):
+        for seed in range(run.loss.shape[1]):
+            top.semilogy(steps, run.loss[:, seed], color="C0", lw=1)
+            bottom.semilogy(steps, run.grad_norm[:, seed], color="C0", lw=1)
+            at = plateaus[:, seed]
+            top.plot(at, run.loss[at, seed], "k.")
+            bottom.plot(at, run.grad_norm[at, seed], "k.")
+        for value in levels[:-1]:
+            top.axhline(value, color="gray", linestyle=":", lw=1)
+            top.text(steps[-1], value * 1.15, f"{value:g}", ha="right", va="bottom", fontsize=9)
+        for i, row in enumerate(eigenvalues):
+            where = int(plateaus[i].float().mean())
+            bottom.annotate(
+                f"λ_min ≈ {row.mean():.2g}",
+                (where, run.grad_norm[plateaus[i], :].min()),
+                xytext=(0, -12),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=9,
+            )
+        top.set(
+            ylabel="loss f", title="loss: plateaus at the saddles' levels (dotted)", ylim=(1e-3, 30)
+        )
+        bottom.set(
+            xlabel="SGD step",
+            ylabel="‖∇f‖",
+            title="gradient norm: dips at each plateau (dots)",
+            ylim=(1e-5, 30),
+        )
     return fig
