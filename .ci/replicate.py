@@ -19,11 +19,12 @@ about half the time of one after the other.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -163,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         run, second_blas=args.second_blas, timeout=args.timeout, one_thread=args.jobs > 1
     )
     failures = 0
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each run waits on its kernel
+    # Processes, not threads: nbclient's event loops are not safe to share between threads (two
+    # threaded runs have hung on an idle kernel). Forked before any kernel starts.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
         for passed, line in pool.map(one_run, paths, replications):  # in order, as they finish
             failures += not passed
             print(line, flush=True)

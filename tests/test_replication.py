@@ -106,11 +106,13 @@ def test_pretraining_the_shipped_weights_refuses_a_replication(monkeypatch):
 
 def _replicate_script():
     import importlib.util
+    import sys
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / ".ci" / "replicate.py"
     spec = importlib.util.spec_from_file_location("replicate", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["replicate"] = module  # its runs are pickled by name for its worker processes
     spec.loader.exec_module(module)
     return module
 
