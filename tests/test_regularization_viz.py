@@ -67,6 +67,17 @@ def test_gallery_and_histograms_draw():
     torch.testing.assert_close(
         torch.as_tensor(mosaic[:8, :8].filled(0)), images[0, 0].clamp(0, 1).double()
     )
+    # a grid of named columns with a label per row (the mixup figure)
+    fig = figures.image_grid(
+        {"r = 1": images, "r = 0": 1 - images}, row_labels=["a", "b", "c"], title="t"
+    )
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["r = 1", "r = 0"]
+    mosaic = ax.get_images()[0].get_array()
+    torch.testing.assert_close(
+        torch.as_tensor(mosaic[:8, 10:18].filled(0)), (1 - images[0, 0]).clamp(0, 1).double()
+    )
     fig = figures.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
     assert len(fig.axes[0].get_legend().get_texts()) == 2
 

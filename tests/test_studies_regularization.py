@@ -84,6 +84,7 @@ def test_weight_norm_and_shared_errors():
 def test_lecture6_figures_draw():
     fig = reg_viz.boundary_grid_figure([(1e-5, 0.0), (0.1, 0.0), (1e-5, 0.5)])
     assert sum(ax.get_visible() for ax in fig.axes) == 3
+    assert "initialization 0" in fig.get_suptitle()  # the network drawn is named
     probs = torch.softmax(torch.randn(50, 3, generator=torch.Generator().manual_seed(0)), 1)
     diagrams = {"a": R.reliability(probs, torch.zeros(50, dtype=torch.long))}
     fig = reg_viz.reliability_figure(diagrams)
@@ -122,3 +123,28 @@ def test_skipping_validation_trains_the_same_weights():
     for a, b in zip(checked.parameters(), unchecked.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert "val_loss" in history and "val_loss" not in bare and len(bare) == 3
+
+
+def test_toy_scores_are_those_of_the_fitted_network():
+    from nncourse.lecture6 import boundaries
+
+    (x, y), (xt, yt) = boundaries.toy_problem()
+    model = boundaries.fit_toy_classifier(x, y, weight_decay=1.0, dropout=0.5, seed=3)
+    with torch.no_grad():
+        confidence = model(xt).softmax(1).amax(1).mean().item()
+    fit, test, mean_confidence = boundaries.toy_scores(1.0, 0.5, seed=3)
+    assert fit == (model(x).argmax(1) == y).float().mean().item()
+    assert test == (model(xt).argmax(1) == yt).float().mean().item()
+    assert mean_confidence == pytest.approx(confidence)
+
+
+def test_decay_table_gives_eta_lambda_t_and_means_per_setting():
+    swept = {
+        ("adamw", 3.0): [(0.8, 10.0, 0.5), (0.9, 12.0, 0.6)],
+        ("adam", 0.1): [(0.1, 0.0, 0.1), (0.1, 0.0, 0.1)],
+    }
+    header, adamw, adam = runs.decay_table(swept, lr=1e-3, steps=480).splitlines()
+    assert adamw.split()[:3] == ["AdamW", "3", "1.44"]  # ηλT = 1e-3 * 3 * 480
+    assert adamw.split()[3] == "0.85" and adamw.split()[-1] == "11"
+    assert adam.split()[:4] == ["Adam", "+", "L2", "0.1"] and adam.endswith("< 1e-6")
+    assert "weight norm" in header

@@ -18,5 +18,5 @@ def boundary() -> FigureApp:
             Param("dropout", "float", 0.0, min=0.0, max=0.9, step=0.1, label="dropout rate"),
         ],
         static={"l2": [1e-4, 0.1, 1.0, 3.0, 10.0], "dropout": [0.0, 0.5, 0.9]},
-        title="decision boundary with weight decay (AdamW) and dropout",
+        title="decision boundary with weight decay (AdamW) and dropout (initialization 0)",
     )

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from nnlib import data, models, optim, train, utils
 from nnlib.utils import check_fraction, check_positive, check_positive_int
 
-__all__ = ["fit_toy_classifier", "probability_grid", "toy_problem"]
+__all__ = ["fit_toy_classifier", "probability_grid", "toy_problem", "toy_scores"]
 
 
 def toy_problem(n: int = 60, noise: float = 0.3, seed: int = 0):
@@ -60,6 +60,19 @@ def fit_toy_classifier(
         device=x.device,  # a toy: it stays where its data is
     )
     return model.eval()
+
+
+def toy_scores(weight_decay: float, dropout: float, seed: int = 0) -> tuple[float, float, float]:
+    """Fit :func:`fit_toy_classifier` to :func:`toy_problem`'s training points from the
+    initialization ``seed``; returns (training accuracy, test accuracy, mean confidence (largest
+    probability) on the test points)."""
+    (x, y), (x_test, y_test) = toy_problem()
+    model = fit_toy_classifier(x, y, weight_decay=weight_decay, dropout=dropout, seed=seed)
+    with torch.no_grad():
+        out, out_test = model(x), model(x_test)
+    fit = (out.argmax(1) == y).float().mean().item()
+    test = (out_test.argmax(1) == y_test).float().mean().item()
+    return fit, test, out_test.softmax(1).amax(1).mean().item()
 
 
 @torch.no_grad()

@@ -21,6 +21,7 @@ __all__ = [
     "boundary_figure",
     "boundary_grid_figure",
     "decay_sweep_figure",
+    "image_grid",
     "reliability_figure",
     "swa_line_figure",
     "weight_histograms",
@@ -80,23 +81,40 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
     """One row per image, one column per named transform (each applied with its own seeded
     generator), 8x8 grey images drawn in [0, 1], as one mosaic with the transforms' names on
     top."""
-    names: Sequence[str] = list(transforms)
-    columns = [
-        images if t is None else t(images, utils.generator(seed)) for t in transforms.values()
-    ]
-    size, gap = images.shape[-1], 2
+    columns = {
+        name: images if t is None else t(images, utils.generator(seed))
+        for name, t in transforms.items()
+    }
+    return image_grid(columns, title=f"{len(images)} training digits, transformed")
+
+
+def image_grid(
+    columns: Mapping[str, torch.Tensor],
+    row_labels: Sequence[str] | None = None,
+    title: str = "",
+    cell: float = 0.85,
+):
+    """Batches of 8x8 grey images (N, 1, 8, 8) drawn in [0, 1] as one mosaic: one column per
+    named batch (the names on top), one row per image (``row_labels`` on the left), each
+    image about ``cell`` inches wide; ``title`` under the mosaic."""
+    names: Sequence[str] = list(columns)
+    batches = list(columns.values())
+    n_rows = len(batches[0])
+    size, gap = batches[0].shape[-1], 2
     step = size + gap
-    canvas = np.full((len(images) * step - gap, len(names) * step - gap), np.nan)
-    for j, column in enumerate(columns):
-        for i in range(len(images)):
+    canvas = np.full((n_rows * step - gap, len(names) * step - gap), np.nan)
+    for j, column in enumerate(batches):
+        for i in range(n_rows):
             canvas[i * step : i * step + size, j * step : j * step + size] = (
                 column[i, 0].clamp(0, 1).numpy()
             )
-    fig, (ax,) = new_figure(width=0.85 * len(names), height=0.85 * len(images) + 0.6)
+    label_room = 1.0 if row_labels else 0.0
+    fig, (ax,) = new_figure(width=cell * len(names) + label_room, height=cell * n_rows + 0.6)
     with mpl.rc_context(STYLE):
         cmap = mpl.colormaps["gray_r"].with_extremes(bad="white")
         ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
-        ax.set_xticks([j * step + (size - 1) / 2 for j in range(len(names))], names)
+        centres = [k * step + (size - 1) / 2 for k in range(max(len(names), n_rows))]
+        ax.set_xticks(centres[: len(names)], names)
         ax.tick_params(
             axis="x",
             top=True,
@@ -108,8 +126,12 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
         )
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("left")
-        ax.set_yticks([])
-        ax.set_title(f"{len(images)} training digits, transformed", pad=4, loc="left", y=-0.12)
+        if row_labels:
+            ax.set_yticks(centres[:n_rows], list(row_labels))
+            ax.tick_params(axis="y", length=0)
+        else:
+            ax.set_yticks([])
+        ax.set_title(title, pad=4, loc="left", y=-0.12 if n_rows > 3 else -0.2)
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -119,7 +141,8 @@ def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object],
 def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0):
     """The widget's picture for several (weight decay, dropout) settings side by side, in a
     grid of two columns with shared axes: probability of class 1, the 0.5 boundary, the
-    training points."""
+    training points, for the network trained from initialization ``seed`` (named in the
+    figure's title; each panel's title gives its training and test accuracy)."""
     (x, y), (xt, yt) = toy_problem()
     rows = (len(settings) + 1) // 2
     fig, axes = new_figure(ncols=2, nrows=rows, width=3.6, height=2.8)
@@ -140,6 +163,7 @@ def boundary_grid_figure(settings: Sequence[tuple[float, float]], seed: int = 0)
             ax.grid(False)
         for ax in axes[len(settings) :]:
             ax.set_visible(False)
+        fig.suptitle(f"one network per setting: initialization {seed}", fontsize=10)
     return fig
 
 

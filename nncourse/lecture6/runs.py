@@ -15,12 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nncourse import stats
 from nncourse.lecture6.digits import DigitsStudy
 from nnlib import loss_slices, params, schedules
 from nnlib import regularization as R
 
 __all__ = [
     "calibration",
+    "decay_table",
     "shared_errors",
     "snapshot_run",
     "swa_line",
@@ -32,6 +34,22 @@ __all__ = [
 def weight_norm(model: nn.Module) -> float:
     """Euclidean norm of all the weights that a penalty would decay (biases excluded)."""
     return torch.cat([w.detach().flatten() for w in R.decay_parameters(model)]).norm().item()
+
+
+def decay_table(swept, lr: float, steps: int) -> str:
+    """The weight-decay sweep as a table: for each (optimizer, λ) of ``swept`` (rows of (test
+    accuracy, weight norm, ...) per seed), λ, the decay ηλT over ``steps`` steps at learning
+    rate ``lr``, the test accuracy's mean and 95 % interval over the seeds and the mean weight
+    norm."""
+    lines = [f"{'':9s} {'λ':>5s} {'ηλT':>6s}  test accuracy{'':26s}weight norm"]
+    for (opt_name, lam), rows in swept.items():
+        test, norm = list(zip(*rows, strict=True))[:2]
+        name = {"adamw": "AdamW", "adam": "Adam + L2"}[opt_name]
+        mean_norm = sum(norm) / len(norm)
+        shown = f"{mean_norm:.3g}" if mean_norm > 1e-6 else "< 1e-6"
+        interval = str(stats.mean_interval(list(test))).split(" (")[0]
+        lines.append(f"{name:9s} {lam:5g} {lr * lam * steps:6.3g}  {interval:39s}{shown}")
+    return "\n".join(lines)
 
 
 def snapshot_run(study: DigitsStudy, seed: int, cycle: int = 16, lr: float = 0.1):
@@ -54,7 +72,8 @@ def swa_run(study: DigitsStudy, seed: int, switch: int = 40, factor: float = 4.0
     weights and BN buffers (decay 0.8, from epoch 1) collected as it trains.
 
     Returns (last iterate, SWA model after update_bn, test accuracies of: the last iterate, SWA
-    with the last iterate's BN statistics, SWA after update_bn, the EMA)."""
+    with the last iterate's BN statistics, SWA after update_bn, the EMA with its averaged BN
+    buffers, the EMA after update_bn)."""
     net = study.model(seed, norm="batch")
     swa = R.AveragedModel(net)
     ema = R.AveragedModel(net, multi_avg_fn=R.get_ema_multi_avg_fn(0.8), use_buffers=True)
@@ -70,7 +89,9 @@ def swa_run(study: DigitsStudy, seed: int, switch: int = 40, factor: float = 4.0
     )
     accuracies = [study.accuracy(net), study.accuracy(swa)]
     R.update_bn([study.tensors("train", seed)], swa)
-    return net, swa, [*accuracies, study.accuracy(swa), study.accuracy(ema)]
+    accuracies += [study.accuracy(swa), study.accuracy(ema)]
+    R.update_bn([study.tensors("train", seed)], ema)
+    return net, swa, [*accuracies, study.accuracy(ema)]
 
 
 def _error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
