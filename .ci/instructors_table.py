@@ -1,7 +1,10 @@
 """Write book/instructors_table.md: exercises, points and time per lecture, read from the notebooks.
 
 Counts and points come from the nbgrader metadata of each notebook, so the instructors' page cannot
-drift from the notebooks (tests/test_front_matter.py regenerates the table and compares). An
+drift from the notebooks (tests/test_front_matter.py regenerates the table and compares). The kind
+of each exercise is read from its task's title ("### Exercise 2.3 (debugging): ..."), and the
+written questions nothing grades from the mark *(To discuss; not graded.)* that follows each; a
+second table lists those questions. An
 exercise "needs the experiments" when its feedback cell uses a name that neither the exercise's own
 cells nor an import defines: a value the lecture's experiments computed.
 """
