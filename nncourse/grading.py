@@ -256,6 +256,19 @@ def _public_functions() -> dict[tuple[str, str], object]:
     return found
 
 
+def _wraps(now, before) -> bool:
+    """Whether ``now`` is ``before`` or a wrapper of it (``functools.wraps``): importing
+    ``torch._dynamo`` rewraps ``torch.manual_seed``, a library's own change, not a swap. (A
+    wrapper written in a cell is found by the check of where functions are defined.)"""
+    for _ in range(8):
+        if now is before:
+            return True
+        now = getattr(now, "__wrapped__", None)
+        if now is None:
+            return False
+    return False
+
+
 def _rebound_functions() -> str | None:
     """The first public function that is no longer the one the snapshot holds (the snapshot is
     taken when this module is first imported, in a lecture's set-up cell, before any solution
@@ -269,7 +282,7 @@ def _rebound_functions() -> str | None:
             continue
         now = current[key]
         both_named = isinstance(before, tuple) and isinstance(now, tuple)
-        if not (before == now if both_named else before is now):
+        if not (before == now if both_named else _wraps(now, before)):
             value = getattr(sys.modules[key[0]], key[1], None)
             name = getattr(value, "__name__", type(value).__name__)
             return f"`{key[0]}.{key[1]}` was rebound to another function, `{name}`"

@@ -220,6 +220,13 @@ def test_a_package_function_swapped_for_another_is_found_after_begin_exercises(m
     assert "`nnlib.init.calculate_gain` was rebound" in grading._modified_libraries()
 
 
+def test_a_library_wrapping_its_own_function_is_not_a_swap(monkeypatch):
+    # importing torch._dynamo rewraps torch.manual_seed (functools.wraps): not the student's doing
+    original = torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", torch._disable_dynamo(original))
+    assert torch.manual_seed is not original and grading._modified_libraries() is None
+
+
 def test_removing_the_snapshot_is_reported(monkeypatch):
     monkeypatch.setattr(grading, "_SNAPSHOT", {})
     assert "record of the libraries' functions was removed" in grading._modified_libraries()
