@@ -1,7 +1,10 @@
 """Write book/instructors_table.md: exercises, points and time per lecture, read from the notebooks.
 
 Counts and points come from the nbgrader metadata of each notebook, so the instructors' page cannot
-drift from the notebooks (tests/test_front_matter.py regenerates the table and compares). An
+drift from the notebooks (tests/test_front_matter.py regenerates the table and compares). The kind
+of each exercise is read from its task's title ("### Exercise 2.3 (debugging): ..."), and the
+written questions nothing grades from the mark *(To discuss; not graded.)* that follows each; a
+second table lists those questions. An
 exercise "needs the experiments" when its feedback cell uses a name that neither the exercise's own
 cells nor an import defines: a value the lecture's experiments computed.
 """
@@ -9,6 +12,7 @@ cells nor an import defines: a value the lecture's experiments computed.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -59,6 +63,40 @@ def _parse(source: str) -> ast.Module:
     return ast.parse("\n".join(lines))
 
 
+KINDS = ("warm-up", "derivation", "implementation", "prediction", "debugging", "open")
+TITLE = re.compile(r"^### Exercise ([\w.]+) \(([\w-]+)\):", re.M)
+PROMPT = "*(To discuss; not graded.)*"  # follows each written question nothing grades
+
+
+def kinds(path: Path) -> dict[str, str]:
+    """Exercise number -> its kind, read from the task's title ("### Exercise 0.1 (debugging):")."""
+    nb = nbformat.read(path, as_version=4)
+    found = {}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_task"):
+            match = TITLE.search(cell.source)
+            if match is None or match.group(2) not in KINDS:
+                raise ValueError(f"{path.name}: a task title without a kind: {cell.source[:80]!r}")
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+def prompts(path: Path) -> list[tuple[str, str]]:
+    """(exercise number, question) for each written question marked as not graded."""
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for cell in nb.cells:
+        if not cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_task"):
+            continue
+        number = TITLE.search(cell.source).group(1)
+        text = " ".join(cell.source.split())
+        while PROMPT in text:
+            before, text = text.split(PROMPT, 1)
+            starts = [m.end() for m in re.finditer(r"[.?!] ", before.rstrip()[:-1])]
+            found.append((number, before.rstrip()[max(starts, default=0) :].strip()))
+    return found
+
+
 def exercises(path: Path) -> list[dict]:
     nb = nbformat.read(path, as_version=4)
     imported: set[str] = set()
@@ -106,23 +144,40 @@ def exercises(path: Path) -> list[dict]:
 
 def table(notebooks: list[Path]) -> str:
     rows = [
-        "| notebook | exercises | points (each) | graded by hand | after the experiments "
-        "| reading and running | exercises (est.) |",
-        "|---|---|---|---|---|---|---|",
+        "| notebook | exercises: kind and points | points | graded by hand "
+        "| after the experiments | questions not graded | reading and running "
+        "| exercises (est.) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    questions = []
     for path in notebooks:
         lecture = path.stem.split("_")[0]
         found = exercises(path)
+        kind = kinds(path)
+        if len(kind) != len(found):
+            raise ValueError(f"{path.name}: {len(kind)} task titles for {len(found)} exercises")
         after = [e["id"].split("_")[-1] for e in found if e["needs_experiments"]]
         manual = [e["id"].split("_")[-1] for e in found if e["manual"]]
         points = sum(e["points"] for e in found)
-        each = ", ".join(str(e["points"]) for e in found)
+        pairs = zip(kind.items(), found, strict=True)
+        each = "; ".join(f"{number} {k} {e['points']}" for (number, k), e in pairs)
+        asked = prompts(path)
+        questions += asked
         rows.append(
-            f"| {path.stem} | {len(found)} | {points} ({each}) | "
+            f"| {path.stem} | {each} | {points} | "
             f"{', '.join(manual) if manual else 'none'} | "
-            f"{', '.join(after) if after else 'none'} | {READING_MINUTES.get(lecture, 75)} min | "
-            f"{MINUTES_PER_POINT * points} min |"
+            f"{', '.join(after) if after else 'none'} | "
+            f"{', '.join(dict.fromkeys(n for n, _ in asked)) or 'none'} | "
+            f"{READING_MINUTES.get(lecture, 75)} min | {MINUTES_PER_POINT * points} min |"
         )
+    rows += [
+        "",
+        "Written questions that nothing grades (marked *to discuss; not graded* in the notebooks):",
+        "",
+        "| exercise | question |",
+        "|---|---|",
+    ]
+    rows += [f"| {number} | {question} |" for number, question in questions]
     return "\n".join(rows) + "\n"
 
 

@@ -20,9 +20,12 @@ environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a 
 Grading. Each exercise's hidden test (stripped from the student's copy, restored by
 ``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
 module (so a submission that rebinds a ``check_...`` name grades against the original), gives
-zero with "the library was modified in this notebook" when a function of torch,
-torch.nn.functional, numpy, builtins or a loaded nnlib.* / nncourse.* module (or a method of a
-class of the two packages) has its code outside the installed libraries (a lambda assigned to
+zero with "the library was modified in this notebook" when a public function of torch,
+torch.linalg, torch.nn.functional, torch.nn.init, numpy, numpy.linalg, math, builtins or a
+loaded nnlib.* / nncourse.* module is no longer the one it was when this module was first
+imported, in the lecture's set-up cell (``torch.allclose = torch.equal``: one C function
+swapped for another), or when a function of those modules (or a method of a class of the two
+packages) has its code outside the installed libraries (a lambda assigned to
 ``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases
 *and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
 time (expected values computed then, never printed), compares through
@@ -37,8 +40,9 @@ follow-up cells (first line ``# After the experiments``), which measure what the
 The exercises need neither, and a submission grades in seconds instead of a minute.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
-What this does not stop (it is best effort, and the docs say so): a C function swapped for
-another (``torch.allclose = torch.equal``), a submission that patches the
+What this does not stop (it is best effort, and the docs say so): a swap made before this
+module is first imported (in an edited set-up cell, which nbgrader does not lock), a
+submission that rewrites this module's snapshot (``_SNAPSHOT``) or patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
 solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
 not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
@@ -118,6 +122,8 @@ def grading_now() -> bool:
 def begin_exercises() -> None:
     """Mark the start of a lecture's exercises (while grading, the experiments before it are
     skipped) and say whether feedback shows the expected values."""
+    for key, identity in _public_functions().items():  # modules the set-up cells loaded since
+        _SNAPSHOT.setdefault(key, identity)
     shown = "shows" if reveal_enabled() else "hides"
     print(f"Feedback {shown} the expected values and hints.")
 
@@ -166,8 +172,9 @@ def _modified_libraries() -> str | None:
     """The first function of torch, torch.nn.functional, numpy, builtins or a loaded nnlib.* or
     nncourse.* module (or of a class those two packages define) whose code lives outside the
     installed libraries, e.g. in a notebook cell: ``torch.allclose = lambda *a, **k: True``.
-    None when there is none. C functions are not inspected (a student can swap one C function
-    for another; that is not detected)."""
+    None when there is none. A public function rebound to another library function (one C
+    function swapped for another: ``torch.allclose = torch.equal``) is found by comparing with
+    the snapshot taken when this module was first imported (:func:`_rebound_functions`)."""
     roots = _installed_roots()
     modules = [sys.modules[n] for n in _LIBRARIES if n in sys.modules]
     modules += [
@@ -175,6 +182,9 @@ def _modified_libraries() -> str | None:
         for n, m in list(sys.modules.items())
         if n.partition(".")[0] in _PACKAGES and isinstance(m, types.ModuleType)
     ]
+    swapped = _rebound_functions()
+    if swapped:
+        return swapped
     own: dict[str, bool] = {}
     for module in modules:
         namespaces = [(module.__name__, vars(module))]
@@ -201,6 +211,81 @@ def _modified_libraries() -> str | None:
                     own[file] = os.path.realpath(file).startswith(roots)
                 if not own[file]:
                     return f"`{prefix}.{attribute}` is defined in {file}"
+    return None
+
+
+# modules whose public functions are snapshotted, besides every nnlib.* and nncourse.* module
+_SNAPSHOT_MODULES = (
+    "builtins",
+    "math",
+    "numpy",
+    "numpy.linalg",
+    "torch",
+    "torch.linalg",
+    "torch.nn.functional",
+    "torch.nn.init",
+)
+
+
+def _identity(value):
+    """What must not change about a public function: the object itself; for one of nnlib or
+    nncourse (whose modules the graded tests reload, which re-creates their functions), its type,
+    module and qualified name. A bound method counts as its function (IPython rebinds
+    ``builtins.input`` to a fresh bound method for every cell)."""
+    value = getattr(value, "__func__", value)
+    module = getattr(value, "__module__", None)
+    if isinstance(module, str) and module.partition(".")[0] in _PACKAGES:
+        return (type(value).__name__, module, getattr(value, "__qualname__", None))
+    return value
+
+
+def _public_functions() -> dict[tuple[str, str], object]:
+    """(module, attribute) -> :func:`_identity` for every public callable of the snapshotted
+    modules and of every loaded nnlib.* and nncourse.* module."""
+    names = [n for n in _SNAPSHOT_MODULES if n in sys.modules]
+    names += [n for n in list(sys.modules) if n.partition(".")[0] in _PACKAGES]
+    found = {}
+    for name in names:
+        module = sys.modules.get(name)
+        if not isinstance(module, types.ModuleType):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if attribute[:1] == "_" or isinstance(value, types.ModuleType) or not callable(value):
+                continue
+            found[(name, attribute)] = _identity(value)
+    return found
+
+
+def _wraps(now, before) -> bool:
+    """Whether ``now`` is ``before`` or a wrapper of it (``functools.wraps``): importing
+    ``torch._dynamo`` rewraps ``torch.manual_seed``, a library's own change, not a swap. (A
+    wrapper written in a cell is found by the check of where functions are defined.)"""
+    for _ in range(8):
+        if now is before:
+            return True
+        now = getattr(now, "__wrapped__", None)
+        if now is None:
+            return False
+    return False
+
+
+def _rebound_functions() -> str | None:
+    """The first public function that is no longer the one the snapshot holds (the snapshot is
+    taken when this module is first imported, in a lecture's set-up cell, before any solution
+    cell runs, and extended by :func:`begin_exercises`): ``torch.allclose = torch.equal``."""
+    snapshot = globals().get("_SNAPSHOT")
+    if not isinstance(snapshot, dict) or not snapshot:
+        return "the grader's record of the libraries' functions was removed"
+    current = _public_functions()
+    for key, before in snapshot.items():
+        if key not in current:
+            continue
+        now = current[key]
+        both_named = isinstance(before, tuple) and isinstance(now, tuple)
+        if not (before == now if both_named else _wraps(now, before)):
+            value = getattr(sys.modules[key[0]], key[1], None)
+            name = getattr(value, "__name__", type(value).__name__)
+            return f"`{key[0]}.{key[1]}` was rebound to another function, `{name}`"
     return None
 
 
@@ -590,6 +675,9 @@ def _install_grading_skip() -> None:
 
 
 _install_grading_skip()
+# the identities of the libraries' public functions before any solution cell runs; a reload of
+# this module (every graded test reloads it) keeps the first snapshot
+_SNAPSHOT: dict = globals()["_SNAPSHOT"] if "_SNAPSHOT" in globals() else _public_functions()
 
 
 def _copy(args: Sequence) -> list:

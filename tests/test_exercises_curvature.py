@@ -193,6 +193,13 @@ def test_function_inputs_print_readably():
     assert "0x" not in result.message and "v -> H v" in result.message
 
 
+def test_the_classmates_power_iteration_is_named():
+    from nncourse.lecture2.exercises import _power_unnormalised
+
+    result = check_power_iteration(_power_unnormalised)
+    assert not result and "you never normalised v" in result.message, result.message
+
+
 def test_the_escape_prediction_is_graded_within_one_step():
     assert check_escape_steps(_escape, prediction=lambda: 72)
     linearized = check_escape_steps(_escape, prediction=lambda: math.log(1000) / 0.1)

@@ -200,6 +200,38 @@ def test_a_patched_method_of_a_package_class_or_numpy_is_found(monkeypatch):
     assert "numpy.isclose" in grading._modified_libraries()
 
 
+def test_one_c_function_swapped_for_another_gets_zero(lecture, monkeypatch):
+    # no Python code in a cell: the swap is found against the snapshot taken at import
+    monkeypatch.setattr(torch, "allclose", torch.equal)
+    with pytest.raises(AssertionError) as failure:
+        grading.grade(lecture, "check_square", lambda x: x * x)
+    assert "`torch.allclose` was rebound to another function, `equal`" in str(failure.value)
+    monkeypatch.undo()
+    monkeypatch.setattr(np, "isclose", np.equal)
+    assert "numpy.isclose" in grading._modified_libraries()
+
+
+def test_a_package_function_swapped_for_another_is_found_after_begin_exercises(monkeypatch, capsys):
+    import nnlib.init
+
+    grading.begin_exercises()  # adds the modules loaded since the first import
+    assert ("nnlib.init", "calculate_gain") in grading._SNAPSHOT
+    monkeypatch.setattr(nnlib.init, "calculate_gain", nnlib.init.kaiming_normal_)
+    assert "`nnlib.init.calculate_gain` was rebound" in grading._modified_libraries()
+
+
+def test_a_library_wrapping_its_own_function_is_not_a_swap(monkeypatch):
+    # importing torch._dynamo rewraps torch.manual_seed (functools.wraps): not the student's doing
+    original = torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", torch._disable_dynamo(original))
+    assert torch.manual_seed is not original and grading._modified_libraries() is None
+
+
+def test_removing_the_snapshot_is_reported(monkeypatch):
+    monkeypatch.setattr(grading, "_SNAPSHOT", {})
+    assert "record of the libraries' functions was removed" in grading._modified_libraries()
+
+
 def test_the_unmodified_libraries_pass_the_tamper_check_quickly():
     import importlib
     import pkgutil
@@ -212,9 +244,22 @@ def test_the_unmodified_libraries_pass_the_tamper_check_quickly():
         for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             if "widgets" not in module.name:
                 importlib.import_module(module.name)
-    start = time.perf_counter()
-    assert grading._modified_libraries() is None  # dataclasses' generated methods included
-    assert time.perf_counter() - start < 0.2
+    grading.begin_exercises()
+    reloaded = [  # the graded tests reload these: not a modification
+        sys.modules[name]
+        for name in list(sys.modules)
+        if name == "nncourse.grading" or re.search(r"exercises$", name)
+    ]
+    before = [dict(vars(module)) for module in reloaded]
+    try:
+        for module in reloaded:
+            importlib.reload(module)
+        start = time.perf_counter()
+        assert grading._modified_libraries() is None  # dataclasses' generated methods included
+        assert time.perf_counter() - start < 0.2
+    finally:  # the other tests keep the classes (Case, CheckResult) they imported
+        for module, namespace in zip(reloaded, before, strict=True):
+            vars(module).update(namespace)
 
 
 def test_the_comparison_calls_no_function_a_notebook_can_replace(monkeypatch):

@@ -183,6 +183,9 @@ def test_freeze_bn_stats():
     assert "not implemented yet" in ex.check_freeze_bn_stats(stub).message
     assert_named(ex.check_freeze_bn_stats(ex._eval_once), "undoes a one-time eval()")
     assert_named(ex.check_freeze_bn_stats(ex._bn_params_frozen), "requires_grad freezes only")
+    # the colleague's version of the task, and the fix that still freezes the scale and shift
+    assert_named(ex.check_freeze_bn_stats(ex._colleagues_freeze), "no longer train")
+    assert_named(ex.check_freeze_bn_stats(ex._frozen_and_fixed), "your statistics stay fixed")
     caught = ex.check_freeze_bn_stats(transfer.freeze_bn_statistics)
     assert not caught and "freeze_bn_statistics" in caught.message
 

@@ -34,6 +34,24 @@ def test_the_instructors_table_matches_the_notebooks():
     assert stored == instructors_table.table(NOTEBOOKS), "run: python .ci/instructors_table.py"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_lecture_has_a_debugging_and_an_open_exercise_and_at_most_one_warm_up(path):
+    kinds = list(instructors_table.kinds(path).values())
+    manual = [e for e in instructors_table.exercises(path) if e["manual"]]
+    assert kinds.count("debugging") >= 1 and kinds.count("warm-up") <= 1, kinds
+    assert kinds.count("open") == 1 and len(manual) == 1, kinds
+
+
+def test_the_questions_nothing_grades_are_listed():
+    marked = sum(
+        cell.source.count(instructors_table.PROMPT)
+        for p in NOTEBOOKS
+        for cell in nbformat.read(p, as_version=4).cells
+    )
+    listed = [q for p in NOTEBOOKS for q in instructors_table.prompts(p)]
+    assert marked == len(listed) >= 15 and all(q.endswith(("?", ".")) for _, q in listed)
+
+
 @pytest.mark.parametrize("page", ["README.md", "book/instructors.md", "book/setup.md"])
 def test_front_pages_give_the_configured_install_command(page):
     text = (ROOT / page).read_text()

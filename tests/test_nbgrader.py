@@ -14,9 +14,10 @@ one ``nbgrader autograde`` run:
   to everything, replaces ``torch.allclose`` and ``nnlib.init.calculate_gain`` by lambdas, and
   whose functions all return that object: zero;
 * ``patched``: the solutions with every answer wrong (as in ``wrong``, for the first function
-  of each solution cell), whose first solution cell replaces ``torch.allclose`` by a function
-  that always agrees and ``nnlib.init.calculate_gain`` by a constant: zero, with the message
-  that the library was modified.
+  of each solution cell), whose first solution cell swaps one C function for another
+  (``torch.allclose = torch.equal``, no Python code of the notebook involved) and replaces
+  ``nnlib.init.calculate_gain`` by a constant: zero, with the message that ``torch.allclose``
+  was rebound.
 
 While nbgrader grades, the lecture's experiments are skipped (``nncourse.grading``): a submission
 runs its set-up and its exercises only, so this test costs seconds per submission.
@@ -127,7 +128,7 @@ def _wrong_first_exercise(notebook: dict, lecture: Path) -> tuple[dict, str]:
 
 def _patched(notebook: dict) -> dict:
     """The solutions with the first function of every solution cell answering wrongly (scaled by
-    1.5), and torch and nnlib patched so that the comparison would agree."""
+    1.5), ``torch.allclose`` swapped for ``torch.equal`` and an nnlib reference patched."""
     for number, cell in enumerate(_solution_cells(notebook)):
         source = _source(cell)
         names = [d for d, _ in _defined_names(source) if d]
@@ -137,8 +138,17 @@ def _patched(notebook: dict) -> dict:
                 f"    result = _right_{number}(*args, **kwargs)\n"
                 "    return result * 1.5 if isinstance(result, torch.Tensor) else 1.5 * result\n"
             )
-        cell["source"] = (PATCHES if number == 0 else "") + source
+        cell["source"] = (SWAP if number == 0 else "") + source
     return notebook
+
+
+SWAP = """
+import nnlib.init
+import torch
+
+torch.allclose = torch.equal  # one C function for another: no notebook code to find
+nnlib.init.calculate_gain = lambda *a, **k: 1.0  # the reference the exercise module imports
+"""
 
 
 def _gaming(released: dict) -> dict:
@@ -251,6 +261,7 @@ def test_patching_torch_or_nnlib_gets_zero_and_says_so(graded):
     assert not any(graded["scores"]["patched"].values()), graded["scores"]["patched"]
     graded_tests = " ".join(_outputs(graded, "patched", "_test"))
     assert "the library was modified in this notebook" in graded_tests
+    assert "`torch.allclose` was rebound to another function, `equal`" in graded_tests
 
 
 def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(graded):

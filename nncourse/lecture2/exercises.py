@@ -171,6 +171,17 @@ def _power_magnitude(matvec, n, steps=500, seed=0):
     return abs(_reference_power(matvec, n, steps, seed))
 
 
+def _power_unnormalised(matvec, n, steps=500, seed=0):
+    """Exercise 2.3's broken version: v is never normalised, so it overflows; and the ratio of
+    norms loses the sign."""
+    from nnlib.utils import generator
+
+    v = torch.randn(n, generator=generator(seed), dtype=F64)
+    for _ in range(steps):
+        v = matvec(v)
+    return (matvec(v).norm() / v.norm()).item()
+
+
 def check_power_iteration(student_fn) -> CheckResult:
     """Exercise 2.3: the largest-magnitude eigenvalue from matrix-vector products only."""
     g = torch.Generator().manual_seed(11)
@@ -195,6 +206,11 @@ def check_power_iteration(student_fn) -> CheckResult:
                 "you returned the norm ||H v||, which loses the eigenvalue's sign; "
                 "the Rayleigh quotient v^T H v keeps it",
                 _power_magnitude,
+            ),
+            Misconception(
+                "you never normalised v, so it overflows to inf and inf / inf is nan: divide v "
+                "by its norm after every product",
+                _power_unnormalised,
             ),
         ],
         forbid=[curvature.power_iteration, torch.linalg.eigvalsh, torch.linalg.eigh],

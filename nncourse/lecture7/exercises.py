@@ -446,8 +446,9 @@ def check_distillation_loss(student_fn, prediction=None) -> CheckResult:
 
 
 def _bn_forward_summary(fn):
-    """After ``fn(model)``, switch to train mode, run two batches of bright images: the outputs
-    and every BN layer's running statistics (they must not have moved)."""
+    """After ``fn(model)``, switch to train mode, run two batches of bright images: the outputs,
+    every BN layer's running statistics (they must not have moved) and 1 if the BN layers' scale
+    and shift still train (0 if not)."""
 
     def run(seed, shift):
         model = _model(seed)
@@ -459,13 +460,33 @@ def _bn_forward_summary(fn):
             model(x)
             out = model(x)
         stats = [t.flatten() for bn in _bn_layers(model) for t in (bn.running_mean, bn.running_var)]
-        return torch.cat([out.flatten(), *stats])
+        trains = all(p.requires_grad for bn in _bn_layers(model) for p in bn.parameters())
+        return torch.cat([out.flatten(), *stats, torch.tensor([float(trains)])])
 
     return run
 
 
 def _eval_once(model):
     model.eval()
+
+
+def _colleagues_freeze(model):
+    """Exercise 7b.3's broken version: a one-time ``eval()`` and ``requires_grad_(False)``."""
+    for bn in _bn_layers(model):
+        bn.eval()
+        bn.requires_grad_(False)
+
+
+def _frozen_and_fixed(model):
+    """The statistics frozen for good, and the scale and shift frozen too."""
+
+    def keep_eval(module, inputs):
+        module.train(False)
+
+    for bn in _bn_layers(model):
+        bn.train(False)
+        bn.register_forward_pre_hook(keep_eval)
+        bn.requires_grad_(False)
 
 
 def _bn_params_frozen(model):
@@ -478,8 +499,8 @@ def check_freeze_bn_stats(student_fn) -> CheckResult:
     stored statistics and never updates them, also after ``model.train()``; the rest of the
     model keeps its train-mode behaviour.
 
-    Compared: the outputs of a second forward pass in train mode, then every BN layer's running
-    statistics."""
+    Compared: the outputs of a second forward pass in train mode, every BN layer's running
+    statistics, and whether the BN layers' scale and shift still train."""
     from nnlib.transfer import freeze_bn_statistics
 
     return check(
@@ -493,6 +514,18 @@ def check_freeze_bn_stats(student_fn) -> CheckResult:
                 "updates the stored ones: model.train() undoes a one-time eval(), and "
                 "requires_grad freezes only the scale and shift, not the statistics",
                 _bn_forward_summary(_eval_once),
+            ),
+            Misconception(
+                "in train mode your batch norm still normalizes with each batch's statistics and "
+                "updates the stored ones, and its scale and shift no longer train: model.train() "
+                "undoes a one-time eval(), and requires_grad freezes only the scale and shift, "
+                "not the statistics",
+                _bn_forward_summary(_colleagues_freeze),
+            ),
+            Misconception(
+                "your statistics stay fixed, and the scale and shift no longer train: "
+                "requires_grad_(False) froze them, and they must keep training",
+                _bn_forward_summary(_frozen_and_fixed),
             ),
         ],
         forbid=[freeze_bn_statistics],
