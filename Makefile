@@ -71,6 +71,7 @@ test: setup browser lint unit bench-check nbval book browser-test book-student s
 
 execute: setup
 	$(PY) .ci/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) .ci/collapse_evidence.py $(NOTEBOOKS)
 	$(PY) .ci/instructors_table.py
 
 # Every seed shifted (NNLIB_REPLICATION=1, then 2), copies executed, nothing written or compared:

@@ -282,3 +282,36 @@ def test_student_version_has_no_solutions_and_no_outputs(path, tmp_path):
     assert all(not c.get("outputs") for c in _code_cells(student)), "outputs are cleared"
     stubs = [c for c in student.cells if "raise NotImplementedError()" in c.source]
     assert len(stubs) >= MIN_EXERCISES, "every exercise is left as a stub"
+
+
+def _collapse_script():
+    import importlib.util
+
+    path = ROOT / ".ci" / "collapse_evidence.py"
+    spec = importlib.util.spec_from_file_location("collapse_evidence", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_that_hold_only_evidence_are_collapsed_in_the_book(path):
+    script = _collapse_script()
+    cells = json.loads(path.read_text())["cells"]
+    loose = [c.get("id") for c in cells if script.evidence_only(c) and not script.collapsed(c)]
+    assert not loose, f"run `python .ci/collapse_evidence.py {path.relative_to(ROOT)}`: {loose}"
+
+
+def test_the_evidence_collapser_tells_evidence_from_other_output():
+    script = _collapse_script()
+
+    def cell(text, tags=("hide-input",)):
+        output = {"output_type": "stream", "name": "stdout", "text": text}
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "outputs": [output]}
+
+    evidence = cell("✓ a holds [theory]\n    measured: a = 1\n· check: b\n")
+    assert script.evidence_only(evidence)
+    assert not script.evidence_only(cell("a table\n✓ a holds [theory]\n"))
+    assert not script.evidence_only(cell("✓ a holds [theory]\n", tags=()))  # input on show
+    script.collapse(evidence)
+    assert script.collapsed(evidence) and "hide-input" not in evidence["metadata"]["tags"]
