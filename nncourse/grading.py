@@ -28,7 +28,8 @@ swapped for another), or when a function of those modules (or a method of a clas
 packages) has its code outside the installed libraries (a lambda assigned to
 ``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases
 *and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
-time (expected values computed then, never printed), compares through
+time (expected values computed then, after the student's function has returned, and never
+printed), compares through
 ``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
 nothing; no library function is called to compare), never reveals an answer,
 and raises ``AssertionError`` on failure.
