@@ -7,7 +7,9 @@ from a copy of the book whose notebooks went through nbgrader's ``ClearSolutions
 figures and evidence still show; the stub and the checker's cells are shown without outputs.
 
 The rubrics of the open exercises and the tolerance table of the graded predictions (whose
-closer forms give answers away) are cut from the instructors' page. Outputs that depend on a
+closer forms give answers away) are cut from the instructors' page, and so are the list of the
+debugging exercises' planted bugs and the section "What the checks do not stop" (a list of ways
+around the grader). Outputs that depend on a
 solution are cleared too: those of the solution, feedback and hidden-test
 cells and of each exercise's follow-up cells (first line ``# After the experiments``), which
 print the instructor's answer next to a measurement.
@@ -46,6 +48,29 @@ RUBRICS = "### Rubrics for the open exercises"
 RUBRICS_ABSENT = RUBRICS + "\n\nThe rubrics are in the instructors' edition of the book.\n"
 TOLERANCES = "### Tolerances of the graded predictions"
 TOLERANCES_ABSENT = TOLERANCES + "\n\nThe tolerances are in the instructors' edition of the book.\n"
+LOOPHOLES = "### What the checks do not stop"
+PLANTED_BUGS = "a colleague's broken implementation is shown"  # followed by "(the bugs)"
+
+
+def _without_section(text: str, heading: str, replacement: str) -> str:
+    """``text`` with the section under ``heading`` (up to the next heading of level 2 or 3)
+    replaced."""
+    start = text.index(heading)
+    end = min(i for i in (text.find("\n## ", start), text.find("\n### ", start + 1)) if i > 0)
+    return text[:start] + replacement + text[end:]
+
+
+def _without_bracket_after(text: str, marker: str) -> str:
+    """``text`` without the bracketed remark that follows ``marker`` (brackets may nest)."""
+    start = text.index(marker) + len(marker)
+    if text[start : start + 2] != " (":
+        raise SystemExit(f"instructors.md: no bracket after {marker!r}: update this script")
+    depth = 0
+    for end in range(start + 1, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[:start] + text[end + 1 :]
+    raise SystemExit(f"instructors.md: the bracket after {marker!r} does not close")
 
 
 def depends_on_a_solution(cell) -> bool:
@@ -85,11 +110,13 @@ def prepare_source(out: Path, branch: str) -> Path:
     guide.write_text(text.replace(SOLUTIONS_TOGGLE, SOLUTIONS_ABSENT))
     instructors = out / "book" / "instructors.md"  # the open exercises' rubrics stay private
     text = instructors.read_text()
-    for heading, replacement in ((RUBRICS, RUBRICS_ABSENT), (TOLERANCES, TOLERANCES_ABSENT)):
-        start = text.index(heading)  # the section runs to the next heading of any level
-        end = min(i for i in (text.find("\n## ", start), text.find("\n### ", start + 1)) if i > 0)
-        text = text[:start] + replacement + text[end:]
-    instructors.write_text(text)
+    for heading, replacement in (
+        (RUBRICS, RUBRICS_ABSENT),
+        (TOLERANCES, TOLERANCES_ABSENT),
+        (LOOPHOLES, ""),  # the ways around the grader: dropped with its heading
+    ):
+        text = _without_section(text, heading, replacement)
+    instructors.write_text(_without_bracket_after(text, PLANTED_BUGS))
     (out / "notebooks").mkdir()
     for path in sorted((ROOT / "notebooks").glob("[!_]*.ipynb")):
         nb = student_book_notebook(nbformat.read(path, as_version=4))

@@ -28,7 +28,8 @@ swapped for another), or when a function of those modules (or a method of a clas
 packages) has its code outside the installed libraries (a lambda assigned to
 ``torch.allclose`` or ``nnlib.init.calculate_gain`` in a cell), runs the checker on its cases
 *and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
-time (expected values computed then, never printed), compares through
+time (expected values computed then, after the student's function has returned, and never
+printed), compares through
 ``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
 nothing; no library function is called to compare), never reveals an answer,
 and raises ``AssertionError`` on failure.
@@ -51,6 +52,7 @@ the students' code for a human to read.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import os
@@ -487,11 +489,13 @@ def check(
     """Call ``student_fn`` and ``reference_fn`` on each case and compare.
 
     ``cases`` holds :class:`Case` objects (or plain argument tuples). Stops at the first failing
-    case and explains it. Inputs are cloned for each call, so a function that changes its
-    arguments in place cannot spoil the comparison. ``misconceptions`` are tried on the failing
-    case; ``forbid`` lists reference functions the student's code must not call. While grading,
-    each case also runs on a perturbed copy (``fresh=False``: not, for cases that sit on a
-    boundary a perturbation could cross, such as a learning rate just above its limit).
+    case and explains it. Inputs are copied for each call, so a function that changes its
+    arguments in place cannot spoil the comparison; the student's function runs before the
+    reference, so no expected value exists while student code runs. ``misconceptions`` are
+    tried on the failing case; ``forbid`` lists reference functions the student's code must not
+    call. While grading, each case also runs on a perturbed copy (``fresh=False``: not, for
+    cases that sit on a boundary a perturbation could cross, such as a learning rate just above
+    its limit).
     """
     cases = list(cases)
     if not cases:
@@ -500,17 +504,22 @@ def check(
         cases = cases + _fresh_cases(cases, _SETTINGS["grading"])
     for number, case in enumerate(cases, start=1):
         label, args = _label(case, number)
+        # the student's function runs first, on its own copies, so no reference answer exists
+        # on the stack while it runs (a solution that walks the caller's frames finds none)
+        try:
+            got, called = _call_watching(student_fn, _copy(args), forbid)
+            error = None
+        except Exception as raised:
+            got, called, error = None, None, raised
         try:
             expected = reference_fn(*_copy(args))
         except Exception:
             if getattr(case, "fresh", False):
                 continue  # a perturbation the reference does not accept: not a test
             raise
-        try:
-            got, called = _call_watching(student_fn, _copy(args), forbid)
-        except NotImplementedError:
+        if isinstance(error, NotImplementedError):
             return _not_implemented(name)
-        except Exception as error:  # the student should see any error, explained
+        if error is not None:  # the student should see any error, explained
             inputs = ", ".join(_describe(a) for a in args)
             return CheckResult(
                 False,
@@ -536,17 +545,27 @@ def check(
 
 
 _EXPLANATION = re.compile(r"[:;] |,? but |, which |, not | instead of | without ")
+# a bracketed remark in words, "(the loss shrinks as T grows)"; not a formula such as
+# "(kappa - 1)/(kappa + 1)" or "(1 - p)", which names what the student computed
+_BRACKETED = re.compile(r" \((?=[a-z]{2})[^()]*\)(?=$|[\s,.;:])")
+
+
+def _hide_explanation(mistake: str) -> str:
+    """A mistake's description without its explanation: bracketed remarks in words removed,
+    then cut where the explanation starts (see :func:`_explain`)."""
+    return _EXPLANATION.split(_BRACKETED.sub("", mistake), maxsplit=1)[0]
 
 
 def _explain(headline: str, *, mistake, inputs, expected, got, hint: str) -> CheckResult:
     """A failing result: the headline, the recognised mistake, inputs, expected (if revealed)
     and got, and the hint (if revealed). With answers hidden, a mistake's description is cut
     where its explanation starts (a colon, a semicolon, ", but", ", which", ", not", "instead
-    of", "without"): "you returned 1/L: the limit is 2/L" names the mistake only."""
+    of", "without") and loses its bracketed remarks in words: "you returned 1/L: the limit is
+    2/L" and "you left out T² (the loss shrinks as T grows)" name the mistake only."""
     reveal = reveal_enabled()
     lines = [headline]
     if mistake and not reveal:  # the mistake, without the explanation that gives the answer
-        mistake = _EXPLANATION.split(mistake, maxsplit=1)[0]
+        mistake = _hide_explanation(mistake)
     if mistake:
         lines.append(f"  this looks like a known mistake: {mistake}")
     if inputs:
@@ -571,15 +590,25 @@ def check_value(
 ) -> CheckResult:
     """Compare one predicted value (or a zero-argument function returning it) with ``expected``.
 
-    ``misconceptions`` maps a description of a mistake to the value that mistake produces.
+    ``expected`` may be a zero-argument function computing it: it then runs only after the
+    student's function has returned (and the student's function may not call it), so no answer
+    exists on the stack while student code runs. ``misconceptions`` maps a description of a
+    mistake to the value that mistake produces.
     """
     if callable(student):
+        forbid = [expected] if callable(expected) else []
         try:
-            student = student()
+            student, called = _call_watching(student, (), forbid)
         except NotImplementedError:
             return _not_implemented(name)
         except Exception as error:
             return CheckResult(False, f"✗ {name}: raised {type(error).__name__}: {error}")
+        if called is not None:
+            return CheckResult(
+                False, f"✗ {name}: your function calls the checker's own computation of the answer."
+            )
+    if callable(expected):
+        expected = expected()
     reason = _mismatch(expected, student, atol, rtol)
     if reason is None:
         return CheckResult(True, f"✓ {name}: your value agrees.")
@@ -614,7 +643,8 @@ def with_prediction(
 ) -> CheckResult:
     """An exercise's ``result`` combined with the check of the number it asked the student to
     predict (``prediction``: a zero-argument function returning it, graded by
-    :func:`check_value`). Both must pass; the feedback shows both."""
+    :func:`check_value`; ``expected``: best a zero-argument function computing the answer, which
+    then runs after the prediction). Both must pass; the feedback shows both."""
     predicted = check_value(
         prediction, expected, name=name, misconceptions=misconceptions, atol=atol, rtol=rtol
     )
@@ -681,4 +711,13 @@ _SNAPSHOT: dict = globals()["_SNAPSHOT"] if "_SNAPSHOT" in globals() else _publi
 
 
 def _copy(args: Sequence) -> list:
-    return [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    """Fresh copies of a case's inputs: tensors cloned, anything else (a model, a list) deep-
+    copied where it can be, so what one call changes in place no other call sees."""
+    return [a.clone() if isinstance(a, torch.Tensor) else _deep_copy(a) for a in args]
+
+
+def _deep_copy(value):
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # an object that cannot be copied is passed as it is
+        return value

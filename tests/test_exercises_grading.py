@@ -159,6 +159,59 @@ def test_a_prediction_is_graded_with_its_exercise():
     assert not failed_fn and "fn wrong" in failed_fn.message
 
 
+def _read_expected_from_the_stack(*args):
+    """The cheat: walk the caller's frames for a local named ``expected`` and return it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if "expected" in frame.f_locals:
+            return frame.f_locals["expected"]
+        frame = frame.f_back
+    return float("nan")
+
+
+def test_reading_the_expected_value_from_the_stack_fails_check(lecture):
+    result = check_square(_read_expected_from_the_stack)
+    assert not result and "case 1" in result.message
+    with pytest.raises(AssertionError):
+        grading.grade(lecture, "check_square", _read_expected_from_the_stack)
+
+
+def test_reading_the_expected_prediction_from_the_stack_fails():
+    from nncourse.lecture7 import exercises as lecture7
+
+    def right(s, t, temperature):
+        log_s = torch.log_softmax(s / temperature, 1)
+        log_t = torch.log_softmax(t / temperature, 1)
+        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
+
+    assert lecture7.check_distillation_loss(right, prediction=lambda: 16.0)
+    cheat = lecture7.check_distillation_loss(right, prediction=_read_expected_from_the_stack)
+    assert not cheat and "✗ gradient_shrink_factor" in cheat.message
+    # a prediction that calls the checker's computation of the answer is caught
+    calls_it = lecture7.check_distillation_loss(right, prediction=_call_the_expected_function)
+    assert not calls_it and "the checker's own computation" in calls_it.message
+
+
+def _call_the_expected_function():
+    frame = sys._getframe(1)
+    while frame is not None:
+        if callable(frame.f_locals.get("expected")):
+            return frame.f_locals["expected"]()
+        frame = frame.f_back
+    return float("nan")
+
+
+def test_the_reference_runs_on_inputs_the_student_could_not_change():
+    def reference(values):
+        return sum(values)
+
+    def appends(values):
+        values.append(100.0)
+        return sum(values) - 100.0
+
+    assert check(appends, reference, [Case("a list", [1.0, 2.0])], name="s")
+
+
 def test_hidden_answers_cut_a_mistake_at_its_explanation(monkeypatch):
     monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
     result = check_square(lambda x: 2 * x)
@@ -287,6 +340,31 @@ def test_hidden_answers_cut_a_mistake_before_its_answer(monkeypatch, description
     assert shown in line and line.endswith(description.split(shown)[0] + shown)
 
 
+@pytest.mark.parametrize(
+    ("description", "visible"),
+    [
+        ("you left out the factor T² (the loss shrinks as T grows)", "you left out the factor T²"),
+        (
+            "you used fan_out (the number of outputs) where it needs fan_in",
+            "you used fan_out where it needs fan_in",
+        ),
+        ("you normalized over the batch (dim 0)", "you normalized over the batch"),
+        # a formula in brackets is what the student computed: it stays
+        ("you used (kappa - 1)/(kappa + 1) as the rate", None),
+        ("you left out the rescaling by 1 / (1 - p)", None),
+        ("you returned plain batch norm (r = 1, d = 0)", None),
+    ],
+)
+def test_hidden_answers_drop_a_bracketed_explanation(monkeypatch, description, visible):
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = grading._explain("✗", mistake=description, inputs=(), expected=1, got=2, hint="")
+    line = next(x for x in result.message.splitlines() if "known mistake" in x)
+    assert line == f"  this looks like a known mistake: {visible or description}"
+    monkeypatch.delenv("NNLIB_EXERCISES_REVEAL")
+    result = grading._explain("✗", mistake=description, inputs=(), expected=1, got=2, hint="")
+    assert description in result.message  # shown in full where answers are shown
+
+
 def test_no_hidden_misconception_states_a_number_of_the_answer():
     """With answers hidden, the visible part of each lecture's misconception names what the
     student did: the brief's leaks (2/n, B/(B-1), the end points -4 and 0, (1 + ...) / 2) stay
@@ -304,5 +382,5 @@ def test_no_hidden_misconception_states_a_number_of_the_answer():
         source = inspect.getsource(importlib.import_module(module.name))
         for text in re.findall(r'Misconception\(\s*((?:"[^"]*"\s*)+)', source):
             description = "".join(re.findall(r'"([^"]*)"', text))
-            visible = grading._EXPLANATION.split(description, maxsplit=1)[0]
+            visible = grading._hide_explanation(description)
             assert not any(leak in visible for leak in leaks), (module.name, visible)

@@ -149,3 +149,15 @@ def test_the_rubrics_stay_in_the_instructors_edition(student_site):
     for answer in ("ln 1000", "1.21", "T^2 = 16", "0.5^k", "a number of steps, a batch size"):
         assert answer in text(DEFAULT_SITE).replace("\\", "").replace("$", ""), answer
         assert answer not in student.replace("\\", "").replace("$", ""), answer
+
+
+def test_the_planted_bugs_and_the_loopholes_stay_in_the_instructors_edition(student_site):
+    from test_student_book_source import LOOPHOLES, PLANTED_BUGS
+
+    def text(site: Path) -> str:
+        page = (site / "book" / "instructors.html").read_text()
+        return " ".join(html.unescape(TAG.sub("", page)).split())
+
+    for phrase in PLANTED_BUGS + LOOPHOLES:
+        assert phrase in text(DEFAULT_SITE), f"the search can find {phrase!r}"
+        assert phrase not in text(student_site), phrase

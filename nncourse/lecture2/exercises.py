@@ -352,7 +352,7 @@ def check_escape_steps(student_fn, prediction=None) -> CheckResult:
     return with_prediction(
         result,
         prediction,
-        math.log(1000) / math.log(1.1),
+        lambda: math.log(1000) / math.log(1.1),
         name="extra_steps_per_1000",
         misconceptions={
             "you used ln(1 + x) = x; at this rate the growth per step is 1.1, take its log": (

@@ -292,7 +292,7 @@ def check_adam_bias_steps(student_fn, prediction=None) -> CheckResult:
     return with_prediction(
         result,
         prediction,
-        adam_bias_steps(0.9, 0.999, 0.1) * (1 - 0.999),
+        lambda: adam_bias_steps(0.9, 0.999, 0.1) * (1 - 0.999),
         name="bias_steps_multiple",
         misconceptions={
             "you gave the number of steps; the question asks for a multiple of 1/(1 - beta2)": (

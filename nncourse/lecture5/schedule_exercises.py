@@ -183,7 +183,7 @@ def check_plateau_lrs(student_fn, prediction=None) -> CheckResult:
     return with_prediction(
         result,
         prediction,
-        _plateau_reference(PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1],
+        lambda: _plateau_reference(PLATEAU_PREDICTION_LOSSES, 0.1, 0.5, 2)[-1],
         name="predicted_last_rate",
         misconceptions={
             "your value is what the broken version sets (it compares with the previous loss and "

@@ -434,7 +434,7 @@ def check_distillation_loss(student_fn, prediction=None) -> CheckResult:
     return with_prediction(
         result,
         prediction,
-        4.0**2,
+        lambda: 4.0**2,
         name="gradient_shrink_factor",
         misconceptions={
             "you gave the factor on the logits; the loss's gradient carries it twice": 4.0,
