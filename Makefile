@@ -47,7 +47,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 unit: setup
-	$(PY) -m pytest tests -n 2 --dist loadgroup -m "not browser and not student_book" --durations=15
+	$(PY) -m pytest tests -n 2 --dist loadscope -m "not browser and not student_book" --durations=15
 
 # nbval checks outputs executed natively under another BLAS path (MKL_CBWR, MKL_ENABLE_INSTRUCTIONS),
 # so digits that depend on one CPU's arithmetic fail here as they would on a second machine.

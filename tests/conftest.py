@@ -15,17 +15,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 matplotlib.use("Agg")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Send each test file to one xdist worker (``--dist loadgroup``), as ``--dist loadfile``
-    would, except the nbgrader round trip: each lecture's round trip is its own group, so the two
-    workers share the twelve (about 30 s each) instead of one worker running them all."""
-    for item in items:
-        group = item.path.name
-        if item.path.name == "test_nbgrader.py" and hasattr(item, "callspec"):
-            group += "::" + item.callspec.id
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(autouse=True)
 def _seed():
     import nnlib

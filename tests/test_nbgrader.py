@@ -168,9 +168,11 @@ def _gaming(released: dict) -> dict:
     return released
 
 
-@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.fixture(scope="class")
 def graded(request, tmp_path_factory):
-    lecture = request.param
+    """One lecture's round trip, shared by the tests of its class (one class per lecture, so that
+    ``pytest -n 2 --dist loadscope`` runs each lecture once, on one worker)."""
+    lecture = request.cls.lecture
     assignment = f"lecture{lecture.stem.split('_')[0]}"
     course = tmp_path_factory.mktemp(assignment)
     (course / "nbgrader_config.py").write_text(CONFIG)
@@ -228,46 +230,50 @@ def _outputs(graded: dict, student: str, suffix: str) -> list[str]:
     ]
 
 
-def test_the_release_has_stubs_and_no_solutions(graded):
-    text = graded["released"].read_text()
-    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-    assert "raise NotImplementedError()" in text
+class RoundTrip:
+    """The tests of one lecture's round trip; a subclass per lecture sets ``lecture``."""
+
+    lecture: Path
+
+    def test_the_release_has_stubs_and_no_solutions(self, graded):
+        text = graded["released"].read_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        assert "raise NotImplementedError()" in text
+
+    def test_the_solutions_get_full_points(self, graded):
+        assert all(graded["maximum"].values())
+        assert graded["scores"]["solved"] == graded["maximum"]
+
+    def test_the_release_gets_zero_and_its_checkers_wait(self, graded):
+        assert not any(graded["scores"]["stubbed"].values())
+        feedback = _outputs(graded, "stubbed", "_feedback")
+        assert feedback and all("not implemented yet" in text for text in feedback), feedback
+
+    def test_a_wrong_answer_loses_that_exercise_only(self, graded):
+        scores, wrong = graded["scores"]["wrong"], graded["wrong_test"]
+        assert scores[wrong] == 0
+        assert {t: s for t, s in scores.items() if t != wrong} == {
+            t: m for t, m in graded["maximum"].items() if t != wrong
+        }
+
+    def test_rebinding_the_checkers_and_always_equal_answers_get_zero(self, graded):
+        assert not any(graded["scores"]["gaming"].values()), graded["scores"]["gaming"]
+
+    def test_patching_torch_or_nnlib_gets_zero_and_says_so(self, graded):
+        assert not any(graded["scores"]["patched"].values()), graded["scores"]["patched"]
+        graded_tests = " ".join(_outputs(graded, "patched", "_test"))
+        assert "the library was modified in this notebook" in graded_tests
+        assert "`torch.allclose` was rebound to another function, `equal`" in graded_tests
+
+    def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(self, graded):
+        graded_test = " ".join(_outputs(graded, "wrong", "_test"))
+        assert "expected:" not in graded_test, "the graded test hides the answer"
+        if graded["lecture"].name.startswith("00_"):
+            # lecture 0's wrong submission holds a known misconception: it is named, not answered
+            assert "cubic_gradient" in graded_test and "known mistake" in graded_test, graded_test
+            assert "known mistake" in " ".join(_outputs(graded, "wrong", "_feedback"))
 
 
-def test_the_solutions_get_full_points(graded):
-    assert all(graded["maximum"].values())
-    assert graded["scores"]["solved"] == graded["maximum"]
-
-
-def test_the_release_gets_zero_and_its_checkers_wait(graded):
-    assert not any(graded["scores"]["stubbed"].values())
-    feedback = _outputs(graded, "stubbed", "_feedback")
-    assert feedback and all("not implemented yet" in text for text in feedback), feedback
-
-
-def test_a_wrong_answer_loses_that_exercise_only(graded):
-    scores, wrong = graded["scores"]["wrong"], graded["wrong_test"]
-    assert scores[wrong] == 0
-    assert {t: s for t, s in scores.items() if t != wrong} == {
-        t: m for t, m in graded["maximum"].items() if t != wrong
-    }
-
-
-def test_rebinding_the_checkers_and_always_equal_answers_get_zero(graded):
-    assert not any(graded["scores"]["gaming"].values()), graded["scores"]["gaming"]
-
-
-def test_patching_torch_or_nnlib_gets_zero_and_says_so(graded):
-    assert not any(graded["scores"]["patched"].values()), graded["scores"]["patched"]
-    graded_tests = " ".join(_outputs(graded, "patched", "_test"))
-    assert "the library was modified in this notebook" in graded_tests
-    assert "`torch.allclose` was rebound to another function, `equal`" in graded_tests
-
-
-def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(graded):
-    graded_test = " ".join(_outputs(graded, "wrong", "_test"))
-    assert "expected:" not in graded_test, "the graded test hides the answer"
-    if graded["lecture"].name.startswith("00_"):
-        # lecture 0's wrong submission holds a known misconception: it is named, not answered
-        assert "cubic_gradient" in graded_test and "known mistake" in graded_test, graded_test
-        assert "known mistake" in " ".join(_outputs(graded, "wrong", "_feedback"))
+for _lecture in NOTEBOOKS:
+    _name = "TestRoundTrip_" + _lecture.stem
+    globals()[_name] = type(_name, (RoundTrip,), {"lecture": _lecture})
