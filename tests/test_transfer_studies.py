@@ -166,6 +166,22 @@ def test_few_labels_figure_takes_different_seed_counts_per_k():
     }
     fig = figures.few_labels_figure({"digits": table}, "digits", k_index=2)
     assert len(fig.axes) == 2
+    assert fig.axes[1].get_ylim()[0] == 0.0  # bars start at zero
+
+
+def test_depth_figure_legend_sits_below_every_point():
+    from nncourse.lecture7 import figures
+
+    depths = {
+        "a": {n: torch.tensor([0.9, 0.95]) + 0.01 * n for n in range(5)},
+        "b": {n: torch.tensor([0.85, 0.88]) for n in range(5)},
+    }
+    fig = figures.depth_figure(depths)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    lowest = ax.transData.transform((0, 0.85))[1]  # display coordinates
+    assert box.y1 < lowest
 
 
 def test_lr_sweep_rows_are_rates_columns_seeds_and_match_a_single_run():

@@ -144,8 +144,7 @@ def few_labels_figure(
         label = "all" if ks[k_index] is None else ks[k_index]
         names = [m.replace(" ", "\n") for m in methods]
         right.set_xticks(range(len(methods)), names, fontsize=9)
-        low = min(float(table[(m, ks[k_index])].min()) for m in methods)
-        right.set_ylim(max(0.0, low - 0.05), 1.0)
+        right.set_ylim(0.0, 1.0)  # bars from zero: heights compare honestly
         right.set(title=f"k = {label}: mean and seeds")
     return fig
 
@@ -227,7 +226,11 @@ def depth_figure(depths, labels=None, names=None):
             ylabel="test accuracy",
             title="copy the first n blocks, then train all",
         )
-        ax.legend(fontsize=9)
+        values = torch.cat([v.flatten() for t in depths.values() for v in t.values()])
+        low, high = values.min().item(), values.max().item()
+        ax.set_ylim(low - 0.6 * (high - low), high + 0.05 * (high - low))
+        # the legend in the room left below the lowest point, clear of the data
+        ax.legend(fontsize=9, loc="lower center", ncol=2)
     return fig
 
 
