@@ -165,6 +165,11 @@ def test_spectrum_ends_match_the_dense_hessian_and_its_blocks():
         assert abs(high - values[-1].item()) < 1e-6 * max(1.0, high)
         assert abs(low - values[0].item()) < 1e-6 * max(1.0, abs(low))
     top_block = sharpness.spectrum_ends(net, x, y, slice(24, 42), steps=60)[1]
+    # after 3 steps the top Ritz value is off the eigenvalue by at most its residual
+    top = torch.linalg.eigvalsh(dense)[-1].item()
+    _, theta, r = sharpness.spectrum_ends(net, x, y, steps=3, residual=True)
+    assert r > 1e-8 and abs(theta - top) <= r
+    assert sharpness.spectrum_ends(net, x, y, steps=60, residual=True)[2] < 1e-6
     models.rescale_relu_layers(net, 0, 2, 5.0)  # the second layer's block times 25
     assert sharpness.spectrum_ends(net, x, y, steps=60)[1] >= 25 * top_block * (1 - 1e-6)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import torch
+from matplotlib import ticker
 
 from nncourse.plotting import DIVERGED_COLOR, STYLE, new_figure
 from nnlib import optim
@@ -101,6 +102,10 @@ def effective_step_figure(steps: Mapping[str, torch.Tensor], labels: Sequence[st
             ylabel="effective step η / (√s_t + ε)",
             title="per-coordinate step on a noisy quadratic",
         )
+        # the steps span about one decade: label 1, 2 and 5 times each power of 10
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.legend(fontsize=9)
     return fig
 

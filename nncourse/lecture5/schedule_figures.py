@@ -104,7 +104,7 @@ def range_test_figure(runs: Sequence[Mapping], trained_best: float):
         ax.set(
             xlabel="learning rate η (raised every step; dashed: steepest fall)",
             ylabel="training loss",
-            title="learning-rate range test, three seeds",
+            title=f"learning-rate range test, {len(runs)} seeds",
         )
         ax.legend(fontsize=9)
     return fig

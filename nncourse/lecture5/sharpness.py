@@ -161,11 +161,14 @@ def spectrum_ends(
     y: torch.Tensor,
     block: slice = slice(None),
     steps: int = 30,
-) -> tuple[float, float]:
+    residual: bool = False,
+) -> tuple[float, ...]:
     """(smallest, largest) eigenvalue of the diagonal block H[block, block] of the Hessian of the
     mean cross-entropy on (x, y); ``block`` is a slice of the flat parameter vector
     (``flatten_params`` order), the whole Hessian by default. The extreme Ritz values of
-    ``steps`` Lanczos steps on v -> (H v_padded)[block], v_padded zero outside the block."""
+    ``steps`` Lanczos steps on v -> (H v_padded)[block], v_padded zero outside the block.
+    With ``residual``, a third entry: ||B u - θ u|| for the largest Ritz pair (θ, u), which
+    bounds the distance from θ to the nearest eigenvalue of the block B."""
     loss_fn = nn.CrossEntropyLoss()
     n = params.flatten_params(net).numel()
     size = len(range(n)[block])
@@ -176,9 +179,13 @@ def spectrum_ends(
         return curvature.hvp(net, loss_fn, x, y, padded, dtype=torch.float64)[block]
 
     start = torch.randn(size, generator=utils.generator(0), dtype=torch.float64)
-    T, _ = curvature.lanczos(matvec, size, steps, start)
-    values = torch.linalg.eigvalsh(T)
-    return values[0].item(), values[-1].item()
+    T, V = curvature.lanczos(matvec, size, steps, start)
+    values, vectors = torch.linalg.eigh(T)
+    ends = (values[0].item(), values[-1].item())
+    if not residual:
+        return ends
+    u = V @ vectors[:, -1]
+    return (*ends, (matvec(u) - values[-1] * u).norm().item())
 
 
 def loss_along(
