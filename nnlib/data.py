@@ -9,9 +9,12 @@ float32 and class labels as int64, so the same training loop runs on all of them
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -123,14 +126,39 @@ class TensorBatches:
         return full + (rest > 0 and not self.drop_last)
 
 
+MNIST1D_KEYS = ("x", "y", "x_test", "y_test")
+
+
+def mnist1d_cache_path(seed: int) -> Path:
+    """The file that keeps the MNIST-1D arrays generated with ``seed``: generating them costs 1-2 s
+    of CPU (the mnist1d package interpolates each signal), reading them a few ms. In the folder
+    ``NNLIB_CACHE_DIR``, else ``$XDG_CACHE_HOME/nnlib`` or ``~/.cache/nnlib``; the name holds the
+    versions of mnist1d and numpy that generated them."""
+    from importlib.metadata import version
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nnlib"
+    folder = Path(os.environ.get("NNLIB_CACHE_DIR") or cache)
+    return folder / f"mnist1d-{version('mnist1d')}-numpy{np.__version__}-seed{seed}.npz"
+
+
 @lru_cache(maxsize=4)
 def _mnist1d_arrays(seed: int):
+    path = mnist1d_cache_path(seed)
+    # absent or unreadable: generate
+    with contextlib.suppress(OSError, ValueError, KeyError), np.load(path) as saved:
+        return tuple(saved[key] for key in MNIST1D_KEYS)
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
     args.seed = seed
     data = make_dataset(args)
-    return data["x"], data["y"], data["x_test"], data["y_test"]
+    arrays = tuple(data[key] for key in MNIST1D_KEYS)
+    with contextlib.suppress(OSError):  # a read-only home only costs the time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+        np.savez(partial, **dict(zip(MNIST1D_KEYS, arrays, strict=True)))
+        os.replace(partial, path)  # whole or absent, when two processes write at once
+    return arrays
 
 
 def mnist1d(val_fraction: float = 0.2, seed: int = 0) -> Splits:

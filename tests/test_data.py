@@ -18,6 +18,43 @@ def test_mnist1d_is_generated_offline_with_the_standard_split():
     assert torch.equal(again.val.tensors[0], splits.val.tensors[0])
 
 
+def test_mnist1d_arrays_are_generated_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    import mnist1d.data
+    import numpy as np
+
+    calls = []
+
+    def make_dataset(args):  # a stand-in generator: the cache, not the data, is under test
+        calls.append(args.seed)
+        rng = np.random.default_rng(args.seed)
+        return {
+            "x": rng.normal(size=(6, 40)),
+            "y": np.arange(6),
+            "x_test": rng.normal(size=(2, 40)),
+            "y_test": np.arange(2),
+        }
+
+    monkeypatch.setenv("NNLIB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(mnist1d.data, "make_dataset", make_dataset)
+    data._mnist1d_arrays.cache_clear()
+    try:
+        generated = data._mnist1d_arrays(7)
+        assert calls == [7] and data.mnist1d_cache_path(7).is_file()
+        assert list(tmp_path.iterdir()) == [data.mnist1d_cache_path(7)], "no partial file is left"
+        data._mnist1d_arrays.cache_clear()
+        read = data._mnist1d_arrays(7)
+        assert calls == [7], "the second process reads the file"
+        for a, b in zip(generated, read, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+        data.mnist1d_cache_path(7).write_bytes(b"not an npz file")
+        data._mnist1d_arrays.cache_clear()
+        again = data._mnist1d_arrays(7)
+        assert calls == [7, 7], "an unreadable file is generated again"
+        assert all(np.array_equal(a, b) for a, b in zip(generated, again, strict=True))
+    finally:
+        data._mnist1d_arrays.cache_clear()
+
+
 def test_digits_as_vectors_and_images():
     vectors = data.digits()
     images = data.digits(as_images=True)
