@@ -26,11 +26,13 @@ help:
 # 38 Lark grammars at import: 1.3 s of CPU in every process that loads nbformat (each nbgrader
 # call, each test worker, each book build). jsonschema skips the IRI format without it, and
 # nothing here validates IRIs; `pip check` stays clean.
+# --no-compile: pip byte-compiles every module it installs (half the set-up's time, most of it for
+# modules never imported); Python compiles and caches each module on its first import instead.
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --no-compile --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
