@@ -83,6 +83,7 @@ __all__ = [
 ]
 
 NOT_IMPLEMENTED = "not implemented yet"
+GRADED_TEST = re.compile(r"\bgrade\(")  # the call every hidden test cell makes
 GRADING_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it ("autograde", "validate") in the kernel
 FOLLOW_UP = "# After the experiments"  # first line of an exercise's follow-up cell
 SKIP_ENV = "NNLIB_GRADING_SKIP"  # "0": nbgrader runs the whole lecture (to time the difference)
@@ -126,6 +127,9 @@ def begin_exercises() -> None:
     skipped) and say whether feedback shows the expected values."""
     for key, identity in _public_functions().items():  # modules the set-up cells loaded since
         _SNAPSHOT.setdefault(key, identity)
+    skip = _installed_skip()
+    if skip is not None:  # installed by an import in this very cell, it never saw the cell's source
+        skip.state["exercises"] = True
     shown = "shows" if reveal_enabled() else "hides"
     print(f"Feedback {shown} the expected values and hints.")
 
@@ -696,12 +700,26 @@ def _install_grading_skip() -> None:
         if "begin_exercises(" in source:
             state["exercises"] = True
             return lines
+        if GRADED_TEST.search(source):  # a hidden test always runs: skipped, it would pass
+            return lines
         if not state["exercises"] or source.lstrip().startswith(FOLLOW_UP):
             return ["pass  # skipped while nbgrader grades: the exercises do not need it\n"]
         return lines
 
     skip_experiments.nncourse_skip = True
+    skip_experiments.state = state  # begin_exercises() sets it too: see there
     shell.input_transformers_cleanup.append(skip_experiments)
+
+
+def _installed_skip():
+    """The skip transformer installed in this kernel, or None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    cleanup = getattr(shell, "input_transformers_cleanup", [])
+    return next((t for t in cleanup if getattr(t, "nncourse_skip", False)), None)
 
 
 _install_grading_skip()

@@ -1,6 +1,8 @@
 """The graded path of the exercises: ``grade`` (the hidden tests' call) and the skip of the
 experiments while nbgrader grades."""
 
+import contextlib
+import io
 import re
 import sys
 import types
@@ -127,6 +129,28 @@ def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
     assert run("begin_exercises()\n") == "begin_exercises()\n"
     assert run("def f(x):\n    return x\n") == "def f(x):\n    return x\n"
     assert run("# After the experiments: yours\nprint(runs)\n").startswith("pass")
+
+
+def test_a_hidden_test_is_never_skipped_and_a_late_install_still_ends_the_skip(monkeypatch):
+    """Installed by an import in the cell that calls begin_exercises() (the transformer never saw
+    that cell), the skip would pass every later cell, the hidden tests included: an untouched
+    release would get full points. begin_exercises() ends the skip itself, and a cell calling
+    grade() always runs."""
+    shell = _Shell()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    grading._install_grading_skip()
+    (skip,) = shell.input_transformers_cleanup
+    run = lambda source: "".join(skip(source.splitlines(keepends=True)))  # noqa: E731
+    test_cell = 'grade("nncourse.lecture0.exercises", "check_x", x)\n'
+    assert run(test_cell) == test_cell, "a hidden test runs even among the experiments"
+    assert run("upgrade(net)\n").startswith("pass"), "only the call grade( counts"
+    assert run("def f(x):\n    return x\n").startswith("pass")
+    with contextlib.redirect_stdout(io.StringIO()):
+        grading.begin_exercises()  # the cell's source was never seen by the transformer
+    assert run("def f(x):\n    return x\n") == "def f(x):\n    return x\n"
 
 
 def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
