@@ -8,6 +8,7 @@ import types
 import numpy as np
 import pytest
 import torch
+from exercise_helpers import distillation_loss_by_hand
 
 from nncourse import grading
 from nncourse.grading import Case, CheckResult, Misconception, check
@@ -179,11 +180,7 @@ def test_reading_the_expected_value_from_the_stack_fails_check(lecture):
 def test_reading_the_expected_prediction_from_the_stack_fails():
     from nncourse.lecture7 import exercises as lecture7
 
-    def right(s, t, temperature):
-        log_s = torch.log_softmax(s / temperature, 1)
-        log_t = torch.log_softmax(t / temperature, 1)
-        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
-
+    right = distillation_loss_by_hand
     assert lecture7.check_distillation_loss(right, prediction=lambda: 16.0)
     cheat = lecture7.check_distillation_loss(right, prediction=_read_expected_from_the_stack)
     assert not cheat and "✗ gradient_shrink_factor" in cheat.message
