@@ -97,8 +97,8 @@ def table(times: dict) -> str:
         f"| {_minutes(skip)} | {_minutes(whole)} |"
     )
     return (
-        f"Measured on {times['date']}, one submission at a time on a {times['cores']}-core CPU "
-        "(`python .ci/time_autograde.py`, under a lock that kept other jobs off the CPU):\n\n"
+        f"Measured on {times['date']} on a {times['cores']}-core CPU, one submission at a time "
+        "(`python .ci/time_autograde.py`; the machine was shared, so these are upper bounds):\n\n"
         + "\n".join(rows)
         + "\n"
     )
