@@ -15,7 +15,8 @@ Logic that two checkers share belongs here.
 Instructors can hide the expected values and hints (a student then sees which case fails, the
 inputs, their own output and the misconception, but not the reference's answer): set the
 environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a graded release:
-``configure(reveal=True)`` then changes nothing), or call ``configure(reveal=False)``.
+``configure(reveal=True)`` then changes nothing), or call ``configure(reveal=False)``. While
+nbgrader executes a notebook (autograde, validate) nothing is revealed, whatever the setting.
 
 Grading. Each exercise's hidden test (stripped from the student's copy, restored by
 ``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
@@ -46,8 +47,10 @@ module is first imported (in an edited set-up cell, which nbgrader does not lock
 submission that rewrites this module's snapshot (``_SNAPSHOT``) or patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
 solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
-not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
-the students' code for a human to read.
+not see (``sys.setprofile(None)``, a thread, a private torch helper), or that walks the stack to
+the checker's ``reference_fn`` and calls it where ``forbid`` does not list it (the student's
+function runs before the reference, so no expected value is on the stack to read). The
+autograded notebooks keep the students' code for a human to read.
 """
 
 from __future__ import annotations
@@ -107,9 +110,11 @@ def configure(*, reveal: bool) -> None:
 
 
 def reveal_enabled() -> bool:
-    """Whether feedback shows the reference's answer: never while grading, never where the
+    """Whether feedback shows the reference's answer: never while grading (in :func:`grade`, and
+    in every cell while nbgrader executes the notebook, so the feedback cells of an autograded
+    notebook, which ``nbgrader generate_feedback`` hands back, show no answer), never where the
     environment hides it, else as :func:`configure` set it (default: shown)."""
-    if _SETTINGS["grading"] is not None or _environment_hides():
+    if _SETTINGS["grading"] is not None or grading_now() or _environment_hides():
         return False
     if _SETTINGS["reveal"] is not None:
         return bool(_SETTINGS["reveal"])

@@ -130,6 +130,16 @@ def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
     assert run("# After the experiments: yours\nprint(runs)\n").startswith("pass")
 
 
+def test_while_nbgrader_executes_the_feedback_shows_no_answer(monkeypatch):
+    monkeypatch.delenv("NNLIB_EXERCISES_REVEAL", raising=False)
+    assert "expected:" in check_square(lambda x: 2 * x).message
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setitem(grading._SETTINGS, "reveal", True)  # as configure(reveal=True) sets it
+    assert not grading.reveal_enabled()
+    message = check_square(lambda x: 2 * x).message
+    assert "expected:" not in message and "known mistake: you doubled x\n" in message
+
+
 def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
     shell = _Shell()
     ipython = types.ModuleType("IPython")

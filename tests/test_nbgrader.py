@@ -305,6 +305,8 @@ class RoundTrip:
     def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(self, graded):
         graded_test = " ".join(_outputs(graded, "wrong", "_test"))
         assert "expected:" not in graded_test, "the graded test hides the answer"
+        # so do the feedback cells nbgrader executed (generate_feedback hands them back)
+        assert "expected:" not in " ".join(_outputs(graded, "wrong", "_feedback"))
         if graded["lecture"].name.startswith("00_"):
             # lecture 0's wrong submission holds a known misconception: it is named, not answered
             assert "cubic_gradient" in graded_test and "known mistake" in graded_test, graded_test
