@@ -397,6 +397,10 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
             both_nan = (got_n != got_n) & (expected_n != expected_n)
             close = (gap <= atol + rtol * abs(expected_n)) | both_nan | (got_n == expected_n)
         if not close.all():
+            if not reveal_enabled():  # the gap and the student's value would give the answer
+                if close.size == 1:
+                    return "values differ"
+                return f"values differ ({int((~close).sum())} of {close.size})"
             worst = float(gap[~close].max())
             return f"values differ (largest gap {worst:.3g})"
         return None

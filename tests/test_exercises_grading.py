@@ -130,6 +130,18 @@ def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
     assert run("# After the experiments: yours\nprint(runs)\n").startswith("pass")
 
 
+def test_hidden_answers_give_no_gap_to_the_answer(monkeypatch):
+    # the gap and the student's own value would give the expected value in two tries
+    assert "largest gap" in check_square(lambda x: x * x + 0.5).message
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = check_square(lambda x: x * x + 0.5)
+    assert "largest gap" not in result.message and "0.5" not in result.message.split("got")[0]
+    assert "values differ (3 of 3)" in result.message
+    predicted = grading.check_value(lambda: 2.5, lambda: 2.0, name="p")
+    assert "largest gap" not in predicted.message
+    assert "your value is off: values differ.\n" in predicted.message
+
+
 def test_while_nbgrader_executes_the_feedback_shows_no_answer(monkeypatch):
     monkeypatch.delenv("NNLIB_EXERCISES_REVEAL", raising=False)
     assert "expected:" in check_square(lambda x: 2 * x).message
