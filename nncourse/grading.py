@@ -37,9 +37,10 @@ and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
-cell after the set-up cells up to the one calling :func:`begin_exercises`, and the exercises'
-follow-up cells (first line ``# After the experiments``), which measure what the experiments ran.
-The exercises need neither, and a submission grades in seconds instead of a minute.
+cell after the one importing this module up to the one calling :func:`begin_exercises`, and the
+exercises' follow-up cells (first line ``# After the experiments``), which measure what the
+experiments ran. The exercises need neither, and a submission grades in seconds instead of a
+minute.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
 What this does not stop (it is best effort, and the docs say so): a swap made before this
