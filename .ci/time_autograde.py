@@ -105,6 +105,10 @@ def table(times: dict) -> str:
         f"| all {len(times['lectures'])} | {skip:.0f} s | {whole:.0f} s "
         f"| {_minutes(skip)} | {_minutes(whole)} |"
     )
+    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("[!_]*.ipynb"))
+    missing = [stem for stem in stems if stem not in times["lectures"]]
+    if missing:
+        rows.append(f"\nNot timed yet: {', '.join(missing)}.")
     return (
         f"Autograde measured on {times['date']} on a {times['cores']}-core CPU, one submission at "
         "a time (`python .ci/time_autograde.py`; the machine was shared, so these are upper "
