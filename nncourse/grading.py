@@ -15,7 +15,8 @@ Logic that two checkers share belongs here.
 Instructors can hide the expected values and hints (a student then sees which case fails, the
 inputs, their own output and the misconception, but not the reference's answer): set the
 environment variable ``NNLIB_EXERCISES_REVEAL=0`` before starting the kernel (a graded release:
-``configure(reveal=True)`` then changes nothing), or call ``configure(reveal=False)``.
+``configure(reveal=True)`` then changes nothing), or call ``configure(reveal=False)``. While
+nbgrader executes a notebook (autograde, validate) nothing is revealed, whatever the setting.
 
 Grading. Each exercise's hidden test (stripped from the student's copy, restored by
 ``nbgrader autograde``) calls :func:`grade`: it reloads this module and the lecture's exercise
@@ -36,9 +37,10 @@ and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
-cell after the set-up cells up to the one calling :func:`begin_exercises`, and the exercises'
-follow-up cells (first line ``# After the experiments``), which measure what the experiments ran.
-The exercises need neither, and a submission grades in seconds instead of a minute.
+cell after the one importing this module up to the one calling :func:`begin_exercises`, and the
+exercises' follow-up cells (first line ``# After the experiments``), which measure what the
+experiments ran. The exercises need neither, and a submission grades in seconds instead of a
+minute.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
 What this does not stop (it is best effort, and the docs say so): a swap made before this
@@ -46,8 +48,10 @@ module is first imported (in an edited set-up cell, which nbgrader does not lock
 submission that rewrites this module's snapshot (``_SNAPSHOT``) or patches the
 import system, ``importlib.reload``, IPython's traceback display or the interpreter itself; a
 solution that calls nnlib's or torch's implementation in a way the ``sys.setprofile`` guard does
-not see (``sys.setprofile(None)``, a thread, a private torch helper). The autograded notebooks keep
-the students' code for a human to read.
+not see (``sys.setprofile(None)``, a thread, a private torch helper), or that walks the stack to
+the checker's ``reference_fn`` and calls it where ``forbid`` does not list it (the student's
+function runs before the reference, so no expected value is on the stack to read). The
+autograded notebooks keep the students' code for a human to read.
 """
 
 from __future__ import annotations
@@ -108,9 +112,11 @@ def configure(*, reveal: bool) -> None:
 
 
 def reveal_enabled() -> bool:
-    """Whether feedback shows the reference's answer: never while grading, never where the
+    """Whether feedback shows the reference's answer: never while grading (in :func:`grade`, and
+    in every cell while nbgrader executes the notebook, so the feedback cells of an autograded
+    notebook, which ``nbgrader generate_feedback`` hands back, show no answer), never where the
     environment hides it, else as :func:`configure` set it (default: shown)."""
-    if _SETTINGS["grading"] is not None or _environment_hides():
+    if _SETTINGS["grading"] is not None or grading_now() or _environment_hides():
         return False
     if _SETTINGS["reveal"] is not None:
         return bool(_SETTINGS["reveal"])
@@ -396,6 +402,10 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
             both_nan = (got_n != got_n) & (expected_n != expected_n)
             close = (gap <= atol + rtol * abs(expected_n)) | both_nan | (got_n == expected_n)
         if not close.all():
+            if not reveal_enabled():  # the gap and the student's value would give the answer
+                if close.size == 1:
+                    return "values differ"
+                return f"values differ ({int((~close).sum())} of {close.size})"
             worst = float(gap[~close].max())
             return f"values differ (largest gap {worst:.3g})"
         return None

@@ -10,6 +10,7 @@ import types
 import numpy as np
 import pytest
 import torch
+from exercise_helpers import distillation_loss_by_hand
 
 from nncourse import grading
 from nncourse.grading import Case, CheckResult, Misconception, check
@@ -153,6 +154,28 @@ def test_a_hidden_test_is_never_skipped_and_a_late_install_still_ends_the_skip(m
     assert run("def f(x):\n    return x\n") == "def f(x):\n    return x\n"
 
 
+def test_hidden_answers_give_no_gap_to_the_answer(monkeypatch):
+    # the gap and the student's own value would give the expected value in two tries
+    assert "largest gap" in check_square(lambda x: x * x + 0.5).message
+    monkeypatch.setenv("NNLIB_EXERCISES_REVEAL", "0")
+    result = check_square(lambda x: x * x + 0.5)
+    assert "largest gap" not in result.message and "0.5" not in result.message.split("got")[0]
+    assert "values differ (3 of 3)" in result.message
+    predicted = grading.check_value(lambda: 2.5, lambda: 2.0, name="p")
+    assert "largest gap" not in predicted.message
+    assert "your value is off: values differ.\n" in predicted.message
+
+
+def test_while_nbgrader_executes_the_feedback_shows_no_answer(monkeypatch):
+    monkeypatch.delenv("NNLIB_EXERCISES_REVEAL", raising=False)
+    assert "expected:" in check_square(lambda x: 2 * x).message
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setitem(grading._SETTINGS, "reveal", True)  # as configure(reveal=True) sets it
+    assert not grading.reveal_enabled()
+    message = check_square(lambda x: 2 * x).message
+    assert "expected:" not in message and "known mistake: you doubled x\n" in message
+
+
 def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
     shell = _Shell()
     ipython = types.ModuleType("IPython")
@@ -203,11 +226,7 @@ def test_reading_the_expected_value_from_the_stack_fails_check(lecture):
 def test_reading_the_expected_prediction_from_the_stack_fails():
     from nncourse.lecture7 import exercises as lecture7
 
-    def right(s, t, temperature):
-        log_s = torch.log_softmax(s / temperature, 1)
-        log_t = torch.log_softmax(t / temperature, 1)
-        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
-
+    right = distillation_loss_by_hand
     assert lecture7.check_distillation_loss(right, prediction=lambda: 16.0)
     cheat = lecture7.check_distillation_loss(right, prediction=_read_expected_from_the_stack)
     assert not cheat and "✗ gradient_shrink_factor" in cheat.message

@@ -3,7 +3,7 @@ wrong answer is named by its misconception."""
 
 import pytest
 import torch
-from exercise_helpers import assert_named, stub
+from exercise_helpers import assert_named, distillation_loss_by_hand, stub
 
 from nncourse.lecture7 import exercises as ex
 from nnlib import transfer
@@ -117,11 +117,7 @@ def test_stale_bn_reference_matches_torch_eval_mode():
 
 
 def test_distillation_loss():
-    def right(s, t, temperature):
-        log_s = torch.log_softmax(s / temperature, 1)
-        log_t = torch.log_softmax(t / temperature, 1)
-        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
-
+    right = distillation_loss_by_hand
     assert ex.check_distillation_loss(right)
     assert_named(ex.check_distillation_loss(lambda s, t, T: right(s, t, T) / T**2), "T²")
     assert_named(ex.check_distillation_loss(lambda s, t, T: len(s) * right(s, t, T)), "summed")
@@ -207,10 +203,6 @@ def test_hint_loss():
 
 
 def test_the_gradient_factor_is_graded_with_the_distillation_loss():
-    def right(s, t, temperature):
-        log_s = torch.log_softmax(s / temperature, 1)
-        log_t = torch.log_softmax(t / temperature, 1)
-        return temperature**2 * (log_t.exp() * (log_t - log_s)).sum(1).mean()
-
+    right = distillation_loss_by_hand
     assert ex.check_distillation_loss(right, prediction=lambda: 16.0)
     assert_named(ex.check_distillation_loss(right, prediction=lambda: 4.0), "carries it twice")

@@ -1,6 +1,6 @@
 """An nbgrader round trip for every lecture, in a temporary course folder, as an instructor runs it.
 
-Each lecture is released with ``nbgrader generate_assignment``; four submissions are autograded in
+Each lecture is released with ``nbgrader generate_assignment``; its submissions are autograded in
 one ``nbgrader autograde`` run:
 
 * ``solved``: the instructor's solutions, which get full points;
@@ -13,6 +13,12 @@ one ``nbgrader autograde`` run:
   ``check_...`` name, patches ``nncourse.grading`` to return an object that is truthy and equal
   to everything, replaces ``torch.allclose`` and ``nnlib.init.calculate_gain`` by lambdas, and
   whose functions all return that object: zero;
+* ``frame_walk`` (lecture 0 only, to keep the cost low): the solutions, with the first exercise's
+  function replaced by one that walks the caller's frames and returns the first local named
+  ``expected`` it finds (the checker's answer, were it computed before the student's function
+  ran): zero for that exercise, full points for the others;
+* ``frame_call`` (lecture 0 only): the same, but the function calls the checker's
+  ``reference_fn`` found on the stack: zero where the checker forbids its reference (0.1 does);
 * ``patched``: the solutions with every answer wrong (as in ``wrong``, for the first function
   of each solution cell), whose first solution cell swaps one C function for another
   (``torch.allclose = torch.equal``, no Python code of the notebook involved) and replaces
@@ -126,6 +132,32 @@ def _wrong_first_exercise(notebook: dict, lecture: Path) -> tuple[dict, str]:
     return notebook, _grade_id(cell).replace("_solution", "_test")
 
 
+FRAME_WALK = """
+
+import sys as _sys
+
+
+def {name}(*args, **kwargs):
+    frame = _sys._getframe(1)
+    while frame is not None:  # up through the checker's frames
+        if {local!r} in frame.f_locals:
+            return frame.f_locals[{local!r}]{call}
+        frame = frame.f_back
+    return float("nan")
+"""
+
+
+def _frame_walk(notebook: dict, local: str, call: bool) -> dict:
+    """The solutions with the first exercise's function replaced by a frame walk that returns
+    the caller's local ``local`` (or, with ``call``, calls it with the function's arguments)."""
+    cell = _solution_cells(notebook)[0]
+    source = _source(cell)
+    name = next(d for d, _ in _defined_names(source) if d)
+    call_source = "(*args, **kwargs)" if call else ""
+    cell["source"] = source + FRAME_WALK.format(name=name, local=local, call=call_source)
+    return notebook
+
+
 def _patched(notebook: dict) -> dict:
     """The solutions with the first function of every solution cell answering wrongly (scaled by
     1.5), ``torch.allclose`` swapped for ``torch.equal`` and an nnlib reference patched."""
@@ -189,6 +221,10 @@ def graded(request, tmp_path_factory):
         "gaming": _gaming(json.loads(released.read_text())),
         "patched": _patched(json.loads(lecture.read_text())),
     }
+    if request.cls.frame_walk:
+        solved = lecture.read_text()
+        submissions["frame_walk"] = _frame_walk(json.loads(solved), "expected", call=False)
+        submissions["frame_call"] = _frame_walk(json.loads(solved), "reference_fn", call=True)
     for student, notebook in submissions.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
@@ -234,6 +270,7 @@ class RoundTrip:
     """The tests of one lecture's round trip; a subclass per lecture sets ``lecture``."""
 
     lecture: Path
+    frame_walk = False  # whether the frame-walk submissions are graded too (see FrameWalk)
 
     def test_the_release_has_stubs_and_no_solutions(self, graded):
         text = graded["released"].read_text()
@@ -268,12 +305,50 @@ class RoundTrip:
     def test_the_graded_feedback_hides_the_answer_and_names_a_known_mistake(self, graded):
         graded_test = " ".join(_outputs(graded, "wrong", "_test"))
         assert "expected:" not in graded_test, "the graded test hides the answer"
+        # so do the feedback cells nbgrader executed (generate_feedback hands them back)
+        assert "expected:" not in " ".join(_outputs(graded, "wrong", "_feedback"))
         if graded["lecture"].name.startswith("00_"):
             # lecture 0's wrong submission holds a known misconception: it is named, not answered
             assert "cubic_gradient" in graded_test and "known mistake" in graded_test, graded_test
             assert "known mistake" in " ".join(_outputs(graded, "wrong", "_feedback"))
 
 
+def test_the_guides_cost_table_is_the_measured_one():
+    """book/instructors_autograde.md is what ``.ci/time_autograde.py --table`` writes from the
+    stored measurements (it names the lectures not timed yet) and the recorded run times."""
+    sys.path.insert(0, str(ROOT / ".ci"))
+    import time_autograde
+
+    times = json.loads(time_autograde.TIMES.read_text())
+    assert set(times["lectures"]) <= {p.stem for p in NOTEBOOKS}
+    assert time_autograde.TABLE.read_text() == time_autograde.table(times), (
+        "run: python .ci/time_autograde.py --table"
+    )
+
+
+class FrameWalk:
+    """The frame-walk submissions of one lecture: each cheats on the first exercise only."""
+
+    frame_walk = True
+
+    def _first_exercise_only(self, graded, student):
+        scores, first = graded["scores"][student], graded["wrong_test"]
+        assert scores[first] == 0, scores
+        others = {t: m for t, m in graded["maximum"].items() if t != first}
+        assert {t: s for t, s in scores.items() if t != first} == others
+
+    def test_reading_the_answer_from_the_callers_frames_gets_zero_there(self, graded):
+        # the checker runs the student's function before the reference: no answer on the stack
+        self._first_exercise_only(graded, "frame_walk")
+
+    def test_calling_the_reference_found_on_the_stack_gets_zero_there(self, graded):
+        # the reference is found, but the checker forbids it and sees the call
+        self._first_exercise_only(graded, "frame_call")
+        graded_test = " ".join(_outputs(graded, "frame_call", graded["wrong_test"]))
+        assert "your function calls `" in graded_test, graded_test
+
+
 for _lecture in NOTEBOOKS:
     _name = "TestRoundTrip_" + _lecture.stem
-    globals()[_name] = type(_name, (RoundTrip,), {"lecture": _lecture})
+    _bases = (FrameWalk, RoundTrip) if _lecture.name.startswith("00_") else (RoundTrip,)
+    globals()[_name] = type(_name, _bases, {"lecture": _lecture})
