@@ -68,8 +68,12 @@ def _plateau(values, lr0, factor, patience):
     return out
 
 
-def _rescale(W1, b1, W2, alpha):
-    return alpha * W1, alpha * b1, W2 / alpha
+def _power(matvec, n, steps):
+    v = torch.randn(n, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for _ in range(steps):
+        v = matvec(v)
+        v = v / v.norm()
+    return float(v @ matvec(v))
 
 
 CHECKERS = [
@@ -95,7 +99,7 @@ CHECKERS = [
         None,
     ),
     (ex5b.check_plateau_lrs, _plateau, None),
-    (ex5b.check_rescale_relu, _rescale, None),
+    (ex5b.check_top_eigenvalue, _power, None),
 ]
 
 
@@ -272,9 +276,10 @@ def test_plateau_misconceptions_are_named():
     _named_by(ex5b.check_plateau_lrs, off_by_one, "equals patience")
 
 
-def test_rescale_misconceptions_are_named():
-    _named_by(ex5b.check_rescale_relu, lambda W1, b1, W2, a: (a * W1, b1, W2 / a), "bias alone")
-    _named_by(ex5b.check_rescale_relu, lambda W1, b1, W2, a: (a * W1, a * b1, a * W2), "1/α")
+def test_power_iteration_mistakes_are_named():
+    _named_by(ex5b.check_top_eigenvalue, ex5b._unnormalized, "never normalized")
+    _named_by(ex5b.check_top_eigenvalue, ex5b._norm_not_rayleigh, "sign is lost")
+    _named_by(ex5b.check_top_eigenvalue, ex5b._ones_start, "vector of ones")
 
 
 def test_calling_the_reference_is_caught():

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from nncourse.grading import Case, CheckResult, Misconception, check, with_prediction
-from nnlib import models, schedules
+from nnlib import schedules
 
 __all__ = [
     "check_cosine_schedule",
@@ -16,8 +15,8 @@ __all__ = [
     "check_largest_linear_batch",
     "check_mean_cyclic_lr",
     "check_plateau_lrs",
-    "check_rescale_relu",
     "check_rescaled_sharpness",
+    "check_top_eigenvalue",
     "check_weighted_test_error",
 ]
 
@@ -208,51 +207,6 @@ def _broken_plateau(losses, lr0, factor, patience):
     return rates
 
 
-def _rescale_reference(W1, b1, W2, alpha):
-    net = nn.Sequential(nn.Linear(W1.shape[1], W1.shape[0]), nn.ReLU(), nn.Linear(*W2.shape[::-1]))
-    with torch.no_grad():
-        net[0].weight.copy_(W1)
-        net[0].bias.copy_(b1)
-        net[2].weight.copy_(W2)
-    models.rescale_relu_layers(net, 0, 2, alpha)
-    return net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach()
-
-
-def check_rescale_relu(student_fn) -> CheckResult:
-    """Exercise 5c.1: Dinh et al.'s rescaling of two ReLU layers (the function is unchanged)."""
-    g = torch.Generator().manual_seed(5)
-    cases = []
-    for label, alpha, shape in (
-        ("alpha = 5", 5.0, (4, 3, 2)),
-        ("alpha = 0.2", 0.2, (4, 3, 2)),
-        ("a wider layer, alpha = 3", 3.0, (8, 5, 3)),
-    ):
-        hidden, d_in, d_out = shape
-        W1 = torch.randn(hidden, d_in, generator=g, dtype=torch.float64)
-        b1 = torch.randn(hidden, generator=g, dtype=torch.float64)
-        W2 = torch.randn(d_out, hidden, generator=g, dtype=torch.float64)
-        cases.append(Case(label, W1, b1, W2, alpha))
-    return check(
-        student_fn,
-        _rescale_reference,
-        cases,
-        name="rescale_relu",
-        misconceptions=[
-            Misconception(
-                "you left the first layer's bias alone: ReLU(αWx + b) is not α ReLU(Wx + b)",
-                lambda W1, b1, W2, a: (a * W1, b1, W2 / a),
-            ),
-            Misconception(
-                "you multiplied the second layer by α too; it must undo the first: 1/α",
-                lambda W1, b1, W2, a: (a * W1, a * b1, a * W2),
-            ),
-        ],
-        forbid=[models.rescale_relu_layers],
-        rtol=1e-12,
-        hint="ReLU is positively homogeneous: ReLU(α z) = α ReLU(z) for α > 0.",
-    )
-
-
 def _grid_close(radius):
     """P(|x* - nearest of {-4, -2, 0}| <= radius) for x* ~ U(-4, 0), radius <= 1."""
     return (radius + 2 * radius + radius) / 4  # one side at -4 and 0, both sides at -2
@@ -403,4 +357,98 @@ def check_weighted_test_error(student_fn) -> CheckResult:
         ],
         atol=1e-9,
         rtol=0.0,
+    )
+
+
+class MatVec:
+    """``H v`` for a fixed symmetric matrix ``H`` (what a Hessian-vector product gives; the
+    matrix itself stays hidden from the function under test)."""
+
+    def __init__(self, H: torch.Tensor) -> None:
+        self._H = H
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        return self._H @ v
+
+
+def _largest_magnitude(matvec, n, steps):
+    values = torch.linalg.eigvalsh(matvec._H)
+    return values[values.abs().argmax()].item()
+
+
+def _rotated(values, seed):
+    """Q diag(values) Q^T with a random orthogonal Q."""
+    g = torch.Generator().manual_seed(seed)
+    Q, _ = torch.linalg.qr(torch.randn(len(values), len(values), generator=g, dtype=torch.float64))
+    return Q @ torch.diag(torch.tensor(values, dtype=torch.float64)) @ Q.T
+
+
+def _unnormalized(matvec, n, steps):
+    v = torch.ones(n, dtype=torch.float64)
+    for _ in range(steps):
+        v = matvec(v)
+    return v.norm().item()
+
+
+def _norm_not_rayleigh(matvec, n, steps):
+    v = torch.randn(n, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for _ in range(steps):
+        v = matvec(v)
+        v = v / v.norm()
+    return matvec(v).norm().item()
+
+
+def _ones_start(matvec, n, steps):
+    v = torch.ones(n, dtype=torch.float64)
+    for _ in range(steps):
+        v = matvec(v)
+        v = v / v.norm()
+    return float(v @ matvec(v))
+
+
+def check_top_eigenvalue(student_fn) -> CheckResult:
+    """Exercise 5c.1: power iteration for the eigenvalue of largest magnitude, with its sign."""
+    pair = torch.tensor([[1.0, 1.0], [1.0, -1.0]], dtype=torch.float64) / math.sqrt(2)
+    # eigenvalue 4 along (1, -1), 1 along (1, 1): a start at the vector of ones never sees 4
+    hidden = pair @ torch.diag(torch.tensor([1.0, 4.0], dtype=torch.float64)) @ pair.T
+    cases = [
+        Case("H = diag(3, 1)", MatVec(torch.diag(torch.tensor([3.0, 1.0]).double())), 2, 100),
+        Case(
+            "a negative eigenvalue of largest magnitude, diag(-5, 2, 1)",
+            MatVec(torch.diag(torch.tensor([-5.0, 2.0, 1.0]).double())),
+            3,
+            100,
+        ),
+        Case("top eigenvector orthogonal to the vector of ones", MatVec(hidden), 2, 100),
+        Case(
+            "a rotated 6 x 6 matrix", MatVec(_rotated([10.0, 3.0, 2.0, 1.0, -1.0, -2.0], 3)), 6, 100
+        ),
+    ]
+    return check(
+        student_fn,
+        _largest_magnitude,
+        cases,
+        name="top_eigenvalue",
+        misconceptions=[
+            Misconception(
+                "v is never normalized: it grows like |λ|^steps, so its norm is no eigenvalue "
+                "(and overflows on a large matrix)",
+                _unnormalized,
+            ),
+            Misconception(
+                "you returned |H v| for a unit v: that is |λ|, the sign is lost; the Rayleigh "
+                "quotient v·Hv keeps it",
+                _norm_not_rayleigh,
+            ),
+            Misconception(
+                "the start is the vector of ones: where it is orthogonal to the top eigenvector "
+                "the iteration never finds it; start from a random vector",
+                _ones_start,
+            ),
+        ],
+        rtol=1e-6,
+        atol=1e-8,
+        fresh=False,
+        hint="Normalize v after every product, start from a random vector, and return the "
+        "Rayleigh quotient v·(H v) of the unit vector.",
     )

@@ -21,6 +21,7 @@ __all__ = [
     "schedule_figure",
     "schedules_figure",
     "search_figure",
+    "warmup_figure",
 ]
 
 
@@ -243,4 +244,34 @@ def schedule_figure(schedule: str = "cosine", steps: int = 100, lr0: float = 0.1
     with mpl.rc_context(STYLE):
         ax.plot(range(steps), [table[schedule](t) for t in range(steps)])
         ax.set(xlabel="step", ylabel="learning rate", title=schedule, ylim=(0, lr0 * 1.05))
+    return fig
+
+
+def warmup_figure(curves: Mapping[str, torch.Tensor], warm_steps: int):
+    """Training loss per step (log scale), mean over seeds with the seeds as a band, for each
+    run; a run whose loss stopped being finite ends where it diverged (marked with a cross)."""
+    fig, (ax,) = new_figure(width=5.6, height=3.0)
+    with mpl.rc_context(STYLE):
+        for name, curve in curves.items():
+            values = curve.numpy()
+            finite = np.isfinite(values).all(1)
+            steps = np.arange(len(values))[finite]
+            (line,) = ax.plot(steps, values[finite].mean(1), label=name)
+            ax.fill_between(
+                steps,
+                values[finite].min(1),
+                values[finite].max(1),
+                alpha=0.2,
+                color=line.get_color(),
+            )
+            if not finite.all():
+                ax.plot(steps[-1:], values[finite][-1:].mean(1), "x", color=DIVERGED_COLOR)
+        ax.axvline(warm_steps, color="0.5", linestyle=":", linewidth=1)
+        ax.set_yscale("log")
+        ax.set(
+            xlabel="step (dotted: the warm-up ends; x: diverged)",
+            ylabel="training loss",
+            title="gradient descent from a sharp start",
+        )
+        ax.legend(fontsize=9)
     return fig
