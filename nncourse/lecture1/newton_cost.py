@@ -4,10 +4,10 @@ The set-up: least squares with ``rows`` examples and N parameters (float64). For
 H = X^T X / n takes about n N^2 multiply-adds and N^2 numbers of memory; solving H d = -g for the
 Newton direction (:func:`~nnlib.optim.newton_direction`, an LU factorisation) takes about
 2/3 N^3. Each is timed in CPU time (``time.process_time``: the work done, not the wall-clock time
-during which other programs may run) ``repeats`` times. Repeat r at every N makes one timing
-series; each series gives a log-log slope (:meth:`NewtonCost.slopes`), so the slope comes with a
-spread over series. Timings depend on the machine; their growth with N (the slope on log-log
-axes) is what carries over.
+during which other programs may run), on one thread, ``repeats`` times. Repeat r at every N makes
+one timing series; each series gives a log-log slope (:meth:`NewtonCost.slopes`), so the slope
+comes with a spread over series. Timings depend on the machine; their growth with N (the slope
+on log-log axes) is what carries over.
 """
 
 from __future__ import annotations
@@ -70,6 +70,16 @@ def measure_newton_cost(
     check_positive_int("repeats", repeats)
     generator = utils.generator(seed)
     result = NewtonCost([], [], [], [])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # idle worker threads spin, and process_time would count that
+    try:
+        _measure(result, sizes, rows, repeats, generator)
+    finally:
+        torch.set_num_threads(threads)
+    return result
+
+
+def _measure(result: NewtonCost, sizes, rows: int, repeats: int, generator) -> None:
     for size in sizes:
         size = check_positive_int("size", size)
         X = torch.randn(rows, size, generator=generator, dtype=torch.float64)
@@ -81,7 +91,6 @@ def measure_newton_cost(
             _times(lambda H=H, g=g: newton_direction(g, H.unsqueeze(0)), repeats)
         )
         result.hessian_bytes.append(H.untyped_storage().nbytes())  # what torch allocated
-    return result
 
 
 def loglog_slope(sizes, values) -> float:
