@@ -69,7 +69,7 @@ def mirror_figure(surface, solution, reach: float = 3.0):
     ends = torch.stack([solution, -solution]).numpy()
     left.plot(ends[:, 0], ends[:, 1], "-", color="black", linewidth=1)
     left.plot(*ends.T, "o", color="C1", markersize=8, markeredgecolor="black", label="w*, -w*")
-    left.legend(loc="lower left")
+    left.legend(loc="lower right")  # the ravines run through the other corners
     left.set(xlabel="$w_1$", ylabel="$w_2$", title="a solution and its mirror")
     alphas = torch.linspace(0, 1, 201, dtype=torch.float64)
     line = (1 - alphas)[:, None] * solution + alphas[:, None] * (-solution)
