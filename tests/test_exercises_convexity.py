@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import torch
 from exercise_helpers import assert_named, assert_solves
 
 from nncourse.lecture1.exercises import (
@@ -15,8 +14,8 @@ from nncourse.lecture1.exercises import (
 from nnlib import optim
 
 
-def exact_quadratic_step(g, H):
-    return (g @ g) / (g @ H @ g)
+def exact_quadratic_step(g, d, H):
+    return -(g @ d) / (d @ H @ d)
 
 
 def backtracking_step(f, x, g, d, lr=1.0, shrink=0.5, c=1e-4):
@@ -61,12 +60,15 @@ def test_solution_passes_and_stub_is_not_implemented(checker, solution):
 
 
 def test_exact_step_mistakes_are_named():
-    assert_named(check_exact_quadratic_step(lambda g, H: (g @ H @ g) / (g @ g)), "upside down")
-    assert_named(check_exact_quadratic_step(lambda g, H: 1 / torch.linalg.eigvalsh(H).max()), "1/L")
-    assert_named(check_exact_quadratic_step(lambda g, H: g.norm() / (g @ H @ g)), "wrong power")
+    upside_down = lambda g, d, H: (d @ H @ d) / -(g @ d)  # noqa: E731
+    along_g = lambda g, d, H: (g @ g) / (g @ H @ g)  # noqa: E731
+    negative = lambda g, d, H: (g @ d) / (d @ H @ d)  # noqa: E731
+    assert_named(check_exact_quadratic_step(upside_down), "upside down")
+    assert_named(check_exact_quadratic_step(along_g), "along -g")
+    assert_named(check_exact_quadratic_step(negative), "the sign")
     assert (
         "calls"
-        in check_exact_quadratic_step(lambda g, H: optim.exact_step(g[None], H[None])[0]).message
+        in check_exact_quadratic_step(lambda g, d, H: optim.exact_step(g[None], H[None])[0]).message
     )
 
 

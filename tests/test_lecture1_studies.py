@@ -108,8 +108,14 @@ def test_gd_rate_measurement_respects_the_bound():
 def test_loglog_slope_recovers_a_power():
     sizes = [10, 20, 40, 80]
     assert newton_cost.loglog_slope(sizes, [n**3 for n in sizes]) == pytest.approx(3.0)
-    cost = newton_cost.measure_newton_cost(sizes=(8, 16), rows=8, repeats=1)
+    cost = newton_cost.measure_newton_cost(sizes=(8, 16), rows=8, repeats=3)
     assert cost.hessian_bytes == [8 * 8**2, 8 * 16**2]  # the storage torch allocated
+    assert len(cost.slopes("solve")) == 3  # one slope per timing series
+    # series r is repeat r at every size: here one series grows like N^3, the other like N^2
+    synthetic = newton_cost.NewtonCost([10, 20], [[1.0, 1.0], [8.0, 4.0]], [[1.0, 3.0]] * 2, [0, 0])
+    assert synthetic.slopes("form") == pytest.approx([3.0, 2.0])
+    assert synthetic.slopes("solve") == pytest.approx([0.0, 0.0])
+    assert synthetic.form_seconds == [1.0, 6.0]  # the median over repeats
 
 
 def test_conditioned_problem_has_the_asked_condition_number():

@@ -1,10 +1,12 @@
 """Lecture 2's experiment set-ups (plateaus, minima, cliffs) and their figures, on small inputs."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
 
-from nncourse.lecture2 import cliffs, figures, minima, plateaus, spectra
+from nncourse.lecture2 import cliffs, figures, minima, output_loss, plateaus, spectra
 from nnlib import analytic_surfaces, data, optim
 
 
@@ -156,3 +158,13 @@ def test_saddle_sequence_gradients_levels_and_saddle_curvature():
     assert (
         top.get_yscale() == bottom.get_yscale() == "log" and len(top.lines) == 2 + 2
     )  # curve, dots; two levels
+
+
+def test_cross_entropy_leaves_a_saturated_start_faster_than_squared_error():
+    x, y = output_loss.clusters(n=100, seed=0)
+    assert torch.equal(y, (x > 0).double()) and 0 < y.sum() < 100
+    mse = output_loss.steps_to_learn(lambda p, t: 2 * (p - t) * p * (1 - p), (1.0,), x, y)
+    ce = output_loss.steps_to_learn(lambda p, t: p - t, (1.0,), x, y)
+    assert ce[0] < mse[0] < math.inf
+    # a zero gradient never leaves the wrong start
+    assert output_loss.steps_to_learn(lambda p, t: 0 * p, (1.0,), x, y, steps=10) == [math.inf]

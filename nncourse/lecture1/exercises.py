@@ -27,53 +27,52 @@ __all__ = [
 # Exercise 1.1 -------------------------------------------------------------------------------
 
 
-def _reference_exact(g, H):
-    return optim.exact_step(g.unsqueeze(0), H.unsqueeze(0))[0].item()
+def _reference_exact(g, d, H):
+    return (-(g @ d) / (d @ H @ d)).item()
 
 
 def _exact_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(5)
+    H2 = torch.diag(torch.tensor([2.0, 8.0], dtype=torch.float64))
+    g2 = torch.tensor([3.0, 8.0], dtype=torch.float64)
     cases = [
-        Case(
-            "running example, gradient along x1 (curvature 2)",
-            torch.tensor([1.0, 0.0], dtype=torch.float64),
-            torch.diag(torch.tensor([2.0, 8.0], dtype=torch.float64)),
-        ),
-        Case(
-            "running example at (1.5, 1.0)",
-            torch.tensor([3.0, 8.0], dtype=torch.float64),
-            torch.diag(torch.tensor([2.0, 8.0], dtype=torch.float64)),
-        ),
+        Case("running example at (1.5, 1.0), along -g", g2, -g2, H2),
+        Case("running example, along -x1 only", g2, torch.tensor([-1.0, 0.0]).double(), H2),
+        Case("running example, along Newton's direction -H^-1 g", g2, -(g2 / H2.diagonal()), H2),
     ]
-    for dim in (2, 5, 20):
+    for dim in (5, 20):
         A = torch.randn(dim, dim, generator=generator, dtype=torch.float64)
         H = A @ A.T + 0.1 * torch.eye(dim, dtype=torch.float64)
         g = torch.randn(dim, generator=generator, dtype=torch.float64)
-        cases.append(Case(f"random positive definite H in {dim} dimensions", g, H))
+        d = -g + torch.randn(dim, generator=generator, dtype=torch.float64)
+        d = d if g @ d < 0 else -d  # a descent direction
+        cases.append(Case(f"random positive definite H in {dim} dimensions", g, d, H))
     return cases
 
 
 def check_exact_quadratic_step(student_fn) -> CheckResult:
-    """Exercise 1.1: the exact step eta* = g^T g / g^T H g."""
+    """Exercise 1.1: the exact step along a descent direction d, eta* = -g^T d / d^T H d."""
     return check(
         student_fn,
         _reference_exact,
         _exact_cases(),
         name="exact_quadratic_step",
         misconceptions=[
-            Misconception("the ratio is upside down", lambda g, H: 1 / _reference_exact(g, H)),
             Misconception(
-                "you returned 1/L, the step for the steepest direction, not the one along g",
-                lambda g, H: 1 / torch.linalg.eigvalsh(H).max().item(),
+                "the ratio is upside down", lambda g, d, H: 1 / _reference_exact(g, d, H)
             ),
             Misconception(
-                "your numerator has the wrong power of ||g||",
-                lambda g, H: (g.norm() / (g @ H @ g)).item(),
+                "you returned the exact step along -g; the step here moves along d",
+                lambda g, d, H: ((g @ g) / (g @ H @ g)).item(),
+            ),
+            Misconception(
+                "the sign: along a descent direction g^T d < 0, and the step is positive",
+                lambda g, d, H: -_reference_exact(g, d, H),
             ),
         ],
         forbid=[optim.exact_step],
         rtol=1e-9,
-        hint="minimise q(eta) = f - eta g^T g + eta^2/2 g^T H g over eta.",
+        hint="write q(eta) = f(x + eta d) with the Taylor model and set q'(eta) = 0.",
     )
 
 

@@ -4,13 +4,15 @@ The set-up: least squares with ``rows`` examples and N parameters (float64). For
 H = X^T X / n takes about n N^2 multiply-adds and N^2 numbers of memory; solving H d = -g for the
 Newton direction (:func:`~nnlib.optim.newton_direction`, an LU factorisation) takes about
 2/3 N^3. Each is timed in CPU time (``time.process_time``: the work done, not the wall-clock time
-during which other programs may run) as the best of ``repeats`` runs. Timings depend on the
-machine; their growth with N (the slope on log-log axes) is what carries over.
+during which other programs may run), on one thread, ``repeats`` times. Repeat r at every N makes
+one timing series; each series gives a log-log slope (:meth:`NewtonCost.slopes`), so the slope
+comes with a spread over series. Timings depend on the machine; their growth with N (the slope
+on log-log axes) is what carries over.
 """
 
 from __future__ import annotations
 
-import math
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -25,21 +27,39 @@ __all__ = ["NewtonCost", "loglog_slope", "measure_newton_cost"]
 
 @dataclass
 class NewtonCost:
-    """Per size N: seconds to form H, seconds to solve for the Newton direction, bytes of H."""
+    """Per size N: the CPU seconds of every repeat to form H and to solve for the Newton
+    direction (``form_runs[i][r]``, ``solve_runs[i][r]``), and the bytes of H's storage."""
 
     sizes: list[int]
-    form_seconds: list[float]
-    solve_seconds: list[float]
+    form_runs: list[list[float]]
+    solve_runs: list[list[float]]
     hessian_bytes: list[int]
 
+    @property
+    def form_seconds(self) -> list[float]:
+        """The median over repeats of the time to form H, per size."""
+        return [statistics.median(runs) for runs in self.form_runs]
 
-def _best_time(fn, repeats: int) -> float:
-    best = math.inf
+    @property
+    def solve_seconds(self) -> list[float]:
+        """The median over repeats of the time to solve H d = -g, per size."""
+        return [statistics.median(runs) for runs in self.solve_runs]
+
+    def slopes(self, kind: str, start: int = 0) -> list[float]:
+        """One log-log slope per timing series (repeat r at every size from index ``start``)."""
+        runs = {"form": self.form_runs, "solve": self.solve_runs}[kind][start:]
+        sizes = self.sizes[start:]
+        return [loglog_slope(sizes, series) for series in zip(*runs, strict=True)]
+
+
+def _times(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: the first call pays for allocation and dispatch
+    times = []
     for _ in range(repeats):
         start = time.process_time()
         fn()
-        best = min(best, time.process_time() - start)
-    return best
+        times.append(max(time.process_time() - start, 1e-9))
+    return times
 
 
 def measure_newton_cost(
@@ -50,18 +70,27 @@ def measure_newton_cost(
     check_positive_int("repeats", repeats)
     generator = utils.generator(seed)
     result = NewtonCost([], [], [], [])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # idle worker threads spin, and process_time would count that
+    try:
+        _measure(result, sizes, rows, repeats, generator)
+    finally:
+        torch.set_num_threads(threads)
+    return result
+
+
+def _measure(result: NewtonCost, sizes, rows: int, repeats: int, generator) -> None:
     for size in sizes:
         size = check_positive_int("size", size)
         X = torch.randn(rows, size, generator=generator, dtype=torch.float64)
         g = torch.randn(1, size, generator=generator, dtype=torch.float64)
         H = X.T @ X / rows + torch.eye(size, dtype=torch.float64)  # + I: invertible for any N
         result.sizes.append(size)
-        result.form_seconds.append(_best_time(lambda X=X: X.T @ X / rows, repeats))
-        result.solve_seconds.append(
-            _best_time(lambda H=H, g=g: newton_direction(g, H.unsqueeze(0)), repeats)
+        result.form_runs.append(_times(lambda X=X: X.T @ X / rows, repeats))
+        result.solve_runs.append(
+            _times(lambda H=H, g=g: newton_direction(g, H.unsqueeze(0)), repeats)
         )
         result.hessian_bytes.append(H.untyped_storage().nbytes())  # what torch allocated
-    return result
 
 
 def loglog_slope(sizes, values) -> float:

@@ -14,6 +14,7 @@ __all__ = [
     "activations_figure",
     "escape_figure",
     "minima_figure",
+    "mirror_figure",
     "plane_figure",
     "saddle_sequence_figure",
     "seed_bands_figure",
@@ -52,6 +53,29 @@ def tiny_mlp_figure(x: float = 0.5, t: float = 0.5, view: str = "contour", reach
         ax.plot_surface(grid_x, grid_y, grid_z, cmap="viridis", linewidth=0, antialiased=False)
         ax.set(xlabel="$w_1$", ylabel="$w_2$", zlabel="loss", title=f"T = ({x:.2f}, {t:.2f})")
         ax.view_init(elev=35, azim=-60)
+    return fig
+
+
+def mirror_figure(surface, solution, reach: float = 3.0):
+    """The two-weight network's loss around a solution w* and its mirror image -w* (left), and
+    along the straight line from w* to -w* (right): the line crosses the saddle at the origin."""
+    fig, (left, right) = new_figure(ncols=2, width=6.9, height=3.2)
+    surface.window = analytic_surfaces.Window((-reach, reach), (-reach, reach))
+    contour(surface, ax=left, log=False, levels=30)
+    w2 = np.linspace(-reach, reach, 400)
+    w1 = surface.ravine(w2).numpy()
+    w1[np.abs(w1) > reach] = np.nan
+    left.plot(w1, w2, "--", color="white", linewidth=1.2, label="ravines (loss 0)")
+    ends = torch.stack([solution, -solution]).numpy()
+    left.plot(ends[:, 0], ends[:, 1], "-", color="black", linewidth=1)
+    left.plot(*ends.T, "o", color="C1", markersize=8, markeredgecolor="black", label="w*, -w*")
+    left.legend(loc="lower right")  # the ravines run through the other corners
+    left.set(xlabel="$w_1$", ylabel="$w_2$", title="a solution and its mirror")
+    alphas = torch.linspace(0, 1, 201, dtype=torch.float64)
+    line = (1 - alphas)[:, None] * solution + alphas[:, None] * (-solution)
+    right.plot(alphas.numpy(), surface.value(line).numpy())
+    right.axvline(0.5, color="gray", linestyle=":", linewidth=1)
+    right.set(xlabel="α (w = (1 - α) w* - α w*)", ylabel="loss", title="loss along the line")
     return fig
 
 
