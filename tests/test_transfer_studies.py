@@ -316,3 +316,47 @@ def test_distillation_gradient_matches_autograd_and_levels_off_with_t_squared():
 
     app = apps.distillation_temperature(t, s)
     assert {v for n, v, _ in widgets.drive_to_extremes(app)} >= {1.0, 20.0}
+
+
+def test_random_control_estimates_its_batch_norm_statistics_on_the_images_given():
+    train, _ = _tiny_digits()
+    default = study.random_glyph_cnn(3)
+    fitted = study.random_glyph_cnn(3, images=train[0])
+    bn = fitted.conv1[1]
+    assert not bn.training and not default.conv1[1].training
+    assert torch.equal(default.conv1[0].weight, fitted.conv1[0].weight)  # same weights
+    assert torch.equal(default.conv1[1].running_var, torch.ones(16))  # untouched defaults
+    responses = fitted.conv1[0](train[0]).detach()
+    assert torch.allclose(bn.running_mean, responses.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert bn.momentum == default.conv1[1].momentum  # restored after the pass
+
+
+def test_disguised_digits_replace_one_digit_with_one_glyph_class():
+    _, test = _tiny_digits(200)
+    glyphs = transfer.make_glyphs(3000, seed=1)
+    x, y = study.disguised_digits(test, 4, glyphs, glyph_class=7)
+    mask = test[1] == 4
+    assert torch.equal(y, test[1]) and torch.equal(x[~mask], test[0][~mask])
+    pool = glyphs[0][glyphs[1] == 7].flatten(1)
+    assert all((pool == image.flatten()).all(1).any() for image in x[mask])
+    with pytest.raises(ValueError, match="glyphs_xy"):
+        study.disguised_digits(test, 4, (glyphs[0][:5], glyphs[1][:5]), glyph_class=7)
+
+
+def test_steps_may_differ_by_k():
+    pretrained = transfer.load_pretrained()
+    train, test = _tiny_digits()
+    args = (pretrained, train, test, (1, 2), ("scratch",), (0,))
+    by_k = study.compare_methods(*args, steps={1: 1, 2: 3}, lrs={"scratch": 1e-2})
+    one = study.compare_methods(*args, steps=1, lrs={"scratch": 1e-2})
+    three = study.compare_methods(*args, steps=3, lrs={"scratch": 1e-2})
+    assert by_k["scratch", 1] == one["scratch", 1]
+    assert by_k["scratch", 2] == three["scratch", 2]
+    with pytest.raises(ValueError, match="steps"):
+        study.compare_methods(*args, steps={1: 1})  # no entry for k = 2
+
+
+def test_student_tuning_returns_rates_by_seeds():
+    train, val = _tiny_digits()
+    accuracies = study.tune_student(train, val, (1e-3, 1e-2), k=2, seeds=(0, 1), steps=2)
+    assert accuracies.shape == (2, 2) and ((accuracies >= 0) & (accuracies <= 1)).all()

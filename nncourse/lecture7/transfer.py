@@ -50,6 +50,7 @@ __all__ = [
     "contenders",
     "digit_filing",
     "digit_tasks",
+    "disguised_digits",
     "fine_tune_lr_sweep",
     "fitnets",
     "glyph_digit_similarity",
@@ -67,6 +68,7 @@ __all__ = [
     "smoothed_like",
     "transfer_depth",
     "tune_rates",
+    "tune_student",
 ]
 
 SPLIT = (0.55, 0.15, 0.30)  # train pool, validation (for tuning), test (as in a 0.7/0.3 split)
@@ -133,12 +135,40 @@ def digit_filing(pretrained: nn.Module, digits_xy, glyphs_xy) -> dict[str, torch
     return {"digit_purity": torch.stack(purity), "glyph_recall": torch.stack(recall)}
 
 
-def random_glyph_cnn(seed: int, n_classes: int = 100) -> nn.Sequential:
+def random_glyph_cnn(
+    seed: int, n_classes: int = 100, images: torch.Tensor | None = None
+) -> nn.Sequential:
     """A glyph network of the pretrained one's architecture, freshly initialized (with
-    ``seed``) and never trained, in eval mode: the control for "learned" features."""
+    ``seed``) and never trained, in eval mode: the control for "learned" features. With
+    ``images``, its batch-norm statistics are estimated on them (one pass of ``update_bn``),
+    as the pretrained network's were on its own training images: a fair control, whose BN
+    layers normalize what they see instead of assuming mean 0 and variance 1."""
     with torch.random.fork_rng():
         utils.manual_seed(seed)
-        return glyph_cnn(n_classes).eval()
+        model = glyph_cnn(n_classes)
+    if images is not None:
+        with torch.no_grad():
+            update_bn([images], model)
+    return model.eval()
+
+
+def disguised_digits(digits_xy, digit: int, glyphs_xy, glyph_class: int | None = None):
+    """The positive control of :func:`digit_filing`: the digits with every image of ``digit``
+    replaced by images of glyph class ``glyph_class`` (default: ``digit``) taken from
+    ``glyphs_xy``, as many as there were. A digit that *is* a glyph class: the filing test
+    must flag it."""
+    (x, y), (xg, yg) = digits_xy, glyphs_xy
+    glyph_class = digit if glyph_class is None else glyph_class
+    mask = y == digit
+    pick = (yg == glyph_class).nonzero().flatten()[: int(mask.sum())]
+    if len(pick) < int(mask.sum()):
+        raise ValueError(
+            f"Invalid glyphs_xy: {len(pick)} images of class {glyph_class}, "
+            f"{int(mask.sum())} needed"
+        )
+    x = x.clone()
+    x[mask] = xg[pick]
+    return x, y
 
 
 @torch.no_grad()
@@ -156,6 +186,16 @@ def relative_change(before: nn.Module, after: nn.Module, block: str = "conv1") -
     old = torch.cat([p.flatten() for p in getattr(before, block).parameters()])
     new = torch.cat([p.flatten() for p in getattr(after, block).parameters()])
     return ((new - old).norm() / old.norm()).item()
+
+
+def _steps(steps: int | dict, k: int | None) -> int:
+    """The number of Adam steps of a run with ``k`` labels per class: ``steps`` itself, or
+    ``steps[k]`` when it is a dict keyed by k."""
+    if isinstance(steps, dict):
+        if k not in steps:
+            raise ValueError(f"Invalid steps: no entry for k = {k} in {steps}")
+        steps = steps[k]
+    return check_positive_int("steps", steps)
 
 
 def _scratch(x, y, lr, steps, seed):
@@ -188,11 +228,12 @@ def tune_rates(
     grid: dict[str, Sequence[float]],
     ks: Sequence[int] = (1, 10),
     seeds: Sequence[int] = (100, 101),
-    steps: int = 150,
+    steps: int | dict = 150,
 ) -> dict[tuple[str, int], torch.Tensor]:
     """Validation accuracy of every method (the keys of ``grid``) at each of its learning
     rates, for each k, on the tuning subsets drawn with ``seeds`` (not the study's seeds):
-    ``{(method, k): tensor (rates, seeds)}``. The runs go side by side on the CPU's cores."""
+    ``{(method, k): tensor (rates, seeds)}``. ``steps`` may be a dict keyed by k. The runs go
+    side by side on the CPU's cores."""
     runs = [
         (method, k, lr, seed)
         for method in grid
@@ -204,7 +245,7 @@ def tune_rates(
     def run(method_k_lr_seed) -> float:
         method, k, lr, seed = method_k_lr_seed
         x, y = few_shot_subset(*train_xy, k, seed=seed)
-        return _run(method, pretrained, x, y, *val_xy, seed, steps, None, lr)
+        return _run(method, pretrained, x, y, *val_xy, seed, _steps(steps, k), None, lr)
 
     values = iter(parallel_map(run, runs))
     return {
@@ -235,11 +276,11 @@ def size_similarity(
     large_ks: Sequence[int | None] = (None,),
     small_seeds: Sequence[int] = (0, 1, 2, 3, 4),
     large_seeds: Sequence[int] = (0, 1),
-    steps: int = 150,
+    steps: int | dict = 150,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
     """``compare_methods`` with tuned rates ``rates[(method, k)]``; a size that was not tuned
     (all labels) takes the rate tuned at the largest small k. More seeds at the small sizes,
-    where the spread is large."""
+    where the spread is large. ``steps`` may be a dict keyed by k."""
     tuned = {method: rate for (method, k), rate in rates.items() if k == max(small_ks)}
     large_rates = {(m, k): tuned[m] for m in tuned for k in large_ks}
     small = compare_methods(
@@ -506,6 +547,7 @@ def fitnets(
     hint_steps: int = 300,
     steps: int = 150,
     temperature: float = 4.0,
+    student_lr: float = 1e-3,
 ) -> dict[str, torch.Tensor]:
     """FitNets (Romero et al. 2015) on the digits with ``k`` labels per class, per seed.
 
@@ -516,7 +558,9 @@ def fitnets(
     from a teacher (the pretrained network fine-tuned on the same labels at ``lr``) on all
     training images (their labels unused), then the labels. ``"hints + smoothed labels"`` is
     its control: the same, with the teacher's soft targets replaced by its top class smoothed
-    to the same entropy (:func:`smoothed_like`). Also returns the teacher's accuracy."""
+    to the same entropy (:func:`smoothed_like`). Also returns the teacher's accuracy. Every
+    student trains (distillation and labels) at Adam rate ``student_lr``, e.g. the rate
+    :func:`tune_student` picks."""
     x_all = train_xy[0]
     with torch.random.fork_rng():
         utils.manual_seed(0)
@@ -550,15 +594,41 @@ def fitnets(
         }
         for name, target in targets.items():
             student = students[name] = copy.deepcopy(students["hints"])
-            groups = [{"params": student.parameters(), "lr": 1e-3}]
+            groups = [{"params": student.parameters(), "lr": student_lr}]
             train_classifier(student, x_all, target, groups, steps, seed=seed, loss_fn=loss_fn)
         for name, student in students.items():
-            groups = [{"params": student.parameters(), "lr": 1e-3}]
+            groups = [{"params": student.parameters(), "lr": student_lr}]
             train_classifier(student, x, y, groups, steps, seed=seed)
             out[name] = accuracy(student, *test_xy)
         return out
 
     return _per_seed(run_seed, seeds)
+
+
+def tune_student(
+    train_xy,
+    val_xy,
+    lrs: Sequence[float],
+    k: int = 10,
+    seeds: Sequence[int] = (100, 101),
+    steps: int = 150,
+) -> torch.Tensor:
+    """Validation accuracy of the thin student (``thin_cnn``) trained on ``k`` labels per class
+    alone, at each Adam rate in ``lrs``, on the tuning subsets drawn with ``seeds`` (not the
+    study's): a tensor (rates, seeds), tuned as the teacher's rate was in part a."""
+    runs = [(lr, seed) for lr in lrs for seed in seeds]
+
+    def run(lr_seed) -> float:
+        lr, seed = lr_seed
+        x, y = few_shot_subset(*train_xy, k, seed=seed)
+        utils.manual_seed(seed)
+        student = thin_cnn()
+        train_classifier(
+            student, x, y, [{"params": student.parameters(), "lr": lr}], steps, seed=seed
+        )
+        return accuracy(student, *val_xy)
+
+    return torch.tensor(parallel_map(run, runs)).reshape(len(lrs), len(seeds))
 
 
 EARLY_CUT = "conv1"  # the "early features" arm's codes
@@ -643,7 +713,7 @@ def compare_methods(
     ks: Sequence[int | None],
     methods: Sequence[str] = METHODS,
     seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 150,
+    steps: int | dict = 150,
     lrs: dict | None = None,
 ) -> dict[tuple[str, int | None], torch.Tensor]:
     """Test accuracy of each method for each k (labels per class; None = all) and seed.
@@ -653,11 +723,13 @@ def compare_methods(
     Every (k, seed, method) run is independent: they run side by side on the CPU's cores
     (:func:`nncourse.parallel.parallel_map`). ``lrs`` gives each method's Adam rate, keyed by
     ``(method, k)`` or by ``method``; a method it does not name takes ``DEFAULT_LRS``.
+    ``steps`` is the number of Adam steps of every run, or a dict of it keyed by k.
     """
     for method in methods:
         if method not in METHODS:
             raise ValueError(f"Invalid methods: unknown method {method!r} (choose from {METHODS})")
-    check_positive_int("steps", steps)
+    for k in ks:
+        _steps(steps, k)
     lrs = lrs or {}
     cache: dict = {}
     runs = [(k, seed, method) for k in ks for seed in seeds for method in methods]
@@ -666,7 +738,7 @@ def compare_methods(
         k, seed, method = k_seed_method
         x, y = few_shot_subset(*train_xy, k, seed=seed)
         lr = lrs.get((method, k), lrs.get(method, DEFAULT_LRS[method]))
-        return _run(method, pretrained, x, y, *test_xy, seed, steps, cache, lr)
+        return _run(method, pretrained, x, y, *test_xy, seed, _steps(steps, k), cache, lr)
 
     results: dict = {}
     for (k, _, method), value in zip(runs, parallel_map(run, runs), strict=True):
