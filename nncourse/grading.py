@@ -40,7 +40,8 @@ module installs an IPython input transformer that skips the lecture's experiment
 cell after the one importing this module up to the one calling :func:`begin_exercises`, and the
 exercises' follow-up cells (first line ``# After the experiments``), which measure what the
 experiments ran. The exercises need neither, and a submission grades in seconds instead of a
-minute.
+minute. A cell that calls :func:`grade` (a hidden test) always runs, and :func:`begin_exercises`
+ends the skip itself when the import and the call share a cell.
 ``NNLIB_GRADING_SKIP=0`` in the kernel's environment turns the skip off.
 
 What this does not stop (it is best effort, and the docs say so): a swap made before this
