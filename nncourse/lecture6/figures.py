@@ -65,7 +65,8 @@ def weight_histograms(
     limit: float = 0.3,
     title: str = "weight histograms",
 ):
-    """Histograms (log counts) of flattened weight tensors, one colour per run."""
+    """Histograms (log counts) of flattened weight tensors, one colour per run; the legend sits
+    under the axes, where it hides no bar."""
     fig, (ax,) = new_figure(width=6.0, height=3.2)
     edges = np.linspace(-limit, limit, bins + 1)
     with mpl.rc_context(STYLE):
@@ -73,19 +74,36 @@ def weight_histograms(
             values = w.detach().flatten().clamp(-limit, limit).numpy()
             ax.hist(values, bins=edges, histtype="step", linewidth=1.5, label=name)
         ax.set(yscale="log", xlabel="weight value", ylabel="count", title=title)
-        ax.legend()
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 
-def augmentation_gallery(images: torch.Tensor, transforms: Mapping[str, object], seed: int = 0):
-    """One row per image, one column per named transform (each applied with its own seeded
-    generator), 8x8 grey images drawn in [0, 1], as one mosaic with the transforms' names on
-    top."""
-    columns = {
-        name: images if t is None else t(images, utils.generator(seed))
-        for name, t in transforms.items()
-    }
-    return image_grid(columns, title=f"{len(images)} training digits, transformed")
+def augmentation_gallery(
+    images: torch.Tensor, transforms: Mapping[str, object], seed: int = 0, columns: int = 2
+):
+    """One panel per named transform (each applied with its own seeded generator), titled with
+    its name, showing the 8x8 grey ``images`` (drawn in [0, 1]) side by side; ``columns``
+    panels per row, so that each digit is drawn large enough to read at the column width."""
+    names = list(transforms)
+    rows = -(-len(names) // columns)
+    fig, axes = new_figure(ncols=columns, nrows=rows, width=3.4, height=1.25)
+    size, gap = images.shape[-1], 1
+    with mpl.rc_context(STYLE):
+        cmap = mpl.colormaps["gray_r"].with_extremes(bad="white")
+        for ax, name in zip(axes, names, strict=False):
+            t = transforms[name]
+            batch = images if t is None else t(images, utils.generator(seed))
+            strip = np.full((size, len(batch) * (size + gap) - gap), np.nan)
+            for i, image in enumerate(batch):
+                strip[:, i * (size + gap) : i * (size + gap) + size] = image[0].clamp(0, 1).numpy()
+            ax.imshow(strip, cmap=cmap, vmin=0, vmax=1)
+            ax.set_title(name)
+        for ax in axes:
+            ax.set(xticks=[], yticks=[])
+            ax.grid(False)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+    return fig
 
 
 def image_grid(

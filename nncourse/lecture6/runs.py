@@ -3,12 +3,14 @@
 Each function trains or evaluates networks of a :class:`~nncourse.lecture6.digits.DigitsStudy`
 and returns plain numbers: the snapshot ensemble of one seed, the SWA / EMA run of one seed,
 the loss and error along the line from the SWA weights through the last iterate, the weight norm
-of a network, the calibration of each network of a list, and the share of errors members have in
-common.
+of a network, the calibration of each network of a list, the share of errors members have in
+common, ensembles of networks trained on the same images, one augmentation's run, and exercise
+6.4's stale-then-repaired batch-norm statistics.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -17,14 +19,19 @@ from torch import nn
 
 from nncourse import stats
 from nncourse.lecture6.digits import DigitsStudy
+from nncourse.parallel import parallel_grid
 from nnlib import loss_slices, params, schedules
 from nnlib import regularization as R
 
 __all__ = [
+    "augmented_accuracy",
     "calibration",
     "decay_table",
+    "eval_train_loss",
+    "same_image_ensembles",
     "shared_errors",
     "snapshot_run",
+    "stale_then_repaired",
     "swa_line",
     "swa_run",
     "weight_norm",
@@ -131,3 +138,61 @@ def shared_errors(members: Sequence[nn.Module], x: torch.Tensor, y: torch.Tensor
     """Of the test images some member gets wrong, the fraction that every member gets wrong."""
     wrong = torch.stack([m(x).argmax(1) != y for m in members])
     return wrong.all(0).float().mean().item() / wrong.any(0).float().mean().item()
+
+
+def augmented_accuracy(study: DigitsStudy, transform, seed: int) -> float:
+    """Test accuracy of seed ``seed``'s network trained with ``transform`` applied to every
+    training batch (``R.Augment``, seeded with ``seed``)."""
+    augment = R.Augment(transform, seed=seed)
+    return study.accuracy(study.train(seed, batch_transform=augment, validate=False)[0])
+
+
+@torch.no_grad()
+def eval_train_loss(study: DigitsStudy, model: nn.Module, seed: int) -> float:
+    """Cross-entropy of ``model`` in eval mode (no dropout masks) on seed ``seed``'s training
+    images; the model is left in eval mode."""
+    x, y = study.tensors("train", seed)
+    return F.cross_entropy(model.eval()(x), y).item()
+
+
+def same_image_ensembles(study: DigitsStudy, bases, seeds, members: int = 3, **options):
+    """For each seed: the ensemble of its network ``bases[k]`` and ``members - 1`` more
+    initializations (seeds 100 + 10 seed + i, i = 1, 2, ...) trained on the same images with
+    ``options``. Returns lists over the seeds of (ensemble test accuracy, the members' mean test
+    accuracy, the share of shared errors)."""
+    seeds = list(seeds)
+    extra = parallel_grid(
+        lambda seed, i: study.train(
+            100 + 10 * seed + i, split_seed=seed, validate=False, **options
+        )[0],
+        seeds,
+        range(1, members),
+    )
+    test_x, test_y = study.tensors("test")
+    rows = []
+    for seed, base in zip(seeds, bases, strict=True):
+        group = [base, *extra[seed]]
+        rows.append(
+            (
+                study.accuracy(R.ensemble_predict(group, test_x)),
+                sum(study.accuracy(m) for m in group) / members,
+                shared_errors(group, test_x, test_y),
+            )
+        )
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def stale_then_repaired(study: DigitsStudy, seed: int, swa, net: nn.Module, update) -> tuple:
+    """Exercise 6.4 on the SWA run of ``seed``: a copy of the averaged network ``swa`` is given
+    the batch-norm statistics of the last iterate ``net`` and evaluated (stale), then
+    ``update([training images], copy)`` recomputes them and it is evaluated again (repaired).
+    Returns (stale, repaired) test accuracies; ``swa`` itself is not changed."""
+    repaired = copy.deepcopy(swa)
+    norms = [m for m in repaired.modules() if isinstance(m, nn.BatchNorm1d)]
+    stale = [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)]
+    for mine, old in zip(norms, stale, strict=True):
+        mine.running_mean.copy_(old.running_mean)
+        mine.running_var.copy_(old.running_var)
+    stale_accuracy = study.accuracy(repaired)
+    update([study.tensors("train", seed)[0]], repaired)
+    return stale_accuracy, study.accuracy(repaired)
