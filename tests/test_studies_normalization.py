@@ -236,3 +236,22 @@ def test_noise_injection_study_runs_the_noisy_arm_per_learning_rate():
     assert noisy["accuracy"].shape == (2, 1) and noisy["train_loss"].shape == (2, 1)
     plain_bn = study.bn_lr_sweep(splits, [0.01, 0.1], [0], use_bn=True, epochs=1)
     assert not torch.allclose(noisy["train_loss"], plain_bn["train_loss"])
+
+
+def test_tune_rates_picks_each_names_best_mean_validation_rate_and_the_study_scores_test():
+    splits = data.mnist1d()
+    names, lrs = ["none", "batch norm"], [0.02, 0.5]
+    chosen, means = study.tune_rates(splits, names, lrs, batch_size=8, seeds=(3, 4), steps=20)
+    for name in names:
+        runs = [
+            study.small_batch_lr_tuning(splits, [name], lrs, 8, seed, steps=20)[name]
+            for seed in (3, 4)
+        ]
+        torch.testing.assert_close(means[name], (runs[0] + runs[1]) / 2)
+        assert chosen[name] == lrs[int(means[name].argmax())]
+    val = study.small_batch_study(splits, ["none"], [8], [3], steps=20)["none"]
+    test = study.small_batch_study(splits, ["none"], [8], [3], steps=20, evaluate="test")["none"]
+    # the same network scored on another split: 800 validation, 1000 test signals
+    assert not torch.equal(val, test)
+    with pytest.raises(ValueError, match="evaluate"):
+        study.small_batch_study(splits, ["none"], [8], [3], steps=2, evaluate="train")

@@ -92,8 +92,10 @@ def smoothness_figure(steps, results: dict):
     return fig
 
 
-def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0.1):
-    """Validation accuracy (mean ± std over seeds) against batch size, one line per
+def small_batch_figure(
+    batch_sizes, *results: dict, titles=(), chance: float = 0.1, ylabel="validation accuracy"
+):
+    """Accuracy (mean ± std over seeds; ``ylabel`` names the split) against batch size, one line per
     normalization; each ``results`` (one panel each, on a shared accuracy axis, titled by
     ``titles``) maps a name to accuracies of shape (batch sizes, seeds). Lines keep the colour of
     their position in the dict, so listing the normalizations in the same order in every panel
@@ -113,7 +115,7 @@ def small_batch_figure(batch_sizes, *results: dict, titles=(), chance: float = 0
             ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
             ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.01, 0.5))
         for ax in axes:
-            ax.set_ylabel("validation accuracy")
+            ax.set_ylabel(ylabel)
         for ax in axes[1:]:
             ax.sharey(axes[0])
         for ax, title in zip(axes, titles, strict=False):

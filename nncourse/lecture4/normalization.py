@@ -10,7 +10,8 @@ running statistics included) with ``train.fit_batched`` as the training loop;
 * :class:`NoisyBatchNorm1d` and :func:`noise_injection_study`: Santurkar et al. (2018)'s batch
   norm with a random, ever-changing shift and scale after it (covariate shift put back on purpose).
 * :func:`small_batch_study`: a small MLP (:func:`small_mlp`) or 1-D CNN (:func:`small_cnn1d`)
-  with each normalization, trained at several batch sizes.
+  with each normalization, trained at several batch sizes, each at its own learning rate chosen
+  on the validation split by :func:`tune_rates`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "small_cnn1d",
     "small_mlp",
     "smoothness_over_training",
+    "tune_rates",
 ]
 
 
@@ -275,16 +277,18 @@ def small_batch_study(
     steps: int = 400,
     lr: float | Mapping[str, float] = 0.02,
     model: Callable[[str], nn.Module] = small_mlp,
+    evaluate: str = "val",
 ) -> dict[str, torch.Tensor]:
-    """Validation accuracy (eval mode) of ``model(name)`` (:func:`small_mlp` or
-    :func:`small_cnn1d`) per normalization name, batch size and seed after ``steps`` SGD steps
-    (momentum 0.9) at learning rate ``lr`` (one for all, or name -> its own). The seeds of one
-    (name, batch size) are trained at once (:class:`~nnlib.models.StackedModels`), the pairs side
-    by side on the CPU's cores (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor
+    """Accuracy (eval mode) on the ``evaluate`` split (``"val"`` or ``"test"``) of
+    ``model(name)`` (:func:`small_mlp` or :func:`small_cnn1d`) per normalization name, batch size
+    and seed after ``steps`` SGD steps (momentum 0.9) at learning rate ``lr`` (one for all, or
+    name -> its own, e.g. from :func:`tune_rates`). The seeds of one (name, batch size) are
+    trained at once (:class:`~nnlib.models.StackedModels`), the pairs side by side on the CPU's
+    cores (:func:`nncourse.parallel.parallel_map`). Returns name -> tensor
     (len(batch_sizes), len(seeds)).
     """
     train_x, train_y = splits.train.tensors
-    val_x, val_y = splits.val.tensors
+    val_x, val_y = _held_out(splits, evaluate)
     steps = check_positive_int("steps", steps)
 
     def run(config) -> torch.Tensor:
@@ -299,6 +303,12 @@ def small_batch_study(
 
     accuracies = iter(parallel_map(run, itertools.product(names, batch_sizes)))
     return {name: torch.stack([next(accuracies) for _ in batch_sizes]) for name in names}
+
+
+def _held_out(splits, evaluate: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if evaluate not in ("val", "test"):
+        raise ValueError(f"evaluate must be 'val' or 'test', not {evaluate!r}")
+    return getattr(splits, evaluate).tensors
 
 
 def small_batch_lr_tuning(
@@ -330,6 +340,26 @@ def small_batch_lr_tuning(
     return dict(zip(names, parallel_map(run, list(names)), strict=True))
 
 
+def tune_rates(
+    splits,
+    names: Sequence[str],
+    lrs: Sequence[float],
+    batch_size: int,
+    seeds: Sequence[int],
+    steps: int = 300,
+    model: Callable[[str], nn.Module] = small_mlp,
+) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    """Each name's learning rate from ``lrs`` with the highest validation accuracy, averaged
+    over ``seeds`` (:func:`small_batch_lr_tuning` per seed; the test split is never used).
+    Returns (name -> chosen rate, name -> mean validation accuracy per rate (len(lrs),))."""
+    runs = [
+        small_batch_lr_tuning(splits, names, lrs, batch_size, seed, steps, model) for seed in seeds
+    ]
+    means = {name: torch.stack([run[name] for run in runs]).mean(dim=0) for name in names}
+    chosen = {name: float(lrs[int(mean.argmax())]) for name, mean in means.items()}
+    return chosen, means
+
+
 def _train_stack(stack, splits, batch_size: int, steps: int, lr: float, every=None, before=None):
     """SGD (momentum 0.9) on ``stack`` for ``steps`` minibatches of ``batch_size``, as
     :func:`small_batch_study` does; ``before(step)`` runs before each chunk of ``every`` steps."""
@@ -346,15 +376,21 @@ def _train_stack(stack, splits, batch_size: int, steps: int, lr: float, every=No
 
 
 def small_batch_bn_mechanisms(
-    splits, seeds: Sequence[int], batch_size: int = 2, steps: int = 300, lr: float = 0.02
+    splits,
+    seeds: Sequence[int],
+    batch_size: int = 2,
+    steps: int = 300,
+    lr: float = 0.02,
+    evaluate: str = "val",
 ) -> dict[str, torch.Tensor]:
     """Train :func:`small_mlp` with batch norm at ``batch_size`` (as :func:`small_batch_study`),
-    then measure the validation accuracy of each seed's network three ways: ``as trained`` (eval
+    then measure the accuracy on the ``evaluate`` split of each seed's network three ways:
+    ``as trained`` (eval
     mode, the running statistics averaged during training), ``recomputed`` (eval mode after one
     pass over the training set in batches of 500 recomputes the running statistics,
     :func:`nnlib.regularization.averaging.update_bn`) and ``train mode, B = 500`` (each
-    validation batch of 500 normalized with its own statistics). Tensors (len(seeds),)."""
-    val_x, val_y = splits.val.tensors
+    held-out batch of 500 normalized with its own statistics). Tensors (len(seeds),)."""
+    val_x, val_y = _held_out(splits, evaluate)
     stack = models.StackedModels(lambda: small_mlp("batch norm"), seeds)
     _train_stack(stack, splits, batch_size, steps, lr)
     result = {"as trained": [], "recomputed": [], "train mode, B = 500": []}
@@ -377,12 +413,14 @@ def renorm_recipe_study(
     lr: float = 0.02,
     r_max: float = 3.0,
     d_max: float = 5.0,
+    evaluate: str = "val",
 ) -> torch.Tensor:
-    """Validation accuracy (len(batch_sizes), len(seeds)) of the MLP of :func:`small_mlp` with
-    batch renormalization trained by the paper's recipe (Ioffe 2017): batch norm's momentum 0.1,
-    and r_max, d_max held at 1 and 0 (plain batch norm) for the first 10 % of the steps, then
-    raised linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the steps (the paper's
-    5k, 40k and 25k steps of a longer run, in proportion). Updated every 10 steps."""
+    """Accuracy on the ``evaluate`` split (len(batch_sizes), len(seeds)) of the MLP of
+    :func:`small_mlp` with batch renormalization trained by the paper's recipe (Ioffe 2017):
+    batch norm's momentum 0.1, and r_max, d_max held at 1 and 0 (plain batch norm) for the first
+    10 % of the steps, then raised linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the
+    steps (the paper's 5k, 40k and 25k steps of a longer run, in proportion). Updated every 10
+    steps."""
 
     def make() -> nn.Module:
         layer = lambda width: norm.BatchRenorm1d(width, momentum=0.1, r_max=1.0, d_max=0.0)  # noqa: E731
@@ -392,7 +430,7 @@ def renorm_recipe_study(
     def ramp(step: int, end: float) -> float:
         return min(max((step / steps - 0.1) / (end - 0.1), 0.0), 1.0)
 
-    val_x, val_y = splits.val.tensors
+    val_x, val_y = _held_out(splits, evaluate)
     rows = []
     for batch_size in batch_sizes:
         stack = models.StackedModels(make, seeds)
