@@ -272,9 +272,7 @@ def adam_bias_steps(beta1: float, beta2: float, tol: float) -> int:
     return int(off.max()) + 1 if len(off) else 0
 
 
-def convex_gaps(
-    n: int = 10_000, steps: int = 1000, stiff: bool = False
-) -> dict[str, torch.Tensor]:
+def convex_gaps(n: int = 10_000, steps: int = 1000, stiff: bool = False) -> dict[str, torch.Tensor]:
     """f(x_k) - f* for k = 1..steps of GD, heavy ball and Nesterov on the convex quadratic
     f(x) = sum_i lambda_i x_i^2 / 2 with lambda_i = i/n (so L = 1 and no useful strong
     convexity), started at x_i = lambda_i^(-1/2) (every eigen-direction carries the same
@@ -291,9 +289,7 @@ def convex_gaps(
     for name in ("GD", "heavy ball", "Nesterov"):
         x = start.clone().requires_grad_(True)
         momentum = name != "GD"
-        opt = optim.SGD(
-            [x], lr=1.0, momentum=0.5 if momentum else 0.0, nesterov=name == "Nesterov"
-        )
+        opt = optim.SGD([x], lr=1.0, momentum=0.5 if momentum else 0.0, nesterov=name == "Nesterov")
         values = []
         for k in range(1, steps + 1):
             if momentum:
@@ -326,7 +322,7 @@ def newton_orders(
     n, d = xa.shape
     target = y.double()
     norms, orders = [], []
-    for s in range(starts):
+    for _start in range(starts):
         w = 0.1 * torch.randn(d, dtype=torch.float64)
         history = []
         for _ in range(50):
