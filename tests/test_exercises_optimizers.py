@@ -26,6 +26,11 @@ def _adam(theta, m, v, g, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     return theta - lr * m_hat / (v_hat.sqrt() + eps), m, v
 
 
+def _nesterov(theta, v, grad, lr, momentum):
+    v = momentum * v + lr * grad(theta - momentum * v)
+    return theta - v, v
+
+
 def _heavy_ball(lr, momentum, eigenvalues):
     worst = 0.0
     for lam in eigenvalues:
@@ -81,6 +86,7 @@ CHECKERS = [
     (ex5a.check_adam_step, _adam, ex5a._ADAM_MISTAKES),
     (ex5a.check_heavy_ball_rate, _heavy_ball, None),
     (ex5a.check_adam_bias_steps, _bias_steps, None),
+    (ex5a.check_nesterov_step, _nesterov, ex5a._NESTEROV_MISTAKES),
     (ex5b.check_cosine_schedule, _cosine, None),
     (ex5b.check_mean_cyclic_lr, lambda lo, hi, n: lo + (hi - lo) * (1 - 0.5**n) / n, None),
     (
@@ -326,3 +332,42 @@ def test_the_adam_bias_prediction_is_graded_within_one_percent():
     assert not steps and "multiple of 1/(1 - beta2)" in steps.message
     # the closed form -ln(1 - 1/1.21) is within 1 % of the exact count for the defaults
     assert abs(-math.log(1 - 1 / 1.21) - _bias_steps(0.9, 0.999, 0.1) / 1000) < 0.0175
+
+
+def _heavy_ball_step(theta, v, grad, lr, momentum):  # the exercise's buggy step
+    g = grad(theta)
+    v = momentum * v + lr * g
+    return theta - v, v
+
+
+def _nesterov_at(point):
+    """A Nesterov step whose gradient is taken at point(theta, v, lr, momentum)."""
+
+    def step(theta, v, grad, lr, momentum):
+        v = momentum * v + lr * grad(point(theta, v, lr, momentum))
+        return theta - v, v
+
+    return step
+
+
+NESTEROV_MISTAKES = [
+    (_heavy_ball_step, "that is heavy ball"),
+    (_nesterov_at(lambda th, v, lr, b: th + b * v), "wrong way"),
+    (_nesterov_at(lambda th, v, lr, b: th - lr * b * v), "scaled the look-ahead"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "words"), NESTEROV_MISTAKES, ids=lambda x: str(x)[:24])
+def test_nesterov_misconceptions_are_named(wrong, words):
+    _named_by(ex5a.check_nesterov_step, wrong, words)
+
+
+def test_nesterov_checker_accepts_only_the_look_ahead_step():
+    """The reference step reproduces optim.nesterov_lookahead's path on a quadratic."""
+    hessian = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    x0 = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    thetas, _ = optim.nesterov_lookahead(lambda x: hessian @ x, x0, lr=0.1, momentum=0.8, steps=5)
+    theta, v = x0.clone(), torch.zeros(2, dtype=torch.float64)
+    for k in range(5):
+        theta, v = _nesterov(theta, v, lambda x: hessian @ x, 0.1, 0.8)
+        assert torch.allclose(theta, thetas[k + 1], atol=1e-12)

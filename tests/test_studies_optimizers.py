@@ -209,6 +209,31 @@ def test_convex_gaps_gd_meets_its_bound_and_nesterov_beats_it():
     assert bool((gaps["Nesterov"][100:] < gaps["GD"][100:] / 10).all())
 
 
+def test_convex_gaps_stiff_start_separates_the_look_ahead_from_the_schedule():
+    """From the stiff half of the spectrum, GD shrinks its gap by (1 - lambda)^2 <= 1/4 per step,
+    Nesterov by at most beta_k / 2, heavy ball at the same beta_k barely (moduli sqrt(beta_k))."""
+    gaps = study.convex_gaps(n=500, steps=60, stiff=True)
+    per_step = {n: (g[59] / g[39]).item() ** (1 / 20) for n, g in gaps.items()}
+    assert per_step["GD"] <= 0.25
+    assert per_step["Nesterov"] < 0.5
+    assert per_step["heavy ball"] > 0.9
+
+
+def test_log_log_slope_recovers_a_power_law():
+    k = torch.arange(1, 101, dtype=torch.float64)
+    assert study.log_log_slope(3 * k**-2.5, 10, 100) == pytest.approx(-2.5, abs=1e-9)
+
+
+def test_newton_orders_are_quadratic_on_logistic_regression_and_track_the_norms():
+    torch.manual_seed(0)
+    x = torch.randn(200, 5, dtype=torch.float64)
+    y = (x[:, 0] + 0.5 * torch.randn(200, dtype=torch.float64) > 0).long()
+    norms, orders = study.newton_orders(x, y, starts=3)
+    assert len(norms) == len(orders) == 3
+    assert all(h[-1] < 1e-10 for h in norms)  # each run reached the round-off floor
+    assert all(1.5 < p < 2.5 for p in orders)  # quadratic, not linear (p = 1)
+
+
 def test_steps_per_rate_counts_each_rate_and_marks_a_run_that_never_got_there():
     bowl = analytic_surfaces.running_example()
     counts = study.steps_per_rate(

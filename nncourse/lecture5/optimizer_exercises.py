@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from nncourse.grading import Case, CheckResult, Misconception, check, with_prediction
+from nncourse.grading import Case, CheckResult, Misconception, check, named, with_prediction
 from nncourse.lecture5.optimizers import adam_bias_steps
 from nncourse.lecture5.schedule_exercises import check_cosine_schedule
 from nnlib import optim
@@ -18,6 +18,7 @@ __all__ = [
     "check_cosine_schedule",
     "check_heavy_ball_rate",
     "check_momentum_step",
+    "check_nesterov_step",
 ]
 
 
@@ -300,4 +301,78 @@ def check_adam_bias_steps(student_fn, prediction=None) -> CheckResult:
             ),
         },
         rtol=0.01,
+    )
+
+
+def _reference_nesterov(theta, v, grad, lr, momentum):
+    """One Nesterov step in the decks' velocity form: the gradient at the look-ahead point."""
+    v = momentum * v + lr * grad(theta - momentum * v)
+    return theta - v, v
+
+
+def _nesterov_torch_form(theta, v, grad, lr, momentum):
+    """torch's nesterov=True update applied to theta (it is meant for phi = theta - momentum v)."""
+    b = momentum * v / lr + grad(theta)
+    return theta - lr * (grad(theta) + momentum * b), lr * b
+
+
+_NESTEROV_MISTAKES = [
+    Misconception(
+        "you evaluated the gradient at theta: that is heavy ball; Nesterov evaluates it at the "
+        "look-ahead point theta - momentum v",
+        lambda theta, v, grad, lr, beta: (
+            theta - (beta * v + lr * grad(theta)),
+            beta * v + lr * grad(theta),
+        ),
+    ),
+    Misconception(
+        "your look-ahead went the wrong way: theta + momentum v; the velocity v is subtracted",
+        lambda theta, v, grad, lr, beta: (
+            theta - (beta * v + lr * grad(theta + beta * v)),
+            beta * v + lr * grad(theta + beta * v),
+        ),
+    ),
+    Misconception(
+        "you scaled the look-ahead by the learning rate: in the velocity form v already "
+        "contains it, so the look-ahead point is theta - momentum v",
+        lambda theta, v, grad, lr, beta: (
+            theta - (beta * v + lr * grad(theta - lr * beta * v)),
+            beta * v + lr * grad(theta - lr * beta * v),
+        ),
+    ),
+    Misconception(
+        "you used torch's nesterov=True update, which iterates the look-ahead point phi, not theta",
+        _nesterov_torch_form,
+    ),
+]
+
+
+def check_nesterov_step(student_fn) -> CheckResult:
+    """Exercise 5a.6: v <- momentum v + lr grad(theta - momentum v), theta <- theta - v."""
+    g = torch.Generator().manual_seed(11)
+
+    def draw():
+        return torch.randn(4, generator=g, dtype=torch.float64)
+
+    a = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    hessian = a @ a.T + torch.eye(4, dtype=torch.float64)
+    quadratic = named(lambda x: hessian @ x, "the gradient of a 4-d quadratic")
+    curved = named(lambda x: x**3 + x, "the gradient of sum(x^4/4 + x^2/2)")
+    cases = [
+        Case(f"{label} (lr {lr}, momentum {m})", draw(), draw(), grad, lr, m)
+        for label, grad, lr, m in (
+            ("quadratic", quadratic, 0.05, 0.9),
+            ("quadratic, small momentum", quadratic, 0.1, 0.3),
+            ("non-quadratic", curved, 0.2, 0.5),
+        )
+    ]
+    return check(
+        student_fn,
+        _reference_nesterov,
+        cases,
+        name="nesterov_step",
+        misconceptions=_NESTEROV_MISTAKES,
+        forbid=[optim.nesterov_lookahead, optim.SGD, torch.optim.SGD],
+        rtol=1e-12,
+        hint="where does Nesterov evaluate the gradient? Only that one line changes.",
     )

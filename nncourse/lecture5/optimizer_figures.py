@@ -174,8 +174,8 @@ def sweep_figure(results: Mapping[str, Mapping]):
 
 
 def convex_gaps_figure(gaps: Mapping[str, torch.Tensor], slopes: Mapping[str, float]):
-    """f(x_k) - f* against k on log-log axes for each method, with its fitted slope in the
-    legend and the reference slopes -1 and -2 dotted."""
+    """f(x_k) - f* against k on log-log axes for each method (GD, heavy ball, Nesterov), with
+    its fitted slope in the legend and the reference slopes -1 and -2 dotted."""
     fig, (ax,) = new_figure(width=5.0, height=3.2)
     with mpl.rc_context(STYLE):
         for name, values in gaps.items():
@@ -188,7 +188,7 @@ def convex_gaps_figure(gaps: Mapping[str, torch.Tensor], slopes: Mapping[str, fl
         ax.set(
             xlabel="step k (dotted: slopes -1 and -2)",
             ylabel="f(x_k) - f*",
-            title="GD against Nesterov on a convex quadratic",
+            title="GD, heavy ball and Nesterov on a convex quadratic",
         )
         ax.legend(fontsize=9)
     return fig

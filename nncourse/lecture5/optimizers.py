@@ -31,6 +31,8 @@ __all__ = [
     "convex_gaps",
     "effective_steps",
     "heavy_ball_rates",
+    "log_log_slope",
+    "newton_orders",
     "optimizer_sweep",
     "state_bytes",
     "steps_per_rate",
@@ -270,28 +272,71 @@ def adam_bias_steps(beta1: float, beta2: float, tol: float) -> int:
     return int(off.max()) + 1 if len(off) else 0
 
 
-def convex_gaps(n: int = 10_000, steps: int = 1000) -> dict[str, torch.Tensor]:
-    """f(x_k) - f* for k = 1..steps of GD and of Nesterov's accelerated gradient on the convex
-    quadratic f(x) = sum_i lambda_i x_i^2 / 2 with lambda_i = i/n (so L = 1 and no useful strong
-    convexity), started at x_i = lambda_i^(-1/2). Both are ``optim.SGD`` at lr = 1/L; Nesterov
-    is ``nesterov=True`` with the momentum raised every step to beta_k = (k - 1)/(k + 2), the
-    schedule of Nesterov's O(1/k^2) method (a constant beta only gives a linear rate that
-    depends on the strong convexity)."""
+def convex_gaps(n: int = 10_000, steps: int = 1000, stiff: bool = False) -> dict[str, torch.Tensor]:
+    """f(x_k) - f* for k = 1..steps of GD, heavy ball and Nesterov on the convex quadratic
+    f(x) = sum_i lambda_i x_i^2 / 2 with lambda_i = i/n (so L = 1 and no useful strong
+    convexity), started at x_i = lambda_i^(-1/2) (every eigen-direction carries the same
+    f), or with ``stiff`` only in the directions with lambda_i >= 1/2. All three are
+    ``optim.SGD`` at lr = 1/L; heavy ball and Nesterov (``nesterov=True``) share the momentum
+    raised every step to beta_k = (k - 1)/(k + 2), the schedule of Nesterov's O(1/k^2) method,
+    so they differ only in where the gradient is evaluated (a constant beta only gives a
+    linear rate that depends on the strong convexity)."""
     lam = torch.arange(1, n + 1, dtype=torch.float64) / n
+    start = 1 / lam.sqrt()
+    if stiff:
+        start = torch.where(lam >= 0.5, start, torch.zeros_like(start))
     gaps = {}
-    for name in ("GD", "Nesterov"):
-        x = (1 / lam.sqrt()).requires_grad_(True)
-        nesterov = name == "Nesterov"
-        opt = optim.SGD([x], lr=1.0, momentum=0.5 if nesterov else 0.0, nesterov=nesterov)
+    for name in ("GD", "heavy ball", "Nesterov"):
+        x = start.clone().requires_grad_(True)
+        momentum = name != "GD"
+        opt = optim.SGD([x], lr=1.0, momentum=0.5 if momentum else 0.0, nesterov=name == "Nesterov")
         values = []
         for k in range(1, steps + 1):
-            if nesterov:
+            if momentum:
                 opt.param_groups[0]["momentum"] = (k - 1) / (k + 2)
             x.grad = lam * x.detach()
             opt.step()
             values.append(0.5 * (lam * x.detach() ** 2).sum().item())
         gaps[name] = torch.tensor(values, dtype=torch.float64)
     return gaps
+
+
+def log_log_slope(values: torch.Tensor, first: int, last: int) -> float:
+    """The least-squares slope of log(values[k - 1]) against log k over k = first..last."""
+    k = torch.arange(first, last + 1, dtype=torch.float64)
+    design = torch.stack([k.log(), torch.ones_like(k)], 1)
+    target = values[first - 1 : last].double().log().unsqueeze(1)
+    return torch.linalg.lstsq(design, target).solution[0].item()
+
+
+def newton_orders(
+    x: torch.Tensor, y: torch.Tensor, *, starts: int = 5, l2: float = 1e-3, floor: float = 1e-10
+) -> tuple[list[list[float]], list[float]]:
+    """Newton's method on logistic regression of the binary labels ``y`` with an L2 term
+    ``l2 |w|^2`` on every parameter (float64, the exact Hessian X^T diag(p(1-p)) X / n + 2 l2 I)
+    from ``starts`` random initializations (weights N(0, 0.1²) from torch's global generator).
+    Returns each start's gradient norms and its estimate of the order of convergence p from
+    the last three norms above ``floor`` (where round-off begins): if g_{k+1} = C g_k^p, then
+    log(g_{k+2}/g_{k+1}) = p log(g_{k+1}/g_k), whatever C."""
+    xa = torch.cat([x.double(), torch.ones(len(x), 1, dtype=torch.float64)], 1)
+    n, d = xa.shape
+    target = y.double()
+    norms, orders = [], []
+    for _start in range(starts):
+        w = 0.1 * torch.randn(d, dtype=torch.float64)
+        history = []
+        for _ in range(50):
+            p = torch.sigmoid(xa @ w)
+            grad = xa.T @ (p - target) / n + 2 * l2 * w
+            history.append(grad.norm().item())
+            if history[-1] < floor:
+                break
+            hessian = (xa.T * (p * (1 - p))) @ xa / n + 2 * l2 * torch.eye(d, dtype=torch.float64)
+            w = w - torch.linalg.solve(hessian, grad)
+        norms.append(history)
+        g = [v for v in history if v >= floor][-3:]
+        orders.append(math.log(g[2] / g[1]) / math.log(g[1] / g[0]))
+    return norms, orders
 
 
 def steps_per_rate(surface, make, lrs, x0=(1.8, 1.2), max_steps: int = 600, tol: float = 1e-4):
