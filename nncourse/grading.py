@@ -31,9 +31,10 @@ packages) has its code outside the installed libraries (a lambda assigned to
 *and* on fresh copies of them whose floating inputs are perturbed with noise drawn at grading
 time (expected values computed then, after the student's function has returned, and never
 printed), compares through
-``np.asarray(x, dtype=float)`` and array arithmetic (an object whose ``==`` is always true gets
-nothing; no library function is called to compare), never reveals an answer,
-and raises ``AssertionError`` on failure.
+``np.asarray(x, dtype=float)`` and array arithmetic after checking that the answer is plain data
+(a tensor, an array, a number, or lists of these: an object whose ``==`` is always true, or whose
+``__array__`` reads the expected value from the stack, gets nothing; no library function is
+called to compare), never reveals an answer, and raises ``AssertionError`` on failure.
 
 While nbgrader grades (it sets ``NBGRADER_EXECUTION`` in the kernel's environment), importing this
 module installs an IPython input transformer that skips the lecture's experiments: every code
@@ -371,6 +372,23 @@ def _describe(value) -> str:
     return repr(value)
 
 
+def _plain_data(value) -> bool:
+    """Whether ``value`` is plain numeric data, of exactly these types: a tensor, an array of
+    numbers, a Python or numpy number, or a list or tuple of these. Anything else could compute
+    when it is read (a class whose ``__array__`` looks for the expected value on the stack while
+    the answer is compared), so it is refused before it is read."""
+    kind = type(value)
+    if kind in (torch.Tensor, torch.nn.Parameter, bool, int, float):
+        return True
+    if kind is np.ndarray:
+        return value.dtype != object
+    if isinstance(value, np.generic):  # numpy's own scalar types only
+        return kind.__module__ == "numpy" and not isinstance(value, np.object_)
+    if kind in (list, tuple):
+        return all(_plain_data(item) for item in value)
+    return False
+
+
 def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
     """Why ``got`` differs from ``expected`` (None if they agree)."""
     if isinstance(expected, tuple | list):
@@ -382,6 +400,8 @@ def _mismatch(expected, got, atol: float, rtol: float) -> str | None:
                 return f"item {i}: {reason}"
         return None
     if isinstance(expected, torch.Tensor | np.ndarray | Real):
+        if not _plain_data(got):
+            return f"expected a number, tensor or array, got {type(got).__name__}"
         try:
             got_a = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got)
             if got_a.dtype != bool:

@@ -216,6 +216,30 @@ def _read_expected_from_the_stack(*args):
     return float("nan")
 
 
+class _Echo:
+    """The cheat an instructor found: an answer object that reads the expected value from the
+    comparing frame's locals when it is converted to an array."""
+
+    def __array__(self, dtype=None, copy=None):
+        frame = sys._getframe(1)
+        while frame is not None:
+            if "expected" in frame.f_locals:
+                return np.asarray(frame.f_locals["expected"], dtype=dtype)
+            frame = frame.f_back
+        return np.asarray(0.0, dtype=dtype)
+
+    def __float__(self):
+        return float(np.asarray(self))
+
+
+def test_an_answer_that_computes_when_read_gets_nothing(lecture):
+    result = check_square(lambda x: _Echo())
+    assert not result and "expected a number, tensor or array, got _Echo" in result.message
+    assert not grading.check_value(lambda: _Echo(), lambda: 2.5, name="p")
+    assert not check_square(lambda x: [_Echo()] * len(x))  # hidden in a list too
+    assert check_square(lambda x: np.asarray(x) ** 2), "plain arrays and numpy numbers pass"
+
+
 def test_reading_the_expected_value_from_the_stack_fails_check(lecture):
     result = check_square(_read_expected_from_the_stack)
     assert not result and "case 1" in result.message
