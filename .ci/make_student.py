@@ -98,10 +98,16 @@ def make_student(notebook: Path, out_dir: Path) -> Path:
     return target
 
 
+# What students must not see on their branch: the guide (rubrics, tolerances, loopholes), the tests
+# (reference answers written out) and the scripts that build the instructors' material.
+INSTRUCTORS_ONLY = ("book/instructors", "tests/", ".ci/")
+
+
 def commit_to_branch(written: list[Path], branch: str, repo: Path = Path(".")) -> str:
-    """Commit the repository's HEAD with ``written`` in place of notebooks/ of the same names to
-    ``branch`` (created or advanced), through a temporary index: the working tree, the real index
-    and the current branch stay as they are. Returns the new commit."""
+    """Commit the repository's HEAD, less the files under ``INSTRUCTORS_ONLY``, with ``written`` in
+    place of notebooks/ of the same names to ``branch`` (created or advanced), through a temporary
+    index: the working tree, the real index and the current branch stay as they are. Returns the
+    new commit."""
 
     def git(*args: str, env: dict | None = None) -> str:
         done = subprocess.run(
@@ -112,6 +118,11 @@ def commit_to_branch(written: list[Path], branch: str, repo: Path = Path(".")) -
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
         git("read-tree", "HEAD", env=env)
+        kept_back = [
+            f for f in git("ls-files", env=env).splitlines() if f.startswith(INSTRUCTORS_ONLY)
+        ]
+        if kept_back:
+            git("update-index", "--force-remove", "--", *kept_back, env=env)
         for path in written:
             blob = git("hash-object", "-w", str(path.resolve()))
             git("update-index", "--cacheinfo", f"100644,{blob},notebooks/{path.name}", env=env)

@@ -124,7 +124,8 @@ def test_make_pin_refuses_what_is_not_a_ref(tmp_path):
 
 def test_make_student_branch_commits_the_student_notebooks(tmp_path):
     lecture = ROOT / "notebooks" / "00_pytorch_basics.ipynb"
-    _copy([ROOT / "Makefile", ROOT / ".ci" / "make_student.py", lecture], tmp_path)
+    guide, test = ROOT / "book" / "instructors.md", ROOT / "tests" / "test_makefile.py"
+    _copy([ROOT / "Makefile", ROOT / ".ci" / "make_student.py", lecture, guide, test], tmp_path)
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -145,6 +146,9 @@ def test_make_student_branch_commits_the_student_notebooks(tmp_path):
     assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
     assert "raise NotImplementedError()" in released
     assert git("show", "student-edition:Makefile") == (ROOT / "Makefile").read_text()
+    on_branch = git("ls-tree", "-r", "--name-only", "student-edition").split()
+    assert "book/instructors.md" in git("ls-tree", "-r", "--name-only", "main").split()
+    assert not [f for f in on_branch if f.startswith(("book/instructors", "tests/", ".ci/"))]
     # the instructor's branch, index and working tree are untouched (student/ is new)
     assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     assert git("status", "--porcelain").split() == ["??", "student/"]
