@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -60,13 +61,18 @@ def test_stronger_weight_decay_gives_a_simpler_fit():
 def test_gallery_and_histograms_draw():
     images = torch.rand(3, 1, 8, 8)
     fig = figures.augmentation_gallery(images, {"original": None, "rotate": R.RandomRotation(10)})
-    (ax,) = fig.axes  # one mosaic: 3 rows of images, 2 columns named on top
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["original", "rotate"]
-    mosaic = ax.get_images()[0].get_array()
-    assert mosaic.shape == (3 * 10 - 2, 2 * 10 - 2)
-    torch.testing.assert_close(
-        torch.as_tensor(mosaic[:8, :8].filled(0)), images[0, 0].clamp(0, 1).double()
-    )
+    # one panel per transform, titled with its name, its images side by side (one pixel apart)
+    original, rotated = fig.axes
+    assert [ax.get_title() for ax in fig.axes] == ["original", "rotate"]
+    strip = original.get_images()[0].get_array()
+    assert strip.shape == (8, 3 * 9 - 1)
+    for i in range(3):
+        torch.testing.assert_close(
+            torch.as_tensor(np.asarray(strip[:, 9 * i : 9 * i + 8])),
+            images[i, 0].clamp(0, 1).double(),
+        )
+    rotated_strip = np.asarray(rotated.get_images()[0].get_array())
+    assert not np.allclose(np.nan_to_num(rotated_strip), np.nan_to_num(np.asarray(strip)))
     # a grid of named columns with a label per row (the mixup figure)
     fig = figures.image_grid(
         {"r = 1": images, "r = 0": 1 - images}, row_labels=["a", "b", "c"], title="t"
@@ -79,7 +85,9 @@ def test_gallery_and_histograms_draw():
         torch.as_tensor(mosaic[:8, 10:18].filled(0)), (1 - images[0, 0]).clamp(0, 1).double()
     )
     fig = figures.weight_histograms({"a": torch.randn(100), "b": torch.randn(50)})
-    assert len(fig.axes[0].get_legend().get_texts()) == 2
+    (legend,) = fig.legends  # under the plot, off the data
+    assert [t.get_text() for t in legend.get_texts()] == ["a", "b"]
+    assert fig.axes[0].get_legend() is None
 
 
 def test_plot_curves_accepts_x_values():
