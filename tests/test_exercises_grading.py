@@ -6,6 +6,7 @@ import io
 import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -451,3 +452,52 @@ def test_no_hidden_misconception_states_a_number_of_the_answer():
             description = "".join(re.findall(r'"([^"]*)"', text))
             visible = grading._hide_explanation(description)
             assert not any(leak in visible for leak in leaks), (module.name, visible)
+
+
+def _flag_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / ".ci" / "flag_submissions.py"
+    spec = importlib.util.spec_from_file_location("flag_submissions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _submission(tmp_path, *sources):
+    import json
+
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {"nbgrader": {"solution": True, "grade_id": f"ex_{i}_solution"}},
+            "source": source,
+        }
+        for i, source in enumerate(sources)
+    ]
+    cells.append(
+        {"cell_type": "code", "metadata": {}, "source": "import importlib  # not a solution"}
+    )
+    path = tmp_path / "submitted" / "student" / "lecture0" / "00.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"cells": cells}))
+    return path
+
+
+def test_the_screen_flags_the_known_cheats_and_not_the_reference_solutions(tmp_path):
+    script = _flag_script()
+    cheats = [
+        "importlib.reload = lambda m: SimpleNamespace(grade=lambda *a, **k: None)",
+        "frame = sys._getframe(1)",
+        "sys.setprofile(None)",
+        "class Echo:\n    def __array__(self, dtype=None):\n        return 0",
+        "from nncourse.lecture7.exercises import _stale_bn_output",
+        "torch.allclose = torch.equal",
+    ]
+    found = script.flags(_submission(tmp_path, *cheats))
+    assert sorted({g for g, _, _ in found}) == [f"ex_{i}_solution" for i in range(len(cheats))]
+    assert not any("not a solution" in line for _, _, line in found), "only solution cells"
+    clean = "def f(x):\n    y = torch.allclose(x, x)  # == is fine\n    return x.float() * 2"
+    assert script.flags(_submission(tmp_path / "clean", clean)) == []
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    assert [f for nb in sorted(root.glob("[0-9]*.ipynb")) for f in script.flags(nb)] == []
