@@ -316,3 +316,24 @@ def test_the_evidence_collapser_tells_evidence_from_other_output():
     assert not script.evidence_only(cell("✓ a holds [theory]\n", tags=()))  # input on show
     script.collapse(evidence)
     assert script.collapsed(evidence) and "hide-input" not in evidence["metadata"]["tags"]
+
+
+FIGURE_CALL = re.compile(r"\b\w+_figure\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_cell_that_draws_a_figure_shows_it(path):
+    """A figure built in the middle of a cell and not displayed is silently lost (the figure check
+    never sees it): every cell that calls a ``*_figure(...)`` function stores an image."""
+    lost = []
+    for cell in _code_cells(nbformat.read(path, as_version=4)):
+        if not FIGURE_CALL.search(cell.source) or re.search(r"^def ", cell.source, re.M):
+            continue
+        shown = [
+            o
+            for o in cell.get("outputs", [])
+            if {"image/png", "text/html"} & set(o.get("data", {}))
+        ]
+        if not shown:
+            lost.append(cell.get("id"))
+    assert not lost, f"cells that build a figure and show none: {lost}"
