@@ -150,8 +150,9 @@ def linear_probe(
 
 
 def thin_cnn(n_classes: int = 10, width: int = 8) -> nn.Sequential:
-    """A thin, deeper student for FitNets: four 3x3 conv blocks (width, width, 2 width,
-    2 width channels, BN, ReLU; max-pool after the third and fourth) and a linear head."""
+    """A thin student for FitNets, with as many weight layers as the glyph network (not deeper):
+    four 3x3 conv blocks (width, width, 2 width, 2 width channels, BN, ReLU; max-pool after the
+    third and fourth) and a linear head."""
     check_positive_int("width", width)
 
     def conv(c_in, c_out, pool):
