@@ -416,11 +416,11 @@ def renorm_recipe_study(
     evaluate: str = "val",
 ) -> torch.Tensor:
     """Accuracy on the ``evaluate`` split (len(batch_sizes), len(seeds)) of the MLP of
-    :func:`small_mlp` with batch renormalization trained by the paper's recipe (Ioffe 2017):
-    batch norm's momentum 0.1, and r_max, d_max held at 1 and 0 (plain batch norm) for the first
-    10 % of the steps, then raised linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the
-    steps (the paper's 5k, 40k and 25k steps of a longer run, in proportion). Updated every 10
-    steps."""
+    :func:`small_mlp` with batch renormalization trained by the paper's schedule (Ioffe 2017):
+    r_max, d_max held at 1 and 0 (plain batch norm) for the first 10 % of the steps, then raised
+    linearly to ``r_max`` by 40 % and to ``d_max`` by 30 % of the steps (the paper's 5k, 40k and
+    25k steps of a longer run, in proportion), updated every 10 steps; with batch norm's momentum
+    0.1, not the paper's moving-average rate 0.01."""
 
     def make() -> nn.Module:
         layer = lambda width: norm.BatchRenorm1d(width, momentum=0.1, r_max=1.0, d_max=0.0)  # noqa: E731
