@@ -146,7 +146,7 @@ def test_the_rubrics_stay_in_the_instructors_edition(student_site):
     assert "a gradient check that can fail" not in student
     # the tolerance table's closed forms are answers (2.5, 5a.4, 5b.3, 5c.4)
     assert "Tolerances of the graded predictions" in student
-    for answer in ("ln 1000", "1.21", "1-p, 0 or 1", "0.5^k", "a number of steps, a batch size"):
+    for answer in ("ln 1000", "1.21", "0 or 1 exactly", "0.5^k", "a number of steps, a batch size"):
         assert answer in text(DEFAULT_SITE).replace("\\", "").replace("$", ""), answer
         assert answer not in student.replace("\\", "").replace("$", ""), answer
 
