@@ -117,11 +117,17 @@ class _Shell:
         self.input_transformers_cleanup = []
 
 
-def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
+def _fake_shell(monkeypatch) -> _Shell:
+    """An IPython stand-in whose ``get_ipython()`` is a shell with no transformers."""
     shell = _Shell()
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: shell
     monkeypatch.setitem(sys.modules, "IPython", ipython)
+    return shell
+
+
+def test_while_grading_the_experiments_and_follow_ups_are_skipped(monkeypatch):
+    shell = _fake_shell(monkeypatch)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     grading._install_grading_skip()
     grading._install_grading_skip()  # a reload installs nothing twice
@@ -138,10 +144,7 @@ def test_a_hidden_test_is_never_skipped_and_a_late_install_still_ends_the_skip(m
     that cell), the skip would pass every later cell, the hidden tests included: an untouched
     release would get full points. begin_exercises() ends the skip itself, and a cell calling
     grade() always runs."""
-    shell = _Shell()
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: shell
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    shell = _fake_shell(monkeypatch)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     grading._install_grading_skip()
     (skip,) = shell.input_transformers_cleanup
@@ -178,20 +181,14 @@ def test_while_nbgrader_executes_the_feedback_shows_no_answer(monkeypatch):
 
 
 def test_outside_nbgrader_nothing_is_skipped(monkeypatch):
-    shell = _Shell()
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: shell
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    shell = _fake_shell(monkeypatch)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     grading._install_grading_skip()
     assert shell.input_transformers_cleanup == []
 
 
 def test_the_skip_can_be_turned_off_to_time_a_whole_lecture(monkeypatch):
-    shell = _Shell()
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: shell
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    shell = _fake_shell(monkeypatch)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     monkeypatch.setenv("NNLIB_GRADING_SKIP", "0")
     grading._install_grading_skip()
